@@ -1,0 +1,22 @@
+//! The event log's contract.
+//!
+//! - [`envelope`]: what an event looks like before ([`NewEvent`]) and after ([`RecordedEvent`])
+//!   it is stored, and the [`Position`] that totally orders the global log.
+//! - [`store`]: the [`EventStore`] trait every backend implements, with its error type.
+//! - [`types`]: the typed, versioned events of every stream, shared by the domain (which
+//!   decides them), the projector (which reads them) and the reactors.
+//! - Backends behind cargo features: `memory` (fast unit tests) and `postgres` (the default
+//!   production store). Start reading at [`store::EventStore`].
+
+pub mod envelope;
+pub mod store;
+pub mod types;
+
+#[cfg(feature = "memory")]
+pub mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+
+pub use envelope::{Metadata, NewEvent, Position, RecordedEvent};
+pub use store::{AppendResult, EventStore, ExpectedVersion, StoreError};
+pub use types::{DomainEvent, EventDecodeError};

@@ -1,0 +1,442 @@
+//! PostgreSQL event store (the default backend).
+//!
+//! - Appends go through the `es_append` function (migrations/001): one round trip, a
+//!   per-stream advisory lock taken before any write, the expected-version check and the
+//!   idempotent-retry check. No global lock: appends to different streams run concurrently.
+//! - The global log is read in `(transaction_id, global_position)` order and only below the
+//!   oldest running transaction (`pg_snapshot_xmin`), so a tailing reader never skips an event
+//!   whose transaction commits late.
+//! - Wake-ups stay off the commit path: after an append commits, this process bumps an
+//!   in-process watch channel and asks a background task to send one `NOTIFY es_events`
+//!   (coalesced: a burst of appends sends a handful of notifications). Other processes
+//!   LISTEN on a dedicated connection. Waiters also re-check on a bounded timer.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures::StreamExt;
+use tokio::sync::{Notify, watch};
+use tokio_postgres::{AsyncMessage, NoTls, Row};
+
+use crate::envelope::{Metadata, NewEvent, Position, RecordedEvent};
+use crate::store::{AppendResult, EventStore, ExpectedVersion, StoreError, validate_append};
+
+const MIGRATION_LOCK: i64 = 0x7061_7361_7200_0001;
+const CHANNEL: &str = "es_events";
+
+fn unavailable(context: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("{context}: {e}"))
+}
+
+/// Creates the database named in `url` if it does not exist yet (connecting to the
+/// `postgres` maintenance database with the same credentials).
+pub async fn ensure_database(url: &str) -> Result<(), StoreError> {
+    let config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| unavailable("parsing DATABASE_URL", e))?;
+    let Some(name) = config.get_dbname().map(str::to_owned) else {
+        return Ok(());
+    };
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::Invalid(format!(
+            "database name {name:?} must be [A-Za-z0-9_]"
+        )));
+    }
+    let mut admin = config.clone();
+    admin.dbname("postgres");
+    let (client, connection) = admin
+        .connect(NoTls)
+        .await
+        .map_err(|e| unavailable("connecting to PostgreSQL", e))?;
+    let driver = tokio::spawn(connection);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .map_err(|e| unavailable("looking up the database", e))?
+        .is_some();
+    if !exists {
+        // Identifier checked above; CREATE DATABASE takes no bind parameters.
+        match client
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+        {
+            Ok(()) => tracing::info!(database = %name, "created database"),
+            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => {}
+            Err(e) => return Err(unavailable("creating the database", e)),
+        }
+    }
+    drop(client);
+    let _ = driver.await;
+    Ok(())
+}
+
+/// A connection pool for `url` (statement timeout and idle-in-transaction timeout set, so a
+/// stuck writer cannot hold the log's read horizon back for long).
+pub fn pool(url: &str, max_size: usize) -> Result<Pool, StoreError> {
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| unavailable("parsing DATABASE_URL", e))?;
+    config.options("-c statement_timeout=30000 -c idle_in_transaction_session_timeout=10000");
+    config.connect_timeout(Duration::from_secs(5));
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(max_size)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .map_err(|e| unavailable("building the pool", e))
+}
+
+struct Inner {
+    pool: Pool,
+    /// Bumped whenever new events may be readable.
+    wake: watch::Sender<u64>,
+    /// Asks the notifier task to send one NOTIFY.
+    notify_others: Notify,
+}
+
+/// The PostgreSQL [`EventStore`]. Cheap to clone.
+#[derive(Clone)]
+pub struct PgEventStore {
+    inner: Arc<Inner>,
+}
+
+impl PgEventStore {
+    /// Creates the database if needed, migrates the event-store schema and starts the
+    /// wake-up tasks.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        ensure_database(url).await?;
+        let pool = pool(url, 16)?;
+        let store = Self::with_pool(pool).await?;
+        tokio::spawn(listen(url.to_owned(), Arc::downgrade(&store.inner)));
+        Ok(store)
+    }
+
+    /// Uses an existing pool (migrates; starts the notifier but not the LISTEN task).
+    pub async fn with_pool(pool: Pool) -> Result<Self, StoreError> {
+        migrate(&pool).await?;
+        let inner = Arc::new(Inner {
+            pool,
+            wake: watch::channel(0).0,
+            notify_others: Notify::new(),
+        });
+        tokio::spawn(send_notifications(Arc::downgrade(&inner)));
+        Ok(Self { inner })
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.inner
+            .pool
+            .get()
+            .await
+            .map_err(|e| unavailable("getting a connection", e))
+    }
+
+    async fn pending_after(&self, after: Position) -> Result<Option<bool>, StoreError> {
+        // Some(true): a readable event exists; Some(false): events exist but their
+        // transactions are below the horizon's reach; None: nothing after `after`.
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT transaction_id < pg_snapshot_xmin(pg_current_snapshot()) AS readable
+                 FROM es_events WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+                 ORDER BY transaction_id, global_position LIMIT 1",
+                &[&after.txid.to_string(), &after.global],
+            )
+            .await
+            .map_err(|e| unavailable("checking for new events", e))?;
+        Ok(row.map(|r| r.get("readable")))
+    }
+}
+
+async fn migrate(pool: &Pool) -> Result<(), StoreError> {
+    let client = pool
+        .get()
+        .await
+        .map_err(|e| unavailable("getting a connection", e))?;
+    let sql = format!(
+        "BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK}); {} COMMIT;",
+        include_str!("../migrations/001_event_store.sql")
+    );
+    client
+        .batch_execute(&sql)
+        .await
+        .map_err(|e| unavailable("migrating the event store", e))
+}
+
+/// Sends coalesced NOTIFYs after commits, outside the appending transactions (a NOTIFY inside
+/// them would serialise every commit on the notification queue lock).
+async fn send_notifications(inner: Weak<Inner>) {
+    loop {
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
+        let signalled =
+            tokio::time::timeout(Duration::from_secs(5), strong.notify_others.notified()).await;
+        if signalled.is_err() {
+            continue;
+        }
+        if let Ok(client) = strong.pool.get().await {
+            if let Err(e) = client.batch_execute(&format!("NOTIFY {CHANNEL}")).await {
+                tracing::debug!(error = %e, "could not send the events wake-up");
+            }
+        }
+    }
+}
+
+/// Keeps a dedicated LISTEN connection (pooled connections do not surface notifications) and
+/// bumps the wake channel on each notification and on every reconnect.
+async fn listen(url: String, inner: Weak<Inner>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        if inner.upgrade().is_none() {
+            return;
+        }
+        match tokio_postgres::connect(&url, NoTls).await {
+            Ok((client, mut connection)) => {
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                let driver = tokio::spawn(async move {
+                    let mut messages =
+                        futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+                    while let Some(Ok(message)) = messages.next().await {
+                        if let AsyncMessage::Notification(_) = message {
+                            let _ = tx.send(());
+                        }
+                    }
+                });
+                if client
+                    .batch_execute(&format!("LISTEN {CHANNEL}"))
+                    .await
+                    .is_ok()
+                {
+                    backoff = Duration::from_millis(100);
+                    bump(&inner);
+                    loop {
+                        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+                            Ok(Some(())) => bump(&inner),
+                            Ok(None) => break,
+                            Err(_) if inner.upgrade().is_none() => return,
+                            Err(_) => {}
+                        }
+                    }
+                }
+                driver.abort();
+            }
+            Err(e) => tracing::debug!(error = %e, "events LISTEN connection failed; retrying"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+fn bump(inner: &Weak<Inner>) {
+    if let Some(inner) = inner.upgrade() {
+        inner.wake.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}
+
+fn expected_code(expected: ExpectedVersion) -> i64 {
+    match expected {
+        ExpectedVersion::Any => -1,
+        ExpectedVersion::NoStream => 0,
+        ExpectedVersion::Exact(v) => v,
+    }
+}
+
+fn position_of(row: &Row, txid: &str, global: &str) -> Result<Position, StoreError> {
+    let txid: String = row.get(txid);
+    Ok(Position {
+        txid: txid
+            .parse()
+            .map_err(|e| unavailable("reading a transaction id", e))?,
+        global: row.get(global),
+    })
+}
+
+fn recorded(row: &Row) -> Result<RecordedEvent, StoreError> {
+    let metadata: serde_json::Value = row.get("metadata");
+    Ok(RecordedEvent {
+        event_id: row.get("event_id"),
+        stream: row.get("stream_id"),
+        stream_version: row.get("stream_version"),
+        position: position_of(row, "txid", "global_position")?,
+        event_type: row.get("event_type"),
+        schema_version: row.get("schema_version"),
+        data: row.get("data"),
+        metadata: serde_json::from_value::<Metadata>(metadata).unwrap_or_default(),
+        recorded_at: row.get("recorded_at"),
+    })
+}
+
+const COLUMNS: &str = "global_position, transaction_id::text AS txid, stream_id, stream_version, event_id, \
+                       event_type, schema_version, data, metadata, recorded_at";
+
+#[async_trait]
+impl EventStore for PgEventStore {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, StoreError> {
+        validate_append(stream, &events)?;
+        let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.event_id).collect();
+        let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+        let versions: Vec<i32> = events.iter().map(|e| e.schema_version).collect();
+        let data: Vec<&serde_json::Value> = events.iter().map(|e| &e.data).collect();
+        let meta: Vec<serde_json::Value> = events
+            .iter()
+            .map(|e| serde_json::to_value(&e.metadata).unwrap_or_default())
+            .collect();
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT * FROM es_append($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &stream,
+                    &expected_code(expected),
+                    &ids,
+                    &types,
+                    &versions,
+                    &data,
+                    &meta,
+                ],
+            )
+            .await
+            .map_err(|e| match e.as_db_error() {
+                Some(db) if db.constraint() == Some("es_events_event_id_key") => {
+                    StoreError::DuplicateEventId { event_id: ids[0] }
+                }
+                _ => unavailable("appending", e),
+            })?;
+        let outcome: &str = row.get("outcome");
+        match outcome {
+            "conflict" => Err(StoreError::Conflict {
+                stream: stream.to_owned(),
+                expected,
+                actual: row.get("last_version"),
+            }),
+            "elsewhere" => Err(StoreError::DuplicateEventId { event_id: ids[0] }),
+            _ => {
+                let result = AppendResult {
+                    stream_version: row.get("last_version"),
+                    position: position_of(&row, "last_txid", "last_position")?,
+                };
+                if outcome == "appended" {
+                    self.inner.wake.send_modify(|n| *n = n.wrapping_add(1));
+                    self.inner.notify_others.notify_one();
+                }
+                Ok(result)
+            }
+        }
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &str,
+        from_version: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} FROM es_events WHERE stream_id = $1 AND stream_version >= $2 \
+                     ORDER BY stream_version"
+                ),
+                &[&stream, &from_version],
+            )
+            .await
+            .map_err(|e| unavailable("reading a stream", e))?;
+        rows.iter().map(recorded).collect()
+    }
+
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self
+            .client()
+            .await?
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} FROM es_events
+                     WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+                       AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                     ORDER BY transaction_id, global_position
+                     LIMIT $3"
+                ),
+                &[&after.txid.to_string(), &after.global, &limit],
+            )
+            .await
+            .map_err(|e| unavailable("reading the log", e))?;
+        rows.iter().map(recorded).collect()
+    }
+
+    async fn wait_for_events(&self, after: Position, max_wait: Duration) {
+        let deadline = tokio::time::Instant::now() + max_wait;
+        // Subscribe before checking, so a commit between the check and the wait still wakes us.
+        let mut wake = self.inner.wake.subscribe();
+        loop {
+            match self.pending_after(after).await {
+                Ok(Some(true)) => return,
+                // Written but held behind a running transaction: it finishes within moments
+                // (transactions are short and time-limited), so look again soon.
+                Ok(Some(false)) => {
+                    let _ = tokio::time::timeout_at(
+                        deadline.min(tokio::time::Instant::now() + Duration::from_millis(5)),
+                        wake.changed(),
+                    )
+                    .await;
+                }
+                Ok(None) => {
+                    if tokio::time::timeout_at(deadline, wake.changed())
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::time::timeout_at(deadline, std::future::pending::<()>()).await;
+                    return;
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+        }
+    }
+
+    async fn head(&self) -> Result<Position, StoreError> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT transaction_id::text AS txid, global_position FROM es_events
+                 WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+                 ORDER BY transaction_id DESC, global_position DESC LIMIT 1",
+                &[],
+            )
+            .await
+            .map_err(|e| unavailable("reading the head of the log", e))?;
+        row.map_or(Ok(Position::START), |r| {
+            position_of(&r, "txid", "global_position")
+        })
+    }
+}

@@ -1,0 +1,67 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{DomainEvent, Money};
+
+/// Events of `product-{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum ProductEvent {
+    ProductListed {
+        product_id: Uuid,
+        seller_id: Uuid,
+        sku: String,
+        name: String,
+        description: String,
+        price: Money,
+        category_id: Option<Uuid>,
+        brand: Option<String>,
+        weight_grams: i32,
+        listed_at: DateTime<Utc>,
+    },
+    ProductDiscontinued {
+        discontinued_at: DateTime<Utc>,
+    },
+}
+
+impl DomainEvent for ProductEvent {}
+
+/// Events of `stock-{product_id}`. Each carries the resulting figures so readers need not
+/// recompute them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum StockEvent {
+    StockReceived {
+        quantity: i64,
+        on_hand: i64,
+        available: i64,
+    },
+    StockAdjusted {
+        delta: i64,
+        reason: String,
+        on_hand: i64,
+        available: i64,
+    },
+    StockReserved {
+        order_id: Uuid,
+        quantity: i64,
+        expires_at: DateTime<Utc>,
+        available: i64,
+    },
+    ReservationReleased {
+        order_id: Uuid,
+        quantity: i64,
+        reason: String,
+        available: i64,
+    },
+    /// Paid: the reserved units leave the warehouse's books.
+    ReservationCommitted {
+        order_id: Uuid,
+        quantity: i64,
+        on_hand: i64,
+        available: i64,
+    },
+}
+
+impl DomainEvent for StockEvent {}

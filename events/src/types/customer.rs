@@ -1,0 +1,79 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::DomainEvent;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Buyer,
+    Seller,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Buyer => "buyer",
+            Role::Seller => "seller",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// Events of `customer-{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum CustomerEvent {
+    CustomerRegistered {
+        customer_id: Uuid,
+        email: String,
+        full_name: String,
+        role: Role,
+        /// argon2id PHC string. Never leaves the command side.
+        password_hash: String,
+        registered_at: DateTime<Utc>,
+    },
+    /// The email claim was lost to another registration; this stream is dead.
+    RegistrationAbandoned {
+        reason: String,
+    },
+    RoleChanged {
+        role: Role,
+    },
+    /// A refresh-token family began (login or registration). Only a hash of the token is kept.
+    SessionStarted {
+        family_id: Uuid,
+        token_hash: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// The family's refresh token was exchanged for a new one.
+    SessionRefreshed {
+        family_id: Uuid,
+        token_hash: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// The family may no longer refresh (logout, or reuse of a rotated token).
+    SessionRevoked {
+        family_id: Uuid,
+        reason: String,
+    },
+}
+
+impl DomainEvent for CustomerEvent {}
+
+/// Events of uniqueness-claim streams (`email-…`, `sku-…`). The stream existing is the claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data")]
+pub enum ClaimEvent {
+    Claimed {
+        owner_id: Uuid,
+        claimed_at: DateTime<Utc>,
+    },
+    Released {
+        owner_id: Uuid,
+    },
+}
+
+impl DomainEvent for ClaimEvent {}
