@@ -1,0 +1,134 @@
+//! The one error type of the command API and its RFC 9457 problem+json rendering.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pasar_domain::FieldError;
+use pasar_events::StoreError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request could not be read.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 422: fields failed validation.
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// 401: no or bad credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: authenticated but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the command conflicts with the current state (a domain rule, a lost race).
+    #[error("{detail}")]
+    Conflict { title: &'static str, detail: String, extra: Option<serde_json::Value> },
+    /// 422: a domain rule refused the command.
+    #[error("{detail}")]
+    Rejected { title: &'static str, detail: String },
+    /// 502: Midtrans (or another upstream) failed.
+    #[error("{0}")]
+    Upstream(String),
+    /// 503: a dependency is down; retry later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: we could not record the outcome. Logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn rejected(title: &'static str, detail: impl ToString) -> Self {
+        Self::Rejected { title, detail: detail.to_string() }
+    }
+    pub fn conflict(title: &'static str, detail: impl ToString) -> Self {
+        Self::Conflict { title, detail: detail.to_string(), extra: None }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { .. } => ApiError::conflict("Concurrent update", "the resource changed while the command ran; retry"),
+            StoreError::Unavailable(m) => ApiError::Unavailable(m),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+/// Builds a problem+json response.
+pub fn problem(status: StatusCode, title: &str, detail: &str, extra: Option<serde_json::Value>) -> Response {
+    let slug = title.to_lowercase().replace(' ', "-");
+    let mut body = json!({
+        "type": format!("https://pasar.dev/problems/{slug}"),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    if let (Some(serde_json::Value::Object(extra)), Some(map)) = (extra, body.as_object_mut()) {
+        map.extend(extra);
+    }
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::BadRequest(d) => problem(StatusCode::BAD_REQUEST, "Bad request", &d, None),
+            ApiError::Validation(errors) => problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Validation failed",
+                "one or more fields are invalid",
+                Some(json!({ "errors": errors })),
+            ),
+            ApiError::Unauthorized(d) => problem(StatusCode::UNAUTHORIZED, "Unauthorized", &d, None),
+            ApiError::Forbidden(d) => problem(StatusCode::FORBIDDEN, "Forbidden", &d, None),
+            ApiError::NotFound(d) => problem(StatusCode::NOT_FOUND, "Not found", &d, None),
+            ApiError::Conflict { title, detail, extra } => problem(StatusCode::CONFLICT, title, &detail, extra),
+            ApiError::Rejected { title, detail } => problem(StatusCode::UNPROCESSABLE_ENTITY, title, &detail, None),
+            ApiError::Upstream(d) => {
+                tracing::warn!(detail = %d, "upstream failure");
+                problem(StatusCode::BAD_GATEWAY, "Payment provider unavailable", &d, None)
+            }
+            ApiError::Unavailable(d) => {
+                tracing::error!(detail = %d, "dependency unavailable");
+                let mut r = problem(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", "a dependency is unavailable; retry shortly", None);
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                r
+            }
+            ApiError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                problem(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "the command could not be recorded", None)
+            }
+        }
+    }
+}
+
+/// A JSON body extractor whose rejections are problem+json (400 for unreadable JSON,
+/// 415 for a wrong content type, 413 for a body over the limit).
+pub struct Json<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Json(value)),
+            Err(rejection) => {
+                let status = rejection.status();
+                Err(problem(status, "Unreadable request body", &rejection.body_text(), None))
+            }
+        }
+    }
+}
