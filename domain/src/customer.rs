@@ -1,0 +1,384 @@
+//! A customer account and its refresh-token sessions (`customer-{id}`).
+//!
+//! Email uniqueness is not decided here: the caller claims `email-{normalized}` (see
+//! [`normalize_email`]) and, when the claim is lost to a concurrent registration, abandons
+//! this stream with [`CustomerCommand::AbandonRegistration`]. An abandoned stream is dead.
+//!
+//! Sessions are refresh-token families. Each refresh rotates the token; only hashes are kept.
+//! Presenting a token the family has already rotated away means it leaked, so the whole
+//! family is revoked (refresh token rotation, as the OAuth 2.0 security BCP recommends).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use pasar_events::types::{CustomerEvent, Role};
+use uuid::Uuid;
+
+use crate::{Aggregate, char_len};
+
+/// Longest full name, in characters, after trimming.
+pub const MAX_FULL_NAME_CHARS: usize = 100;
+/// Longest email address (RFC 5321 path limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// The reason recorded when a rotated refresh token is presented again.
+pub const REUSE_REASON: &str = "refresh token reused";
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Customer {
+    /// Set once registered.
+    pub id: Option<Uuid>,
+    pub email: String,
+    pub full_name: String,
+    pub role: Option<Role>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    pub registered_at: Option<DateTime<Utc>>,
+    /// The email claim was lost; no command succeeds on this stream any more.
+    pub abandoned: bool,
+    /// Refresh-token families by family id.
+    pub sessions: BTreeMap<Uuid, Session>,
+}
+
+/// One refresh-token family.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// Hash of the only token that may refresh the family now.
+    pub token_hash: String,
+    /// Hashes of tokens already rotated away, oldest first.
+    pub previous_hashes: Vec<String>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+impl Customer {
+    /// Registered and not abandoned.
+    pub fn is_registered(&self) -> bool {
+        self.id.is_some() && !self.abandoned
+    }
+
+    pub fn session(&self, family_id: Uuid) -> Option<&Session> {
+        self.sessions.get(&family_id)
+    }
+
+    /// The family that issued this token hash, current or rotated away.
+    pub fn family_holding(&self, token_hash: &str) -> Option<Uuid> {
+        self.sessions
+            .iter()
+            .find(|(_, session)| {
+                session.token_hash == token_hash
+                    || session.previous_hashes.iter().any(|h| h == token_hash)
+            })
+            .map(|(family_id, _)| *family_id)
+    }
+}
+
+/// Trimmed and lowercased, the form used for the `email-…` claim stream.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomerCommand {
+    Register {
+        customer_id: Uuid,
+        email: String,
+        full_name: String,
+        role: Role,
+        password_hash: String,
+        now: DateTime<Utc>,
+    },
+    /// The email claim went to someone else; this stream is closed for good.
+    AbandonRegistration {
+        reason: String,
+    },
+    ChangeRole {
+        role: Role,
+    },
+    /// Login or registration began a refresh-token family.
+    StartSession {
+        family_id: Uuid,
+        token_hash: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// Exchange the presented refresh token (by hash) for a new one.
+    RefreshSession {
+        family_id: Uuid,
+        presented_hash: String,
+        new_hash: String,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    },
+    /// Logout.
+    RevokeSession {
+        family_id: Uuid,
+        reason: String,
+    },
+}
+
+/// Why a customer command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CustomerError {
+    /// 409.
+    #[error("the customer is already registered")]
+    AlreadyRegistered,
+    /// 409: the stream was abandoned after losing its email claim.
+    #[error("this registration was abandoned")]
+    RegistrationAbandoned,
+    /// 404.
+    #[error("the customer is not registered")]
+    NotRegistered,
+    /// 401.
+    #[error("unknown session")]
+    SessionUnknown,
+    /// 401.
+    #[error("the session was revoked")]
+    SessionRevoked,
+    /// 401.
+    #[error("the session has expired")]
+    SessionExpired,
+    /// 409: the family id is taken by another token.
+    #[error("a session with this id already exists")]
+    SessionAlreadyStarted,
+    /// 422.
+    #[error("full name must be 1 to {MAX_FULL_NAME_CHARS} characters")]
+    InvalidFullName,
+    /// 422.
+    #[error("email address is not valid")]
+    InvalidEmail,
+}
+
+impl Aggregate for Customer {
+    type Event = CustomerEvent;
+    type Command = CustomerCommand;
+    type Error = CustomerError;
+
+    fn decide(&self, command: &CustomerCommand) -> Result<Vec<CustomerEvent>, CustomerError> {
+        match command {
+            CustomerCommand::Register {
+                customer_id,
+                email,
+                full_name,
+                role,
+                password_hash,
+                now,
+            } => self.register(*customer_id, email, full_name, *role, password_hash, *now),
+            CustomerCommand::AbandonRegistration { reason } => Ok(self.abandon(reason)),
+            CustomerCommand::ChangeRole { role } => self.change_role(*role),
+            CustomerCommand::StartSession {
+                family_id,
+                token_hash,
+                expires_at,
+            } => self.start_session(*family_id, token_hash, *expires_at),
+            CustomerCommand::RefreshSession {
+                family_id,
+                presented_hash,
+                new_hash,
+                now,
+                expires_at,
+            } => self.refresh_session(*family_id, presented_hash, new_hash, *now, *expires_at),
+            CustomerCommand::RevokeSession { family_id, reason } => {
+                self.revoke_session(*family_id, reason)
+            }
+        }
+    }
+
+    fn evolve(mut self, event: &CustomerEvent) -> Self {
+        match event {
+            CustomerEvent::CustomerRegistered {
+                customer_id,
+                email,
+                full_name,
+                role,
+                password_hash,
+                registered_at,
+            } => {
+                self.id = Some(*customer_id);
+                self.email.clone_from(email);
+                self.full_name.clone_from(full_name);
+                self.role = Some(*role);
+                self.password_hash.clone_from(password_hash);
+                self.registered_at = Some(*registered_at);
+            }
+            CustomerEvent::RegistrationAbandoned { .. } => self.abandoned = true,
+            CustomerEvent::RoleChanged { role } => self.role = Some(*role),
+            CustomerEvent::SessionStarted {
+                family_id,
+                token_hash,
+                expires_at,
+            } => {
+                let session = Session {
+                    token_hash: token_hash.clone(),
+                    previous_hashes: vec![],
+                    expires_at: *expires_at,
+                    revoked: false,
+                };
+                self.sessions.insert(*family_id, session);
+            }
+            CustomerEvent::SessionRefreshed {
+                family_id,
+                token_hash,
+                expires_at,
+            } => {
+                if let Some(session) = self.sessions.get_mut(family_id) {
+                    let rotated = std::mem::replace(&mut session.token_hash, token_hash.clone());
+                    session.previous_hashes.push(rotated);
+                    session.expires_at = *expires_at;
+                }
+            }
+            CustomerEvent::SessionRevoked { family_id, .. } => {
+                if let Some(session) = self.sessions.get_mut(family_id) {
+                    session.revoked = true;
+                }
+            }
+        }
+        self
+    }
+}
+
+impl Customer {
+    fn register(
+        &self,
+        customer_id: Uuid,
+        email: &str,
+        full_name: &str,
+        role: Role,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        if self.abandoned {
+            return Err(CustomerError::RegistrationAbandoned);
+        }
+        if self.id.is_some() {
+            return Err(CustomerError::AlreadyRegistered);
+        }
+        let full_name = full_name.trim();
+        if !(1..=MAX_FULL_NAME_CHARS).contains(&char_len(full_name)) {
+            return Err(CustomerError::InvalidFullName);
+        }
+        let email = email.trim();
+        if !is_plausible_email(email) {
+            return Err(CustomerError::InvalidEmail);
+        }
+        Ok(vec![CustomerEvent::CustomerRegistered {
+            customer_id,
+            email: email.to_owned(),
+            full_name: full_name.to_owned(),
+            role,
+            password_hash: password_hash.to_owned(),
+            registered_at: now,
+        }])
+    }
+
+    fn abandon(&self, reason: &str) -> Vec<CustomerEvent> {
+        if self.abandoned {
+            return vec![];
+        }
+        vec![CustomerEvent::RegistrationAbandoned {
+            reason: reason.to_owned(),
+        }]
+    }
+
+    fn change_role(&self, role: Role) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.ensure_registered()?;
+        if self.role == Some(role) {
+            return Ok(vec![]);
+        }
+        Ok(vec![CustomerEvent::RoleChanged { role }])
+    }
+
+    fn start_session(
+        &self,
+        family_id: Uuid,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.ensure_registered()?;
+        match self.session(family_id) {
+            Some(session) if session.token_hash == token_hash => Ok(vec![]),
+            Some(_) => Err(CustomerError::SessionAlreadyStarted),
+            None => Ok(vec![CustomerEvent::SessionStarted {
+                family_id,
+                token_hash: token_hash.to_owned(),
+                expires_at,
+            }]),
+        }
+    }
+
+    /// Checks run in this order: unknown family, revoked family, reuse of a rotated token
+    /// (which revokes the family and is *not* an error, so the revocation gets recorded;
+    /// the caller still answers 401), a token foreign to the family, expiry.
+    fn refresh_session(
+        &self,
+        family_id: Uuid,
+        presented_hash: &str,
+        new_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.ensure_registered()?;
+        let session = self
+            .session(family_id)
+            .ok_or(CustomerError::SessionUnknown)?;
+        if session.revoked {
+            return Err(CustomerError::SessionRevoked);
+        }
+        if session.previous_hashes.iter().any(|h| h == presented_hash) {
+            return Ok(vec![CustomerEvent::SessionRevoked {
+                family_id,
+                reason: REUSE_REASON.to_owned(),
+            }]);
+        }
+        if session.token_hash != presented_hash {
+            return Err(CustomerError::SessionUnknown);
+        }
+        if now >= session.expires_at {
+            return Err(CustomerError::SessionExpired);
+        }
+        Ok(vec![CustomerEvent::SessionRefreshed {
+            family_id,
+            token_hash: new_hash.to_owned(),
+            expires_at,
+        }])
+    }
+
+    fn revoke_session(
+        &self,
+        family_id: Uuid,
+        reason: &str,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.ensure_registered()?;
+        let session = self
+            .session(family_id)
+            .ok_or(CustomerError::SessionUnknown)?;
+        if session.revoked {
+            return Ok(vec![]);
+        }
+        Ok(vec![CustomerEvent::SessionRevoked {
+            family_id,
+            reason: reason.to_owned(),
+        }])
+    }
+
+    fn ensure_registered(&self) -> Result<(), CustomerError> {
+        if self.is_registered() {
+            Ok(())
+        } else {
+            Err(CustomerError::NotRegistered)
+        }
+    }
+}
+
+/// A deliberately loose check: one `@` with something on both sides, a dot in the domain,
+/// no whitespace. Whether the address works is proven by mail, not by parsing.
+fn is_plausible_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    char_len(email) <= MAX_EMAIL_CHARS
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(char::is_whitespace)
+}

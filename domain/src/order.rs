@@ -1,0 +1,384 @@
+//! One seller's order from one checkout (`order-{id}`).
+//!
+//! ```text
+//! awaiting_payment ─► paid ─► shipped ─► delivered ─► completed
+//!      │                │         │           │            │
+//!      ├─► cancelled    └─────────┴───────────┴────────────┴─► refunded
+//!      └─► expired
+//! ```
+//!
+//! No transition skips a step or goes back; cancelled, expired and refunded are final.
+//! Repeats that reactors send (mark paid, cancel, expire) succeed with no new events.
+
+use chrono::{DateTime, Utc};
+use pasar_events::types::{Currency, Money, OrderEvent, OrderLine, OrderStatus, ShippingAddress};
+use uuid::Uuid;
+
+use crate::Aggregate;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    /// `None` until placed.
+    pub status: Option<OrderStatus>,
+    pub order_id: Uuid,
+    pub checkout_id: Uuid,
+    pub payment_id: Uuid,
+    pub buyer_id: Uuid,
+    pub seller_id: Uuid,
+    pub lines: Vec<OrderLine>,
+    pub subtotal: Money,
+    pub shipping_cost: Money,
+    pub total: Money,
+    pub shipping_address: ShippingAddress,
+    pub placed_at: DateTime<Utc>,
+    /// Unpaid past this instant, the order may be expired.
+    pub expires_at: DateTime<Utc>,
+    pub courier: Option<String>,
+    pub tracking_number: Option<String>,
+    /// Zero unless refunded.
+    pub refunded_amount: Money,
+}
+
+impl Default for Order {
+    fn default() -> Self {
+        Order {
+            status: None,
+            order_id: Uuid::nil(),
+            checkout_id: Uuid::nil(),
+            payment_id: Uuid::nil(),
+            buyer_id: Uuid::nil(),
+            seller_id: Uuid::nil(),
+            lines: vec![],
+            subtotal: Money::zero(Currency::IDR),
+            shipping_cost: Money::zero(Currency::IDR),
+            total: Money::zero(Currency::IDR),
+            shipping_address: ShippingAddress::default(),
+            placed_at: DateTime::default(),
+            expires_at: DateTime::default(),
+            courier: None,
+            tracking_number: None,
+            refunded_amount: Money::zero(Currency::IDR),
+        }
+    }
+}
+
+impl Order {
+    pub fn is_placed(&self) -> bool {
+        self.status.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one command per request, never stored in bulk; boxing Place would only burden callers"
+)]
+pub enum OrderCommand {
+    /// Lines arrive priced by the caller (from the product streams, never the client).
+    Place {
+        order_id: Uuid,
+        checkout_id: Uuid,
+        payment_id: Uuid,
+        buyer_id: Uuid,
+        seller_id: Uuid,
+        lines: Vec<OrderLine>,
+        shipping_cost: Money,
+        shipping_address: ShippingAddress,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    },
+    MarkPaid {
+        payment_id: Uuid,
+        now: DateTime<Utc>,
+    },
+    Cancel {
+        reason: String,
+        now: DateTime<Utc>,
+    },
+    Expire {
+        now: DateTime<Utc>,
+    },
+    Ship {
+        courier: String,
+        tracking_number: String,
+        now: DateTime<Utc>,
+    },
+    Deliver {
+        now: DateTime<Utc>,
+    },
+    Complete {
+        now: DateTime<Utc>,
+    },
+    Refund {
+        amount: Money,
+        reason: String,
+        now: DateTime<Utc>,
+    },
+}
+
+/// Why an order command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    /// 409.
+    #[error("the order is already placed")]
+    AlreadyPlaced,
+    /// 404.
+    #[error("the order does not exist")]
+    NotPlaced,
+    /// 422.
+    #[error("an order needs at least one line")]
+    NoLines,
+    /// 422: a quantity below one, a negative price or shipping cost, a line total that is
+    /// not unit price × quantity, or mixed currencies.
+    #[error("an order line is invalid")]
+    InvalidLine,
+    /// 422.
+    #[error("the order total overflows")]
+    MoneyOverflow,
+    /// 409.
+    #[error("an order cannot go from {} to {}", .from.as_str(), .to.as_str())]
+    InvalidTransition { from: OrderStatus, to: OrderStatus },
+    /// 409.
+    #[error("the order has not reached its expiry time")]
+    NotYetExpired,
+    /// 422.
+    #[error("the refund exceeds the order total")]
+    RefundExceedsTotal,
+    /// 422.
+    #[error("a refund must be a positive amount in the order's currency")]
+    InvalidRefundAmount,
+}
+
+impl Aggregate for Order {
+    type Event = OrderEvent;
+    type Command = OrderCommand;
+    type Error = OrderError;
+
+    fn decide(&self, command: &OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
+        match self.status {
+            None => place(command).map(|event| vec![event]),
+            Some(from) => Ok(self.transition(from, command)?.into_iter().collect()),
+        }
+    }
+
+    fn evolve(mut self, event: &OrderEvent) -> Self {
+        let status = match event.clone() {
+            OrderEvent::OrderPlaced {
+                order_id,
+                checkout_id,
+                payment_id,
+                buyer_id,
+                seller_id,
+                lines,
+                subtotal,
+                shipping_cost,
+                total,
+                shipping_address,
+                placed_at,
+                expires_at,
+            } => {
+                self = Order {
+                    order_id,
+                    checkout_id,
+                    payment_id,
+                    buyer_id,
+                    seller_id,
+                    lines,
+                    subtotal,
+                    shipping_cost,
+                    total,
+                    shipping_address,
+                    placed_at,
+                    expires_at,
+                    ..self
+                };
+                OrderStatus::AwaitingPayment
+            }
+            OrderEvent::OrderPaid { .. } => OrderStatus::Paid,
+            OrderEvent::OrderCancelled { .. } => OrderStatus::Cancelled,
+            OrderEvent::OrderExpired { .. } => OrderStatus::Expired,
+            OrderEvent::OrderShipped {
+                courier,
+                tracking_number,
+                ..
+            } => {
+                self.courier = Some(courier);
+                self.tracking_number = Some(tracking_number);
+                OrderStatus::Shipped
+            }
+            OrderEvent::OrderDelivered { .. } => OrderStatus::Delivered,
+            OrderEvent::OrderCompleted { .. } => OrderStatus::Completed,
+            OrderEvent::OrderRefunded { amount, .. } => {
+                self.refunded_amount = amount;
+                OrderStatus::Refunded
+            }
+        };
+        self.status = Some(status);
+        self
+    }
+}
+
+impl Order {
+    /// The event that moves a placed order on, or `None` for an idempotent repeat.
+    fn transition(
+        &self,
+        from: OrderStatus,
+        command: &OrderCommand,
+    ) -> Result<Option<OrderEvent>, OrderError> {
+        let event = match command {
+            OrderCommand::Place { .. } => return Err(OrderError::AlreadyPlaced),
+            OrderCommand::MarkPaid { payment_id, now } => match from {
+                OrderStatus::AwaitingPayment => OrderEvent::OrderPaid {
+                    payment_id: *payment_id,
+                    paid_at: *now,
+                },
+                OrderStatus::Cancelled | OrderStatus::Expired => {
+                    return invalid(from, OrderStatus::Paid);
+                }
+                _ => return Ok(None),
+            },
+            OrderCommand::Cancel { reason, now } => match from {
+                OrderStatus::AwaitingPayment => OrderEvent::OrderCancelled {
+                    reason: reason.clone(),
+                    cancelled_at: *now,
+                },
+                OrderStatus::Cancelled => return Ok(None),
+                _ => return invalid(from, OrderStatus::Cancelled),
+            },
+            OrderCommand::Expire { now } => match from {
+                OrderStatus::AwaitingPayment if *now < self.expires_at => {
+                    return Err(OrderError::NotYetExpired);
+                }
+                OrderStatus::AwaitingPayment => OrderEvent::OrderExpired { expired_at: *now },
+                OrderStatus::Expired => return Ok(None),
+                _ => return invalid(from, OrderStatus::Expired),
+            },
+            OrderCommand::Ship {
+                courier,
+                tracking_number,
+                now,
+            } => {
+                step(from, OrderStatus::Paid, OrderStatus::Shipped)?;
+                OrderEvent::OrderShipped {
+                    courier: courier.clone(),
+                    tracking_number: tracking_number.clone(),
+                    shipped_at: *now,
+                }
+            }
+            OrderCommand::Deliver { now } => {
+                step(from, OrderStatus::Shipped, OrderStatus::Delivered)?;
+                OrderEvent::OrderDelivered { delivered_at: *now }
+            }
+            OrderCommand::Complete { now } => {
+                step(from, OrderStatus::Delivered, OrderStatus::Completed)?;
+                OrderEvent::OrderCompleted { completed_at: *now }
+            }
+            OrderCommand::Refund {
+                amount,
+                reason,
+                now,
+            } => {
+                self.check_refund(from, *amount)?;
+                OrderEvent::OrderRefunded {
+                    amount: *amount,
+                    reason: reason.clone(),
+                    refunded_at: *now,
+                }
+            }
+        };
+        Ok(Some(event))
+    }
+
+    /// One refund per order, from paid onwards, of at most the total.
+    fn check_refund(&self, from: OrderStatus, amount: Money) -> Result<(), OrderError> {
+        use OrderStatus::*;
+        if !matches!(from, Paid | Shipped | Delivered | Completed) {
+            return invalid(from, Refunded);
+        }
+        if amount.amount <= 0 || amount.currency != self.total.currency {
+            return Err(OrderError::InvalidRefundAmount);
+        }
+        if amount.amount > self.total.amount {
+            return Err(OrderError::RefundExceedsTotal);
+        }
+        Ok(())
+    }
+}
+
+fn invalid<T>(from: OrderStatus, to: OrderStatus) -> Result<T, OrderError> {
+    Err(OrderError::InvalidTransition { from, to })
+}
+
+/// The one forward step of the delivery path: `to` is reachable only from `required`.
+fn step(from: OrderStatus, required: OrderStatus, to: OrderStatus) -> Result<(), OrderError> {
+    if from == required {
+        Ok(())
+    } else {
+        invalid(from, to)
+    }
+}
+
+/// The first event of an order, or `NotPlaced` for any other command on an empty stream.
+fn place(command: &OrderCommand) -> Result<OrderEvent, OrderError> {
+    let OrderCommand::Place {
+        order_id,
+        checkout_id,
+        payment_id,
+        buyer_id,
+        seller_id,
+        lines,
+        shipping_cost,
+        shipping_address,
+        now,
+        expires_at,
+    } = command
+    else {
+        return Err(OrderError::NotPlaced);
+    };
+    let subtotal = subtotal_of(lines)?;
+    if shipping_cost.amount < 0 {
+        return Err(OrderError::InvalidLine);
+    }
+    let total = subtotal.checked_add(*shipping_cost).map_err(money_error)?;
+    Ok(OrderEvent::OrderPlaced {
+        order_id: *order_id,
+        checkout_id: *checkout_id,
+        payment_id: *payment_id,
+        buyer_id: *buyer_id,
+        seller_id: *seller_id,
+        lines: lines.clone(),
+        subtotal,
+        shipping_cost: *shipping_cost,
+        total,
+        shipping_address: shipping_address.clone(),
+        placed_at: *now,
+        expires_at: *expires_at,
+    })
+}
+
+/// Sum of the line totals, after checking each line's arithmetic.
+pub fn subtotal_of(lines: &[OrderLine]) -> Result<Money, OrderError> {
+    let first = lines.first().ok_or(OrderError::NoLines)?;
+    lines
+        .iter()
+        .try_fold(Money::zero(first.unit_price.currency), |sum, line| {
+            if line.quantity < 1 || line.unit_price.amount < 0 {
+                return Err(OrderError::InvalidLine);
+            }
+            let expected = line
+                .unit_price
+                .checked_mul(line.quantity)
+                .map_err(money_error)?;
+            if expected != line.line_total {
+                return Err(OrderError::InvalidLine);
+            }
+            sum.checked_add(line.line_total).map_err(money_error)
+        })
+}
+
+fn money_error(error: pasar_events::types::MoneyError) -> OrderError {
+    match error {
+        pasar_events::types::MoneyError::Overflow => OrderError::MoneyOverflow,
+        pasar_events::types::MoneyError::CurrencyMismatch => OrderError::InvalidLine,
+    }
+}

@@ -1,0 +1,313 @@
+//! One Midtrans transaction paying every order of one checkout (`payment-{id}`).
+//!
+//! Midtrans notifications arrive late, twice, or out of order. Every verified notification
+//! is recorded as received, then mapped (Midtrans reference §6.3) to at most one state
+//! change:
+//!
+//! | notification | from | event |
+//! |---|---|---|
+//! | `settlement`, or `capture` with fraud `accept`/absent, status code 200 | initiated, pending | settled, or amount mismatched |
+//! | `pending` | initiated | pending |
+//! | `deny`/`cancel`/`expire`/`failure`, or fraud `deny` | initiated, pending | failed |
+//! | `deny` | settled | reversed |
+//! | anything else (`capture` + challenge, refunds, chargebacks, repeats) | any | — |
+//!
+//! So a settled payment never regresses except by the provider's explicit reversal, and an
+//! amount other than the gross amount never settles anything. Midtrans calls deny, cancel,
+//! expire and failure final, so a success seen after one of them is stale and changes nothing.
+
+use chrono::{DateTime, Utc};
+use pasar_events::types::{Currency, Money, PaymentEvent, PaymentFailure};
+use uuid::Uuid;
+
+use crate::Aggregate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PaymentStatus {
+    #[default]
+    NotInitiated,
+    /// The Snap transaction exists; the customer has not chosen a method yet.
+    Initiated,
+    /// A method was chosen; waiting for the money.
+    Pending,
+    Settled,
+    Failed(PaymentFailure),
+    /// Settled, then reversed by the provider (settlement → deny). Needs a human.
+    Reversed,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payment {
+    pub status: PaymentStatus,
+    pub payment_id: Uuid,
+    pub checkout_id: Uuid,
+    pub buyer_id: Uuid,
+    pub order_ids: Vec<Uuid>,
+    /// What Midtrans must report, to the rupiah, for the payment to settle.
+    pub gross_amount: Money,
+    pub snap_token: String,
+    pub redirect_url: String,
+    /// Midtrans's id, known from the first state-changing notification.
+    pub transaction_id: Option<String>,
+    pub payment_type: Option<String>,
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+impl Default for Payment {
+    fn default() -> Self {
+        Payment {
+            status: PaymentStatus::NotInitiated,
+            payment_id: Uuid::nil(),
+            checkout_id: Uuid::nil(),
+            buyer_id: Uuid::nil(),
+            order_ids: vec![],
+            gross_amount: Money::zero(Currency::IDR),
+            snap_token: String::new(),
+            redirect_url: String::new(),
+            transaction_id: None,
+            payment_type: None,
+            settled_at: None,
+        }
+    }
+}
+
+/// A verified Midtrans HTTP notification, fields as sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub transaction_id: String,
+    pub transaction_status: String,
+    pub fraud_status: Option<String>,
+    pub status_code: String,
+    /// Decimal string, e.g. `"150000.00"`.
+    pub gross_amount: String,
+    pub payment_type: Option<String>,
+    /// When it was received.
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PaymentCommand {
+    Initiate {
+        payment_id: Uuid,
+        checkout_id: Uuid,
+        buyer_id: Uuid,
+        order_ids: Vec<Uuid>,
+        gross_amount: Money,
+        snap_token: String,
+        redirect_url: String,
+        now: DateTime<Utc>,
+    },
+    RecordNotification(Notification),
+}
+
+/// Why a payment command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentError {
+    /// 409.
+    #[error("the payment was already initiated")]
+    AlreadyInitiated,
+    /// 404: a notification for a payment this system never started.
+    #[error("the payment was never initiated")]
+    NotInitiated,
+}
+
+impl Aggregate for Payment {
+    type Event = PaymentEvent;
+    type Command = PaymentCommand;
+    type Error = PaymentError;
+
+    fn decide(&self, command: &PaymentCommand) -> Result<Vec<PaymentEvent>, PaymentError> {
+        match command {
+            PaymentCommand::Initiate { .. } if self.status != PaymentStatus::NotInitiated => {
+                Err(PaymentError::AlreadyInitiated)
+            }
+            PaymentCommand::Initiate {
+                payment_id,
+                checkout_id,
+                buyer_id,
+                order_ids,
+                gross_amount,
+                snap_token,
+                redirect_url,
+                now,
+            } => Ok(vec![PaymentEvent::PaymentInitiated {
+                payment_id: *payment_id,
+                checkout_id: *checkout_id,
+                buyer_id: *buyer_id,
+                order_ids: order_ids.clone(),
+                gross_amount: *gross_amount,
+                snap_token: snap_token.clone(),
+                redirect_url: redirect_url.clone(),
+                initiated_at: *now,
+            }]),
+            PaymentCommand::RecordNotification(_) if self.status == PaymentStatus::NotInitiated => {
+                Err(PaymentError::NotInitiated)
+            }
+            PaymentCommand::RecordNotification(notification) => {
+                let received = received(notification);
+                Ok(std::iter::once(received)
+                    .chain(self.outcome_of(notification))
+                    .collect())
+            }
+        }
+    }
+
+    fn evolve(mut self, event: &PaymentEvent) -> Self {
+        match event {
+            PaymentEvent::PaymentInitiated {
+                payment_id,
+                checkout_id,
+                buyer_id,
+                order_ids,
+                gross_amount,
+                snap_token,
+                redirect_url,
+                ..
+            } => {
+                self.status = PaymentStatus::Initiated;
+                self.payment_id = *payment_id;
+                self.checkout_id = *checkout_id;
+                self.buyer_id = *buyer_id;
+                self.order_ids.clone_from(order_ids);
+                self.gross_amount = *gross_amount;
+                self.snap_token.clone_from(snap_token);
+                self.redirect_url.clone_from(redirect_url);
+            }
+            PaymentEvent::PaymentNotificationReceived { .. }
+            | PaymentEvent::PaymentAmountMismatched { .. } => {}
+            PaymentEvent::PaymentPending {
+                transaction_id,
+                payment_type,
+            } => {
+                self.status = PaymentStatus::Pending;
+                self.transaction_id = Some(transaction_id.clone());
+                self.payment_type.clone_from(payment_type);
+            }
+            PaymentEvent::PaymentSettled {
+                transaction_id,
+                payment_type,
+                settled_at,
+                ..
+            } => {
+                self.status = PaymentStatus::Settled;
+                self.transaction_id = Some(transaction_id.clone());
+                self.payment_type.clone_from(payment_type);
+                self.settled_at = Some(*settled_at);
+            }
+            PaymentEvent::PaymentFailed {
+                transaction_id,
+                failure,
+            } => {
+                self.status = PaymentStatus::Failed(*failure);
+                if transaction_id.is_some() {
+                    self.transaction_id.clone_from(transaction_id);
+                }
+            }
+            PaymentEvent::PaymentReversed { .. } => self.status = PaymentStatus::Reversed,
+        }
+        self
+    }
+}
+
+impl Payment {
+    /// The state change a notification causes, if any. See the module table.
+    fn outcome_of(&self, n: &Notification) -> Option<PaymentEvent> {
+        let open = matches!(
+            self.status,
+            PaymentStatus::Initiated | PaymentStatus::Pending
+        );
+        match classify(n) {
+            Verdict::Success if open => Some(self.settle_or_mismatch(n)),
+            Verdict::Pending if self.status == PaymentStatus::Initiated => {
+                Some(PaymentEvent::PaymentPending {
+                    transaction_id: n.transaction_id.clone(),
+                    payment_type: n.payment_type.clone(),
+                })
+            }
+            Verdict::Failure(failure) if open => Some(PaymentEvent::PaymentFailed {
+                transaction_id: Some(n.transaction_id.clone()),
+                failure,
+            }),
+            Verdict::Failure(PaymentFailure::Denied)
+                if self.status == PaymentStatus::Settled
+                    && n.transaction_status.eq_ignore_ascii_case("deny") =>
+            {
+                Some(PaymentEvent::PaymentReversed {
+                    transaction_id: n.transaction_id.clone(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn settle_or_mismatch(&self, n: &Notification) -> PaymentEvent {
+        if parse_gross_amount(&n.gross_amount) == Some(self.gross_amount.amount) {
+            PaymentEvent::PaymentSettled {
+                transaction_id: n.transaction_id.clone(),
+                amount: self.gross_amount,
+                payment_type: n.payment_type.clone(),
+                settled_at: n.now,
+            }
+        } else {
+            PaymentEvent::PaymentAmountMismatched {
+                transaction_id: n.transaction_id.clone(),
+                expected: self.gross_amount,
+                received: n.gross_amount.clone(),
+            }
+        }
+    }
+}
+
+/// What a notification says happened, regardless of the payment's state.
+enum Verdict {
+    Success,
+    Pending,
+    Failure(PaymentFailure),
+    /// Nothing to act on: a challenge under review, refunds, chargebacks, unknown statuses.
+    Informational,
+}
+
+fn classify(n: &Notification) -> Verdict {
+    let status = n.transaction_status.to_ascii_lowercase();
+    let fraud = n.fraud_status.as_deref().map(str::to_ascii_lowercase);
+    match (status.as_str(), fraud.as_deref()) {
+        ("settlement" | "capture", Some("deny")) => Verdict::Failure(PaymentFailure::Denied),
+        // Midtrans: success only with status code 200; a missing fraud status means accepted.
+        ("settlement" | "capture", None | Some("accept")) if n.status_code.trim() == "200" => {
+            Verdict::Success
+        }
+        ("pending", _) => Verdict::Pending,
+        ("deny", _) => Verdict::Failure(PaymentFailure::Denied),
+        ("cancel", _) => Verdict::Failure(PaymentFailure::Cancelled),
+        ("expire", _) => Verdict::Failure(PaymentFailure::Expired),
+        ("failure", _) => Verdict::Failure(PaymentFailure::Failed),
+        _ => Verdict::Informational,
+    }
+}
+
+/// Parses Midtrans's `gross_amount` to whole minor units without floating point: digits,
+/// optionally followed by a fraction of zeros (`"150000"`, `"150000.00"`). Anything else,
+/// including a non-zero fraction, is `None` and can never equal an expected amount.
+pub fn parse_gross_amount(text: &str) -> Option<i64> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits_only(whole) || !fraction.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    if text.ends_with('.') {
+        return None;
+    }
+    whole.parse().ok()
+}
+
+fn received(n: &Notification) -> PaymentEvent {
+    PaymentEvent::PaymentNotificationReceived {
+        transaction_id: n.transaction_id.clone(),
+        transaction_status: n.transaction_status.clone(),
+        fraud_status: n.fraud_status.clone(),
+        status_code: n.status_code.clone(),
+        gross_amount: n.gross_amount.clone(),
+        payment_type: n.payment_type.clone(),
+        received_at: n.now,
+    }
+}
