@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use base64::Engine;
@@ -34,7 +34,9 @@ pub struct Claims {
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?
@@ -49,7 +51,11 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
     let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -57,20 +63,39 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
     ok && known
 }
 
-pub fn issue_access_token(secret: &str, user: Uuid, role: Role, ttl: Duration) -> Result<String, ApiError> {
+pub fn issue_access_token(
+    secret: &str,
+    user: Uuid,
+    role: Role,
+    ttl: Duration,
+) -> Result<String, ApiError> {
     let now = Utc::now().timestamp();
-    let claims = Claims { sub: user, role, iat: now, exp: now + ttl.as_secs() as i64, iss: ISSUER.into() };
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
-        .map_err(|e| ApiError::Internal(e.into()))
+    let claims = Claims {
+        sub: user,
+        role,
+        iat: now,
+        exp: now + ttl.as_secs() as i64,
+        iss: ISSUER.into(),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .map_err(|e| ApiError::Internal(e.into()))
 }
 
 pub fn decode_access_token(secret: &str, token: &str) -> Result<Claims, ApiError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&[ISSUER]);
     validation.leeway = 5;
-    jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
-        .map(|data| data.claims)
-        .map_err(|_| ApiError::Unauthorized("invalid or expired access token".into()))
+    jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .map(|data| data.claims)
+    .map_err(|_| ApiError::Unauthorized("invalid or expired access token".into()))
 }
 
 /// A refresh token names its owner and family so it can be checked against the customer's
@@ -86,21 +111,37 @@ impl RefreshToken {
         let mut secret = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut secret);
         let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
-        let token = format!("rt.{}.{}.{secret}", customer_id.simple(), family_id.simple());
-        Self { customer_id, family_id, token }
+        let token = format!(
+            "rt.{}.{}.{secret}",
+            customer_id.simple(),
+            family_id.simple()
+        );
+        Self {
+            customer_id,
+            family_id,
+            token,
+        }
     }
 
     pub fn parse(token: &str) -> Option<Self> {
         let mut parts = token.split('.');
-        let (Some("rt"), Some(customer), Some(family), Some(secret), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some("rt"), Some(customer), Some(family), Some(secret), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return None;
         };
         if secret.len() < 40 {
             return None;
         }
-        Some(Self { customer_id: customer.parse().ok()?, family_id: family.parse().ok()?, token: token.to_owned() })
+        Some(Self {
+            customer_id: customer.parse().ok()?,
+            family_id: family.parse().ok()?,
+            token: token.to_owned(),
+        })
     }
 
     pub fn hash(&self) -> String {
@@ -120,7 +161,10 @@ impl AuthUser {
         if allowed.contains(&self.role) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!("this action is not available to a {}", self.role.as_str())))
+            Err(ApiError::Forbidden(format!(
+                "this action is not available to a {}",
+                self.role.as_str()
+            )))
         }
     }
 }
@@ -128,7 +172,10 @@ impl AuthUser {
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -138,7 +185,10 @@ impl FromRequestParts<AppState> for AuthUser {
             .strip_prefix("Bearer ")
             .ok_or_else(|| ApiError::Unauthorized("expected a Bearer token".into()))?;
         let claims = decode_access_token(state.config.jwt_secret.expose(), token.trim())?;
-        Ok(AuthUser { id: claims.sub, role: claims.role })
+        Ok(AuthUser {
+            id: claims.sub,
+            role: claims.role,
+        })
     }
 }
 
@@ -157,7 +207,13 @@ mod tests {
 
     #[test]
     fn an_access_token_signed_with_another_secret_is_refused() {
-        let token = issue_access_token("a".repeat(32).as_str(), Uuid::new_v4(), Role::Buyer, Duration::from_secs(60)).unwrap();
+        let token = issue_access_token(
+            "a".repeat(32).as_str(),
+            Uuid::new_v4(),
+            Role::Buyer,
+            Duration::from_secs(60),
+        )
+        .unwrap();
         assert!(decode_access_token(&"a".repeat(32), &token).is_ok());
         assert!(decode_access_token(&"b".repeat(32), &token).is_err());
     }

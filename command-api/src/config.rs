@@ -74,7 +74,9 @@ where
     T::Err: std::error::Error + Send + Sync + 'static,
 {
     match var(name) {
-        Some(v) => v.parse().with_context(|| format!("{name} is not valid: {v:?}")),
+        Some(v) => v
+            .parse()
+            .with_context(|| format!("{name} is not valid: {v:?}")),
         None => Ok(default),
     }
 }
@@ -86,19 +88,25 @@ impl Config {
             Some(s) if s.len() < 32 => bail!("JWT_SECRET must be at least 32 characters"),
             Some(s) => Secret::new(s),
             None => {
-                tracing::warn!("JWT_SECRET is not set: using the public DEVELOPMENT secret; never do this in production");
+                tracing::warn!(
+                    "JWT_SECRET is not set: using the public DEVELOPMENT secret; never do this in production"
+                );
                 Secret::new(DEV_JWT_SECRET)
             }
         };
         let midtrans = match var("MIDTRANS_SERVER_KEY") {
             Some(key) => MidtransConfig {
                 server_key: Secret::new(key),
-                snap_url: var("MIDTRANS_SNAP_URL").unwrap_or_else(|| "https://app.sandbox.midtrans.com".into()),
-                api_url: var("MIDTRANS_API_URL").unwrap_or_else(|| "https://api.sandbox.midtrans.com".into()),
+                snap_url: var("MIDTRANS_SNAP_URL")
+                    .unwrap_or_else(|| "https://app.sandbox.midtrans.com".into()),
+                api_url: var("MIDTRANS_API_URL")
+                    .unwrap_or_else(|| "https://api.sandbox.midtrans.com".into()),
                 verify_with_status_api: parse("MIDTRANS_VERIFY_STATUS", false)?,
             },
             None => {
-                tracing::warn!("MIDTRANS_SERVER_KEY is not set: talking to the local Midtrans SIMULATOR at {DEV_MIDTRANS_URL}");
+                tracing::warn!(
+                    "MIDTRANS_SERVER_KEY is not set: talking to the local Midtrans SIMULATOR at {DEV_MIDTRANS_URL}"
+                );
                 MidtransConfig {
                     server_key: Secret::new(DEV_MIDTRANS_SERVER_KEY),
                     snap_url: var("MIDTRANS_SNAP_URL").unwrap_or_else(|| DEV_MIDTRANS_URL.into()),
@@ -114,11 +122,15 @@ impl Config {
         };
         Ok(Self {
             addr: parse("COMMAND_API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
-            database_url: var("DATABASE_URL").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/pasar".into()),
+            database_url: var("DATABASE_URL")
+                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/pasar".into()),
             nats_url: var("NATS_URL").unwrap_or_else(|| "nats://127.0.0.1:4222".into()),
             jwt_secret,
             access_token_ttl: Duration::from_secs(parse("ACCESS_TOKEN_TTL_SECS", 900)?),
-            refresh_token_ttl: Duration::from_secs(parse("REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?),
+            refresh_token_ttl: Duration::from_secs(parse(
+                "REFRESH_TOKEN_TTL_SECS",
+                30 * 24 * 3600,
+            )?),
             payment_timeout: Duration::from_secs(parse("PAYMENT_TIMEOUT_SECS", 3600)?),
             midtrans,
             admin,

@@ -25,7 +25,11 @@ pub enum ApiError {
     NotFound(String),
     /// 409: the command conflicts with the current state (a domain rule, a lost race).
     #[error("{detail}")]
-    Conflict { title: &'static str, detail: String, extra: Option<serde_json::Value> },
+    Conflict {
+        title: &'static str,
+        detail: String,
+        extra: Option<serde_json::Value>,
+    },
     /// 422: a domain rule refused the command.
     #[error("{detail}")]
     Rejected { title: &'static str, detail: String },
@@ -42,17 +46,27 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn rejected(title: &'static str, detail: impl ToString) -> Self {
-        Self::Rejected { title, detail: detail.to_string() }
+        Self::Rejected {
+            title,
+            detail: detail.to_string(),
+        }
     }
     pub fn conflict(title: &'static str, detail: impl ToString) -> Self {
-        Self::Conflict { title, detail: detail.to_string(), extra: None }
+        Self::Conflict {
+            title,
+            detail: detail.to_string(),
+            extra: None,
+        }
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict { .. } => ApiError::conflict("Concurrent update", "the resource changed while the command ran; retry"),
+            StoreError::Conflict { .. } => ApiError::conflict(
+                "Concurrent update",
+                "the resource changed while the command ran; retry",
+            ),
             StoreError::Unavailable(m) => ApiError::Unavailable(m),
             other => ApiError::Internal(other.into()),
         }
@@ -60,7 +74,12 @@ impl From<StoreError> for ApiError {
 }
 
 /// Builds a problem+json response.
-pub fn problem(status: StatusCode, title: &str, detail: &str, extra: Option<serde_json::Value>) -> Response {
+pub fn problem(
+    status: StatusCode,
+    title: &str,
+    detail: &str,
+    extra: Option<serde_json::Value>,
+) -> Response {
     let slug = title.to_lowercase().replace(' ', "-");
     let mut body = json!({
         "type": format!("https://pasar.dev/problems/{slug}"),
@@ -72,9 +91,10 @@ pub fn problem(status: StatusCode, title: &str, detail: &str, extra: Option<serd
         map.extend(extra);
     }
     let mut response = (status, axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     response
 }
 
@@ -88,24 +108,48 @@ impl IntoResponse for ApiError {
                 "one or more fields are invalid",
                 Some(json!({ "errors": errors })),
             ),
-            ApiError::Unauthorized(d) => problem(StatusCode::UNAUTHORIZED, "Unauthorized", &d, None),
+            ApiError::Unauthorized(d) => {
+                problem(StatusCode::UNAUTHORIZED, "Unauthorized", &d, None)
+            }
             ApiError::Forbidden(d) => problem(StatusCode::FORBIDDEN, "Forbidden", &d, None),
             ApiError::NotFound(d) => problem(StatusCode::NOT_FOUND, "Not found", &d, None),
-            ApiError::Conflict { title, detail, extra } => problem(StatusCode::CONFLICT, title, &detail, extra),
-            ApiError::Rejected { title, detail } => problem(StatusCode::UNPROCESSABLE_ENTITY, title, &detail, None),
+            ApiError::Conflict {
+                title,
+                detail,
+                extra,
+            } => problem(StatusCode::CONFLICT, title, &detail, extra),
+            ApiError::Rejected { title, detail } => {
+                problem(StatusCode::UNPROCESSABLE_ENTITY, title, &detail, None)
+            }
             ApiError::Upstream(d) => {
                 tracing::warn!(detail = %d, "upstream failure");
-                problem(StatusCode::BAD_GATEWAY, "Payment provider unavailable", &d, None)
+                problem(
+                    StatusCode::BAD_GATEWAY,
+                    "Payment provider unavailable",
+                    &d,
+                    None,
+                )
             }
             ApiError::Unavailable(d) => {
                 tracing::error!(detail = %d, "dependency unavailable");
-                let mut r = problem(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", "a dependency is unavailable; retry shortly", None);
-                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                let mut r = problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Service unavailable",
+                    "a dependency is unavailable; retry shortly",
+                    None,
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 r
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
-                problem(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "the command could not be recorded", None)
+                problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Internal error",
+                    "the command could not be recorded",
+                    None,
+                )
             }
         }
     }
@@ -127,7 +171,12 @@ where
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(rejection) => {
                 let status = rejection.status();
-                Err(problem(status, "Unreadable request body", &rejection.body_text(), None))
+                Err(problem(
+                    status,
+                    "Unreadable request body",
+                    &rejection.body_text(),
+                    None,
+                ))
             }
         }
     }

@@ -25,11 +25,15 @@ impl<A> Loaded<A> {
     }
 }
 
-pub async fn load<A: Aggregate>(store: &dyn EventStore, stream: &str) -> Result<Loaded<A>, ApiError> {
+pub async fn load<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &str,
+) -> Result<Loaded<A>, ApiError> {
     let recorded = store.read_stream(stream, 1).await?;
     let mut state = A::default();
     for event in &recorded {
-        let typed = A::Event::decode(event).map_err(|e| ApiError::Internal(anyhow::anyhow!("{stream}: {e}")))?;
+        let typed = A::Event::decode(event)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("{stream}: {e}")))?;
         state = state.evolve(&typed);
     }
     Ok(Loaded {
@@ -94,17 +98,32 @@ where
                 Some(p) => p,
                 None => store.head().await?,
             };
-            return Ok(Outcome { state: loaded.state, events, position });
+            return Ok(Outcome {
+                state: loaded.state,
+                events,
+                position,
+            });
         }
         let new_events = events
             .iter()
             .enumerate()
             .map(|(i, e)| e.to_new_event(ids.id(i), metadata.clone()))
             .collect();
-        match store.append(stream, ExpectedVersion::from_loaded(loaded.version), new_events).await {
+        match store
+            .append(
+                stream,
+                ExpectedVersion::from_loaded(loaded.version),
+                new_events,
+            )
+            .await
+        {
             Ok(result) => {
                 let state = events.iter().fold(loaded.state, |s, e| s.evolve(e));
-                return Ok(Outcome { state, events, position: result.position });
+                return Ok(Outcome {
+                    state,
+                    events,
+                    position: result.position,
+                });
             }
             Err(StoreError::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
                 tracing::debug!(stream, attempt, "concurrent update; deciding again");

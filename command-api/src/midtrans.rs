@@ -48,8 +48,15 @@ impl Midtrans {
             .connect_timeout(Duration::from_secs(5))
             .build()?;
         let credentials = format!("{}:", config.server_key.expose());
-        let authorization = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(credentials));
-        Ok(Self { http, config, authorization })
+        let authorization = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials)
+        );
+        Ok(Self {
+            http,
+            config,
+            authorization,
+        })
     }
 
     pub fn server_key(&self) -> &str {
@@ -77,7 +84,10 @@ impl Midtrans {
             "item_details": item_details,
             "customer_details": customer,
         });
-        let url = format!("{}/snap/v1/transactions", self.config.snap_url.trim_end_matches('/'));
+        let url = format!(
+            "{}/snap/v1/transactions",
+            self.config.snap_url.trim_end_matches('/')
+        );
         let response = self
             .http
             .post(url)
@@ -92,16 +102,27 @@ impl Midtrans {
         if status >= 400 || body_status(&payload) >= 400 {
             let message = payload["error_messages"]
                 .as_array()
-                .map(|m| m.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join("; "))
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
                 .unwrap_or_default();
             return Err(MidtransError::Refused { status, message });
         }
-        serde_json::from_value(payload).map_err(|e| MidtransError::Refused { status, message: e.to_string() })
+        serde_json::from_value(payload).map_err(|e| MidtransError::Refused {
+            status,
+            message: e.to_string(),
+        })
     }
 
     /// `GET {api}/v2/{order_id}/status`: the source of truth for a transaction.
     pub async fn status(&self, order_id: &str) -> Result<serde_json::Value, MidtransError> {
-        let url = format!("{}/v2/{order_id}/status", self.config.api_url.trim_end_matches('/'));
+        let url = format!(
+            "{}/v2/{order_id}/status",
+            self.config.api_url.trim_end_matches('/')
+        );
         let response = self
             .http
             .get(url)
@@ -114,8 +135,14 @@ impl Midtrans {
         let payload: serde_json::Value = response.json().await.unwrap_or_default();
         let code = body_status(&payload);
         if status >= 400 || (code >= 400 && code != 407) {
-            let message = payload["status_message"].as_str().unwrap_or_default().to_owned();
-            return Err(MidtransError::Refused { status: status.max(code), message });
+            let message = payload["status_message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            return Err(MidtransError::Refused {
+                status: status.max(code),
+                message,
+            });
         }
         Ok(payload)
     }
@@ -123,7 +150,10 @@ impl Midtrans {
 
 /// Core API bodies carry their real outcome in a string `status_code` (reference §3.5).
 fn body_status(payload: &serde_json::Value) -> u16 {
-    payload["status_code"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0)
+    payload["status_code"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {
@@ -131,7 +161,12 @@ fn truncate(text: &str, max_chars: usize) -> String {
 }
 
 /// `hex(SHA512(order_id + status_code + gross_amount + server_key))`.
-pub fn signature(order_id: &str, status_code: &str, gross_amount: &str, server_key: &str) -> String {
+pub fn signature(
+    order_id: &str,
+    status_code: &str,
+    gross_amount: &str,
+    server_key: &str,
+) -> String {
     let mut hasher = Sha512::new();
     for part in [order_id, status_code, gross_amount, server_key] {
         hasher.update(part.as_bytes());
@@ -140,7 +175,13 @@ pub fn signature(order_id: &str, status_code: &str, gross_amount: &str, server_k
 }
 
 /// Compares a received `signature_key` with the expected one in constant time.
-pub fn signature_matches(received: &str, order_id: &str, status_code: &str, gross_amount: &str, server_key: &str) -> bool {
+pub fn signature_matches(
+    received: &str,
+    order_id: &str,
+    status_code: &str,
+    gross_amount: &str,
+    server_key: &str,
+) -> bool {
     let expected = signature(order_id, status_code, gross_amount, server_key);
     let received = received.to_ascii_lowercase();
     expected.as_bytes().ct_eq(received.as_bytes()).into()
@@ -171,10 +212,34 @@ mod tests {
     #[test]
     fn a_tampered_field_or_wrong_key_fails_the_check() {
         let good = signature("ORDER-101", "200", "10000.00", KEY);
-        assert!(signature_matches(&good, "ORDER-101", "200", "10000.00", KEY));
-        assert!(signature_matches(&good.to_uppercase(), "ORDER-101", "200", "10000.00", KEY));
-        assert!(!signature_matches(&good, "ORDER-101", "200", "99999.00", KEY));
-        assert!(!signature_matches(&good, "ORDER-101", "200", "10000.00", "other-key"));
+        assert!(signature_matches(
+            &good,
+            "ORDER-101",
+            "200",
+            "10000.00",
+            KEY
+        ));
+        assert!(signature_matches(
+            &good.to_uppercase(),
+            "ORDER-101",
+            "200",
+            "10000.00",
+            KEY
+        ));
+        assert!(!signature_matches(
+            &good,
+            "ORDER-101",
+            "200",
+            "99999.00",
+            KEY
+        ));
+        assert!(!signature_matches(
+            &good,
+            "ORDER-101",
+            "200",
+            "10000.00",
+            "other-key"
+        ));
         assert!(!signature_matches("", "ORDER-101", "200", "10000.00", KEY));
     }
 }

@@ -45,8 +45,16 @@ pub async fn migrate(pool: &deadpool_postgres::Pool) -> anyhow::Result<()> {
 }
 
 impl Reactors {
-    pub fn new(store: Arc<dyn EventStore>, pool: deadpool_postgres::Pool, database_url: String) -> Self {
-        Self { store, pool, database_url }
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        pool: deadpool_postgres::Pool,
+        database_url: String,
+    ) -> Self {
+        Self {
+            store,
+            pool,
+            database_url,
+        }
     }
 
     /// Runs until the process stops: waits for the leadership lock, then reacts.
@@ -66,7 +74,9 @@ impl Reactors {
         let (lock_client, connection) = tokio_postgres::connect(&self.database_url, NoTls).await?;
         let driver = tokio::spawn(connection);
         loop {
-            let row = lock_client.query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY]).await?;
+            let row = lock_client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+                .await?;
             if row.get::<_, bool>(0) {
                 break;
             }
@@ -80,7 +90,9 @@ impl Reactors {
             }
             let events = self.store.read_all(after, BATCH).await?;
             let Some(last) = events.last().map(|e| e.position) else {
-                self.store.wait_for_events(after, Duration::from_secs(1)).await;
+                self.store
+                    .wait_for_events(after, Duration::from_secs(1))
+                    .await;
                 continue;
             };
             for event in &events {
@@ -98,9 +110,13 @@ impl Reactors {
         let mut after = self.checkpoint().await?;
         loop {
             let events = self.store.read_all(after, BATCH).await?;
-            let Some(last) = events.last().map(|e| e.position) else { return Ok(()) };
+            let Some(last) = events.last().map(|e| e.position) else {
+                return Ok(());
+            };
             for event in &events {
-                self.react(event).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                self.react(event)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
             self.save_checkpoint(last).await?;
             after = last;
@@ -112,9 +128,15 @@ impl Reactors {
             .pool
             .get()
             .await?
-            .query_opt("SELECT txid, global FROM reactor_checkpoints WHERE name = $1", &[&NAME])
+            .query_opt(
+                "SELECT txid, global FROM reactor_checkpoints WHERE name = $1",
+                &[&NAME],
+            )
             .await?;
-        Ok(row.map_or(Position::START, |r| Position { txid: r.get::<_, i64>(0) as u64, global: r.get(1) }))
+        Ok(row.map_or(Position::START, |r| Position {
+            txid: r.get::<_, i64>(0) as u64,
+            global: r.get(1),
+        }))
     }
 
     async fn save_checkpoint(&self, at: Position) -> anyhow::Result<()> {
@@ -142,7 +164,9 @@ impl Reactors {
             },
             "order" => match OrderEvent::decode(event).map_err(anyhow::Error::from)? {
                 OrderEvent::OrderPaid { .. } => self.on_order(event, true).await,
-                OrderEvent::OrderCancelled { .. } | OrderEvent::OrderExpired { .. } => self.on_order(event, false).await,
+                OrderEvent::OrderCancelled { .. } | OrderEvent::OrderExpired { .. } => {
+                    self.on_order(event, false).await
+                }
                 _ => Ok(()),
             },
             _ => Ok(()),
@@ -158,19 +182,39 @@ impl Reactors {
     }
 
     fn ids(event: &RecordedEvent, target: &str) -> EventIds {
-        EventIds::Derived(derive_id(&["reaction", &event.event_id.to_string(), target]))
+        EventIds::Derived(derive_id(&[
+            "reaction",
+            &event.event_id.to_string(),
+            target,
+        ]))
     }
 
     async fn on_payment(&self, event: &RecordedEvent, settled: bool) -> Result<(), ApiError> {
-        let payment = load::<Payment>(self.store.as_ref(), &event.stream).await?.state;
+        let payment = load::<Payment>(self.store.as_ref(), &event.stream)
+            .await?
+            .state;
         for order_id in &payment.order_ids {
             let command = if settled {
-                OrderCommand::MarkPaid { payment_id: payment.payment_id, now: Utc::now() }
+                OrderCommand::MarkPaid {
+                    payment_id: payment.payment_id,
+                    now: Utc::now(),
+                }
             } else {
-                OrderCommand::Cancel { reason: "payment did not complete".into(), now: Utc::now() }
+                OrderCommand::Cancel {
+                    reason: "payment did not complete".into(),
+                    now: Utc::now(),
+                }
             };
             let stream = streams::order(*order_id);
-            match execute::<Order>(&self.store, &stream, &command, Self::ids(event, &stream), &Self::metadata(event)).await {
+            match execute::<Order>(
+                &self.store,
+                &stream,
+                &command,
+                Self::ids(event, &stream),
+                &Self::metadata(event),
+            )
+            .await
+            {
                 Ok(_) => {}
                 // The order moved on (e.g. paid after it was cancelled): a human must look.
                 Err(ApiError::Conflict { detail, .. }) => {
@@ -183,15 +227,29 @@ impl Reactors {
     }
 
     async fn on_order(&self, event: &RecordedEvent, paid: bool) -> Result<(), ApiError> {
-        let order = load::<Order>(self.store.as_ref(), &event.stream).await?.state;
+        let order = load::<Order>(self.store.as_ref(), &event.stream)
+            .await?
+            .state;
         for line in &order.lines {
             let command = if paid {
-                StockCommand::Commit { order_id: order.order_id }
+                StockCommand::Commit {
+                    order_id: order.order_id,
+                }
             } else {
-                StockCommand::Release { order_id: order.order_id, reason: format!("order {}", order.order_id) }
+                StockCommand::Release {
+                    order_id: order.order_id,
+                    reason: format!("order {}", order.order_id),
+                }
             };
             let stream = streams::stock(line.product_id);
-            execute::<Stock>(&self.store, &stream, &command, Self::ids(event, &stream), &Self::metadata(event)).await?;
+            execute::<Stock>(
+                &self.store,
+                &stream,
+                &command,
+                Self::ids(event, &stream),
+                &Self::metadata(event),
+            )
+            .await?;
         }
         Ok(())
     }

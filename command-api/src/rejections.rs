@@ -14,14 +14,21 @@ use crate::error::ApiError;
 impl From<CustomerError> for ApiError {
     fn from(e: CustomerError) -> Self {
         match e {
-            CustomerError::SessionUnknown | CustomerError::SessionRevoked | CustomerError::SessionExpired => {
-                ApiError::Unauthorized(e.to_string())
+            CustomerError::SessionUnknown
+            | CustomerError::SessionRevoked
+            | CustomerError::SessionExpired => ApiError::Unauthorized(e.to_string()),
+            CustomerError::NotRegistered | CustomerError::RegistrationAbandoned => {
+                ApiError::NotFound(e.to_string())
             }
-            CustomerError::NotRegistered | CustomerError::RegistrationAbandoned => ApiError::NotFound(e.to_string()),
             CustomerError::InvalidFullName => {
-                ApiError::Validation(vec![pasar_domain::FieldError::new("full_name", e.to_string())])
+                ApiError::Validation(vec![pasar_domain::FieldError::new(
+                    "full_name",
+                    e.to_string(),
+                )])
             }
-            CustomerError::InvalidEmail => ApiError::Validation(vec![pasar_domain::FieldError::new("email", e.to_string())]),
+            CustomerError::InvalidEmail => {
+                ApiError::Validation(vec![pasar_domain::FieldError::new("email", e.to_string())])
+            }
             other => ApiError::conflict("Customer conflict", other),
         }
     }
@@ -40,7 +47,10 @@ impl From<ProductError> for ApiError {
 impl From<StockError> for ApiError {
     fn from(e: StockError) -> Self {
         match e {
-            StockError::InsufficientStock { requested, available } => ApiError::Conflict {
+            StockError::InsufficientStock {
+                requested,
+                available,
+            } => ApiError::Conflict {
                 title: "Insufficient stock",
                 detail: e.to_string(),
                 extra: Some(json!({ "requested": requested, "available": available })),
@@ -64,9 +74,9 @@ impl From<OrderError> for ApiError {
     fn from(e: OrderError) -> Self {
         match e {
             OrderError::NotPlaced => ApiError::NotFound("order not found".into()),
-            OrderError::InvalidTransition { .. } | OrderError::AlreadyPlaced | OrderError::NotYetExpired => {
-                ApiError::conflict("Order state conflict", e)
-            }
+            OrderError::InvalidTransition { .. }
+            | OrderError::AlreadyPlaced
+            | OrderError::NotYetExpired => ApiError::conflict("Order state conflict", e),
             other => ApiError::rejected("Invalid order", other),
         }
     }

@@ -189,10 +189,10 @@ async fn send_notifications(inner: Weak<Inner>) {
         if signalled.is_err() {
             continue;
         }
-        if let Ok(client) = strong.pool.get().await {
-            if let Err(e) = client.batch_execute(&format!("NOTIFY {CHANNEL}")).await {
-                tracing::debug!(error = %e, "could not send the events wake-up");
-            }
+        if let Ok(client) = strong.pool.get().await
+            && let Err(e) = client.batch_execute(&format!("NOTIFY {CHANNEL}")).await
+        {
+            tracing::debug!(error = %e, "could not send the events wake-up");
         }
     }
 }

@@ -20,9 +20,10 @@ use crate::error::{ApiError, Json};
 use crate::exec::{EventIds, Outcome, execute, load};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/cart/items", post(add_item))
-        .route("/v1/cart/items/{product_id}", put(set_quantity).delete(remove_item))
+    Router::new().route("/v1/cart/items", post(add_item)).route(
+        "/v1/cart/items/{product_id}",
+        put(set_quantity).delete(remove_item),
+    )
 }
 
 #[derive(Deserialize)]
@@ -37,18 +38,36 @@ struct SetQuantityRequest {
 }
 
 async fn ensure_on_sale(state: &AppState, product_id: Uuid) -> Result<(), ApiError> {
-    let product = load::<Product>(state.store.as_ref(), &streams::product(product_id)).await?.state;
+    let product = load::<Product>(state.store.as_ref(), &streams::product(product_id))
+        .await?
+        .state;
     if !product.listed {
-        return Err(ApiError::NotFound(format!("product {product_id} not found")));
+        return Err(ApiError::NotFound(format!(
+            "product {product_id} not found"
+        )));
     }
     if !product.is_on_sale() {
-        return Err(ApiError::rejected("Product unavailable", format!("product {product_id} is discontinued")));
+        return Err(ApiError::rejected(
+            "Product unavailable",
+            format!("product {product_id} is discontinued"),
+        ));
     }
     Ok(())
 }
 
-async fn run(state: &AppState, user: &AuthUser, command: CartCommand) -> Result<Outcome<Cart>, ApiError> {
-    execute::<Cart>(&state.store, &streams::cart(user.id), &command, EventIds::Random, &user_metadata(user)).await
+async fn run(
+    state: &AppState,
+    user: &AuthUser,
+    command: CartCommand,
+) -> Result<Outcome<Cart>, ApiError> {
+    execute::<Cart>(
+        &state.store,
+        &streams::cart(user.id),
+        &command,
+        EventIds::Random,
+        &user_metadata(user),
+    )
+    .await
 }
 
 fn cart_body(outcome: &Outcome<Cart>) -> serde_json::Value {
@@ -68,8 +87,20 @@ async fn add_item(
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Buyer])?;
     ensure_on_sale(&state, req.product_id).await?;
-    let outcome = run(&state, &user, CartCommand::AddItem { product_id: req.product_id, quantity: req.quantity }).await?;
-    Ok(accepted(StatusCode::OK, cart_body(&outcome), outcome.position))
+    let outcome = run(
+        &state,
+        &user,
+        CartCommand::AddItem {
+            product_id: req.product_id,
+            quantity: req.quantity,
+        },
+    )
+    .await?;
+    Ok(accepted(
+        StatusCode::OK,
+        cart_body(&outcome),
+        outcome.position,
+    ))
 }
 
 async fn set_quantity(
@@ -82,8 +113,20 @@ async fn set_quantity(
     if req.quantity > 0 {
         ensure_on_sale(&state, product_id).await?;
     }
-    let outcome = run(&state, &user, CartCommand::SetQuantity { product_id, quantity: req.quantity }).await?;
-    Ok(accepted(StatusCode::OK, cart_body(&outcome), outcome.position))
+    let outcome = run(
+        &state,
+        &user,
+        CartCommand::SetQuantity {
+            product_id,
+            quantity: req.quantity,
+        },
+    )
+    .await?;
+    Ok(accepted(
+        StatusCode::OK,
+        cart_body(&outcome),
+        outcome.position,
+    ))
 }
 
 async fn remove_item(
@@ -93,5 +136,9 @@ async fn remove_item(
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Buyer])?;
     let outcome = run(&state, &user, CartCommand::RemoveItem { product_id }).await?;
-    Ok(accepted(StatusCode::OK, cart_body(&outcome), outcome.position))
+    Ok(accepted(
+        StatusCode::OK,
+        cart_body(&outcome),
+        outcome.position,
+    ))
 }

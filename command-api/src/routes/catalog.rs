@@ -62,9 +62,14 @@ async fn list_product(
     };
     // Validate before claiming the SKU, so a refused listing claims nothing.
     Product::default().decide(&command)?;
-    let ProductCommand::List { sku, .. } = &command else { unreachable!("built above") };
+    let ProductCommand::List { sku, .. } = &command else {
+        unreachable!("built above")
+    };
     let metadata = user_metadata(&user);
-    let claim = ClaimEvent::Claimed { owner_id: product_id, claimed_at: Utc::now() };
+    let claim = ClaimEvent::Claimed {
+        owner_id: product_id,
+        claimed_at: Utc::now(),
+    };
     match state
         .store
         .append(
@@ -76,24 +81,45 @@ async fn list_product(
     {
         Ok(_) => {}
         Err(StoreError::Conflict { .. }) => {
-            return Err(ApiError::conflict("SKU already in use", format!("another product has SKU {sku}")));
+            return Err(ApiError::conflict(
+                "SKU already in use",
+                format!("another product has SKU {sku}"),
+            ));
         }
         Err(e) => return Err(e.into()),
     }
-    let outcome =
-        execute::<Product>(&state.store, &streams::product(product_id), &command, EventIds::Random, &metadata).await?;
-    Ok(accepted(StatusCode::CREATED, json!({ "id": product_id }), outcome.position))
+    let outcome = execute::<Product>(
+        &state.store,
+        &streams::product(product_id),
+        &command,
+        EventIds::Random,
+        &metadata,
+    )
+    .await?;
+    Ok(accepted(
+        StatusCode::CREATED,
+        json!({ "id": product_id }),
+        outcome.position,
+    ))
 }
 
 /// Loads a product the caller may manage: 404 if unknown, 403 if someone else's.
-pub async fn managed_product(state: &AppState, user: &AuthUser, product_id: Uuid) -> Result<Product, ApiError> {
+pub async fn managed_product(
+    state: &AppState,
+    user: &AuthUser,
+    product_id: Uuid,
+) -> Result<Product, ApiError> {
     user.require(&[Role::Seller, Role::Admin])?;
-    let product = load::<Product>(state.store.as_ref(), &streams::product(product_id)).await?.state;
+    let product = load::<Product>(state.store.as_ref(), &streams::product(product_id))
+        .await?
+        .state;
     if !product.listed {
         return Err(ApiError::NotFound("product not found".into()));
     }
     if !product.can_be_managed_by(user.id, user.role) {
-        return Err(ApiError::Forbidden("only the product's seller or an admin may do this".into()));
+        return Err(ApiError::Forbidden(
+            "only the product's seller or an admin may do this".into(),
+        ));
     }
     Ok(product)
 }
@@ -110,7 +136,9 @@ async fn receive_stock(
     Json(req): Json<ReceiptRequest>,
 ) -> Result<Response, ApiError> {
     managed_product(&state, &user, product_id).await?;
-    let command = StockCommand::Receive { quantity: req.quantity };
+    let command = StockCommand::Receive {
+        quantity: req.quantity,
+    };
     let outcome = execute::<Stock>(
         &state.store,
         &streams::stock(product_id),

@@ -12,12 +12,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::post;
 use chrono::{DateTime, Utc};
+use pasar_domain::FieldError;
 use pasar_domain::cart::{Cart, CartCommand};
 use pasar_domain::order::{Order, OrderCommand};
 use pasar_domain::payment::{Payment, PaymentCommand};
 use pasar_domain::product::Product;
 use pasar_domain::stock::{Stock, StockCommand};
-use pasar_domain::FieldError;
 use pasar_events::types::{CheckoutEvent, Money, OrderLine, Role, ShippingAddress, streams};
 use pasar_events::{DomainEvent, ExpectedVersion, Metadata, Position};
 use serde::{Deserialize, Serialize};
@@ -58,9 +58,14 @@ struct Answer {
 impl Answer {
     fn into_response(self) -> Response {
         match self.position {
-            Some(position) if self.status.is_success() => accepted(self.status, self.body, position),
+            Some(position) if self.status.is_success() => {
+                accepted(self.status, self.body, position)
+            }
             _ => {
-                let title = self.body["title"].as_str().unwrap_or("Checkout failed").to_owned();
+                let title = self.body["title"]
+                    .as_str()
+                    .unwrap_or("Checkout failed")
+                    .to_owned();
                 let detail = self.body["detail"].as_str().unwrap_or_default().to_owned();
                 problem(self.status, &title, &detail, Some(self.body))
             }
@@ -69,17 +74,37 @@ impl Answer {
 
     fn failure(error: ApiError) -> Result<Answer, ApiError> {
         let (status, title, detail, extra) = match error {
-            ApiError::Conflict { title, detail, extra } => (StatusCode::CONFLICT, title, detail, extra),
-            ApiError::Rejected { title, detail } => (StatusCode::UNPROCESSABLE_ENTITY, title, detail, None),
-            ApiError::Upstream(detail) => (StatusCode::BAD_GATEWAY, "Payment provider unavailable", detail, None),
-            ApiError::NotFound(detail) => (StatusCode::UNPROCESSABLE_ENTITY, "Product unavailable", detail, None),
+            ApiError::Conflict {
+                title,
+                detail,
+                extra,
+            } => (StatusCode::CONFLICT, title, detail, extra),
+            ApiError::Rejected { title, detail } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, title, detail, None)
+            }
+            ApiError::Upstream(detail) => (
+                StatusCode::BAD_GATEWAY,
+                "Payment provider unavailable",
+                detail,
+                None,
+            ),
+            ApiError::NotFound(detail) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Product unavailable",
+                detail,
+                None,
+            ),
             other => return Err(other),
         };
         let mut body = json!({ "title": title, "detail": detail, "status": status.as_u16() });
         if let (Some(serde_json::Value::Object(extra)), Some(map)) = (extra, body.as_object_mut()) {
             map.extend(extra);
         }
-        Ok(Answer { status, body, position: None })
+        Ok(Answer {
+            status,
+            body,
+            position: None,
+        })
     }
 }
 
@@ -90,7 +115,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
         .map(str::trim)
         .ok_or_else(|| ApiError::BadRequest("the Idempotency-Key header is required".into()))?;
     if key.is_empty() || key.len() > 255 {
-        return Err(ApiError::BadRequest("Idempotency-Key must be 1 to 255 characters".into()));
+        return Err(ApiError::BadRequest(
+            "Idempotency-Key must be 1 to 255 characters".into(),
+        ));
     }
     Ok(key.to_owned())
 }
@@ -100,7 +127,10 @@ fn validate_address(a: &ShippingAddress) -> Result<(), ApiError> {
     let mut check = |field: &'static str, value: &str, max: usize| {
         let n = value.trim().chars().count();
         if n == 0 || n > max {
-            errors.push(FieldError::new(field, format!("must be 1 to {max} characters")));
+            errors.push(FieldError::new(
+                field,
+                format!("must be 1 to {max} characters"),
+            ));
         }
     };
     check("shipping_address.recipient", &a.recipient, 100);
@@ -108,7 +138,11 @@ fn validate_address(a: &ShippingAddress) -> Result<(), ApiError> {
     check("shipping_address.address", &a.address, 500);
     check("shipping_address.city", &a.city, 100);
     check("shipping_address.postal_code", &a.postal_code, 10);
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
 }
 
 async fn checkout(
@@ -120,7 +154,9 @@ async fn checkout(
     user.require(&[Role::Buyer])?;
     let key = idempotency_key(&headers)?;
     validate_address(&req.shipping_address)?;
-    let request_hash = hex::encode(Sha256::digest(serde_json::to_vec(&req).map_err(anyhow::Error::from)?));
+    let request_hash = hex::encode(Sha256::digest(
+        serde_json::to_vec(&req).map_err(anyhow::Error::from)?,
+    ));
     let checkout_id = derive_id(&["checkout", &user.id.to_string(), &key]);
     let stream = streams::checkout(checkout_id);
     let metadata = Metadata {
@@ -141,9 +177,22 @@ async fn checkout(
         started_at: Utc::now(),
     };
     let seed = derive_id(&["checkout-started", &checkout_id.to_string()]);
-    state.store.append(&stream, ExpectedVersion::Any, vec![started.to_new_event(seed, metadata.clone())]).await?;
+    state
+        .store
+        .append(
+            &stream,
+            ExpectedVersion::Any,
+            vec![started.to_new_event(seed, metadata.clone())],
+        )
+        .await?;
 
-    let run = Checkout { state: &state, user, checkout_id, metadata: &metadata, request: &req };
+    let run = Checkout {
+        state: &state,
+        user,
+        checkout_id,
+        metadata: &metadata,
+        request: &req,
+    };
     let answer = match run.place().await {
         Ok(answer) => answer,
         Err(e) => Answer::failure(e)?,
@@ -154,17 +203,32 @@ async fn checkout(
         consistency_token: answer.position.map(|p| p.to_string()),
     };
     let seed = derive_id(&["checkout-answered", &checkout_id.to_string()]);
-    state.store.append(&stream, ExpectedVersion::Any, vec![recorded.to_new_event(seed, metadata)]).await?;
+    state
+        .store
+        .append(
+            &stream,
+            ExpectedVersion::Any,
+            vec![recorded.to_new_event(seed, metadata)],
+        )
+        .await?;
     Ok(answer.into_response())
 }
 
 /// The recorded answer for this checkout, if any. A different body under the same key is
 /// refused (422); an unanswered checkout that started moments ago is still running (409).
-async fn previous_answer(state: &AppState, stream: &str, request_hash: &str) -> Result<Option<Answer>, ApiError> {
+async fn previous_answer(
+    state: &AppState,
+    stream: &str,
+    request_hash: &str,
+) -> Result<Option<Answer>, ApiError> {
     let mut started_at: Option<DateTime<Utc>> = None;
     for event in state.store.read_stream(stream, 1).await? {
         match CheckoutEvent::decode(&event).map_err(anyhow::Error::from)? {
-            CheckoutEvent::CheckoutStarted { request_hash: hash, started_at: at, .. } => {
+            CheckoutEvent::CheckoutStarted {
+                request_hash: hash,
+                started_at: at,
+                ..
+            } => {
                 if hash != request_hash {
                     return Err(ApiError::rejected(
                         "Idempotency key reused",
@@ -173,10 +237,18 @@ async fn previous_answer(state: &AppState, stream: &str, request_hash: &str) -> 
                 }
                 started_at = Some(at);
             }
-            CheckoutEvent::CheckoutAnswered { status, body, consistency_token } => {
+            CheckoutEvent::CheckoutAnswered {
+                status,
+                body,
+                consistency_token,
+            } => {
                 let status = StatusCode::from_u16(status).map_err(anyhow::Error::from)?;
                 let position = consistency_token.and_then(|t| t.parse().ok());
-                return Ok(Some(Answer { status, body, position }));
+                return Ok(Some(Answer {
+                    status,
+                    body,
+                    position,
+                }));
             }
         }
     }
@@ -204,17 +276,30 @@ struct Checkout<'a> {
 
 impl Checkout<'_> {
     fn ids(&self, step: &str, target: Uuid) -> EventIds {
-        EventIds::Derived(derive_id(&[step, &self.checkout_id.to_string(), &target.to_string()]))
+        EventIds::Derived(derive_id(&[
+            step,
+            &self.checkout_id.to_string(),
+            &target.to_string(),
+        ]))
     }
 
     fn order_id(&self, seller_id: Uuid) -> Uuid {
-        derive_id(&["order", &self.checkout_id.to_string(), &seller_id.to_string()])
+        derive_id(&[
+            "order",
+            &self.checkout_id.to_string(),
+            &seller_id.to_string(),
+        ])
     }
 
     async fn place(&self) -> Result<Answer, ApiError> {
-        let cart = load::<Cart>(self.state.store.as_ref(), &streams::cart(self.user.id)).await?.state;
+        let cart = load::<Cart>(self.state.store.as_ref(), &streams::cart(self.user.id))
+            .await?
+            .state;
         if cart.is_empty() {
-            return Err(ApiError::rejected("Cart is empty", "add items to the cart before checking out"));
+            return Err(ApiError::rejected(
+                "Cart is empty",
+                "add items to the cart before checking out",
+            ));
         }
         let lines = self.price_lines(&cart).await?;
         let expires_at = Utc::now() + self.state.config.payment_timeout;
@@ -227,12 +312,26 @@ impl Checkout<'_> {
                 return Err(e);
             }
         };
-        let cart_command = CartCommand::CheckOut { checkout_id: self.checkout_id };
+        let cart_command = CartCommand::CheckOut {
+            checkout_id: self.checkout_id,
+        };
         let ids = self.ids("cart", self.user.id);
-        let cart = execute::<Cart>(&self.state.store, &streams::cart(self.user.id), &cart_command, ids, self.metadata).await?;
+        let cart = execute::<Cart>(
+            &self.state.store,
+            &streams::cart(self.user.id),
+            &cart_command,
+            ids,
+            self.metadata,
+        )
+        .await?;
         let orders: Vec<_> = orders.iter().map(order_json).collect();
-        let body = json!({ "checkout_id": self.checkout_id, "orders": orders, "payment": payment.0 });
-        Ok(Answer { status: StatusCode::CREATED, body, position: Some(payment.1.max(cart.position)) })
+        let body =
+            json!({ "checkout_id": self.checkout_id, "orders": orders, "payment": payment.0 });
+        Ok(Answer {
+            status: StatusCode::CREATED,
+            body,
+            position: Some(payment.1.max(cart.position)),
+        })
     }
 
     /// Prices every line from its product stream, sorted by product id.
@@ -240,12 +339,17 @@ impl Checkout<'_> {
         let mut priced = Vec::new();
         let mut unavailable = Vec::new();
         for (&product_id, &quantity) in cart.lines() {
-            let product = load::<Product>(self.state.store.as_ref(), &streams::product(product_id)).await?.state;
+            let product = load::<Product>(self.state.store.as_ref(), &streams::product(product_id))
+                .await?
+                .state;
             if !product.listed || !product.is_on_sale() {
                 unavailable.push(product_id);
                 continue;
             }
-            let line_total = product.price.checked_mul(quantity).map_err(|e| ApiError::rejected("Invalid cart", e))?;
+            let line_total = product
+                .price
+                .checked_mul(quantity)
+                .map_err(|e| ApiError::rejected("Invalid cart", e))?;
             priced.push(PricedLine {
                 seller_id: product.seller_id,
                 line: OrderLine {
@@ -261,7 +365,8 @@ impl Checkout<'_> {
         if !unavailable.is_empty() {
             return Err(ApiError::Conflict {
                 title: "Products unavailable",
-                detail: "some products in the cart are no longer sold; remove them and retry".into(),
+                detail: "some products in the cart are no longer sold; remove them and retry"
+                    .into(),
                 extra: Some(json!({ "unavailable_products": unavailable })),
             });
         }
@@ -270,24 +375,50 @@ impl Checkout<'_> {
 
     /// Reserves line by line in product-id order. On a shortage, checks the remaining lines
     /// too (to name every short line), releases what was reserved, and refuses with 409.
-    async fn reserve_stock(&self, lines: &[PricedLine], expires_at: DateTime<Utc>) -> Result<(), ApiError> {
+    async fn reserve_stock(
+        &self,
+        lines: &[PricedLine],
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), ApiError> {
         let mut reserved = Vec::new();
         let mut short = Vec::new();
         for priced in lines {
             let product_id = priced.line.product_id;
             let stream = streams::stock(product_id);
             if !short.is_empty() {
-                let available = load::<Stock>(self.state.store.as_ref(), &stream).await?.state.available();
+                let available = load::<Stock>(self.state.store.as_ref(), &stream)
+                    .await?
+                    .state
+                    .available();
                 if available < priced.line.quantity {
                     short.push(json!({ "product_id": product_id, "requested": priced.line.quantity, "available": available }));
                 }
                 continue;
             }
-            let command = StockCommand::Reserve { order_id: self.order_id(priced.seller_id), quantity: priced.line.quantity, expires_at };
-            match execute::<Stock>(&self.state.store, &stream, &command, self.ids("reserve", product_id), self.metadata).await {
+            let command = StockCommand::Reserve {
+                order_id: self.order_id(priced.seller_id),
+                quantity: priced.line.quantity,
+                expires_at,
+            };
+            match execute::<Stock>(
+                &self.state.store,
+                &stream,
+                &command,
+                self.ids("reserve", product_id),
+                self.metadata,
+            )
+            .await
+            {
                 Ok(_) => reserved.push(priced),
-                Err(ApiError::Conflict { title: "Insufficient stock", extra, .. }) => {
-                    let available = extra.as_ref().and_then(|e| e["available"].as_i64()).unwrap_or(0);
+                Err(ApiError::Conflict {
+                    title: "Insufficient stock",
+                    extra,
+                    ..
+                }) => {
+                    let available = extra
+                        .as_ref()
+                        .and_then(|e| e["available"].as_i64())
+                        .unwrap_or(0);
                     short.push(json!({ "product_id": product_id, "requested": priced.line.quantity, "available": available }));
                 }
                 Err(e) => return Err(e),
@@ -296,7 +427,8 @@ impl Checkout<'_> {
         if short.is_empty() {
             return Ok(());
         }
-        self.release(&reserved, "checkout refused: insufficient stock").await?;
+        self.release(&reserved, "checkout refused: insufficient stock")
+            .await?;
         Err(ApiError::Conflict {
             title: "Insufficient stock",
             detail: "not enough stock for some lines; nothing was reserved".into(),
@@ -307,18 +439,34 @@ impl Checkout<'_> {
     async fn release(&self, lines: &[&PricedLine], reason: &str) -> Result<(), ApiError> {
         for priced in lines {
             let product_id = priced.line.product_id;
-            let command = StockCommand::Release { order_id: self.order_id(priced.seller_id), reason: reason.into() };
-            execute::<Stock>(&self.state.store, &streams::stock(product_id), &command, self.ids("release", product_id), self.metadata)
-                .await?;
+            let command = StockCommand::Release {
+                order_id: self.order_id(priced.seller_id),
+                reason: reason.into(),
+            };
+            execute::<Stock>(
+                &self.state.store,
+                &streams::stock(product_id),
+                &command,
+                self.ids("release", product_id),
+                self.metadata,
+            )
+            .await?;
         }
         Ok(())
     }
 
     /// One order per seller.
-    async fn place_orders(&self, lines: &[PricedLine], expires_at: DateTime<Utc>) -> Result<Vec<Order>, ApiError> {
+    async fn place_orders(
+        &self,
+        lines: &[PricedLine],
+        expires_at: DateTime<Utc>,
+    ) -> Result<Vec<Order>, ApiError> {
         let mut by_seller: BTreeMap<Uuid, Vec<OrderLine>> = BTreeMap::new();
         for priced in lines {
-            by_seller.entry(priced.seller_id).or_default().push(priced.line.clone());
+            by_seller
+                .entry(priced.seller_id)
+                .or_default()
+                .push(priced.line.clone());
         }
         let mut orders = Vec::new();
         for (seller_id, lines) in by_seller {
@@ -336,9 +484,14 @@ impl Checkout<'_> {
                 now: Utc::now(),
                 expires_at,
             };
-            let outcome =
-                execute::<Order>(&self.state.store, &streams::order(order_id), &command, self.ids("place", order_id), self.metadata)
-                    .await?;
+            let outcome = execute::<Order>(
+                &self.state.store,
+                &streams::order(order_id),
+                &command,
+                self.ids("place", order_id),
+                self.metadata,
+            )
+            .await?;
             orders.push(outcome.state);
         }
         Ok(orders)
@@ -346,14 +499,23 @@ impl Checkout<'_> {
 
     /// Creates the Snap transaction (Midtrans `order_id` = payment id = checkout id) and
     /// records the payment as initiated.
-    async fn start_payment(&self, orders: &[Order], lines: &[PricedLine]) -> Result<(serde_json::Value, Position), ApiError> {
+    async fn start_payment(
+        &self,
+        orders: &[Order],
+        lines: &[PricedLine],
+    ) -> Result<(serde_json::Value, Position), ApiError> {
         let gross = orders
             .iter()
             .try_fold(Money::idr(0), |sum, o| sum.checked_add(o.total))
             .map_err(|e| ApiError::rejected("Invalid order", e))?;
         let items: Vec<Item> = lines
             .iter()
-            .map(|p| Item { id: p.line.sku.clone(), name: p.line.name.clone(), price: p.line.unit_price.amount, quantity: p.line.quantity })
+            .map(|p| Item {
+                id: p.line.sku.clone(),
+                name: p.line.name.clone(),
+                price: p.line.unit_price.amount,
+                quantity: p.line.quantity,
+            })
             .collect();
         let address = &self.request.shipping_address;
         let customer = json!({
@@ -381,9 +543,14 @@ impl Checkout<'_> {
             redirect_url: snap.redirect_url.clone(),
             now: Utc::now(),
         };
-        let outcome =
-            execute::<Payment>(&self.state.store, &streams::payment(payment_id), &command, self.ids("pay", payment_id), self.metadata)
-                .await?;
+        let outcome = execute::<Payment>(
+            &self.state.store,
+            &streams::payment(payment_id),
+            &command,
+            self.ids("pay", payment_id),
+            self.metadata,
+        )
+        .await?;
         let body = json!({
             "id": payment_id,
             "snap_token": snap.token,
@@ -397,9 +564,18 @@ impl Checkout<'_> {
     /// The payment could not start: cancel the orders and give the stock back.
     async fn abandon(&self, orders: &[Order], lines: &[PricedLine]) -> Result<(), ApiError> {
         for order in orders {
-            let command = OrderCommand::Cancel { reason: "payment could not be started".into(), now: Utc::now() };
-            execute::<Order>(&self.state.store, &streams::order(order.order_id), &command, self.ids("cancel", order.order_id), self.metadata)
-                .await?;
+            let command = OrderCommand::Cancel {
+                reason: "payment could not be started".into(),
+                now: Utc::now(),
+            };
+            execute::<Order>(
+                &self.state.store,
+                &streams::order(order.order_id),
+                &command,
+                self.ids("cancel", order.order_id),
+                self.metadata,
+            )
+            .await?;
         }
         let all: Vec<&PricedLine> = lines.iter().collect();
         self.release(&all, "payment could not be started").await
@@ -411,7 +587,10 @@ fn order_json(order: &Order) -> serde_json::Value {
         "id": order.order_id,
         "seller_id": order.seller_id,
         "status": order.status.map(|s| s.as_str()),
-        "lines": order.lines,
+        "lines": order.lines.iter().map(|l| json!({
+            "product_id": l.product_id, "sku": l.sku, "name": l.name,
+            "unit_price": l.unit_price.amount, "quantity": l.quantity, "line_total": l.line_total.amount,
+        })).collect::<Vec<_>>(),
         "subtotal": order.subtotal.amount,
         "shipping_cost": order.shipping_cost.amount,
         "total": order.total.amount,

@@ -32,5 +32,9 @@ pub fn accepted(status: StatusCode, mut body: serde_json::Value, position: Posit
 
 /// Metadata for events caused by a user's request.
 pub fn user_metadata(user: &AuthUser) -> Metadata {
-    Metadata { correlation_id: Some(Uuid::now_v7()), actor_id: Some(user.id), ..Metadata::default() }
+    Metadata {
+        correlation_id: Some(Uuid::now_v7()),
+        actor_id: Some(user.id),
+        ..Metadata::default()
+    }
 }

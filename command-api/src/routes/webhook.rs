@@ -45,11 +45,20 @@ async fn notification(State(state): State<AppState>, body: Bytes) -> Result<Stat
     let body: Body = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("not a Midtrans notification: {e}")))?;
     let server_key = state.midtrans.server_key();
-    if !signature_matches(&body.signature_key, &body.order_id, &body.status_code, &body.gross_amount, server_key) {
+    if !signature_matches(
+        &body.signature_key,
+        &body.order_id,
+        &body.status_code,
+        &body.gross_amount,
+        server_key,
+    ) {
         tracing::warn!(order_id = %body.order_id, "Midtrans notification with a bad signature refused");
         return Err(ApiError::Forbidden("invalid signature_key".into()));
     }
-    let payment_id: Uuid = body.order_id.parse().map_err(|_| ApiError::NotFound("unknown order_id".into()))?;
+    let payment_id: Uuid = body
+        .order_id
+        .parse()
+        .map_err(|_| ApiError::NotFound("unknown order_id".into()))?;
     let stream = streams::payment(payment_id);
     let payment = load::<Payment>(state.store.as_ref(), &stream).await?;
     if !payment.exists() {
@@ -69,9 +78,20 @@ async fn notification(State(state): State<AppState>, body: Bytes) -> Result<Stat
         &notification.status_code,
         &notification.gross_amount,
     ]);
-    let metadata = Metadata { correlation_id: Some(payment_id), causation_id: Some(seed), ..Metadata::default() };
+    let metadata = Metadata {
+        correlation_id: Some(payment_id),
+        causation_id: Some(seed),
+        ..Metadata::default()
+    };
     let command = PaymentCommand::RecordNotification(notification);
-    execute::<Payment>(&state.store, &stream, &command, EventIds::Derived(seed), &metadata).await?;
+    execute::<Payment>(
+        &state.store,
+        &stream,
+        &command,
+        EventIds::Derived(seed),
+        &metadata,
+    )
+    .await?;
     Ok(StatusCode::OK)
 }
 
@@ -90,15 +110,16 @@ fn as_notification(body: &Body) -> Notification {
 /// Midtrans' status API is the source of truth; a notification is only a prompt to ask it.
 /// If it cannot be asked, answer 503 so Midtrans retries later.
 async fn confirmed_by_status_api(state: &AppState, body: &Body) -> Result<Notification, ApiError> {
-    let status = state
-        .midtrans
-        .status(&body.order_id)
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("confirming with the Midtrans status API: {e}")))?;
+    let status = state.midtrans.status(&body.order_id).await.map_err(|e| {
+        ApiError::Unavailable(format!("confirming with the Midtrans status API: {e}"))
+    })?;
     let text = |field: &str| status[field].as_str().map(str::to_owned);
     Ok(Notification {
-        transaction_id: text("transaction_id").or_else(|| body.transaction_id.clone()).unwrap_or_default(),
-        transaction_status: text("transaction_status").unwrap_or_else(|| body.transaction_status.clone()),
+        transaction_id: text("transaction_id")
+            .or_else(|| body.transaction_id.clone())
+            .unwrap_or_default(),
+        transaction_status: text("transaction_status")
+            .unwrap_or_else(|| body.transaction_status.clone()),
         fraud_status: text("fraud_status"),
         status_code: text("status_code").unwrap_or_else(|| body.status_code.clone()),
         gross_amount: text("gross_amount").unwrap_or_else(|| body.gross_amount.clone()),

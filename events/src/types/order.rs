@@ -55,6 +55,10 @@ impl OrderStatus {
 }
 
 /// Events of `order-{id}`.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "events are built and dropped one at a time; boxing would only add noise to the stored-form code"
+)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum OrderEvent {

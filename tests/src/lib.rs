@@ -1,0 +1,2 @@
+pub mod midtrans_sim;
+pub mod stack;

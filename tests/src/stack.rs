@@ -1,0 +1,284 @@
+//! Starts the three real service binaries against a fresh database, the local NATS, and a
+//! Midtrans simulator, and offers a small HTTP client for tests.
+//!
+//! The binaries come from the cargo target directory this test binary was built into
+//! (`target/debug`); build them first with `cargo build --workspace --bins`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::midtrans_sim::{MidtransSim, SimConfig};
+
+pub const JWT_SECRET: &str = "e2e-secret-e2e-secret-e2e-secret-0123";
+pub const SERVER_KEY: &str = "SB-Mid-server-e2e-KEY";
+
+pub struct Stack {
+    pub database_url: String,
+    pub command_url: String,
+    pub query_url: String,
+    pub projector_url: String,
+    pub sim: MidtransSim,
+    pub http: reqwest::Client,
+    children: Vec<(String, Child)>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free local port")
+}
+
+fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .context("locating the target directory")?;
+    let path = dir.join(name);
+    if !path.exists() {
+        bail!(
+            "{} is missing: run `cargo build --workspace --bins` before the end-to-end tests",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+impl Stack {
+    pub async fn start() -> anyhow::Result<Stack> {
+        let base = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let database_url = format!("{base}/pasar_e2e_{}", Uuid::new_v4().simple());
+        let nats_url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+        let (command_port, query_port, projector_port) = (free_port(), free_port(), free_port());
+        let command_url = format!("http://127.0.0.1:{command_port}");
+        let sim = MidtransSim::start(SimConfig {
+            server_key: SERVER_KEY.into(),
+            notification_url: Some(format!("{command_url}/v1/webhooks/midtrans")),
+        })
+        .await?;
+        let env = vec![
+            ("DATABASE_URL", database_url.clone()),
+            ("NATS_URL", nats_url),
+            ("JWT_SECRET", JWT_SECRET.into()),
+            ("MIDTRANS_SERVER_KEY", SERVER_KEY.into()),
+            ("MIDTRANS_SNAP_URL", sim.base_url()),
+            ("MIDTRANS_API_URL", sim.base_url()),
+            ("COMMAND_API_ADDR", format!("127.0.0.1:{command_port}")),
+            ("QUERY_API_ADDR", format!("127.0.0.1:{query_port}")),
+            ("PROJECTOR_ADDR", format!("127.0.0.1:{projector_port}")),
+            ("PASAR_ADMIN_EMAIL", "admin@pasar.test".into()),
+            ("PASAR_ADMIN_PASSWORD", "admin-password-123".into()),
+            (
+                "RUST_LOG",
+                std::env::var("E2E_LOG").unwrap_or_else(|_| "warn".into()),
+            ),
+        ];
+        let mut stack = Stack {
+            database_url,
+            command_url,
+            query_url: format!("http://127.0.0.1:{query_port}"),
+            projector_url: format!("http://127.0.0.1:{projector_port}"),
+            sim,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()?,
+            children: Vec::new(),
+        };
+        // The command API first: it creates the database and the event store.
+        stack.spawn("command-api", &env)?;
+        stack.wait_ready(&stack.command_url.clone()).await?;
+        stack.spawn("projector", &env)?;
+        stack.spawn("query-api", &env)?;
+        stack.wait_ready(&stack.projector_url.clone()).await?;
+        stack.wait_ready(&stack.query_url.clone()).await?;
+        Ok(stack)
+    }
+
+    fn spawn(&mut self, name: &str, env: &[(&str, String)]) -> anyhow::Result<()> {
+        let mut command = Command::new(binary(name)?);
+        command
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if name == "projector" {
+            command.arg("run");
+        }
+        self.children.push((
+            name.to_owned(),
+            command
+                .spawn()
+                .with_context(|| format!("starting {name}"))?,
+        ));
+        Ok(())
+    }
+
+    async fn wait_ready(&mut self, url: &str) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = self.http.get(format!("{url}/readyz")).send().await {
+                if r.status().is_success() {
+                    return Ok(());
+                }
+            }
+            for (name, child) in &mut self.children {
+                if let Some(status) = child.try_wait()? {
+                    bail!("{name} exited early: {status}");
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("{url} not ready within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Sends a request; returns the status, the JSON body (Null if none) and the consistency token.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: String,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value, Option<String>) {
+        let mut request = self.http.request(method, url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let consistency = response
+            .headers()
+            .get("x-consistency-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = response.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+            consistency,
+        )
+    }
+
+    pub async fn command(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value, Option<String>) {
+        self.send(
+            method,
+            format!("{}{path}", self.command_url),
+            token,
+            body,
+            &[],
+        )
+        .await
+    }
+
+    /// A query, optionally carrying a consistency token to read one's own write.
+    pub async fn query(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        consistency: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let headers: Vec<(&str, &str)> = consistency
+            .map(|c| ("x-consistency-token", c))
+            .into_iter()
+            .collect();
+        let (status, body, _) = self
+            .send(
+                Method::GET,
+                format!("{}{path}", self.query_url),
+                token,
+                None,
+                &headers,
+            )
+            .await;
+        (status, body)
+    }
+
+    /// Registers a fresh account with `role` and returns (user id, access token).
+    pub async fn register(&self, role: &str) -> (Uuid, String) {
+        let email = format!("{role}-{}@pasar.test", Uuid::new_v4().simple());
+        let body = json!({ "email": email, "password": "a-long-password", "full_name": format!("Test {role}"), "role": role });
+        let (status, body, _) = self
+            .command(Method::POST, "/v1/auth/register", None, Some(body))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "register: {body}");
+        (
+            body["user"]["id"].as_str().unwrap().parse().unwrap(),
+            body["access_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Polls a query until `done` holds for its body, up to 20 s (for effects that happen
+    /// asynchronously, e.g. reactors after a payment, where no consistency token exists).
+    pub async fn eventually(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, body) = self.query(path, token, None).await;
+            if status.is_success() && done(&body) {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "condition not reached for {path}: last answer {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Raw events of one stream, straight from the log (for assertions about what was appended).
+    pub async fn stream_events(&self, stream: &str) -> Vec<(String, Value)> {
+        let (client, connection) =
+            tokio_postgres::connect(&self.database_url, tokio_postgres::NoTls)
+                .await
+                .expect("db");
+        tokio::spawn(connection);
+        let rows = client
+            .query("SELECT event_type, data FROM es_events WHERE stream_id = $1 ORDER BY stream_version", &[&stream])
+            .await
+            .expect("events");
+        rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+    }
+
+    /// Kills one service with SIGKILL (no graceful shutdown).
+    pub fn kill(&mut self, name: &str) {
+        if let Some((_, child)) = self.children.iter_mut().find(|(n, _)| n == name) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.children {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

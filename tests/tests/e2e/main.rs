@@ -1,0 +1,7 @@
+//! End to end: the three real binaries against a fresh database, the local NATS, and the
+//! Midtrans simulator. Build the binaries first: `cargo build --workspace --bins`.
+
+mod concurrency;
+mod purchase;
+mod support;
+mod webhooks;
