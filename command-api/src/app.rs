@@ -85,7 +85,13 @@ pub async fn run(
         routes::accounts::ensure_admin(&state, email, password.expose()).await?;
     }
     let reactor_task = state.config.reactors_enabled.then(|| {
-        let reactors = Reactors::new(state.store.clone(), pool, state.config.database_url.clone());
+        let reactors = Reactors::new(
+            state.store.clone(),
+            pool,
+            state.config.database_url.clone(),
+            state.midtrans.clone(),
+            state.config.expiry_sweep_interval,
+        );
         tokio::spawn(reactors.run())
     });
     tracing::info!(addr = %listener.local_addr()?, "command API listening");

@@ -63,6 +63,8 @@ pub struct Config {
     pub admin: Option<(String, Secret)>,
     /// Run the reactors (process managers) in this process (`REACTORS_ENABLED`, default true).
     pub reactors_enabled: bool,
+    /// How often expired reservations are looked for (`EXPIRY_SWEEP_MS`, default 30000).
+    pub expiry_sweep_interval: Duration,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -135,6 +137,7 @@ impl Config {
             midtrans,
             admin,
             reactors_enabled: parse("REACTORS_ENABLED", true)?,
+            expiry_sweep_interval: Duration::from_millis(parse("EXPIRY_SWEEP_MS", 30_000)?),
         })
     }
 }

@@ -6,7 +6,8 @@
 //! - [`exec`]: load → decide → append with optimistic concurrency and retries.
 //! - [`auth`]: argon2id passwords, JWT access tokens, rotating refresh tokens.
 //! - [`midtrans`]: Snap and Core API client, signature check.
-//! - [`reactors`]: payment → order → stock process managers.
+//! - [`reactors`]: payment → order → stock process managers; [`expiry`] returns stock held by
+//!   unpaid or never-placed orders.
 //! - [`error`]: the single `ApiError` and its problem+json responses; [`rejections`] maps
 //!   domain rejections onto it.
 
@@ -15,6 +16,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod exec;
+pub mod expiry;
 pub mod midtrans;
 pub mod reactors;
 pub mod rejections;

@@ -148,6 +148,39 @@ impl Midtrans {
     }
 }
 
+impl Midtrans {
+    /// `POST {api}/v2/{order_id}/expire`: stop a pending transaction from being paid.
+    pub async fn expire(&self, order_id: &str) -> Result<(), MidtransError> {
+        let url = format!(
+            "{}/v2/{order_id}/expire",
+            self.config.api_url.trim_end_matches('/')
+        );
+        let response = self
+            .http
+            .post(url)
+            .header("Authorization", &self.authorization)
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| MidtransError::Unreachable(e.without_url().to_string()))?;
+        let status = response.status().as_u16();
+        let payload: serde_json::Value = response.json().await.unwrap_or_default();
+        let code = body_status(&payload);
+        // 407 in the body is the normal answer of /expire (reference §5).
+        if status >= 400 || (code >= 400 && code != 407) {
+            let message = payload["status_message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            return Err(MidtransError::Refused {
+                status: if status >= 400 { status } else { code },
+                message,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Core API bodies carry their real outcome in a string `status_code` (reference §3.5).
 fn body_status(payload: &serde_json::Value) -> u16 {
     payload["status_code"]

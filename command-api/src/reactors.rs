@@ -15,12 +15,14 @@ use chrono::Utc;
 use pasar_domain::order::{Order, OrderCommand};
 use pasar_domain::payment::Payment;
 use pasar_domain::stock::{Stock, StockCommand};
-use pasar_events::types::{OrderEvent, PaymentEvent, streams};
+use pasar_events::types::{OrderEvent, OrderStatus, PaymentEvent, streams};
 use pasar_events::{DomainEvent, EventStore, Metadata, Position, RecordedEvent};
 use tokio_postgres::NoTls;
 
 use crate::error::ApiError;
 use crate::exec::{EventIds, derive_id, execute, load};
+use crate::expiry;
+use crate::midtrans::Midtrans;
 
 const NAME: &str = "order-flow";
 const LOCK_KEY: i64 = 0x7061_7361_7200_0002;
@@ -30,9 +32,12 @@ pub struct Reactors {
     store: Arc<dyn EventStore>,
     pool: deadpool_postgres::Pool,
     database_url: String,
+    midtrans: Midtrans,
+    sweep_interval: Duration,
 }
 
 pub async fn migrate(pool: &deadpool_postgres::Pool) -> anyhow::Result<()> {
+    expiry::migrate(pool).await?;
     pool.get()
         .await?
         .batch_execute(
@@ -49,11 +54,15 @@ impl Reactors {
         store: Arc<dyn EventStore>,
         pool: deadpool_postgres::Pool,
         database_url: String,
+        midtrans: Midtrans,
+        sweep_interval: Duration,
     ) -> Self {
         Self {
             store,
             pool,
             database_url,
+            midtrans,
+            sweep_interval,
         }
     }
 
@@ -84,14 +93,22 @@ impl Reactors {
         }
         tracing::info!("reactors active");
         let mut after = self.checkpoint().await?;
+        let mut next_sweep = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= next_sweep {
+                expiry::sweep(&self.store, &self.pool, &self.midtrans)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("sweeping expired reservations: {e}"))?;
+                next_sweep = tokio::time::Instant::now() + self.sweep_interval;
+            }
             if driver.is_finished() {
                 anyhow::bail!("lost the reactor leadership connection");
             }
             let events = self.store.read_all(after, BATCH).await?;
             let Some(last) = events.last().map(|e| e.position) else {
+                let until_sweep = next_sweep.saturating_duration_since(tokio::time::Instant::now());
                 self.store
-                    .wait_for_events(after, Duration::from_secs(1))
+                    .wait_for_events(after, until_sweep.min(Duration::from_secs(1)))
                     .await;
                 continue;
             };
@@ -162,6 +179,9 @@ impl Reactors {
                 }
                 _ => Ok(()),
             },
+            "stock" => expiry::track(&self.pool, event)
+                .await
+                .map_err(ApiError::Internal),
             "order" => match OrderEvent::decode(event).map_err(anyhow::Error::from)? {
                 OrderEvent::OrderPaid { .. } => self.on_order(event, true).await,
                 OrderEvent::OrderCancelled { .. } | OrderEvent::OrderExpired { .. } => {
@@ -194,6 +214,16 @@ impl Reactors {
             .await?
             .state;
         for order_id in &payment.order_ids {
+            let stream = streams::order(*order_id);
+            if !settled {
+                let order = load::<Order>(self.store.as_ref(), &stream).await?.state;
+                if matches!(
+                    order.status,
+                    Some(OrderStatus::Cancelled | OrderStatus::Expired)
+                ) {
+                    continue; // already closed (e.g. expired by the sweeper, which also expired the payment)
+                }
+            }
             let command = if settled {
                 OrderCommand::MarkPaid {
                     payment_id: payment.payment_id,
@@ -205,7 +235,6 @@ impl Reactors {
                     now: Utc::now(),
                 }
             };
-            let stream = streams::order(*order_id);
             match execute::<Order>(
                 &self.store,
                 &stream,

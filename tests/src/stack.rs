@@ -54,6 +54,11 @@ fn binary(name: &str) -> anyhow::Result<PathBuf> {
 
 impl Stack {
     pub async fn start() -> anyhow::Result<Stack> {
+        Self::start_with(&[]).await
+    }
+
+    /// Like [`Stack::start`], with extra environment for the services (overrides defaults).
+    pub async fn start_with(extra_env: &[(&'static str, &str)]) -> anyhow::Result<Stack> {
         let base = std::env::var("TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
         let database_url = format!("{base}/pasar_e2e_{}", Uuid::new_v4().simple());
@@ -65,7 +70,7 @@ impl Stack {
             notification_url: Some(format!("{command_url}/v1/webhooks/midtrans")),
         })
         .await?;
-        let env = vec![
+        let mut env = vec![
             ("DATABASE_URL", database_url.clone()),
             ("NATS_URL", nats_url),
             ("JWT_SECRET", JWT_SECRET.into()),
@@ -82,6 +87,7 @@ impl Stack {
                 std::env::var("E2E_LOG").unwrap_or_else(|_| "warn".into()),
             ),
         ];
+        env.extend(extra_env.iter().map(|(k, v)| (*k, (*v).to_owned())));
         let mut stack = Stack {
             database_url,
             command_url,

@@ -192,3 +192,37 @@ async fn an_expired_payment_cancels_the_order_and_returns_the_stock() {
         })
         .await;
 }
+
+#[tokio::test]
+async fn an_unpaid_order_expires_and_its_stock_comes_back() {
+    let stack = Stack::start_with(&[("PAYMENT_TIMEOUT_SECS", "1"), ("EXPIRY_SWEEP_MS", "200")])
+        .await
+        .unwrap();
+    let listed = listed_product(&stack, 20_000, 5).await;
+    let (_, buyer) = stack.register("buyer").await;
+    let (status, placed) = buy(&stack, &buyer, listed.product_id, 2).await;
+    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    let order = order_id(&placed);
+    // The buyer picked a method but never paid.
+    stack
+        .sim
+        .set_status(&payment_id(&placed), "pending", None)
+        .await
+        .unwrap();
+
+    stack
+        .eventually(&format!("/v1/orders/{order}"), Some(&buyer), |o| {
+            o["status"] == "expired"
+        })
+        .await;
+    stack
+        .eventually(&format!("/v1/products/{}", listed.product_id), None, |p| {
+            p["available"] == 5
+        })
+        .await;
+    let snap = stack.sim.transaction(&payment_id(&placed)).unwrap();
+    assert_eq!(
+        snap.status, "expire",
+        "Midtrans was asked to expire the transaction"
+    );
+}
