@@ -42,7 +42,9 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::webhook::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::telemetry::render))
         .fallback(|| async { crate::error::ApiError::NotFound("no such route".into()) })
+        .route_layer(axum::middleware::from_fn(crate::telemetry::track_http))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -72,6 +74,7 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    crate::telemetry::install();
     let store = PgEventStore::connect(&config.database_url).await?;
     let pool = store.pool().clone();
     reactors::migrate(&pool).await?;

@@ -126,6 +126,7 @@ where
                 });
             }
             Err(StoreError::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
+                metrics::counter!("pasar_command_retries_total", "category" => pasar_events::envelope::category_of(stream).to_owned()).increment(1);
                 tracing::debug!(stream, attempt, "concurrent update; deciding again");
             }
             Err(e) => return Err(e.into()),

@@ -21,6 +21,7 @@ pub mod midtrans;
 pub mod reactors;
 pub mod rejections;
 pub mod routes;
+pub mod telemetry;
 
 pub use app::run;
 pub use config::Config;
