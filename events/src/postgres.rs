@@ -113,8 +113,13 @@ impl PgEventStore {
     /// Creates the database if needed, migrates the event-store schema and starts the
     /// wake-up tasks.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with_pool_size(url, 16).await
+    }
+
+    /// Like [`PgEventStore::connect`] with `max_connections` pooled connections.
+    pub async fn connect_with_pool_size(url: &str, max_connections: usize) -> Result<Self, StoreError> {
         ensure_database(url).await?;
-        let pool = pool(url, 16)?;
+        let pool = pool(url, max_connections)?;
         let store = Self::with_pool(pool).await?;
         tokio::spawn(listen(url.to_owned(), Arc::downgrade(&store.inner)));
         Ok(store)

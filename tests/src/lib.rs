@@ -1,2 +1,3 @@
+pub mod bench;
 pub mod midtrans_sim;
 pub mod stack;

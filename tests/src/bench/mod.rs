@@ -1,0 +1,26 @@
+//! Benchmarks for `pasar-bench`: each prints its figures beside a baseline measured in the same
+//! run on the same machine. Not part of the test suite.
+
+pub mod appends;
+
+/// A fresh scratch database URL on the local PostgreSQL.
+pub fn scratch_database(prefix: &str) -> String {
+    let base = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    format!("{base}/{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Drops a scratch database (best effort).
+pub async fn drop_database(url: &str) {
+    let Some((base, name)) = url.rsplit_once('/') else {
+        return;
+    };
+    if let Ok((client, connection)) =
+        tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await
+    {
+        tokio::spawn(connection);
+        let _ = client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await;
+    }
+}

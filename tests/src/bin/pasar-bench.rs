@@ -1,0 +1,27 @@
+//! `cargo run --release -p pasar-tests --bin pasar-bench -- [appends|all] [--seconds N]`
+//! Prints Markdown tables of measured figures beside their baselines.
+
+use std::time::Duration;
+
+use pasar_tests::bench;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let seconds = args
+        .iter()
+        .position(|a| a == "--seconds")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let which = args.first().map_or("all", String::as_str);
+    println!(
+        "# Pasar benchmarks ({} cores, {seconds} s per measurement)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    if matches!(which, "all" | "appends") {
+        let rows = bench::appends::run(&[1, 8, 32, 64], Duration::from_secs(seconds)).await?;
+        bench::appends::print(&rows);
+    }
+    Ok(())
+}
