@@ -12,6 +12,8 @@ pub mod envelope;
 pub mod store;
 pub mod types;
 
+#[cfg(feature = "eventstoredb")]
+pub mod eventstoredb;
 #[cfg(feature = "memory")]
 pub mod memory;
 #[cfg(feature = "postgres")]

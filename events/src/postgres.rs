@@ -117,7 +117,10 @@ impl PgEventStore {
     }
 
     /// Like [`PgEventStore::connect`] with `max_connections` pooled connections.
-    pub async fn connect_with_pool_size(url: &str, max_connections: usize) -> Result<Self, StoreError> {
+    pub async fn connect_with_pool_size(
+        url: &str,
+        max_connections: usize,
+    ) -> Result<Self, StoreError> {
         ensure_database(url).await?;
         let pool = pool(url, max_connections)?;
         let store = Self::with_pool(pool).await?;
@@ -173,7 +176,7 @@ async fn migrate(pool: &Pool) -> Result<(), StoreError> {
         .await
         .map_err(|e| unavailable("getting a connection", e))?;
     let sql = format!(
-        "BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK}); {} COMMIT;",
+        "BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock({MIGRATION_LOCK}); {} COMMIT;",
         include_str!("../migrations/001_event_store.sql")
     );
     client

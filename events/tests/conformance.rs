@@ -1,19 +1,24 @@
 //! The `EventStore` contract, run against every backend: the in-memory one always, PostgreSQL
-//! against the local server (a fresh database per test). EventStoreDB joins when its backend
-//! lands (issue 3).
+//! against the local server (a fresh database per test), EventStoreDB against the server named
+//! by `EVENTSTORE_URL` (each test says it was skipped, and why, when that is not set).
 
-use std::sync::Arc;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use futures::StreamExt;
+use pasar_events::eventstoredb::EsdbEventStore;
 use pasar_events::memory::MemoryEventStore;
 use pasar_events::postgres::PgEventStore;
 use pasar_events::store::subscribe;
-use pasar_events::{EventStore, ExpectedVersion, Position, StoreError};
+use pasar_events::{
+    AppendResult, EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent, StoreError,
+};
 use uuid::Uuid;
 
 mod common;
-use common::{database_url, event};
+use common::{database_url, event, read_all_at_least};
 
 async fn postgres() -> Arc<dyn EventStore> {
     Arc::new(
@@ -25,6 +30,124 @@ async fn postgres() -> Arc<dyn EventStore> {
 
 fn memory() -> Arc<dyn EventStore> {
     Arc::new(MemoryEventStore::new())
+}
+
+/// Says on the terminal that a test did not run, and why. Written to stderr directly: the test
+/// harness captures `eprintln!` and shows it only for failing tests.
+fn skipped(test: &str, why: &str) {
+    // One write, so that parallel tests do not interleave inside the line.
+    let line = format!("SKIPPED: {test}: {why}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// The EventStoreDB at `EVENTSTORE_URL` (e.g. `esdb://localhost:2113?tls=false`), seen through
+/// [`OwnStreams`]; `None` (after saying so) when the variable is not set.
+async fn eventstoredb(test: &str) -> Option<Arc<dyn EventStore>> {
+    let Ok(url) = std::env::var("EVENTSTORE_URL") else {
+        skipped(
+            test,
+            "EVENTSTORE_URL is not set; no EventStoreDB server can run on this machine",
+        );
+        return None;
+    };
+    let store = EsdbEventStore::connect(&url)
+        .await
+        .expect("EventStoreDB at EVENTSTORE_URL");
+    Some(Arc::new(OwnStreams::new(store).await))
+}
+
+/// A private log on a shared EventStoreDB. The other backends give each test a log of its own;
+/// EventStoreDB has one `$all`, shared by the tests running in parallel, by earlier runs and by
+/// anything else writing to that server, so the global-log tests would see foreign events. This
+/// view gives the test's stream names a unique suffix and keeps only those streams when
+/// reading the global log; `head` is the newest event this view appended (or the real head at
+/// its creation, before it appended any). Stream reads, appends and wake-ups go straight to the
+/// real store: everything but the foreign events is the backend's own behaviour.
+struct OwnStreams {
+    inner: EsdbEventStore,
+    suffix: String,
+    head: Mutex<Position>,
+}
+
+impl OwnStreams {
+    async fn new(inner: EsdbEventStore) -> Self {
+        let head = inner.head().await.expect("the head of $all");
+        Self {
+            inner,
+            suffix: format!("_{}", Uuid::new_v4().simple()),
+            head: Mutex::new(head),
+        }
+    }
+
+    fn own(&self, stream: &str) -> String {
+        format!("{stream}{}", self.suffix)
+    }
+
+    /// The event with its stream name as the test wrote it, if it is one of this view's.
+    fn mine(&self, mut event: RecordedEvent) -> Option<RecordedEvent> {
+        let name = event.stream.strip_suffix(&self.suffix)?.to_owned();
+        event.stream = name;
+        Some(event)
+    }
+}
+
+#[async_trait]
+impl EventStore for OwnStreams {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, StoreError> {
+        let result = self
+            .inner
+            .append(&self.own(stream), expected, events)
+            .await?;
+        let mut head = self.head.lock().unwrap();
+        *head = (*head).max(result.position);
+        Ok(result)
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &str,
+        from_version: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let events = self
+            .inner
+            .read_stream(&self.own(stream), from_version)
+            .await?;
+        Ok(events.into_iter().filter_map(|e| self.mine(e)).collect())
+    }
+
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut own = Vec::new();
+        let mut cursor = after;
+        while own.len() < limit {
+            let page = self.inner.read_all(cursor, 256).await?;
+            let Some(last) = page.last() else { break };
+            cursor = last.position;
+            let full = page.len() == 256;
+            own.extend(page.into_iter().filter_map(|e| self.mine(e)));
+            if !full {
+                break;
+            }
+        }
+        own.truncate(limit);
+        Ok(own)
+    }
+
+    async fn wait_for_events(&self, after: Position, max_wait: Duration) {
+        self.inner.wait_for_events(after, max_wait).await
+    }
+
+    async fn head(&self) -> Result<Position, StoreError> {
+        Ok(*self.head.lock().unwrap())
+    }
 }
 
 async fn appending_then_reading_a_stream(store: Arc<dyn EventStore>) {
@@ -113,7 +236,27 @@ async fn re_appending_a_stored_event_is_a_no_op_reporting_the_original(store: Ar
         .await
         .unwrap();
     assert_eq!(retry, original);
+    let retry_any = store
+        .append(&stream, ExpectedVersion::Any, batch)
+        .await
+        .unwrap();
+    assert_eq!(retry_any, original);
     assert_eq!(store.read_stream(&stream, 1).await.unwrap().len(), 3);
+    let empty = store.append(&stream, ExpectedVersion::Any, vec![]).await;
+    assert!(matches!(empty, Err(StoreError::Invalid(_))));
+}
+
+/// Not for EventStoreDB: it de-duplicates event ids per stream only.
+async fn an_event_id_stored_in_another_stream_is_refused(store: Arc<dyn EventStore>) {
+    let batch = vec![event(1), event(2)];
+    store
+        .append(
+            &format!("payment-{}", Uuid::new_v4()),
+            ExpectedVersion::NoStream,
+            batch.clone(),
+        )
+        .await
+        .unwrap();
     let elsewhere = store
         .append("payment-other", ExpectedVersion::Any, batch)
         .await;
@@ -121,8 +264,6 @@ async fn re_appending_a_stored_event_is_a_no_op_reporting_the_original(store: Ar
         matches!(elsewhere, Err(StoreError::DuplicateEventId { .. })),
         "{elsewhere:?}"
     );
-    let empty = store.append(&stream, ExpectedVersion::Any, vec![]).await;
-    assert!(matches!(empty, Err(StoreError::Invalid(_))));
 }
 
 async fn the_global_log_is_read_in_one_total_order(store: Arc<dyn EventStore>) {
@@ -137,7 +278,7 @@ async fn the_global_log_is_read_in_one_total_order(store: Arc<dyn EventStore>) {
             .await
             .unwrap();
     }
-    let all = store.read_all(before, 100).await.unwrap();
+    let all = read_all_at_least(store.as_ref(), before, 5).await;
     assert_eq!(
         all.iter()
             .map(|e| e.data["n"].as_i64().unwrap())
@@ -183,24 +324,94 @@ async fn a_subscription_catches_up_then_wakes_promptly_on_new_commits(store: Arc
     append.await.unwrap();
 }
 
+/// `portable`: every backend. `unique_event_ids`: backends that find an event id in any stream
+/// (not EventStoreDB, whose tests say they were skipped and why).
 macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
+    (
+        portable: [$($case:ident),* $(,)?],
+        unique_event_ids: [$($unique:ident),* $(,)?] $(,)?
+    ) => {
         mod memory_backend {
             $( #[tokio::test] async fn $case() { super::$case(super::memory()).await } )*
+            $( #[tokio::test] async fn $unique() { super::$unique(super::memory()).await } )*
         }
         mod postgres_backend {
             $( #[tokio::test] async fn $case() { super::$case(super::postgres().await).await } )*
+            $( #[tokio::test] async fn $unique() { super::$unique(super::postgres().await).await } )*
+        }
+        mod eventstoredb_backend {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    if let Some(store) = super::eventstoredb(stringify!($case)).await {
+                        super::$case(store).await
+                    }
+                }
+            )*
+            $(
+                #[tokio::test]
+                async fn $unique() {
+                    super::skipped(
+                        stringify!($unique),
+                        "EventStoreDB de-duplicates event ids per stream only; it has no index \
+                         to find an id stored in another stream",
+                    );
+                }
+            )*
         }
     };
 }
 
 conformance!(
-    appending_then_reading_a_stream,
-    a_stale_expected_version_is_a_typed_conflict,
-    re_appending_a_stored_event_is_a_no_op_reporting_the_original,
-    the_global_log_is_read_in_one_total_order,
-    a_subscription_catches_up_then_wakes_promptly_on_new_commits,
+    portable: [
+        appending_then_reading_a_stream,
+        a_stale_expected_version_is_a_typed_conflict,
+        re_appending_a_stored_event_is_a_no_op_reporting_the_original,
+        the_global_log_is_read_in_one_total_order,
+        a_subscription_catches_up_then_wakes_promptly_on_new_commits,
+    ],
+    unique_event_ids: [an_event_id_stored_in_another_stream_is_refused],
 );
+
+/// EventStoreDB only, on the real store (no private view): the head of the shared `$all` is at
+/// or after an append just acknowledged, and the appended event is read back at the reported
+/// position.
+#[tokio::test]
+async fn eventstoredb_head_and_read_all_agree_with_an_append() {
+    const TEST: &str = "eventstoredb_head_and_read_all_agree_with_an_append";
+    let Ok(url) = std::env::var("EVENTSTORE_URL") else {
+        skipped(
+            TEST,
+            "EVENTSTORE_URL is not set; no EventStoreDB server can run on this machine",
+        );
+        return;
+    };
+    let store = EsdbEventStore::connect(&url).await.unwrap();
+    let before = store.head().await.unwrap();
+    let stream = format!("order-{}", Uuid::new_v4());
+    let appended = store
+        .append(&stream, ExpectedVersion::NoStream, vec![event(1), event(2)])
+        .await
+        .unwrap();
+    assert!(appended.position > before);
+    assert!(store.head().await.unwrap() >= appended.position);
+    let stored = store.read_stream(&stream, 1).await.unwrap();
+    assert_eq!(stored[1].position, appended.position);
+    assert!(stored[0].position < stored[1].position);
+    assert_eq!(stored[0].schema_version, 1);
+    let all = store.read_all(before, 10_000).await.unwrap();
+    let mine: Vec<_> = all.iter().filter(|e| e.stream == stream).collect();
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine[1].position, appended.position);
+    assert!(
+        all.iter()
+            .all(|e| !e.stream.starts_with('$') && !e.event_type.starts_with('$'))
+    );
+    let bad = store
+        .append("$system", ExpectedVersion::Any, vec![event(1)])
+        .await;
+    assert!(matches!(bad, Err(StoreError::Invalid(_))), "{bad:?}");
+}
 
 #[test]
 fn positions_compare_transaction_first() {

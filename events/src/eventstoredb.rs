@@ -1,0 +1,671 @@
+//! EventStoreDB (KurrentDB) event store, through the `eventstore` 4.x gRPC client.
+//!
+//! Same contract as the PostgreSQL backend (it runs the same conformance suite, less the
+//! cross-stream event-id check), with these differences:
+//!
+//! - **No multi-stream atomic append.** One append writes one stream; a flow that must change
+//!   two streams together cannot rely on this backend to do it atomically.
+//! - **No transaction spanning an append and read-model writes.** Nothing here can share a
+//!   transaction with PostgreSQL: projector checkpoints (and every read model) still live in
+//!   PostgreSQL, committed in the same transaction as the read-model changes, so exactly-once
+//!   effects hold for this backend too.
+//! - **Positions are `(commit, prepare)`.** A [`Position`] carries the EventStoreDB log
+//!   position: `txid` = commit position, `global` = prepare position. They compare
+//!   lexicographically, as EventStoreDB orders `$all`. [`Position::START`] is the start of
+//!   `$all`. `$all` only ever shows committed events in commit order, so a reader can never see
+//!   an event before an earlier one commits (no horizon is needed).
+//! - **`$all` is shared with the server's own events.** System events (types or streams
+//!   starting with `$`) are never returned; appending to a `$` stream or with a `$` event type is
+//!   refused as invalid. Reading `$all` needs a user allowed to (an admin in a secure cluster):
+//!   put the credentials in the connection string (`esdb://admin:changeit@host:2113`).
+//! - **Event ids are unique per stream only.** The server has no index by event id, so an id
+//!   already stored in *another* stream is not detected ([`StoreError::DuplicateEventId`] is
+//!   reported only for ids found in the same stream).
+//!
+//! How `append` keeps the contract: it first reads the stream (newest first) looking for the
+//! batch's event ids (idempotent retry → the original result, nothing written) and for its
+//! current version; then appends with an exact expected revision — also for
+//! [`ExpectedVersion::Any`], which becomes a compare-and-set loop on the version just read, so
+//! the server's guaranteed de-duplication applies (it is only best effort for `Any`). The
+//! reported position is read back from the stored last event, so it is exactly the position
+//! that `read_all` and subscriptions report for it. Cost: one stream read (whole stream when
+//! the ids are not there; nothing for a new stream), one write and one single-event read per
+//! append.
+//!
+//! Data and metadata are JSON; the metadata holds our [`Metadata`] plus `schema_version`.
+//!
+//! Needs EventStoreDB 22.6 or later (or KurrentDB): older servers do not give the `$all`
+//! position of events read from a stream, which stream reads and appends report here (they
+//! fail with [`StoreError::Unavailable`] saying so rather than report a wrong position).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use eventstore::{
+    AppendToStreamOptions, Client, ClientSettings, CurrentRevision, EventData, ExpectedRevision,
+    ReadAllOptions, ReadStreamOptions, ResolvedEvent, StreamPosition, SubscribeToAllOptions,
+    SubscriptionEvent, SubscriptionFilter,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::envelope::{Metadata, NewEvent, Position, RecordedEvent};
+use crate::store::{AppendResult, EventStore, ExpectedVersion, StoreError, validate_append};
+
+/// Smallest and largest page read from `$all` at a time.
+const PAGE_MIN: usize = 32;
+const PAGE_MAX: usize = 4096;
+/// Page size when looking backwards for the newest non-system event.
+const HEAD_PAGE: usize = 256;
+/// Compare-and-set attempts of an `Any` append before falling back to the server's `Any`
+/// (whose de-duplication of a retried batch is only best effort).
+const ANY_ATTEMPTS: usize = 8;
+
+fn unavailable(context: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("{context}: {e}"))
+}
+
+/// The metadata stored with each event.
+#[derive(Serialize, Deserialize)]
+struct StoredMetadata {
+    #[serde(flatten)]
+    metadata: Metadata,
+    #[serde(default = "first_schema_version")]
+    schema_version: i32,
+}
+
+fn first_schema_version() -> i32 {
+    1
+}
+
+/// The EventStoreDB [`EventStore`]. Cheap to clone (the client is shared).
+#[derive(Clone)]
+pub struct EsdbEventStore {
+    client: Client,
+}
+
+impl EsdbEventStore {
+    /// Connects to the server(s) of an `esdb://…` (or `esdb+discover://…`) connection string
+    /// and checks that `$all` can be read.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let settings: ClientSettings = url
+            .parse()
+            .map_err(|e| unavailable("parsing the EventStoreDB connection string", e))?;
+        let client = Client::new(settings)
+            .map_err(|e| unavailable("creating the EventStoreDB client", e))?;
+        let store = Self { client };
+        let options = ReadAllOptions::default()
+            .position(StreamPosition::End)
+            .max_count(1);
+        let mut probe = store
+            .client
+            .read_all(&options)
+            .await
+            .map_err(|e| unavailable("reading $all from EventStoreDB", e))?;
+        probe
+            .next()
+            .await
+            .map_err(|e| unavailable("reading $all from EventStoreDB", e))?;
+        Ok(store)
+    }
+
+    /// Uses an existing client (no connectivity check).
+    pub fn with_client(client: Client) -> Self {
+        Self { client }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Reads `stream` newest first, looking for the batch's ids.
+    async fn scan(&self, stream: &str, ids: &[Uuid]) -> Result<StreamScan, StoreError> {
+        let mut scan = StreamScan::default();
+        let options = ReadStreamOptions::default()
+            .position(StreamPosition::End)
+            .backwards();
+        let mut read = match self.client.read_stream(stream, &options).await {
+            Ok(read) => read,
+            Err(eventstore::Error::ResourceNotFound) => return Ok(scan),
+            Err(e) => return Err(unavailable("reading a stream", e)),
+        };
+        let mut newest_of_batch: Option<AppendResult> = None;
+        loop {
+            let resolved = match read.next().await {
+                Ok(Some(resolved)) => resolved,
+                Ok(None) | Err(eventstore::Error::ResourceNotFound) => return Ok(scan),
+                Err(e) => return Err(unavailable("reading a stream", e)),
+            };
+            let Some(event) = original(&resolved) else {
+                continue;
+            };
+            scan.current.get_or_insert(version_of(event.revision));
+            if !ids.contains(&event.id) {
+                continue;
+            }
+            // Newest first: the first batch event met is the original batch's last one.
+            let stored = match newest_of_batch {
+                Some(stored) => stored,
+                None => {
+                    let stored = AppendResult {
+                        stream_version: version_of(event.revision),
+                        position: stored_position(event)?,
+                    };
+                    newest_of_batch = Some(stored);
+                    stored
+                }
+            };
+            if event.id == ids[0] {
+                scan.original = Some(stored);
+                scan.duplicate = None;
+                return Ok(scan);
+            }
+            scan.duplicate.get_or_insert(event.id);
+        }
+    }
+
+    /// The result of an append the server acknowledged: the stored last event (read back, so
+    /// the position is the one readers see, also when the server de-duplicated a retry).
+    async fn confirm(
+        &self,
+        stream: &str,
+        revision: u64,
+        last_id: Uuid,
+    ) -> Result<AppendResult, StoreError> {
+        let options = ReadStreamOptions::default()
+            .position(StreamPosition::Position(revision))
+            .forwards()
+            .max_count(1);
+        let mut read = self
+            .client
+            .read_stream(stream, &options)
+            .await
+            .map_err(|e| unavailable("reading back an append", e))?;
+        let resolved = read
+            .next()
+            .await
+            .map_err(|e| unavailable("reading back an append", e))?;
+        let Some(event) = resolved.as_ref().and_then(original) else {
+            return Err(StoreError::Unavailable(format!(
+                "appended event {stream}@{revision} is not readable"
+            )));
+        };
+        if event.id != last_id {
+            tracing::warn!(
+                stream,
+                revision,
+                expected = %last_id,
+                found = %event.id,
+                "the acknowledged append ends with another event id"
+            );
+        }
+        Ok(AppendResult {
+            stream_version: version_of(event.revision),
+            position: stored_position(event)?,
+        })
+    }
+
+    async fn write(
+        &self,
+        stream: &str,
+        revision: ExpectedRevision,
+        data: &[EventData],
+    ) -> Result<u64, eventstore::Error> {
+        let options = AppendToStreamOptions::default().expected_revision(revision);
+        self.client
+            .append_to_stream(stream, &options, data.to_vec())
+            .await
+            .map(|written| written.next_expected_version)
+    }
+}
+
+#[derive(Default)]
+struct StreamScan {
+    /// Version (1-based) of the stream's last event; `None` if the stream does not exist.
+    current: Option<i64>,
+    /// The batch's first event is stored: the original result.
+    original: Option<AppendResult>,
+    /// Another event of the batch (not the first) is stored in the stream.
+    duplicate: Option<Uuid>,
+}
+
+/// The event read, or the link when the read resolved links (we never ask it to).
+fn original(resolved: &ResolvedEvent) -> Option<&eventstore::RecordedEvent> {
+    resolved.link.as_ref().or(resolved.event.as_ref())
+}
+
+fn is_system(event: &eventstore::RecordedEvent) -> bool {
+    event.event_type.starts_with('$') || event.stream_id.starts_with('$')
+}
+
+fn version_of(revision: u64) -> i64 {
+    i64::try_from(revision).map_or(i64::MAX, |r| r + 1)
+}
+
+/// The expected revision (0-based revision of the last event) for a stream at `version`.
+fn revision_for(version: i64) -> ExpectedRevision {
+    match u64::try_from(version - 1) {
+        Ok(revision) => ExpectedRevision::Exact(revision),
+        Err(_) => ExpectedRevision::NoStream,
+    }
+}
+
+fn version_of_current(current: CurrentRevision) -> i64 {
+    match current {
+        CurrentRevision::Current(revision) => version_of(revision),
+        CurrentRevision::NoStream => 0,
+    }
+}
+
+fn position_of(p: eventstore::Position) -> Position {
+    Position {
+        txid: p.commit,
+        global: i64::try_from(p.prepare).unwrap_or(i64::MAX),
+    }
+}
+
+/// The `$all` position of an event, refusing the "no position" marker (`u64::MAX`) that
+/// servers before EventStoreDB 22.6 send for events read from a stream rather than from `$all`.
+fn stored_position(event: &eventstore::RecordedEvent) -> Result<Position, StoreError> {
+    if event.position.commit == u64::MAX {
+        return Err(StoreError::Unavailable(format!(
+            "the server gave no $all position for event {} of {}; EventStoreDB 22.6 or later \
+             (or KurrentDB) is required",
+            event.id, event.stream_id
+        )));
+    }
+    Ok(position_of(event.position))
+}
+
+/// When the event was stored, to the 100 ns the server keeps (the client's own `created` is
+/// truncated to the second).
+fn created_at(event: &eventstore::RecordedEvent) -> DateTime<Utc> {
+    event
+        .metadata
+        .get("created")
+        .and_then(|ticks| ticks.parse::<i64>().ok())
+        .and_then(|ticks| {
+            let nanos = u32::try_from(ticks.rem_euclid(10_000_000) * 100).ok()?;
+            DateTime::from_timestamp(ticks.div_euclid(10_000_000), nanos)
+        })
+        .unwrap_or(event.created)
+}
+
+fn esdb_position(p: Position) -> eventstore::Position {
+    eventstore::Position {
+        commit: p.txid,
+        prepare: u64::try_from(p.global).unwrap_or(0),
+    }
+}
+
+/// Where a read of `$all` "strictly after `after`" starts. Reads start *at* a position
+/// (inclusive), so callers skip events at or before `after`.
+fn start_at(after: Position) -> StreamPosition<eventstore::Position> {
+    if after == Position::START {
+        StreamPosition::Start
+    } else {
+        StreamPosition::Position(esdb_position(after))
+    }
+}
+
+fn event_data(event: &NewEvent) -> Result<EventData, StoreError> {
+    let metadata = StoredMetadata {
+        metadata: event.metadata.clone(),
+        schema_version: event.schema_version,
+    };
+    EventData::json(&event.event_type, &event.data)
+        .and_then(|data| data.metadata_as_json(&metadata))
+        .map(|data| data.id(event.event_id))
+        .map_err(|e| StoreError::Invalid(format!("event {}: {e}", event.event_id)))
+}
+
+fn recorded(event: &eventstore::RecordedEvent) -> Result<RecordedEvent, StoreError> {
+    let data = if event.data.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&event.data).map_err(|e| {
+            StoreError::Unavailable(format!(
+                "event {} ({}@{}) is not JSON: {e}",
+                event.id, event.stream_id, event.revision
+            ))
+        })?
+    };
+    let metadata = serde_json::from_slice::<StoredMetadata>(&event.custom_metadata).ok();
+    let (metadata, schema_version) = metadata.map_or_else(
+        || (Metadata::default(), first_schema_version()),
+        |m| (m.metadata, m.schema_version),
+    );
+    Ok(RecordedEvent {
+        event_id: event.id,
+        stream: event.stream_id.clone(),
+        stream_version: version_of(event.revision),
+        position: stored_position(event)?,
+        event_type: event.event_type.clone(),
+        schema_version,
+        data,
+        metadata,
+        recorded_at: created_at(event),
+    })
+}
+
+#[async_trait]
+impl EventStore for EsdbEventStore {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, StoreError> {
+        validate_append(stream, &events)?;
+        if stream.starts_with('$') {
+            return Err(StoreError::Invalid(
+                "stream names starting with '$' are EventStoreDB system streams".into(),
+            ));
+        }
+        if events.iter().any(|e| e.event_type.starts_with('$')) {
+            return Err(StoreError::Invalid(
+                "event types starting with '$' are EventStoreDB system events".into(),
+            ));
+        }
+        let ids: Vec<Uuid> = events.iter().map(|e| e.event_id).collect();
+        let last_id = *ids
+            .last()
+            .expect("invariant: validate_append refuses empty batches");
+        let data = events
+            .iter()
+            .map(event_data)
+            .collect::<Result<Vec<_>, _>>()?;
+
+        for _ in 0..ANY_ATTEMPTS {
+            let scan = self.scan(stream, &ids).await?;
+            if let Some(original) = scan.original {
+                return Ok(original);
+            }
+            if let Some(event_id) = scan.duplicate {
+                return Err(StoreError::DuplicateEventId { event_id });
+            }
+            let current = scan.current.unwrap_or(0);
+            let wanted = match expected {
+                ExpectedVersion::Any => current,
+                ExpectedVersion::NoStream => 0,
+                ExpectedVersion::Exact(version) => version,
+            };
+            if wanted != current {
+                return Err(StoreError::Conflict {
+                    stream: stream.to_owned(),
+                    expected,
+                    actual: current,
+                });
+            }
+            match self.write(stream, revision_for(current), &data).await {
+                Ok(revision) => return self.confirm(stream, revision, last_id).await,
+                Err(eventstore::Error::WrongExpectedVersion { current, .. }) => {
+                    // Written since the scan (perhaps by a concurrent retry of this very batch).
+                    if expected == ExpectedVersion::Any {
+                        continue;
+                    }
+                    let scan = self.scan(stream, &ids).await?;
+                    if let Some(original) = scan.original {
+                        return Ok(original);
+                    }
+                    return Err(StoreError::Conflict {
+                        stream: stream.to_owned(),
+                        expected,
+                        actual: version_of_current(current),
+                    });
+                }
+                Err(e) => return Err(unavailable("appending", e)),
+            }
+        }
+        // Only `Any` gets here, after losing every compare-and-set to other writers.
+        tracing::debug!(
+            stream,
+            "contended `Any` append; appending without a version check"
+        );
+        match self.write(stream, ExpectedRevision::Any, &data).await {
+            Ok(revision) => self.confirm(stream, revision, last_id).await,
+            Err(e) => Err(unavailable("appending", e)),
+        }
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &str,
+        from_version: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let from = u64::try_from(from_version.max(1) - 1).unwrap_or(0);
+        let options = ReadStreamOptions::default()
+            .position(StreamPosition::Position(from))
+            .forwards();
+        let mut read = match self.client.read_stream(stream, &options).await {
+            Ok(read) => read,
+            Err(eventstore::Error::ResourceNotFound) => return Ok(Vec::new()),
+            Err(e) => return Err(unavailable("reading a stream", e)),
+        };
+        let mut events = Vec::new();
+        loop {
+            match read.next().await {
+                Ok(Some(resolved)) => {
+                    if let Some(event) = original(&resolved) {
+                        events.push(recorded(event)?);
+                    }
+                }
+                Ok(None) => return Ok(events),
+                Err(eventstore::Error::ResourceNotFound) => return Ok(Vec::new()),
+                Err(e) => return Err(unavailable("reading a stream", e)),
+            }
+        }
+    }
+
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events = Vec::new();
+        if limit == 0 {
+            return Ok(events);
+        }
+        let mut cursor = after;
+        loop {
+            let page = (limit - events.len())
+                .saturating_add(1)
+                .clamp(PAGE_MIN, PAGE_MAX);
+            let options = ReadAllOptions::default()
+                .position(start_at(cursor))
+                .forwards()
+                .max_count(page);
+            let mut read = self
+                .client
+                .read_all(&options)
+                .await
+                .map_err(|e| unavailable("reading $all", e))?;
+            let mut seen = 0;
+            while let Some(resolved) = read
+                .next()
+                .await
+                .map_err(|e| unavailable("reading $all", e))?
+            {
+                seen += 1;
+                let Some(event) = original(&resolved) else {
+                    continue;
+                };
+                let position = position_of(event.position);
+                if position <= cursor {
+                    continue; // the read starts at `cursor`, inclusive
+                }
+                cursor = position;
+                if is_system(event) {
+                    continue;
+                }
+                events.push(recorded(event)?);
+                if events.len() == limit {
+                    return Ok(events);
+                }
+            }
+            if seen < page {
+                return Ok(events); // the end of $all
+            }
+        }
+    }
+
+    async fn wait_for_events(&self, after: Position, max_wait: Duration) {
+        let deadline = tokio::time::Instant::now() + max_wait;
+        let options = SubscribeToAllOptions::default()
+            .position(start_at(after))
+            .filter(SubscriptionFilter::on_event_type().exclude_system_events());
+        let _ = tokio::time::timeout_at(deadline, async {
+            let mut subscription = self.client.subscribe_to_all(&options).await;
+            loop {
+                match subscription.next_subscription_event().await {
+                    Ok(SubscriptionEvent::EventAppeared(resolved)) => {
+                        if let Some(event) = original(&resolved)
+                            && !is_system(event)
+                            && position_of(event.position) > after
+                        {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::debug!(error = %e, "EventStoreDB subscription failed; waiting out");
+                        // Wait out `max_wait` rather than have the caller spin on a failing server.
+                        std::future::pending::<()>().await;
+                    }
+                }
+            }
+        })
+        .await;
+    }
+
+    async fn head(&self) -> Result<Position, StoreError> {
+        let mut cursor: Option<Position> = None;
+        loop {
+            let start = cursor.map_or(StreamPosition::End, |p| {
+                StreamPosition::Position(esdb_position(p))
+            });
+            let options = ReadAllOptions::default()
+                .position(start)
+                .backwards()
+                .max_count(HEAD_PAGE);
+            let mut read = self
+                .client
+                .read_all(&options)
+                .await
+                .map_err(|e| unavailable("reading the head of $all", e))?;
+            let mut seen = 0;
+            while let Some(resolved) = read
+                .next()
+                .await
+                .map_err(|e| unavailable("reading the head of $all", e))?
+            {
+                seen += 1;
+                let Some(event) = original(&resolved) else {
+                    continue;
+                };
+                let position = position_of(event.position);
+                if cursor.is_some_and(|c| position >= c) {
+                    continue; // a backwards read may include its starting event
+                }
+                cursor = Some(position);
+                if !is_system(event) {
+                    return Ok(position);
+                }
+            }
+            if seen < HEAD_PAGE {
+                return Ok(Position::START); // only system events, or none
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_and_revisions_map_one_to_one() {
+        assert_eq!(revision_for(0), ExpectedRevision::NoStream);
+        assert_eq!(revision_for(1), ExpectedRevision::Exact(0));
+        assert_eq!(revision_for(7), ExpectedRevision::Exact(6));
+        assert_eq!(version_of(0), 1);
+        assert_eq!(version_of_current(CurrentRevision::NoStream), 0);
+        assert_eq!(version_of_current(CurrentRevision::Current(4)), 5);
+    }
+
+    #[test]
+    fn positions_round_trip_and_keep_the_log_order() {
+        let a = eventstore::Position {
+            commit: 10,
+            prepare: 10,
+        };
+        let b = eventstore::Position {
+            commit: 10,
+            prepare: 250,
+        };
+        let c = eventstore::Position {
+            commit: 300,
+            prepare: 120,
+        };
+        assert_eq!(esdb_position(position_of(b)), b);
+        assert!(a < b && b < c);
+        assert!(position_of(a) < position_of(b) && position_of(b) < position_of(c));
+        assert_eq!(start_at(Position::START), StreamPosition::Start);
+    }
+
+    #[test]
+    fn the_creation_time_keeps_the_servers_precision() {
+        let mut event = eventstore::RecordedEvent {
+            stream_id: "order-1".into(),
+            id: Uuid::new_v4(),
+            revision: 0,
+            event_type: "Tested".into(),
+            data: Default::default(),
+            metadata: Default::default(),
+            custom_metadata: Default::default(),
+            is_json: true,
+            position: eventstore::Position::end(),
+            created: DateTime::UNIX_EPOCH,
+        };
+        // 2024-01-02T03:04:05.1234567Z in 100 ns ticks since the Unix epoch.
+        event
+            .metadata
+            .insert("created".into(), "17041646451234567".into());
+        assert_eq!(
+            created_at(&event).to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+            "2024-01-02T03:04:05.123456700Z"
+        );
+        assert!(matches!(
+            stored_position(&event),
+            Err(StoreError::Unavailable(_))
+        ));
+        event.metadata.clear();
+        assert_eq!(created_at(&event), DateTime::<Utc>::UNIX_EPOCH);
+    }
+
+    #[test]
+    fn metadata_carries_the_schema_version_and_defaults_when_absent() {
+        let event = NewEvent {
+            event_id: Uuid::new_v4(),
+            event_type: "Tested".into(),
+            schema_version: 3,
+            data: serde_json::json!({ "n": 1 }),
+            metadata: Metadata {
+                correlation_id: Some(Uuid::new_v4()),
+                ..Metadata::default()
+            },
+        };
+        let stored = StoredMetadata {
+            metadata: event.metadata.clone(),
+            schema_version: event.schema_version,
+        };
+        let json = serde_json::to_vec(&stored).unwrap();
+        let back: StoredMetadata = serde_json::from_slice(&json).unwrap();
+        assert_eq!(back.metadata, event.metadata);
+        assert_eq!(back.schema_version, 3);
+        let bare: StoredMetadata = serde_json::from_slice(b"{}").unwrap();
+        assert_eq!(bare.schema_version, 1);
+        assert!(event_data(&event).is_ok());
+    }
+}

@@ -1,0 +1,82 @@
+//! The projector's small HTTP surface: `/healthz`, `/readyz`, `/metrics`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::connection::State;
+use axum::extract::State as AxumState;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::{Projector, metrics, status};
+
+pub fn router(projector: Arc<Projector>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .layer(TraceLayer::new_for_http())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(10),
+        ))
+        .with_state(projector)
+}
+
+/// Alive: the process answers.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+fn nats_connected(projector: &Projector) -> bool {
+    projector
+        .nats()
+        .is_some_and(|n| n.connection_state() == State::Connected)
+}
+
+/// Ready: PostgreSQL answers. NATS is reported but not required (announcements fall back to
+/// NOTIFY while it is down).
+async fn readyz(AxumState(projector): AxumState<Arc<Projector>>) -> Response {
+    let postgres = match projector.pool().get().await {
+        Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
+        Err(_) => false,
+    };
+    let nats = if nats_connected(&projector) {
+        "connected"
+    } else {
+        "disconnected"
+    };
+    let body = json!({
+        "status": if postgres { "ready" } else { "unavailable" },
+        "postgres": if postgres { "up" } else { "down" },
+        "nats": nats,
+    });
+    let code = if postgres {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, Json(body)).into_response()
+}
+
+async fn metrics_text(AxumState(projector): AxumState<Arc<Projector>>) -> Response {
+    let names = projector.names();
+    let statuses = match status::statuses(projector.pool(), &names).await {
+        Ok(statuses) => statuses,
+        Err(e) => {
+            tracing::error!(error = %e, "could not read checkpoints for /metrics");
+            Vec::new()
+        }
+    };
+    let body = metrics::render(
+        &projector.metrics().snapshot(),
+        &statuses,
+        nats_connected(&projector),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}

@@ -1,0 +1,112 @@
+//! Pasar's projector: tails the event log and keeps the PostgreSQL read models (schema `rm`).
+//!
+//! - [`projections`]: the read models (`catalog`, `carts`, `orders`, `payments`), one
+//!   [`Projection`] each. Start reading there: every handler is an idempotent upsert, because
+//!   delivery is at least once.
+//! - [`Projector`] (`projector.rs`): reads a batch of up to [`BATCH_SIZE`] events *before*
+//!   opening a transaction, applies it to one projection and compare-and-sets that
+//!   projection's row in `rm.projection_checkpoints` in the same transaction (exactly-once
+//!   effect). [`Projector::catch_up`] processes what is pending and returns; `runner.rs` is the
+//!   long-running loop (one task per projection, one active instance per projection through a
+//!   PostgreSQL advisory lock, live wake-ups from `EventStore::wait_for_events`).
+//! - `announce.rs`: after each commit the checkpoint is announced on NATS
+//!   (`pasar.checkpoints.<projection>`) and by `pg_notify('pasar_checkpoints', …)`, so the
+//!   query API can wake readers holding a consistency token.
+//! - [`migrate`], [`checkpoint`], [`status`] (`projector status`, lag), [`metrics`],
+//!   `http.rs` (`/healthz`, `/readyz`, `/metrics`), [`config`].
+//!
+//! [`run`] wires it together from a [`Config`], a bound listener and a shutdown future.
+
+mod announce;
+pub mod checkpoint;
+pub mod config;
+mod error;
+mod http;
+pub mod metrics;
+pub mod migrate;
+pub mod projections;
+mod projector;
+mod runner;
+pub mod status;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use pasar_events::EventStore;
+use pasar_events::postgres::PgEventStore;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use announce::{CHECKPOINT_CHANNEL, CHECKPOINT_SUBJECT_PREFIX, connect_nats};
+pub use config::{Config, ConfigError};
+pub use error::ProjectorError;
+pub use projections::Projection;
+pub use projector::{BATCH_SIZE, CaughtUp, Progress, Projector};
+
+/// Connection pool size for read-model writes, `/readyz` and `/metrics`.
+const POOL_SIZE: usize = 8;
+
+/// Connects to the event store and the read-model database (migrating both), starts every
+/// projection and serves the HTTP endpoints on `listener` until `shutdown` resolves; then
+/// lets in-flight batches finish and returns.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let projector = Arc::new(connect(&config).await?);
+    let stop = CancellationToken::new();
+    let workers = projector.spawn_live(&config.database_url, &stop);
+    tracing::info!(addr = %listener.local_addr()?, projections = ?projector.names(), "projector started");
+
+    let stop_serving = stop.clone();
+    axum::serve(listener, http::router(Arc::clone(&projector)))
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                () = shutdown => {}
+                () = stop_serving.cancelled() => {}
+            }
+        })
+        .await
+        .context("serving HTTP")?;
+
+    stop.cancel();
+    for worker in workers {
+        let _ = worker.await;
+    }
+    tracing::info!("projector stopped");
+    Ok(())
+}
+
+/// A projector for `config`: event store connected and migrated, read models migrated, NATS
+/// connecting in the background.
+pub async fn connect(config: &Config) -> anyhow::Result<Projector> {
+    let store = PgEventStore::connect(&config.database_url)
+        .await
+        .context("connecting to the event store")?;
+    let pool = pasar_events::postgres::pool(&config.database_url, POOL_SIZE)
+        .context("building the read-model pool")?;
+    let nats = connect_nats(&config.nats_url).await;
+    let projector = Projector::new(Arc::new(store), pool)
+        .await
+        .context("preparing the read models")?;
+    Ok(projector.with_nats(nats))
+}
+
+/// The `projector status` table: log head, then position, lag and last update per projection.
+pub async fn status_report(config: &Config) -> anyhow::Result<String> {
+    let store = PgEventStore::connect(&config.database_url)
+        .await
+        .context("connecting to the event store")?;
+    let pool =
+        pasar_events::postgres::pool(&config.database_url, 2).context("building the pool")?;
+    migrate::migrate(&pool)
+        .await
+        .context("migrating the read models")?;
+    let names: Vec<&str> = projections::all().iter().map(|p| p.name()).collect();
+    let store: &dyn EventStore = &store;
+    status::report(store, &pool, &names)
+        .await
+        .context("reading projection status")
+}

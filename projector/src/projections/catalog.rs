@@ -1,0 +1,141 @@
+//! `catalog`: `rm.products` from product and stock streams. Replay-safe.
+//!
+//! The product stream and the stock stream of one product are versioned separately, so the
+//! row keeps one guard per stream (`product_version`, `stock_version`).
+
+use async_trait::async_trait;
+use deadpool_postgres::Transaction;
+use pasar_events::RecordedEvent;
+use pasar_events::types::{ProductEvent, StockEvent};
+
+use super::{Projection, currency, decode, position_columns, stream_uuid};
+use crate::ProjectorError;
+
+pub struct Catalog;
+
+#[async_trait]
+impl Projection for Catalog {
+    fn name(&self) -> &'static str {
+        "catalog"
+    }
+
+    fn categories(&self) -> &'static [&'static str] {
+        &["product", "stock"]
+    }
+
+    async fn apply(
+        &self,
+        tx: &Transaction<'_>,
+        event: &RecordedEvent,
+    ) -> Result<(), ProjectorError> {
+        match event.category() {
+            "product" => apply_product(tx, event, decode(event)?).await,
+            "stock" => apply_stock(tx, event, decode(event)?).await,
+            _ => Ok(()),
+        }
+    }
+}
+
+async fn apply_product(
+    tx: &Transaction<'_>,
+    event: &RecordedEvent,
+    product: ProductEvent,
+) -> Result<(), ProjectorError> {
+    let id = stream_uuid(event)?;
+    match product {
+        ProductEvent::ProductListed {
+            product_id: _,
+            seller_id,
+            sku,
+            name,
+            description,
+            price,
+            category_id,
+            brand,
+            weight_grams,
+            listed_at,
+        } => {
+            let (txid, global) = position_columns(event.position)?;
+            tx.execute(
+                "INSERT INTO rm.products (id, seller_id, sku, name, description, price, currency, category_id,
+                     brand, weight_grams, status, created_at, updated_at, listed_txid, listed_global, product_version)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', $11, $11, $12, $13, $14)
+                 ON CONFLICT (id) DO UPDATE SET
+                     seller_id = EXCLUDED.seller_id, sku = EXCLUDED.sku, name = EXCLUDED.name,
+                     description = EXCLUDED.description, price = EXCLUDED.price, currency = EXCLUDED.currency,
+                     category_id = EXCLUDED.category_id, brand = EXCLUDED.brand,
+                     weight_grams = EXCLUDED.weight_grams, status = EXCLUDED.status,
+                     created_at = EXCLUDED.created_at,
+                     updated_at = GREATEST(rm.products.updated_at, EXCLUDED.updated_at),
+                     listed_txid = EXCLUDED.listed_txid, listed_global = EXCLUDED.listed_global,
+                     product_version = EXCLUDED.product_version
+                 WHERE rm.products.product_version < EXCLUDED.product_version",
+                &[
+                    &id,
+                    &seller_id,
+                    &sku,
+                    &name,
+                    &description,
+                    &price.amount,
+                    &currency(price),
+                    &category_id,
+                    &brand,
+                    &weight_grams,
+                    &listed_at,
+                    &txid,
+                    &global,
+                    &event.stream_version,
+                ],
+            )
+            .await?;
+        }
+        ProductEvent::ProductDiscontinued { discontinued_at } => {
+            tx.execute(
+                "UPDATE rm.products SET status = 'discontinued', updated_at = $2, product_version = $3
+                 WHERE id = $1 AND product_version > 0 AND product_version < $3",
+                &[&id, &discontinued_at, &event.stream_version],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Stock events carry the resulting figures; `on_hand` is absent where it did not change.
+async fn apply_stock(
+    tx: &Transaction<'_>,
+    event: &RecordedEvent,
+    stock: StockEvent,
+) -> Result<(), ProjectorError> {
+    let (on_hand, available) = match stock {
+        StockEvent::StockReceived {
+            on_hand, available, ..
+        }
+        | StockEvent::StockAdjusted {
+            on_hand, available, ..
+        }
+        | StockEvent::ReservationCommitted {
+            on_hand, available, ..
+        } => (Some(on_hand), available),
+        StockEvent::StockReserved { available, .. }
+        | StockEvent::ReservationReleased { available, .. } => (None, available),
+    };
+    tx.execute(
+        "INSERT INTO rm.products (id, on_hand, available, updated_at, stock_version)
+         VALUES ($1, COALESCE($2::bigint, 0), $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET
+             on_hand = COALESCE($2::bigint, rm.products.on_hand), available = EXCLUDED.available,
+             updated_at = GREATEST(rm.products.updated_at, EXCLUDED.updated_at),
+             stock_version = EXCLUDED.stock_version
+         WHERE rm.products.stock_version < EXCLUDED.stock_version",
+        &[
+            &stream_uuid(event)?,
+            &on_hand,
+            &available,
+            &event.recorded_at,
+            &event.stream_version,
+        ],
+    )
+    .await?;
+    Ok(())
+}

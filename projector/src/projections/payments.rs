@@ -1,0 +1,170 @@
+//! `payments`: `rm.payments` from payment streams. Replay-safe.
+//!
+//! `rm.orders.payment_status` is kept in step by the `orders` projection (see its module doc),
+//! using the same status mapping as here: [`payment_status`].
+
+use async_trait::async_trait;
+use deadpool_postgres::Transaction;
+use pasar_events::RecordedEvent;
+use pasar_events::types::{PaymentEvent, PaymentFailure};
+
+use super::{Projection, currency, decode, stream_uuid};
+use crate::ProjectorError;
+
+pub struct Payments;
+
+/// The read-model status a payment event leads to; `None` for events that change no status
+/// (a notification is recorded for audit; its mapped event follows it).
+pub(crate) fn payment_status(event: &PaymentEvent) -> Option<&'static str> {
+    match event {
+        PaymentEvent::PaymentInitiated { .. } => Some("initiated"),
+        PaymentEvent::PaymentNotificationReceived { .. } => None,
+        PaymentEvent::PaymentPending { .. } => Some("pending"),
+        PaymentEvent::PaymentSettled { .. } => Some("settled"),
+        PaymentEvent::PaymentFailed { .. } => Some("failed"),
+        PaymentEvent::PaymentAmountMismatched { .. } => Some("amount_mismatch"),
+        PaymentEvent::PaymentReversed { .. } => Some("reversed"),
+    }
+}
+
+fn failure_text(failure: PaymentFailure) -> &'static str {
+    match failure {
+        PaymentFailure::Denied => "denied",
+        PaymentFailure::Cancelled => "cancelled",
+        PaymentFailure::Expired => "expired",
+        PaymentFailure::Failed => "failed",
+    }
+}
+
+#[async_trait]
+impl Projection for Payments {
+    fn name(&self) -> &'static str {
+        "payments"
+    }
+
+    fn categories(&self) -> &'static [&'static str] {
+        &["payment"]
+    }
+
+    async fn apply(
+        &self,
+        tx: &Transaction<'_>,
+        event: &RecordedEvent,
+    ) -> Result<(), ProjectorError> {
+        if event.category() != "payment" {
+            return Ok(());
+        }
+        let payment: PaymentEvent = decode(event)?;
+        let id = stream_uuid(event)?;
+        let version = event.stream_version;
+        let status = payment_status(&payment);
+        match payment {
+            PaymentEvent::PaymentInitiated {
+                payment_id: _,
+                checkout_id,
+                buyer_id,
+                order_ids,
+                gross_amount,
+                snap_token,
+                redirect_url,
+                initiated_at,
+            } => {
+                // The first event of its stream: an existing row means it was applied.
+                tx.execute(
+                    "INSERT INTO rm.payments (id, checkout_id, buyer_id, order_ids, gross_amount, currency, status,
+                         snap_token, redirect_url, initiated_at, updated_at, stream_version)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'initiated', $7, $8, $9, $9, $10)
+                     ON CONFLICT (id) DO NOTHING",
+                    &[
+                        &id,
+                        &checkout_id,
+                        &buyer_id,
+                        &order_ids,
+                        &gross_amount.amount,
+                        &currency(gross_amount),
+                        &snap_token,
+                        &redirect_url,
+                        &initiated_at,
+                        &version,
+                    ],
+                )
+                .await?;
+            }
+            PaymentEvent::PaymentSettled {
+                transaction_id,
+                payment_type,
+                settled_at,
+                ..
+            } => {
+                tx.execute(
+                    "UPDATE rm.payments SET status = 'settled', transaction_id = $2,
+                         payment_type = COALESCE($3, payment_type), settled_at = $4, updated_at = $4,
+                         stream_version = $5
+                     WHERE id = $1 AND stream_version < $5",
+                    &[&id, &transaction_id, &payment_type, &settled_at, &version],
+                )
+                .await?;
+            }
+            PaymentEvent::PaymentFailed {
+                transaction_id,
+                failure,
+            } => {
+                update(
+                    tx,
+                    event,
+                    status,
+                    transaction_id,
+                    None,
+                    Some(failure_text(failure)),
+                )
+                .await?;
+            }
+            PaymentEvent::PaymentPending {
+                transaction_id,
+                payment_type,
+            } => {
+                update(tx, event, status, Some(transaction_id), payment_type, None).await?;
+            }
+            PaymentEvent::PaymentNotificationReceived {
+                transaction_id,
+                payment_type,
+                ..
+            } => {
+                update(tx, event, status, Some(transaction_id), payment_type, None).await?;
+            }
+            PaymentEvent::PaymentAmountMismatched { transaction_id, .. }
+            | PaymentEvent::PaymentReversed { transaction_id } => {
+                update(tx, event, status, Some(transaction_id), None, None).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Moves the row to `status` (kept when `None`), filling in what the event knows.
+async fn update(
+    tx: &Transaction<'_>,
+    event: &RecordedEvent,
+    status: Option<&str>,
+    transaction_id: Option<String>,
+    payment_type: Option<String>,
+    failure: Option<&str>,
+) -> Result<(), ProjectorError> {
+    tx.execute(
+        "UPDATE rm.payments SET status = COALESCE($2, status), transaction_id = COALESCE($3, transaction_id),
+             payment_type = COALESCE($4, payment_type), failure = COALESCE($5, failure), updated_at = $6,
+             stream_version = $7
+         WHERE id = $1 AND stream_version < $7",
+        &[
+            &stream_uuid(event)?,
+            &status,
+            &transaction_id,
+            &payment_type,
+            &failure,
+            &event.recorded_at,
+            &event.stream_version,
+        ],
+    )
+    .await?;
+    Ok(())
+}

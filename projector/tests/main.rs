@@ -1,0 +1,8 @@
+//! Projector integration tests against a real PostgreSQL (a fresh database per test).
+
+mod carts;
+mod catalog;
+mod checkpoints;
+mod orders;
+mod service;
+mod support;

@@ -1,0 +1,102 @@
+//! Pasar's query API: serves reads from the projector's read models (schema `rm`).
+//!
+//! - [`routes`]: the router and the `/v1` handlers (`products`, `cart`, `orders`) plus
+//!   `/healthz`, `/readyz`, `/metrics`. Start reading there.
+//! - [`consistency`]: read-your-writes. A request with `X-Consistency-Token` waits until the
+//!   projections its route reads have passed that log position (woken by the projector's
+//!   NOTIFY and NATS announcements, with a short poll as the last fallback), else 503.
+//! - [`auth`]: bearer access tokens (HS256 JWT from the command API) → [`auth::AuthUser`].
+//! - [`pagination`]: keyset pagination with opaque cursors; [`error`]: the single
+//!   [`ApiError`] and its problem+json; [`metrics`]; [`config`].
+//!
+//! [`run`] wires it together from a [`Config`], a bound listener and a shutdown future.
+
+pub mod auth;
+pub mod config;
+pub mod consistency;
+pub mod error;
+pub mod metrics;
+pub mod pagination;
+pub mod routes;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use deadpool_postgres::Pool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::{Config, ConfigError, Secret};
+pub use error::ApiError;
+
+use auth::TokenVerifier;
+use consistency::Consistency;
+use metrics::HttpMetrics;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub tokens: Arc<TokenVerifier>,
+    pub consistency: Arc<Consistency>,
+    pub metrics: Arc<HttpMetrics>,
+    pub nats: Option<async_nats::Client>,
+}
+
+/// Connection pool size for queries.
+const POOL_SIZE: usize = 16;
+
+/// Serves the API on `listener` until `shutdown` resolves, then finishes in-flight requests
+/// and returns. Does not create the read models: the projector owns their schema (`/readyz`
+/// says 503 until it exists).
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let pool = pasar_events::postgres::pool(&config.database_url, POOL_SIZE)
+        .context("building the pool")?;
+    let nats = connect_nats(&config.nats_url).await;
+    let stop = CancellationToken::new();
+    let consistency = Consistency::new(pool.clone(), config.consistency_wait);
+    let tasks = consistency.spawn(&config.database_url, nats.clone(), &stop);
+    let state = AppState {
+        pool,
+        tokens: Arc::new(TokenVerifier::new(&config.jwt_secret)),
+        consistency,
+        metrics: Arc::default(),
+        nats,
+    };
+    // Room for the longest consistency wait plus the query itself.
+    let request_timeout = config.consistency_wait + Duration::from_secs(10);
+    let app = routes::router(state, request_timeout);
+    tracing::info!(addr = %listener.local_addr()?, "query API listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
+    stop.cancel();
+    for task in tasks {
+        let _ = task.await;
+    }
+    tracing::info!("query API stopped");
+    Ok(())
+}
+
+/// A NATS client that connects (and reconnects) in the background, so NATS being down at
+/// start-up delays wake-ups but does not stop the API.
+async fn connect_nats(url: &str) -> Option<async_nats::Client> {
+    let options = async_nats::ConnectOptions::new()
+        .name("pasar-query-api")
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(2));
+    match options.connect(url).await {
+        Ok(client) => Some(client),
+        Err(e) => {
+            tracing::warn!(error = %e, url, "NATS unusable; waiting readers are woken through PostgreSQL only");
+            None
+        }
+    }
+}

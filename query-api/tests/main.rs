@@ -1,0 +1,9 @@
+//! Query API integration tests: the real service on port 0, a fresh PostgreSQL database per
+//! test, events appended through the event store and projected by the real projector.
+
+mod cart;
+mod consistency;
+mod ops;
+mod orders;
+mod products;
+mod support;
