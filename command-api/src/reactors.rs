@@ -25,7 +25,7 @@ use crate::expiry;
 use crate::midtrans::Midtrans;
 
 const NAME: &str = "order-flow";
-const LOCK_KEY: i64 = 0x7061_7361_7200_0002;
+const LOCK_KEY: i64 = 0x7061_7361_7200_0010;
 const BATCH: usize = 200;
 
 pub struct Reactors {

@@ -130,10 +130,10 @@ impl Stack {
     async fn wait_ready(&mut self, url: &str) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok(r) = self.http.get(format!("{url}/readyz")).send().await {
-                if r.status().is_success() {
-                    return Ok(());
-                }
+            if let Ok(r) = self.http.get(format!("{url}/readyz")).send().await
+                && r.status().is_success()
+            {
+                return Ok(());
             }
             for (name, child) in &mut self.children {
                 if let Some(status) = child.try_wait()? {
@@ -286,5 +286,17 @@ impl Drop for Stack {
             let _ = child.kill();
             let _ = child.wait();
         }
+        // Drop the test database from a thread of its own: Drop cannot await, and the test's
+        // runtime may be shutting down.
+        let url = self.database_url.clone();
+        let _ = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(crate::bench::drop_database(&url));
+            }
+        })
+        .join();
     }
 }
