@@ -4,7 +4,7 @@
 //! listing. Stock lives in its own stream ([`crate::stock`]).
 
 use chrono::{DateTime, Utc};
-use pasar_events::types::{Currency, Money, ProductEvent, Role};
+use pasar_events::types::{Currency, Money, ProductCondition, ProductEvent, Role};
 use uuid::Uuid;
 
 use crate::{Aggregate, FieldError, char_len};
@@ -31,6 +31,7 @@ pub struct Product {
     pub category_id: Option<Uuid>,
     pub brand: Option<String>,
     pub weight_grams: i32,
+    pub condition: ProductCondition,
     pub listed_at: Option<DateTime<Utc>>,
     pub discontinued: bool,
     pub discontinued_at: Option<DateTime<Utc>>,
@@ -49,6 +50,7 @@ impl Default for Product {
             category_id: None,
             brand: None,
             weight_grams: 0,
+            condition: ProductCondition::New,
             listed_at: None,
             discontinued: false,
             discontinued_at: None,
@@ -89,6 +91,7 @@ pub enum ProductCommand {
         category_id: Option<Uuid>,
         brand: Option<String>,
         weight_grams: i32,
+        condition: ProductCondition,
         now: DateTime<Utc>,
     },
     Discontinue {
@@ -139,6 +142,7 @@ impl Aggregate for Product {
                 category_id,
                 brand,
                 weight_grams,
+                condition,
                 now,
             } => {
                 let (sku, name) = (sku.trim(), name.trim());
@@ -157,6 +161,7 @@ impl Aggregate for Product {
                     category_id: *category_id,
                     brand: brand.map(str::to_owned),
                     weight_grams: *weight_grams,
+                    condition: *condition,
                     listed_at: *now,
                 }])
             }
@@ -176,9 +181,11 @@ impl Aggregate for Product {
                 category_id,
                 brand,
                 weight_grams,
+                condition,
                 listed_at,
             } => {
                 self = Product {
+                    condition,
                     listed: true,
                     product_id,
                     seller_id,

@@ -4,13 +4,15 @@
 //!   it is stored, and the [`Position`] that totally orders the global log.
 //! - [`store`]: the [`EventStore`] trait every backend implements, with its error type.
 //! - [`types`]: the typed, versioned events of every stream, shared by the domain (which
-//!   decides them), the projector (which reads them) and the reactors.
+//!   decides them), the projector (which reads them) and the reactors; [`upcast`] brings
+//!   older stored versions to the current shape on read.
 //! - Backends behind cargo features: `memory` (fast unit tests) and `postgres` (the default
 //!   production store). Start reading at [`store::EventStore`].
 
 pub mod envelope;
 pub mod store;
 pub mod types;
+pub mod upcast;
 
 #[cfg(feature = "eventstoredb")]
 pub mod eventstoredb;

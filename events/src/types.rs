@@ -1,9 +1,9 @@
 //! Typed events of every stream. One definition of each fact.
 //!
 //! Each enum is stored adjacently tagged: the variant name is the stored `event_type` and its
-//! named fields are the JSON `data`, so stored events are self-describing. Every event type is
-//! at schema version 1 today; an upcaster will bring older versions to the current shape here,
-//! before typed decoding, when the first change lands.
+//! named fields are the JSON `data`, so stored events are self-describing. Each event type has
+//! its own schema version (`upcast::current_version`); older stored versions are upcast to the
+//! current shape before typed decoding, so readers only ever see the current one.
 
 mod cart;
 mod catalog;
@@ -14,7 +14,7 @@ mod order;
 mod payment;
 
 pub use cart::CartEvent;
-pub use catalog::{ProductEvent, StockEvent};
+pub use catalog::{ProductCondition, ProductEvent, StockEvent};
 pub use checkout::CheckoutEvent;
 pub use customer::{ClaimEvent, CustomerEvent, Role};
 pub use money::{Currency, Money, MoneyError};
@@ -37,9 +37,6 @@ pub struct EventDecodeError {
 
 /// A typed event of one stream category.
 pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
-    /// Current schema version of every event of this enum.
-    const SCHEMA_VERSION: i32 = 1;
-
     /// Stable stored type name (the variant name).
     fn event_type(&self) -> String {
         let value = serde_json::to_value(self).expect("invariant: events serialize to JSON");
@@ -63,7 +60,7 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
         NewEvent {
             event_id,
             event_type: self.event_type(),
-            schema_version: Self::SCHEMA_VERSION,
+            schema_version: crate::upcast::current_version(&self.event_type()),
             data: self.to_data(),
             metadata,
         }
@@ -86,11 +83,15 @@ pub fn decode_parts<E: DomainEvent>(
         schema_version,
         message,
     };
-    if schema_version > E::SCHEMA_VERSION {
+    let current = crate::upcast::current_version(event_type);
+    if schema_version > current {
         return Err(error(format!(
-            "newer than this build understands (v{})",
-            E::SCHEMA_VERSION
+            "newer than this build understands (v{current})"
         )));
+    }
+    let (reached, data) = crate::upcast::upcast(event_type, schema_version, data.clone());
+    if reached != current {
+        return Err(error(format!("no upcaster from v{reached} to v{current}")));
     }
     let tagged = serde_json::json!({ "type": event_type, "data": data });
     serde_json::from_value(tagged).map_err(|e| error(e.to_string()))
@@ -160,5 +161,9 @@ mod tests {
         let data = serde_json::json!({ "product_id": Uuid::nil(), "added_later": 1 });
         assert!(decode_parts::<CartEvent>("CartItemRemoved", 1, &data).is_ok());
         assert!(decode_parts::<CartEvent>("CartItemRemoved", 2, &data).is_err());
+        assert!(
+            decode_parts::<CartEvent>("CartItemRemoved", 0, &data).is_err(),
+            "no upcaster from v0"
+        );
     }
 }

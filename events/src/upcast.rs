@@ -34,7 +34,10 @@ pub fn current_version(event_type: &str) -> i32 {
 /// reached: lower than [`current_version`] only if a step is missing, higher only for events
 /// written by a newer build (which this build cannot read).
 pub fn upcast(event_type: &str, mut version: i32, mut data: Value) -> (i32, Value) {
-    while let Some((_, _, step)) = STEPS.iter().find(|(t, from, _)| *t == event_type && *from == version) {
+    while let Some((_, _, step)) = STEPS
+        .iter()
+        .find(|(t, from, _)| *t == event_type && *from == version)
+    {
         data = step(data);
         version += 1;
     }
@@ -48,10 +51,18 @@ mod tests {
     #[test]
     fn every_event_type_has_one_unbroken_chain() {
         for (event_type, _, _) in STEPS {
-            let froms: Vec<i32> = STEPS.iter().filter(|(t, _, _)| t == event_type).map(|(_, f, _)| *f).collect();
+            let froms: Vec<i32> = STEPS
+                .iter()
+                .filter(|(t, _, _)| t == event_type)
+                .map(|(_, f, _)| *f)
+                .collect();
             let mut sorted = froms.clone();
             sorted.sort_unstable();
-            assert_eq!(sorted, (1..=froms.len() as i32).collect::<Vec<_>>(), "{event_type} steps 1..n");
+            assert_eq!(
+                sorted,
+                (1..=froms.len() as i32).collect::<Vec<_>>(),
+                "{event_type} steps 1..n"
+            );
         }
     }
 
@@ -60,6 +71,10 @@ mod tests {
         let (version, data) = upcast("ProductListed", 1, json!({ "name": "Kaos" }));
         assert_eq!(version, current_version("ProductListed"));
         assert_eq!(data["condition"], "new");
-        assert_eq!(upcast("CartItemAdded", 1, json!({})).0, 1, "types without steps stay as they are");
+        assert_eq!(
+            upcast("CartItemAdded", 1, json!({})).0,
+            1,
+            "types without steps stay as they are"
+        );
     }
 }

@@ -10,7 +10,7 @@ use chrono::Utc;
 use pasar_domain::Aggregate;
 use pasar_domain::product::{Product, ProductCommand, normalize_sku};
 use pasar_domain::stock::{Stock, StockCommand};
-use pasar_events::types::{ClaimEvent, Money, Role, streams};
+use pasar_events::types::{ClaimEvent, Money, ProductCondition, Role, streams};
 use pasar_events::{DomainEvent, ExpectedVersion, StoreError};
 use serde::Deserialize;
 use serde_json::json;
@@ -39,6 +39,9 @@ struct ListProductRequest {
     category_id: Option<Uuid>,
     brand: Option<String>,
     weight_grams: i32,
+    /// new (default), used or refurbished.
+    #[serde(default)]
+    condition: ProductCondition,
 }
 
 async fn list_product(
@@ -58,6 +61,7 @@ async fn list_product(
         category_id: req.category_id,
         brand: req.brand,
         weight_grams: req.weight_grams,
+        condition: req.condition,
         now: Utc::now(),
     };
     // Validate before claiming the SKU, so a refused listing claims nothing.

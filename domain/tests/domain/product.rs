@@ -1,6 +1,6 @@
 use pasar_domain::FieldError;
 use pasar_domain::product::{Product, ProductCommand, ProductError, normalize_sku};
-use pasar_events::types::{Money, ProductEvent, Role};
+use pasar_events::types::{Money, ProductCondition, ProductEvent, Role};
 
 use crate::support::{at, given, id};
 
@@ -35,6 +35,7 @@ fn list(d: Draft) -> ProductCommand {
         category_id: Some(id(3)),
         brand: d.brand,
         weight_grams: d.weight_grams,
+        condition: ProductCondition::Used,
         now: at(0),
     }
 }
@@ -50,6 +51,7 @@ fn listed() -> ProductEvent {
         category_id: Some(id(3)),
         brand: Some("Danar Hadi".into()),
         weight_grams: 400,
+        condition: ProductCondition::Used,
         listed_at: at(0),
     }
 }

@@ -4,6 +4,16 @@ use uuid::Uuid;
 
 use super::{DomainEvent, Money};
 
+/// The state of the goods a listing sells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductCondition {
+    #[default]
+    New,
+    Used,
+    Refurbished,
+}
+
 /// Events of `product-{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
@@ -18,6 +28,8 @@ pub enum ProductEvent {
         category_id: Option<Uuid>,
         brand: Option<String>,
         weight_grams: i32,
+        /// Since schema v2; v1 listings are upcast to `new` (see `upcast.rs`).
+        condition: ProductCondition,
         listed_at: DateTime<Utc>,
     },
     ProductDiscontinued {

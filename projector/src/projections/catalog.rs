@@ -53,6 +53,7 @@ async fn apply_product(
             category_id,
             brand,
             weight_grams,
+            condition: _,
             listed_at,
         } => {
             let (txid, global) = position_columns(event.position)?;

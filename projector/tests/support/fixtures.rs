@@ -21,6 +21,7 @@ pub fn product_listed(product_id: Uuid, seller_id: Uuid, price: i64) -> ProductE
         category_id: Some(Uuid::from_u128(7)),
         brand: Some("Gayo".into()),
         weight_grams: 250,
+        condition: pasar_events::types::ProductCondition::New,
         listed_at: at(0),
     }
 }

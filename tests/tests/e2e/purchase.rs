@@ -257,3 +257,59 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_family() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_product_listed_before_the_condition_field_still_loads_and_projects() {
+    use pasar_events::postgres::PgEventStore;
+    use pasar_events::{EventStore, ExpectedVersion, Metadata, NewEvent};
+
+    // Arrange: a ProductListed stored at schema v1 (no `condition`), as an older build wrote it.
+    let stack = Stack::start().await.unwrap();
+    let (seller_id, seller) = stack.register("seller").await;
+    let product_id = Uuid::now_v7();
+    let v1 = json!({
+        "product_id": product_id, "seller_id": seller_id, "sku": "OLD-1", "name": "Kain lama",
+        "description": "", "price": { "amount": 30000, "currency": "IDR" }, "category_id": null,
+        "brand": null, "weight_grams": 100, "listed_at": "2025-01-01T00:00:00Z"
+    });
+    let store = PgEventStore::connect(&stack.database_url).await.unwrap();
+    let old = NewEvent {
+        event_id: Uuid::new_v4(),
+        event_type: "ProductListed".into(),
+        schema_version: 1,
+        data: v1,
+        metadata: Metadata::default(),
+    };
+    store
+        .append(
+            &format!("product-{product_id}"),
+            ExpectedVersion::NoStream,
+            vec![old],
+        )
+        .await
+        .unwrap();
+
+    // Act: the command side loads it (the seller receives stock), the read side projects it.
+    let path = format!("/v1/inventory/{product_id}/receipts");
+    let (status, body, token) = stack
+        .command(
+            Method::POST,
+            &path,
+            Some(&seller),
+            Some(json!({ "quantity": 4 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, product) = stack
+        .query(
+            &format!("/v1/products/{product_id}"),
+            None,
+            token.as_deref(),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(status, StatusCode::OK, "{product}");
+    assert_eq!(product["name"], "Kain lama");
+    assert_eq!(product["available"], 4);
+}
