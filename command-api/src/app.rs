@@ -10,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use pasar_events::EventStore;
-use pasar_events::postgres::PgEventStore;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -75,12 +74,12 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     crate::telemetry::install();
-    let store = PgEventStore::connect(&config.database_url).await?;
-    let pool = store.pool().clone();
+    let (store, pool) = pasar_events::select::connect(&config.event_store, &config.database_url, 16).await?;
+    tracing::info!(backend = config.event_store.name(), "event store connected");
     reactors::migrate(&pool).await?;
     let state = AppState {
         midtrans: Midtrans::new(config.midtrans.clone())?,
-        store: Arc::new(store),
+        store,
         pool: pool.clone(),
         config: Arc::new(config),
     };

@@ -46,8 +46,10 @@ pub struct MidtransConfig {
 pub struct Config {
     /// Address to listen on (`COMMAND_API_ADDR`).
     pub addr: SocketAddr,
-    /// PostgreSQL holding the event store (`DATABASE_URL`).
+    /// PostgreSQL: the event store (by default) and the reactors' bookkeeping (`DATABASE_URL`).
     pub database_url: String,
+    /// Event-store backend (`EVENT_STORE` = postgres | eventstoredb, `EVENTSTORE_URL`).
+    pub event_store: pasar_events::select::Backend,
     /// NATS server (`NATS_URL`); reserved for integration wake-ups.
     pub nats_url: String,
     /// HS256 key for access tokens (`JWT_SECRET`), shared with the query API.
@@ -124,6 +126,7 @@ impl Config {
         };
         Ok(Self {
             addr: parse("COMMAND_API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
+            event_store: pasar_events::select::Backend::from_env().map_err(anyhow::Error::msg)?,
             database_url: var("DATABASE_URL")
                 .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/pasar".into()),
             nats_url: var("NATS_URL").unwrap_or_else(|| "nats://127.0.0.1:4222".into()),

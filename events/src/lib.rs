@@ -20,6 +20,8 @@ pub mod eventstoredb;
 pub mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "postgres")]
+pub mod select;
 
 pub use envelope::{Metadata, NewEvent, Position, RecordedEvent};
 pub use store::{AppendResult, EventStore, ExpectedVersion, StoreError};
