@@ -310,6 +310,7 @@ impl EventStore for PgEventStore {
             .map(|e| serde_json::to_value(&e.metadata).unwrap_or_default())
             .collect();
         let client = self.client().await?;
+        let started = std::time::Instant::now();
         let row = client
             .query_one(
                 "SELECT * FROM es_append($1, $2, $3, $4, $5, $6, $7)",
@@ -331,6 +332,11 @@ impl EventStore for PgEventStore {
                 _ => unavailable("appending", e),
             })?;
         let outcome: &str = row.get("outcome");
+        metrics::histogram!("pasar_event_append_seconds", "outcome" => outcome.to_owned())
+            .record(started.elapsed().as_secs_f64());
+        if outcome == "conflict" {
+            metrics::counter!("pasar_event_append_conflicts_total").increment(1);
+        }
         match outcome {
             "conflict" => Err(StoreError::Conflict {
                 stream: stream.to_owned(),
