@@ -36,20 +36,21 @@ fn free_port() -> u16 {
         .expect("a free local port")
 }
 
+/// A service binary of the same profile as this executable: beside it (a `pasar-bench` in
+/// `target/release`) or one level up (a test binary in `target/debug/deps`).
 fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .context("locating the target directory")?;
-    let path = dir.join(name);
-    if !path.exists() {
-        bail!(
-            "{} is missing: run `cargo build --workspace --bins` before the end-to-end tests",
-            path.display()
-        );
-    }
-    Ok(path)
+    let dir = exe.parent().context("locating the target directory")?;
+    let candidates = [
+        dir.join(name),
+        dir.parent().map(|d| d.join(name)).unwrap_or_default(),
+    ];
+    candidates.into_iter().find(|p| p.is_file()).with_context(|| {
+        format!(
+            "{name} is missing next to {}: run `cargo build --workspace --bins` (with --release for benchmarks) first",
+            exe.display()
+        )
+    })
 }
 
 impl Stack {

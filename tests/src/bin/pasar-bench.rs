@@ -1,4 +1,4 @@
-//! `cargo run --release -p pasar-tests --bin pasar-bench -- [appends|all] [--seconds N]`
+//! `cargo build --release --workspace --bins && target/release/pasar-bench [all|appends|latency|queries] [--seconds N]`
 //! Prints Markdown tables of measured figures beside their baselines.
 
 use std::time::Duration;
@@ -22,6 +22,21 @@ async fn main() -> anyhow::Result<()> {
     if matches!(which, "all" | "appends") {
         let rows = bench::appends::run(&[1, 8, 32, 64], Duration::from_secs(seconds)).await?;
         bench::appends::print(&rows);
+    }
+    if matches!(which, "all" | "latency" | "queries") {
+        let stack = std::sync::Arc::new(
+            pasar_tests::stack::Stack::start_with(&[("RUST_LOG", "error")]).await?,
+        );
+        if matches!(which, "all" | "latency") {
+            let v =
+                bench::latency::visibility(stack.clone(), 500, Duration::from_secs(seconds)).await;
+            bench::latency::print_visibility(&v);
+        }
+        if matches!(which, "all" | "queries") {
+            let t = bench::latency::product_detail(stack.clone(), 64, Duration::from_secs(seconds))
+                .await;
+            bench::latency::print_throughput(&t);
+        }
     }
     Ok(())
 }
