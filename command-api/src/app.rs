@@ -74,7 +74,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     crate::telemetry::install();
-    let (store, pool) = pasar_events::select::connect(&config.event_store, &config.database_url, 16).await?;
+    let (store, pool) =
+        pasar_events::select::connect(&config.event_store, &config.database_url, 16).await?;
     tracing::info!(backend = config.event_store.name(), "event store connected");
     reactors::migrate(&pool).await?;
     let state = AppState {

@@ -24,10 +24,18 @@ impl Backend {
         match (kind.as_deref(), url) {
             (None | Some("postgres"), None) => Ok(Backend::Postgres),
             (Some("postgres"), Some(_)) => Ok(Backend::Postgres),
-            (None | Some("eventstoredb"), Some(url)) if url.starts_with("esdb") => Ok(Backend::EventStoreDb(url)),
-            (None | Some("eventstoredb"), Some(_)) => Err("EVENTSTORE_URL must be an esdb:// connection string".into()),
-            (Some("eventstoredb"), None) => Err("EVENT_STORE=eventstoredb needs EVENTSTORE_URL (esdb://…)".into()),
-            (Some(other), _) => Err(format!("EVENT_STORE must be postgres or eventstoredb, not {other:?}")),
+            (None | Some("eventstoredb"), Some(url)) if url.starts_with("esdb") => {
+                Ok(Backend::EventStoreDb(url))
+            }
+            (None | Some("eventstoredb"), Some(_)) => {
+                Err("EVENTSTORE_URL must be an esdb:// connection string".into())
+            }
+            (Some("eventstoredb"), None) => {
+                Err("EVENT_STORE=eventstoredb needs EVENTSTORE_URL (esdb://…)".into())
+            }
+            (Some(other), _) => Err(format!(
+                "EVENT_STORE must be postgres or eventstoredb, not {other:?}"
+            )),
         }
     }
 
@@ -52,7 +60,9 @@ pub async fn connect(
 ) -> Result<(Arc<dyn EventStore>, deadpool_postgres::Pool), StoreError> {
     match backend {
         Backend::Postgres => {
-            let store = crate::postgres::PgEventStore::connect_with_pool_size(database_url, pool_size).await?;
+            let store =
+                crate::postgres::PgEventStore::connect_with_pool_size(database_url, pool_size)
+                    .await?;
             let pool = store.pool().clone();
             Ok((Arc::new(store), pool))
         }
@@ -60,12 +70,15 @@ pub async fn connect(
         Backend::EventStoreDb(url) => {
             crate::postgres::ensure_database(database_url).await?;
             let store = crate::eventstoredb::EsdbEventStore::connect(url).await?;
-            Ok((Arc::new(store), crate::postgres::pool(database_url, pool_size)?))
+            Ok((
+                Arc::new(store),
+                crate::postgres::pool(database_url, pool_size)?,
+            ))
         }
         #[cfg(not(feature = "eventstoredb"))]
-        Backend::EventStoreDb(_) => {
-            Err(StoreError::Invalid("this build has no EventStoreDB support (feature eventstoredb)".into()))
-        }
+        Backend::EventStoreDb(_) => Err(StoreError::Invalid(
+            "this build has no EventStoreDB support (feature eventstoredb)".into(),
+        )),
     }
 }
 
@@ -74,16 +87,36 @@ mod tests {
     use super::*;
 
     fn pick(vars: &[(&str, &str)]) -> Result<Backend, String> {
-        Backend::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
+        Backend::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
     }
 
     #[test]
     fn postgres_is_the_default_and_an_esdb_url_selects_eventstoredb() {
         assert_eq!(pick(&[]), Ok(Backend::Postgres));
-        assert_eq!(pick(&[("EVENTSTORE_URL", "esdb://localhost:2113?tls=false")]), Ok(Backend::EventStoreDb("esdb://localhost:2113?tls=false".into())));
-        assert_eq!(pick(&[("EVENT_STORE", "postgres"), ("EVENTSTORE_URL", "esdb://x")]), Ok(Backend::Postgres));
-        assert!(pick(&[("EVENT_STORE", "eventstoredb")]).unwrap_err().contains("EVENTSTORE_URL"));
-        assert!(pick(&[("EVENT_STORE", "mongo")]).unwrap_err().contains("EVENT_STORE"));
+        assert_eq!(
+            pick(&[("EVENTSTORE_URL", "esdb://localhost:2113?tls=false")]),
+            Ok(Backend::EventStoreDb(
+                "esdb://localhost:2113?tls=false".into()
+            ))
+        );
+        assert_eq!(
+            pick(&[("EVENT_STORE", "postgres"), ("EVENTSTORE_URL", "esdb://x")]),
+            Ok(Backend::Postgres)
+        );
+        assert!(
+            pick(&[("EVENT_STORE", "eventstoredb")])
+                .unwrap_err()
+                .contains("EVENTSTORE_URL")
+        );
+        assert!(
+            pick(&[("EVENT_STORE", "mongo")])
+                .unwrap_err()
+                .contains("EVENT_STORE")
+        );
         assert!(pick(&[("EVENTSTORE_URL", "http://x")]).is_err());
     }
 }
