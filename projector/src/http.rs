@@ -13,7 +13,7 @@ use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::{Projector, metrics, status};
+use crate::{Projector, metrics, publisher, status};
 
 pub fn router(projector: Arc<Projector>) -> Router {
     Router::new()
@@ -73,10 +73,13 @@ async fn metrics_text(AxumState(projector): AxumState<Arc<Projector>>) -> Respon
             Vec::new()
         }
     };
-    let body = metrics::render(
+    let mut body = metrics::render(
         &projector.metrics().snapshot(),
         &statuses,
         nats_connected(&projector),
+    );
+    body.push_str(
+        &publisher::render_metrics(projector.pool(), &projector.metrics().publisher).await,
     );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -12,6 +12,8 @@
 //! - `announce.rs`: after each commit the checkpoint is announced on NATS
 //!   (`pasar.checkpoints.<projection>`) and by `pg_notify('pasar_checkpoints', …)`, so the
 //!   query API can wake readers holding a consistency token.
+//! - [`publisher`]: integration events to NATS JetStream (`PASAR_EVENTS`). Not a projection:
+//!   its own task, lock and checkpoint table; rebuilds never run it.
 //! - [`migrate`], [`checkpoint`], [`status`] (`projector status`, lag), [`metrics`],
 //!   `http.rs` (`/healthz`, `/readyz`, `/metrics`), [`config`].
 //!
@@ -26,6 +28,7 @@ pub mod metrics;
 pub mod migrate;
 pub mod projections;
 mod projector;
+pub mod publisher;
 mod runner;
 pub mod status;
 
@@ -43,21 +46,40 @@ pub use config::{Config, ConfigError};
 pub use error::ProjectorError;
 pub use projections::Projection;
 pub use projector::{BATCH_SIZE, CaughtUp, Progress, Projector};
+pub use publisher::PublisherConfig;
 
 /// Connection pool size for read-model writes, `/readyz` and `/metrics`.
 const POOL_SIZE: usize = 8;
 
 /// Connects to the event store and the read-model database (migrating both), starts every
 /// projection and serves the HTTP endpoints on `listener` until `shutdown` resolves; then
-/// lets in-flight batches finish and returns.
+/// lets in-flight batches finish and returns. Publishes no integration events: see
+/// [`run_with_publisher`].
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let no_publisher = PublisherConfig {
+        enabled: false,
+        ..PublisherConfig::default()
+    };
+    run_with_publisher(config, no_publisher, listener, shutdown).await
+}
+
+/// [`run`], plus the integration-event publisher of `publisher` (what `projector run` does).
+/// Its configuration is apart from [`Config`] so that callers of [`run`] (tests on a shared
+/// NATS) never publish by accident.
+pub async fn run_with_publisher(
+    config: Config,
+    publisher: PublisherConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let projector = Arc::new(connect(&config).await?);
     let stop = CancellationToken::new();
-    let workers = projector.spawn_live(&config.database_url, &stop);
+    let mut workers = projector.spawn_live(&config.database_url, &stop);
+    workers.extend(publisher::spawn(&config, publisher, &projector, &stop));
     tracing::info!(addr = %listener.local_addr()?, projections = ?projector.names(), "projector started");
 
     let stop_serving = stop.clone();

@@ -1,7 +1,7 @@
 //! `projector [run]` tails the log into the read models; `projector status` prints progress.
 
 use anyhow::Context as _;
-use pasar_projector::Config;
+use pasar_projector::{Config, PublisherConfig};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -14,10 +14,12 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     match std::env::args().nth(1).as_deref() {
         None | Some("run") => {
+            let publisher = PublisherConfig::from_env()?;
             let listener = tokio::net::TcpListener::bind(config.addr)
                 .await
                 .with_context(|| format!("binding PROJECTOR_ADDR {}", config.addr))?;
-            pasar_projector::run(config, listener, shutdown_signal()).await
+            pasar_projector::run_with_publisher(config, publisher, listener, shutdown_signal())
+                .await
         }
         Some("status") => {
             print!("{}", pasar_projector::status_report(&config).await?);

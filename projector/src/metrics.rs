@@ -24,6 +24,8 @@ pub struct ProjectionStats {
 #[derive(Debug, Default)]
 pub struct Metrics {
     stats: Mutex<BTreeMap<String, ProjectionStats>>,
+    /// The integration-event publisher's counters (rendered by `publisher::render_metrics`).
+    pub publisher: crate::publisher::PublisherMetrics,
 }
 
 impl Metrics {

@@ -4,5 +4,6 @@ mod carts;
 mod catalog;
 mod checkpoints;
 mod orders;
+mod publisher;
 mod service;
 mod support;

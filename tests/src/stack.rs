@@ -81,6 +81,9 @@ impl Stack {
             ("COMMAND_API_ADDR", format!("127.0.0.1:{command_port}")),
             ("QUERY_API_ADDR", format!("127.0.0.1:{query_port}")),
             ("PROJECTOR_ADDR", format!("127.0.0.1:{projector_port}")),
+            // Every stack would publish its own database's log into the one PASAR_EVENTS of
+            // the shared NATS; the publisher has its own suite (projector/tests/publisher).
+            ("PUBLISHER_ENABLED", "false".into()),
             ("PASAR_ADMIN_EMAIL", "admin@pasar.test".into()),
             ("PASAR_ADMIN_PASSWORD", "admin-password-123".into()),
             (
