@@ -44,6 +44,7 @@ impl NewProduct {
             category_id: self.category_id,
             brand: Some("Lokal".into()),
             weight_grams: 500,
+            condition: pasar_events::types::ProductCondition::New,
             listed_at: Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap(),
         }
     }
