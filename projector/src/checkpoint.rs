@@ -1,4 +1,9 @@
-//! Checkpoints (`rm.projection_checkpoints`) and the one-active-instance lock.
+//! Checkpoints and the one-active-instance lock.
+//!
+//! Every projection version's checkpoint is its row in `rm.projection_versions` (see
+//! `registry.rs`), moved by compare-and-set in the same transaction as the rows it covers.
+//! The functions taking only a name act on the *live* version; `rm.projection_checkpoints` is
+//! a view of those (what the query API reads for consistency tokens).
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -9,8 +14,9 @@ use tokio_postgres::NoTls;
 
 use crate::ProjectorError;
 use crate::projections::position_columns;
+use crate::registry::{self, VersionState};
 
-/// A projection's stored progress.
+/// A live version's stored progress.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checkpoint {
     pub name: String,
@@ -18,82 +24,101 @@ pub struct Checkpoint {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Creates a START checkpoint for each name that has none.
+/// Registers a live version 1 at the start of the log for each name that has no version at
+/// all: a checkpoint without read-model tables. (Projections get theirs, with tables, from
+/// `registry::ensure`.)
 pub async fn ensure(client: &impl GenericClient, names: &[&str]) -> Result<(), ProjectorError> {
     client
         .execute(
-            "INSERT INTO rm.projection_checkpoints (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO rm.projection_versions (name, version, state, live_since)
+             SELECT n, 1, 'live', now() FROM unnest($1::text[]) AS n
+             WHERE NOT EXISTS (SELECT 1 FROM rm.projection_versions v WHERE v.name = n)
+             ON CONFLICT DO NOTHING",
             &[&names],
         )
         .await?;
     Ok(())
 }
 
-fn position_of(row: &tokio_postgres::Row) -> Position {
-    let txid: i64 = row.get("txid");
-    // Stored from a u64, so never negative; START if someone wrote nonsense by hand.
-    Position {
-        txid: u64::try_from(txid).unwrap_or(0),
-        global: row.get("global"),
-    }
-}
-
-/// The stored position of one projection (START if it has no row yet).
+/// The stored position of the live version of `name` (START if it has none).
 pub async fn load(client: &impl GenericClient, name: &str) -> Result<Position, ProjectorError> {
-    let row = client
-        .query_opt(
-            "SELECT txid, global FROM rm.projection_checkpoints WHERE name = $1",
-            &[&name],
-        )
-        .await?;
-    Ok(row.as_ref().map_or(Position::START, position_of))
+    Ok(registry::live(client, name)
+        .await?
+        .map_or(Position::START, |v| v.position))
 }
 
-/// Every stored checkpoint, by name.
+/// Every live version's checkpoint, by name.
 pub async fn load_all(client: &impl GenericClient) -> Result<Vec<Checkpoint>, ProjectorError> {
-    let rows = client
-        .query(
-            "SELECT name, txid, global, updated_at FROM rm.projection_checkpoints ORDER BY name",
-            &[],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|row| Checkpoint {
-            name: row.get("name"),
-            position: position_of(row),
-            updated_at: row.get("updated_at"),
+    Ok(registry::all(client)
+        .await?
+        .into_iter()
+        .filter(|v| v.state == VersionState::Live)
+        .map(|v| Checkpoint {
+            name: v.name,
+            position: v.position,
+            updated_at: v.updated_at,
         })
         .collect())
 }
 
-/// Moves `name` from `expected` to `new` inside the batch transaction. Fails with
-/// [`ProjectorError::CheckpointMoved`] (and the caller rolls back) if the row no longer holds
-/// `expected`: another instance projected the same events.
+/// Moves the live version of `name` from `expected` to `new` inside the batch transaction.
+/// See [`compare_and_set_version`].
 pub async fn compare_and_set(
     tx: &Transaction<'_>,
     name: &str,
     expected: Position,
     new: Position,
 ) -> Result<(), ProjectorError> {
+    let version = registry::live(tx, name).await?.map_or(1, |v| v.version);
+    compare_and_set_version(tx, name, version, expected, new).await
+}
+
+/// Moves version `version` of `name` from `expected` to `new` inside the batch transaction.
+/// Fails (and the caller rolls back) with [`ProjectorError::VersionRetired`] if that version
+/// was swapped out meanwhile, or [`ProjectorError::CheckpointMoved`] if the row no longer
+/// holds `expected`: another instance projected the same events.
+pub async fn compare_and_set_version(
+    tx: &Transaction<'_>,
+    name: &str,
+    version: i32,
+    expected: Position,
+    new: Position,
+) -> Result<(), ProjectorError> {
     let (old_txid, old_global) = position_columns(expected)?;
     let (new_txid, new_global) = position_columns(new)?;
+    // A swap holds this row FOR UPDATE; a batch of the version it retires waits here and
+    // then finds the state changed.
     let updated = tx
         .execute(
-            "UPDATE rm.projection_checkpoints SET txid = $4, global = $5, updated_at = now()
-             WHERE name = $1 AND txid = $2 AND global = $3",
-            &[&name, &old_txid, &old_global, &new_txid, &new_global],
+            "UPDATE rm.projection_versions SET txid = $5, global = $6, updated_at = now()
+             WHERE name = $1 AND version = $2 AND txid = $3 AND global = $4
+               AND state IN ('live', 'building')",
+            &[
+                &name,
+                &version,
+                &old_txid,
+                &old_global,
+                &new_txid,
+                &new_global,
+            ],
         )
         .await?;
     if updated == 1 {
         return Ok(());
     }
-    let actual = load(tx, name).await?;
-    Err(ProjectorError::CheckpointMoved {
-        projection: name.to_owned(),
-        expected,
-        actual,
-    })
+    match registry::version(tx, name, version).await? {
+        Some(found) if found.state != VersionState::Retired => {
+            Err(ProjectorError::CheckpointMoved {
+                projection: name.to_owned(),
+                expected,
+                actual: found.position,
+            })
+        }
+        _ => Err(ProjectorError::VersionRetired {
+            projection: name.to_owned(),
+            version,
+        }),
+    }
 }
 
 /// A session advisory lock held on a dedicated connection: while it is held, this process is

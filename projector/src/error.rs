@@ -32,6 +32,17 @@ pub enum ProjectorError {
         expected: Position,
         actual: Position,
     },
+    /// The version this batch was written for is no longer live or building (a rebuild swapped
+    /// it out); the batch was rolled back. The next batch goes to the new live version.
+    #[error("version {version} of {projection} was retired")]
+    VersionRetired { projection: String, version: i32 },
+    /// `projector rebuild` of a projection that does not declare itself replay-safe.
+    #[error("{0} is not a replay-safe projection and is never rebuilt")]
+    NotReplaySafe(String),
+    /// The rebuild could not swap (for instance the live version's log position is not
+    /// readable, or another rebuild promoted a version first).
+    #[error("rebuilding {projection}: {reason}")]
+    Rebuild { projection: String, reason: String },
     /// A transaction id beyond what a bigint column holds (not reachable in practice: xid8 is
     /// epoch << 32 | xid).
     #[error("log position {0} does not fit the checkpoint columns")]

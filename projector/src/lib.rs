@@ -4,14 +4,17 @@
 //!   [`Projection`] each. Start reading there: every handler is an idempotent upsert, because
 //!   delivery is at least once.
 //! - [`Projector`] (`projector.rs`): reads a batch of up to [`BATCH_SIZE`] events *before*
-//!   opening a transaction, applies it to one projection and compare-and-sets that
-//!   projection's row in `rm.projection_checkpoints` in the same transaction (exactly-once
-//!   effect). [`Projector::catch_up`] processes what is pending and returns; `runner.rs` is the
+//!   opening a transaction, applies it to one version of a projection and compare-and-sets
+//!   that version's checkpoint in the same transaction (exactly-once effect).
+//!   [`Projector::catch_up`] processes what is pending and returns; `runner.rs` is the
 //!   long-running loop (one task per projection, one active instance per projection through a
 //!   PostgreSQL advisory lock, live wake-ups from `EventStore::wait_for_events`).
 //! - `announce.rs`: after each commit the checkpoint is announced on NATS
 //!   (`pasar.checkpoints.<projection>`) and by `pg_notify('pasar_checkpoints', …)`, so the
 //!   query API can wake readers holding a consistency token.
+//! - [`registry`]: versioned read models (a schema per projection version, `rm.*` views over
+//!   the live one) and [`rebuild`] (`projector rebuild`: build the next version beside the
+//!   live one, swap atomically). [`commands`]: `rebuild`, `drop-retired`, `events`.
 //! - [`publisher`]: integration events to NATS JetStream (`PASAR_EVENTS`). Not a projection:
 //!   its own task, lock and checkpoint table; rebuilds never run it.
 //! - [`migrate`], [`checkpoint`], [`status`] (`projector status`, lag), [`metrics`],
@@ -21,6 +24,7 @@
 
 mod announce;
 pub mod checkpoint;
+pub mod commands;
 pub mod config;
 mod error;
 mod http;
@@ -29,6 +33,8 @@ pub mod migrate;
 pub mod projections;
 mod projector;
 pub mod publisher;
+pub mod rebuild;
+pub mod registry;
 mod runner;
 pub mod status;
 
@@ -47,6 +53,7 @@ pub use error::ProjectorError;
 pub use projections::Projection;
 pub use projector::{BATCH_SIZE, CaughtUp, Progress, Projector};
 pub use publisher::PublisherConfig;
+pub use rebuild::{RebuildOptions, Rebuilt};
 
 /// Connection pool size for read-model writes, `/readyz` and `/metrics`.
 const POOL_SIZE: usize = 8;
@@ -116,7 +123,8 @@ pub async fn connect(config: &Config) -> anyhow::Result<Projector> {
     Ok(projector.with_nats(nats))
 }
 
-/// The `projector status` table: log head, then position, lag and last update per projection.
+/// The `projector status` table: log head, then version, state, position, lag and last update
+/// per projection version (live and building).
 pub async fn status_report(config: &Config) -> anyhow::Result<String> {
     let store = PgEventStore::connect(&config.database_url)
         .await

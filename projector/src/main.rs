@@ -1,4 +1,5 @@
-//! `projector [run]` tails the log into the read models; `projector status` prints progress.
+//! `projector [run]` tails the log into the read models; `projector status` prints progress;
+//! `rebuild`, `drop-retired` and `events` are operator tools (see `commands.rs`).
 
 use anyhow::Context as _;
 use pasar_projector::{Config, PublisherConfig};
@@ -25,7 +26,10 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", pasar_projector::status_report(&config).await?);
             Ok(())
         }
-        Some(other) => anyhow::bail!("unknown command {other:?}; usage: projector [run|status]"),
+        Some(_) => {
+            let args: Vec<String> = std::env::args().skip(1).collect();
+            pasar_projector::commands::run(&config, &args, &mut std::io::stdout()).await
+        }
     }
 }
 

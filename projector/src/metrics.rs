@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
+use crate::registry::VersionState;
 use crate::status::ProjectionStatus;
 
 /// What this process did for one projection since it started.
@@ -76,8 +77,14 @@ pub fn render(
             let _ = writeln!(out, "{name}{{projection=\"{projection}\"}} {value}");
         }
     };
+    // Live versions keep the plain `projection` label; building ones (a rebuild in progress)
+    // get their own families, so dashboards and alerts on lag never mix the two.
+    let live: Vec<&ProjectionStatus> = statuses
+        .iter()
+        .filter(|s| s.state == VersionState::Live)
+        .collect();
     let per_status = |f: &dyn Fn(&ProjectionStatus) -> String| -> Vec<(String, String)> {
-        statuses.iter().map(|s| (s.name.clone(), f(s))).collect()
+        live.iter().map(|s| (s.name.clone(), f(s))).collect()
     };
     family(
         "pasar_projection_position_global",
@@ -98,11 +105,40 @@ pub fn render(
         per_status(&|s| s.lag.to_string()),
     );
     family(
+        "pasar_projection_lag_seconds",
+        "gauge",
+        "Age of the oldest log event the projection has not applied yet (0 when caught up).",
+        per_status(&|s| format!("{:.3}", s.lag_seconds)),
+    );
+    family(
+        "pasar_projection_version",
+        "gauge",
+        "The projection's live version (bumped by each rebuild).",
+        per_status(&|s| s.version.to_string()),
+    );
+    family(
         "pasar_projection_checkpoint_timestamp_seconds",
         "gauge",
         "When the projection's checkpoint last moved (by any instance).",
         per_status(&|s| s.updated_at.map_or(0, |t| t.timestamp()).to_string()),
     );
+    let building: Vec<&ProjectionStatus> = statuses
+        .iter()
+        .filter(|s| s.state == VersionState::Building)
+        .collect();
+    let mut rebuilding = String::new();
+    let _ = writeln!(
+        rebuilding,
+        "# HELP pasar_projection_rebuild_lag_events Events a version being rebuilt still has to apply.\n\
+         # TYPE pasar_projection_rebuild_lag_events gauge"
+    );
+    for s in &building {
+        let _ = writeln!(
+            rebuilding,
+            "pasar_projection_rebuild_lag_events{{projection=\"{}\",version=\"{}\"}} {}",
+            s.name, s.version, s.lag
+        );
+    }
     let per_stats = |f: &dyn Fn(&ProjectionStats) -> u64| -> Vec<(String, String)> {
         stats
             .iter()
@@ -133,6 +169,7 @@ pub fn render(
         "1 while this process is the projection's active instance.",
         per_stats(&|s| u64::from(s.active)),
     );
+    out.push_str(&rebuilding);
     let _ = writeln!(
         out,
         "# HELP pasar_nats_connected 1 while the NATS connection is up.\n# TYPE pasar_nats_connected gauge\n\

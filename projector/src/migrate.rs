@@ -6,11 +6,18 @@ use deadpool_postgres::Pool;
 use crate::ProjectorError;
 
 /// `(version, name, sql)`, in the order they must run. Append only.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "read_models",
-    include_str!("../migrations/001_read_models.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "read_models",
+        include_str!("../migrations/001_read_models.sql"),
+    ),
+    (
+        2,
+        "projection_versions",
+        include_str!("../migrations/002_projection_versions.sql"),
+    ),
+];
 
 /// Serialises migrators: several projector (or test) processes may start at once.
 const MIGRATION_LOCK: i64 = 0x7061_7361_7200_0002;

@@ -1,4 +1,6 @@
-//! Position and lag of each projection: `projector status`, `/metrics`.
+//! Position and lag of each projection version: `projector status`, `/metrics`. Both read the
+//! view `rm.projection_status` (migration 002), as does the query API's `GET /v1/projections`,
+//! so all three agree.
 
 use std::fmt::Write as _;
 
@@ -7,50 +9,62 @@ use deadpool_postgres::Pool;
 use pasar_events::{EventStore, Position};
 
 use crate::ProjectorError;
-use crate::checkpoint;
+use crate::registry::{VersionState, position_of};
 
-/// One projection's progress as stored.
+/// One live or building version's progress as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectionStatus {
     pub name: String,
+    pub version: i32,
+    pub state: VersionState,
     pub position: Position,
     /// Events in the log after `position` (committed or still in flight).
     pub lag: i64,
-    /// When the checkpoint last moved; `None` if it has no row yet.
+    /// Age of the oldest of those events; 0 when there is none.
+    pub lag_seconds: f64,
+    /// When the checkpoint last moved.
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-/// The status of each named projection, in the given order. Lag is counted in the event
-/// store's table (`es_events`, same database), so it needs no scan of the read models.
+/// The live and building versions of each named projection, in the given order (live
+/// first). Lag is counted in the event store's table (`es_events`, same database), so it
+/// needs no scan of the read models.
 pub async fn statuses(
     pool: &Pool,
     names: &[&str],
 ) -> Result<Vec<ProjectionStatus>, ProjectorError> {
     let client = pool.get().await?;
-    let stored = checkpoint::load_all(&client).await?;
-    let mut statuses = Vec::with_capacity(names.len());
-    for name in names {
-        let found = stored.iter().find(|c| c.name == *name);
-        let position = found.map_or(Position::START, |c| c.position);
-        let lag: i64 = client
-            .query_one(
-                "SELECT count(*) FROM es_events
-                 WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)",
-                &[&position.txid.to_string(), &position.global],
-            )
-            .await?
-            .get(0);
-        statuses.push(ProjectionStatus {
-            name: (*name).to_owned(),
-            position,
-            lag,
-            updated_at: found.map(|c| c.updated_at),
-        });
-    }
-    Ok(statuses)
+    let rows = client
+        .query(
+            "SELECT name, version, state, txid, global, updated_at, lag_events, lag_seconds
+             FROM rm.projection_status
+             WHERE name = ANY($1)
+             ORDER BY array_position($1, name), state = 'building', version",
+            &[&names],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            let state: &str = row.get("state");
+            ProjectionStatus {
+                name: row.get("name"),
+                version: row.get("version"),
+                state: if state == "building" {
+                    VersionState::Building
+                } else {
+                    VersionState::Live
+                },
+                position: position_of(row),
+                lag: row.get("lag_events"),
+                lag_seconds: row.get("lag_seconds"),
+                updated_at: Some(row.get("updated_at")),
+            }
+        })
+        .collect())
 }
 
-/// The table `projector status` prints: the log's head, then one line per projection.
+/// The table `projector status` prints: the log's head, then one line per version.
 pub async fn report(
     store: &dyn EventStore,
     pool: &Pool,
@@ -65,8 +79,8 @@ pub fn format_table(head: Position, statuses: &[ProjectionStatus]) -> String {
     let mut out = format!("log head: {head}\n\n");
     let _ = writeln!(
         out,
-        "{:<12} {:>24} {:>10}  LAST UPDATE",
-        "PROJECTION", "POSITION", "LAG"
+        "{:<12} {:>7}  {:<8} {:>20} {:>10} {:>11}  LAST UPDATE",
+        "PROJECTION", "VERSION", "STATE", "POSITION", "LAG", "LAG SECONDS"
     );
     for s in statuses {
         let updated = s.updated_at.map_or_else(
@@ -75,10 +89,13 @@ pub fn format_table(head: Position, statuses: &[ProjectionStatus]) -> String {
         );
         let _ = writeln!(
             out,
-            "{:<12} {:>24} {:>10}  {}",
+            "{:<12} {:>7}  {:<8} {:>20} {:>10} {:>11.1}  {}",
             s.name,
+            s.version,
+            s.state.as_str(),
             s.position.to_string(),
             s.lag,
+            s.lag_seconds,
             updated
         );
     }

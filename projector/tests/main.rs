@@ -3,7 +3,11 @@
 mod carts;
 mod catalog;
 mod checkpoints;
+mod crash;
+mod migration;
+mod operator;
 mod orders;
 mod publisher;
+mod rebuild;
 mod service;
 mod support;

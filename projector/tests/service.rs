@@ -103,10 +103,13 @@ async fn the_service_projects_live_and_reports_health_metrics_and_status() {
         appended.position.global
     );
     assert!(metrics.contains(&position_line), "{metrics}");
-    assert!(
-        metrics.contains("pasar_projection_lag_events{projection=\"catalog\"} 0"),
-        "{metrics}"
-    );
+    for line in [
+        "pasar_projection_lag_events{projection=\"catalog\"} 0",
+        "pasar_projection_lag_seconds{projection=\"catalog\"} 0.000",
+        "pasar_projection_version{projection=\"catalog\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
     let status = pasar_projector::status_report(&config).await.unwrap();
     for name in ["catalog", "carts", "orders", "payments"] {
         assert!(status.contains(name), "{status}");

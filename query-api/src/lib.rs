@@ -59,6 +59,7 @@ pub async fn run(
     let pool = pasar_events::postgres::pool(&config.database_url, POOL_SIZE)
         .context("building the pool")?;
     let nats = connect_nats(&config.nats_url).await;
+    metrics::install();
     let stop = CancellationToken::new();
     let consistency = Consistency::new(pool.clone(), config.consistency_wait);
     let tasks = consistency.spawn(&config.database_url, nats.clone(), &stop);

@@ -1,28 +1,44 @@
-//! Prometheus metrics: requests by route and status, and consistency waits.
+//! Prometheus metrics: requests by route and status, a latency histogram by route (the
+//! `metrics` facade with the Prometheus exporter, as in the command API), and consistency
+//! waits.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::AppState;
 use crate::consistency::Consistency;
 
-#[derive(Debug, Default, Clone, Copy)]
-struct Counter {
-    count: u64,
-    seconds: f64,
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process-wide recorder for the latency histogram once (later calls reuse it;
+/// tests start many apps in one process, so the histogram counts all of them).
+pub fn install() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ];
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &buckets)
+                .expect("invariant: bucket list is not empty")
+                .install_recorder()
+                .expect("invariant: the recorder is installed once per process")
+        })
+        .clone()
 }
 
-/// Request counters keyed by (method, route template, status).
+/// Request counters of this app keyed by (method, route template, status).
 #[derive(Debug, Default)]
 pub struct HttpMetrics {
-    requests: Mutex<BTreeMap<(String, String, u16), Counter>>,
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
 }
 
 impl HttpMetrics {
@@ -31,11 +47,16 @@ impl HttpMetrics {
             .requests
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let counter = requests
+        *requests
             .entry((method.to_owned(), route.to_owned(), status))
-            .or_default();
-        counter.count += 1;
-        counter.seconds += seconds;
+            .or_default() += 1;
+        drop(requests);
+        let labels = [
+            ("route", route.to_owned()),
+            ("method", method.to_owned()),
+            ("status", status.to_string()),
+        ];
+        metrics::histogram!("http_request_duration_seconds", &labels).record(seconds);
     }
 
     /// The Prometheus text exposition of everything this process counts.
@@ -47,22 +68,10 @@ impl HttpMetrics {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         out.push_str("# HELP pasar_http_requests_total Requests answered.\n# TYPE pasar_http_requests_total counter\n");
-        for ((method, route, status), c) in &requests {
+        for ((method, route, status), count) in &requests {
             let _ = writeln!(
                 out,
-                "pasar_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
-                c.count
-            );
-        }
-        out.push_str(
-            "# HELP pasar_http_request_duration_seconds_sum Time spent answering.\n\
-             # TYPE pasar_http_request_duration_seconds_sum counter\n",
-        );
-        for ((method, route, status), c) in &requests {
-            let _ = writeln!(
-                out,
-                "pasar_http_request_duration_seconds_sum{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
-                c.seconds
+                "pasar_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {count}"
             );
         }
         let gauges = [
@@ -107,6 +116,10 @@ impl HttpMetrics {
                 "pasar_projection_known_position_global{{projection=\"{projection}\"}} {}",
                 position.global
             );
+        }
+        // http_request_duration_seconds{route,method,status}: buckets, sum and count.
+        if let Some(handle) = HANDLE.get() {
+            out.push_str(&handle.render());
         }
         out
     }

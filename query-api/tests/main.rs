@@ -6,4 +6,5 @@ mod consistency;
 mod ops;
 mod orders;
 mod products;
+mod projections;
 mod support;

@@ -20,6 +20,15 @@ async fn health_readiness_and_metrics_are_served() {
         "{metrics}"
     );
     assert!(metrics.contains("pasar_consistency_waiting 0"), "{metrics}");
+    assert!(
+        metrics.contains("# TYPE http_request_duration_seconds histogram"),
+        "{metrics}"
+    );
+    let bucket = r#"http_request_duration_seconds_bucket{route="/v1/products",method="GET",status="200",le="#;
+    assert!(
+        metrics.lines().any(|line| line.starts_with(bucket)),
+        "a latency histogram by route: {metrics}"
+    );
 }
 
 #[tokio::test]

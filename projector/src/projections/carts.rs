@@ -9,7 +9,7 @@ use pasar_events::RecordedEvent;
 use pasar_events::types::CartEvent;
 use uuid::Uuid;
 
-use super::{Projection, decode, stream_uuid};
+use super::{Projection, decode, execute, stream_uuid};
 use crate::ProjectorError;
 
 pub struct Carts;
@@ -22,6 +22,18 @@ impl Projection for Carts {
 
     fn categories(&self) -> &'static [&'static str] {
         &["cart"]
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["carts", "cart_lines"]
+    }
+
+    fn schema(&self) -> &'static str {
+        include_str!("carts.sql")
+    }
+
+    fn replay_safe(&self) -> bool {
+        true
     }
 
     async fn apply(
@@ -51,8 +63,9 @@ impl Projection for Carts {
                 remove_line(tx, customer_id, product_id).await
             }
             CartEvent::CartCheckedOut { .. } => {
-                tx.execute(
-                    "DELETE FROM rm.cart_lines WHERE customer_id = $1",
+                execute(
+                    tx,
+                    "DELETE FROM cart_lines WHERE customer_id = $1",
                     &[&customer_id],
                 )
                 .await?;
@@ -68,15 +81,15 @@ async fn advance_cart(
     customer_id: Uuid,
     event: &RecordedEvent,
 ) -> Result<bool, ProjectorError> {
-    let advanced = tx
-        .execute(
-            "INSERT INTO rm.carts (customer_id, stream_version, updated_at) VALUES ($1, $2, $3)
+    let advanced = execute(
+        tx,
+        "INSERT INTO carts (customer_id, stream_version, updated_at) VALUES ($1, $2, $3)
              ON CONFLICT (customer_id) DO UPDATE SET stream_version = EXCLUDED.stream_version,
                  updated_at = EXCLUDED.updated_at
-             WHERE rm.carts.stream_version < EXCLUDED.stream_version",
-            &[&customer_id, &event.stream_version, &event.recorded_at],
-        )
-        .await?;
+             WHERE carts.stream_version < EXCLUDED.stream_version",
+        &[&customer_id, &event.stream_version, &event.recorded_at],
+    )
+    .await?;
     Ok(advanced == 1)
 }
 
@@ -91,8 +104,9 @@ async fn set_line(
     if quantity <= 0 {
         return remove_line(tx, customer_id, product_id).await;
     }
-    tx.execute(
-        "INSERT INTO rm.cart_lines (customer_id, product_id, quantity, added_at, updated_at)
+    execute(
+        tx,
+        "INSERT INTO cart_lines (customer_id, product_id, quantity, added_at, updated_at)
          VALUES ($1, $2, $3, $4, $4)
          ON CONFLICT (customer_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity,
              updated_at = EXCLUDED.updated_at",
@@ -107,8 +121,9 @@ async fn remove_line(
     customer_id: Uuid,
     product_id: Uuid,
 ) -> Result<(), ProjectorError> {
-    tx.execute(
-        "DELETE FROM rm.cart_lines WHERE customer_id = $1 AND product_id = $2",
+    execute(
+        tx,
+        "DELETE FROM cart_lines WHERE customer_id = $1 AND product_id = $2",
         &[&customer_id, &product_id],
     )
     .await?;

@@ -8,7 +8,7 @@ use deadpool_postgres::Transaction;
 use pasar_events::RecordedEvent;
 use pasar_events::types::{ProductEvent, StockEvent};
 
-use super::{Projection, currency, decode, position_columns, stream_uuid};
+use super::{Projection, currency, decode, execute, position_columns, stream_uuid};
 use crate::ProjectorError;
 
 pub struct Catalog;
@@ -21,6 +21,18 @@ impl Projection for Catalog {
 
     fn categories(&self) -> &'static [&'static str] {
         &["product", "stock"]
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["products"]
+    }
+
+    fn schema(&self) -> &'static str {
+        include_str!("catalog.sql")
+    }
+
+    fn replay_safe(&self) -> bool {
+        true
     }
 
     async fn apply(
@@ -57,8 +69,9 @@ async fn apply_product(
             listed_at,
         } => {
             let (txid, global) = position_columns(event.position)?;
-            tx.execute(
-                "INSERT INTO rm.products (id, seller_id, sku, name, description, price, currency, category_id,
+            execute(
+                tx,
+                "INSERT INTO products (id, seller_id, sku, name, description, price, currency, category_id,
                      brand, weight_grams, status, created_at, updated_at, listed_txid, listed_global, product_version)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', $11, $11, $12, $13, $14)
                  ON CONFLICT (id) DO UPDATE SET
@@ -67,10 +80,10 @@ async fn apply_product(
                      category_id = EXCLUDED.category_id, brand = EXCLUDED.brand,
                      weight_grams = EXCLUDED.weight_grams, status = EXCLUDED.status,
                      created_at = EXCLUDED.created_at,
-                     updated_at = GREATEST(rm.products.updated_at, EXCLUDED.updated_at),
+                     updated_at = GREATEST(products.updated_at, EXCLUDED.updated_at),
                      listed_txid = EXCLUDED.listed_txid, listed_global = EXCLUDED.listed_global,
                      product_version = EXCLUDED.product_version
-                 WHERE rm.products.product_version < EXCLUDED.product_version",
+                 WHERE products.product_version < EXCLUDED.product_version",
                 &[
                     &id,
                     &seller_id,
@@ -91,8 +104,9 @@ async fn apply_product(
             .await?;
         }
         ProductEvent::ProductDiscontinued { discontinued_at } => {
-            tx.execute(
-                "UPDATE rm.products SET status = 'discontinued', updated_at = $2, product_version = $3
+            execute(
+                tx,
+                "UPDATE products SET status = 'discontinued', updated_at = $2, product_version = $3
                  WHERE id = $1 AND product_version > 0 AND product_version < $3",
                 &[&id, &discontinued_at, &event.stream_version],
             )
@@ -121,14 +135,15 @@ async fn apply_stock(
         StockEvent::StockReserved { available, .. }
         | StockEvent::ReservationReleased { available, .. } => (None, available),
     };
-    tx.execute(
-        "INSERT INTO rm.products (id, on_hand, available, updated_at, stock_version)
+    execute(
+        tx,
+        "INSERT INTO products (id, on_hand, available, updated_at, stock_version)
          VALUES ($1, COALESCE($2::bigint, 0), $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET
-             on_hand = COALESCE($2::bigint, rm.products.on_hand), available = EXCLUDED.available,
-             updated_at = GREATEST(rm.products.updated_at, EXCLUDED.updated_at),
+             on_hand = COALESCE($2::bigint, products.on_hand), available = EXCLUDED.available,
+             updated_at = GREATEST(products.updated_at, EXCLUDED.updated_at),
              stock_version = EXCLUDED.stock_version
-         WHERE rm.products.stock_version < EXCLUDED.stock_version",
+         WHERE products.stock_version < EXCLUDED.stock_version",
         &[
             &stream_uuid(event)?,
             &on_hand,

@@ -6,6 +6,11 @@
 //! stored stream version is older (`WHERE … version < $event_version`). All handlers here
 //! only write read-model rows, so all are replay-safe; none has side effects outside the
 //! batch transaction.
+//!
+//! Handlers name their tables unqualified (`products`, not `rm.products`): the batch
+//! transaction sets `search_path` to the schema of the version being written (live or
+//! building, see `registry.rs`). Writing `rm.<table>` would go through the view to the *live*
+//! version even while a rebuild writes the next one, so a test forbids it.
 
 mod carts;
 mod catalog;
@@ -18,6 +23,7 @@ use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 use pasar_events::types::Money;
 use pasar_events::{DomainEvent, Position, RecordedEvent};
+use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use crate::ProjectorError;
@@ -36,6 +42,25 @@ pub trait Projection: Send + Sync + 'static {
     /// Stream categories it reads; events of other categories only move its checkpoint.
     fn categories(&self) -> &'static [&'static str];
 
+    /// Tables it owns. Each version has its own copy in schema `rm_<name>_v<n>`, and
+    /// `rm.<table>` is a view over the live version's.
+    fn tables(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// DDL creating [`Projection::tables`] with unqualified names; run in a new version's
+    /// schema.
+    fn schema(&self) -> &'static str {
+        ""
+    }
+
+    /// Whether replaying the log into a fresh version has no effect outside that version's
+    /// tables. `projector rebuild` refuses projections that do not say so; anything with side
+    /// effects (the NATS integration publisher, emails) must keep the default `false`.
+    fn replay_safe(&self) -> bool {
+        false
+    }
+
     /// Applies one event inside the batch's transaction. Must be idempotent (see the module
     /// doc). An error rolls the whole batch back, checkpoint included.
     async fn apply(
@@ -53,6 +78,19 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(Orders),
         Arc::new(Payments),
     ]
+}
+
+/// Runs one statement through the connection's statement cache: one round trip per statement
+/// instead of two (parse, then execute), which roughly halves the time a rebuild takes.
+/// PostgreSQL re-plans a cached statement when `search_path` changed since it was prepared,
+/// so one cache serves every version a connection writes.
+pub(crate) async fn execute(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, ProjectorError> {
+    let statement = tx.prepare_cached(sql).await?;
+    Ok(tx.execute(&statement, params).await?)
 }
 
 /// Decodes a typed event, naming the event when it cannot.
@@ -78,5 +116,48 @@ pub(crate) fn currency(money: Money) -> String {
     match serde_json::to_value(money.currency) {
         Ok(serde_json::Value::String(code)) => code,
         _ => format!("{:?}", money.currency),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `rm.<table>` is a view over the live version: a handler naming it would write into the
+    /// live tables while a rebuild fills the next version.
+    #[test]
+    fn handlers_name_their_tables_unqualified() {
+        let sources = [
+            ("catalog.rs", include_str!("catalog.rs")),
+            ("carts.rs", include_str!("carts.rs")),
+            ("orders.rs", include_str!("orders.rs")),
+            ("payments.rs", include_str!("payments.rs")),
+        ];
+        for (file, source) in sources {
+            for line in source.lines() {
+                let code = line.split("//").next().unwrap_or_default();
+                let qualified = code.match_indices("rm.").any(|(at, _)| {
+                    !code[..at]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                });
+                assert!(!qualified, "{file} names a table through rm.: {line}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_projection_owns_tables_and_creates_them() {
+        for projection in super::all() {
+            assert!(projection.replay_safe(), "{}", projection.name());
+            for table in projection.tables() {
+                assert!(
+                    projection
+                        .schema()
+                        .contains(&format!("CREATE TABLE {table} (")),
+                    "{} creates {table}",
+                    projection.name()
+                );
+            }
+        }
     }
 }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::payments::payment_status;
-use super::{Projection, currency, decode, position_columns, stream_uuid};
+use super::{Projection, currency, decode, execute, position_columns, stream_uuid};
 use crate::ProjectorError;
 
 pub struct Orders;
@@ -28,6 +28,18 @@ impl Projection for Orders {
 
     fn categories(&self) -> &'static [&'static str] {
         &["order", "payment"]
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["orders", "order_payment_states"]
+    }
+
+    fn schema(&self) -> &'static str {
+        include_str!("orders.sql")
+    }
+
+    fn replay_safe(&self) -> bool {
+        true
     }
 
     async fn apply(
@@ -56,8 +68,9 @@ async fn apply_order(
             payment_id,
             paid_at,
         } => {
-            tx.execute(
-                "UPDATE rm.orders SET status = 'paid', payment_id = $2, updated_at = $3, stream_version = $4
+            execute(
+                tx,
+                "UPDATE orders SET status = 'paid', payment_id = $2, updated_at = $3, stream_version = $4
                  WHERE id = $1 AND stream_version < $4",
                 &[&id, &payment_id, &paid_at, &version],
             )
@@ -69,8 +82,9 @@ async fn apply_order(
             tracking_number,
             shipped_at,
         } => {
-            tx.execute(
-                "UPDATE rm.orders SET status = 'shipped', courier = $2, tracking_number = $3, updated_at = $4,
+            execute(
+                tx,
+                "UPDATE orders SET status = 'shipped', courier = $2, tracking_number = $3, updated_at = $4,
                      stream_version = $5
                  WHERE id = $1 AND stream_version < $5",
                 &[&id, &courier, &tracking_number, &shipped_at, &version],
@@ -83,8 +97,9 @@ async fn apply_order(
             refunded_at,
             ..
         } => {
-            tx.execute(
-                "UPDATE rm.orders SET status = 'refunded', refunded_amount = $2, updated_at = $3, stream_version = $4
+            execute(
+                tx,
+                "UPDATE orders SET status = 'refunded', refunded_amount = $2, updated_at = $3, stream_version = $4
                  WHERE id = $1 AND stream_version < $4",
                 &[&id, &amount.amount, &refunded_at, &version],
             )
@@ -131,14 +146,15 @@ async fn insert_placed(
     let (txid, global) = position_columns(event.position)?;
     let address = serde_json::to_value(&shipping_address).unwrap_or(Value::Null);
     // OrderPlaced is the first event of its stream: an existing row means it was applied.
-    tx.execute(
-        "INSERT INTO rm.orders (id, buyer_id, seller_id, checkout_id, payment_id, status, lines, subtotal,
+    execute(
+        tx,
+        "INSERT INTO orders (id, buyer_id, seller_id, checkout_id, payment_id, status, lines, subtotal,
              shipping_cost, total, currency, shipping_address, payment_status, payment_version,
              placed_at, updated_at, expires_at, placed_txid, placed_global, stream_version)
          SELECT $1, $2, $3, $4, $5, 'awaiting_payment', $6, $7, $8, $9, $10, $11, s.status,
              COALESCE(s.stream_version, 0), $12, $12, $13, $14, $15, $16
          FROM (SELECT 1) AS one
-         LEFT JOIN rm.order_payment_states s ON s.payment_id = $5
+         LEFT JOIN order_payment_states s ON s.payment_id = $5
          ON CONFLICT (id) DO NOTHING",
         &[
             &stream_uuid(event)?,
@@ -170,8 +186,9 @@ async fn set_status(
     at: DateTime<Utc>,
     version: i64,
 ) -> Result<(), ProjectorError> {
-    tx.execute(
-        "UPDATE rm.orders SET status = $2, updated_at = $3, stream_version = $4 WHERE id = $1 AND stream_version < $4",
+    execute(
+        tx,
+        "UPDATE orders SET status = $2, updated_at = $3, stream_version = $4 WHERE id = $1 AND stream_version < $4",
         &[&id, &status.as_str(), &at, &version],
     )
     .await?;
@@ -206,17 +223,18 @@ async fn apply_payment(
         return Ok(());
     };
     let payment_id = stream_uuid(event)?;
-    let advanced = tx
-        .execute(
-            "INSERT INTO rm.order_payment_states (payment_id, status, stream_version) VALUES ($1, $2, $3)
+    let advanced = execute(
+            tx,
+            "INSERT INTO order_payment_states (payment_id, status, stream_version) VALUES ($1, $2, $3)
              ON CONFLICT (payment_id) DO UPDATE SET status = EXCLUDED.status, stream_version = EXCLUDED.stream_version
-             WHERE rm.order_payment_states.stream_version < EXCLUDED.stream_version",
+             WHERE order_payment_states.stream_version < EXCLUDED.stream_version",
             &[&payment_id, &status, &event.stream_version],
         )
         .await?;
     if advanced == 1 {
-        tx.execute(
-            "UPDATE rm.orders SET payment_status = $2, payment_version = $3
+        execute(
+            tx,
+            "UPDATE orders SET payment_status = $2, payment_version = $3
              WHERE payment_id = $1 AND payment_version < $3",
             &[&payment_id, &status, &event.stream_version],
         )

@@ -8,7 +8,7 @@ use deadpool_postgres::Transaction;
 use pasar_events::RecordedEvent;
 use pasar_events::types::{PaymentEvent, PaymentFailure};
 
-use super::{Projection, currency, decode, stream_uuid};
+use super::{Projection, currency, decode, execute, stream_uuid};
 use crate::ProjectorError;
 
 pub struct Payments;
@@ -46,6 +46,18 @@ impl Projection for Payments {
         &["payment"]
     }
 
+    fn tables(&self) -> &'static [&'static str] {
+        &["payments"]
+    }
+
+    fn schema(&self) -> &'static str {
+        include_str!("payments.sql")
+    }
+
+    fn replay_safe(&self) -> bool {
+        true
+    }
+
     async fn apply(
         &self,
         tx: &Transaction<'_>,
@@ -70,8 +82,9 @@ impl Projection for Payments {
                 initiated_at,
             } => {
                 // The first event of its stream: an existing row means it was applied.
-                tx.execute(
-                    "INSERT INTO rm.payments (id, checkout_id, buyer_id, order_ids, gross_amount, currency, status,
+                execute(
+                    tx,
+                    "INSERT INTO payments (id, checkout_id, buyer_id, order_ids, gross_amount, currency, status,
                          snap_token, redirect_url, initiated_at, updated_at, stream_version)
                      VALUES ($1, $2, $3, $4, $5, $6, 'initiated', $7, $8, $9, $9, $10)
                      ON CONFLICT (id) DO NOTHING",
@@ -96,8 +109,9 @@ impl Projection for Payments {
                 settled_at,
                 ..
             } => {
-                tx.execute(
-                    "UPDATE rm.payments SET status = 'settled', transaction_id = $2,
+                execute(
+                    tx,
+                    "UPDATE payments SET status = 'settled', transaction_id = $2,
                          payment_type = COALESCE($3, payment_type), settled_at = $4, updated_at = $4,
                          stream_version = $5
                      WHERE id = $1 AND stream_version < $5",
@@ -150,8 +164,9 @@ async fn update(
     payment_type: Option<String>,
     failure: Option<&str>,
 ) -> Result<(), ProjectorError> {
-    tx.execute(
-        "UPDATE rm.payments SET status = COALESCE($2, status), transaction_id = COALESCE($3, transaction_id),
+    execute(
+        tx,
+        "UPDATE payments SET status = COALESCE($2, status), transaction_id = COALESCE($3, transaction_id),
              payment_type = COALESCE($4, payment_type), failure = COALESCE($5, failure), updated_at = $6,
              stream_version = $7
          WHERE id = $1 AND stream_version < $7",

@@ -1,6 +1,7 @@
 //! Test harness: a fresh PostgreSQL database per test, the real event store, the projector.
 
 pub mod fixtures;
+pub mod workload;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 use pasar_events::postgres::PgEventStore;
 use pasar_events::{DomainEvent, EventStore, ExpectedVersion, Metadata, NewEvent, Position};
-use pasar_projector::{CaughtUp, Projector};
+use pasar_projector::{CaughtUp, Config, Projector};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -183,13 +184,44 @@ impl Harness {
             .unwrap()
     }
 
-    /// Moves every checkpoint back to the start, as a crash before the checkpoint was read
-    /// back (or a replay) would: the next catch-up delivers everything again.
+    /// A projector configuration for this database, serving HTTP on `addr`.
+    pub fn config(&self, addr: &str) -> Config {
+        Config {
+            database_url: self.db.url.clone(),
+            nats_url: "nats://127.0.0.1:4222".into(),
+            addr: addr.parse().unwrap(),
+        }
+    }
+
+    /// The registry: `(name, version, state, tables dropped)` by name and version.
+    pub async fn versions(&self) -> Vec<(String, i32, String, bool)> {
+        let client = self.pool.get().await.unwrap();
+        client
+            .query(
+                "SELECT name, version, state, dropped_at IS NOT NULL FROM rm.projection_versions
+                 ORDER BY name, version",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect()
+    }
+
+    /// The single bigint a query returns.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let client = self.pool.get().await.unwrap();
+        client.query_one(sql, &[]).await.unwrap().get(0)
+    }
+
+    /// Moves every live checkpoint back to the start, as a crash before the checkpoint was
+    /// read back (or a replay) would: the next catch-up delivers everything again.
     pub async fn rewind_checkpoints(&self) {
         let client = self.pool.get().await.unwrap();
         client
             .execute(
-                "UPDATE rm.projection_checkpoints SET txid = 0, global = 0",
+                "UPDATE rm.projection_versions SET txid = 0, global = 0 WHERE state = 'live'",
                 &[],
             )
             .await

@@ -4,6 +4,7 @@ mod cart;
 mod ops;
 mod orders;
 mod products;
+mod projections;
 
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ use crate::error::{ApiError, problem};
 pub use cart::{Cart, CartItem};
 pub use orders::Order;
 pub use products::Product;
+pub use projections::{ProjectionStatus, Projections};
 
 /// Reads carry no bodies worth having; anything bigger than this is refused with 413.
 const BODY_LIMIT: usize = 16 * 1024;
@@ -38,6 +40,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/v1/cart", get(cart::get_cart))
         .route("/v1/orders", get(orders::list))
         .route("/v1/orders/{id}", get(orders::detail))
+        .route("/v1/projections", get(projections::list))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -1,0 +1,69 @@
+use pasar_events::types::{Role, streams};
+use pasar_projector::projections::Catalog;
+use pasar_projector::registry;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::support::fixtures::NewProduct;
+use crate::support::{spawn_app, token};
+
+#[tokio::test]
+async fn projection_progress_is_for_admins_only() {
+    let app = spawn_app().await;
+
+    let anonymous = app.get("/v1/projections", None, None).await;
+    let buyer = token(Uuid::new_v4(), Role::Buyer);
+    let as_buyer = app.get("/v1/projections", Some(&buyer), None).await;
+    let seller = token(Uuid::new_v4(), Role::Seller);
+    let as_seller = app.get("/v1/projections", Some(&seller), None).await;
+
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(as_buyer.status(), 403);
+    assert_eq!(as_seller.status(), 403);
+}
+
+#[tokio::test]
+async fn admins_see_version_state_position_and_lag_of_every_projection() {
+    // Arrange: the catalog projected, a rebuild of it registered but not run.
+    let app = spawn_app().await;
+    let product = NewProduct::new(Uuid::new_v4(), 1_000);
+    app.append(&streams::product(product.id), &[product.listed()])
+        .await;
+    app.project().await;
+    let pool = pasar_events::postgres::pool(app.database_url(), 1).unwrap();
+    registry::begin_building(&mut pool.get().await.unwrap(), &Catalog)
+        .await
+        .unwrap();
+    let admin = token(Uuid::new_v4(), Role::Admin);
+
+    // Act
+    let body: Value = app.get_json("/v1/projections", Some(&admin)).await;
+
+    // Assert: the same figures `projector status` reports.
+    let names = app.projector.names();
+    let expected = pasar_projector::status::statuses(&pool, &names)
+        .await
+        .unwrap();
+    let served = body["projections"].as_array().unwrap();
+    assert_eq!(served.len(), 5, "{body}");
+    for status in &expected {
+        let found = served
+            .iter()
+            .find(|p| p["name"] == status.name.as_str() && p["version"] == status.version)
+            .unwrap_or_else(|| panic!("{} v{} in {body}", status.name, status.version));
+        assert_eq!(found["state"], status.state.as_str());
+        assert_eq!(found["position"], status.position.to_string());
+        assert_eq!(found["lag_events"], status.lag);
+        assert!(found["lag_seconds"].is_number());
+        assert!(found["updated_at"].is_string());
+    }
+    let building = served.iter().find(|p| p["state"] == "building").unwrap();
+    assert_eq!(
+        (
+            &building["name"],
+            &building["version"],
+            &building["lag_events"]
+        ),
+        (&Value::from("catalog"), &Value::from(2), &Value::from(1))
+    );
+}
