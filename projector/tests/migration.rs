@@ -165,7 +165,11 @@ async fn an_additive_change_reaches_the_live_and_building_versions_and_the_views
         .unwrap();
 
     // Assert
-    for relation in ["rm.products", "rm_catalog_v1.products", "rm_catalog_v2.products"] {
+    for relation in [
+        "rm.products",
+        "rm_catalog_v1.products",
+        "rm_catalog_v2.products",
+    ] {
         let has_note: bool = client
             .query_one(
                 "SELECT EXISTS (SELECT 1 FROM pg_attribute
@@ -182,5 +186,8 @@ async fn an_additive_change_reaches_the_live_and_building_versions_and_the_views
         .await
         .unwrap()
         .get(0);
-    assert_eq!(search_path, "\"$user\", public", "the caller's search_path is kept");
+    assert_eq!(
+        search_path, "\"$user\", public",
+        "the caller's search_path is kept"
+    );
 }
