@@ -25,6 +25,8 @@ use crate::store::{AppendResult, EventStore, ExpectedVersion, StoreError, valida
 
 const MIGRATION_LOCK: i64 = 0x7061_7361_7200_0001;
 const CHANNEL: &str = "es_events";
+/// Shortest gap between two wake-up NOTIFYs sent by one process.
+const NOTIFY_INTERVAL: Duration = Duration::from_millis(2);
 
 fn unavailable(context: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("{context}: {e}"))
@@ -152,21 +154,68 @@ impl PgEventStore {
             .map_err(|e| unavailable("getting a connection", e))
     }
 
+    /// The result of an earlier append of the same batch (a retry that passed the version
+    /// check and hit the unique event id), or `DuplicateEventId` if the ids are stored
+    /// elsewhere or only in part.
+    async fn original_append(
+        &self,
+        stream: &str,
+        ids: &[uuid::Uuid],
+    ) -> Result<AppendResult, StoreError> {
+        let rows = self
+            .query(
+                "looking up an earlier append",
+                "SELECT event_id, stream_id, stream_version, transaction_id::text AS txid, global_position
+                 FROM es_events WHERE event_id = ANY ($1) ORDER BY stream_version DESC",
+                &[&ids],
+            )
+            .await?;
+        let first_here = rows.iter().any(|r| {
+            r.get::<_, uuid::Uuid>("event_id") == ids[0] && r.get::<_, &str>("stream_id") == stream
+        });
+        let last = rows
+            .iter()
+            .find(|r| r.get::<_, &str>("stream_id") == stream);
+        match last {
+            Some(row) if first_here => Ok(AppendResult {
+                stream_version: row.get("stream_version"),
+                position: position_of(row, "txid", "global_position")?,
+            }),
+            _ => Err(StoreError::DuplicateEventId { event_id: ids[0] }),
+        }
+    }
+
+    /// Runs `sql` as a statement prepared once per pooled connection (one round trip, not two).
+    async fn query(
+        &self,
+        context: &str,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(sql)
+            .await
+            .map_err(|e| unavailable(context, e))?;
+        client
+            .query(&statement, params)
+            .await
+            .map_err(|e| unavailable(context, e))
+    }
+
     async fn pending_after(&self, after: Position) -> Result<Option<bool>, StoreError> {
         // Some(true): a readable event exists; Some(false): events exist but their
         // transactions are below the horizon's reach; None: nothing after `after`.
-        let row = self
-            .client()
-            .await?
-            .query_opt(
+        let rows = self
+            .query(
+                "checking for new events",
                 "SELECT transaction_id < pg_snapshot_xmin(pg_current_snapshot()) AS readable
                  FROM es_events WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
                  ORDER BY transaction_id, global_position LIMIT 1",
                 &[&after.txid.to_string(), &after.global],
             )
-            .await
-            .map_err(|e| unavailable("checking for new events", e))?;
-        Ok(row.map(|r| r.get("readable")))
+            .await?;
+        Ok(rows.first().map(|r| r.get("readable")))
     }
 }
 
@@ -175,9 +224,11 @@ async fn migrate(pool: &Pool) -> Result<(), StoreError> {
         .get()
         .await
         .map_err(|e| unavailable("getting a connection", e))?;
+    // Every file is written to be re-applied safely; they run in order on every start.
     let sql = format!(
-        "BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock({MIGRATION_LOCK}); {} COMMIT;",
-        include_str!("../migrations/001_event_store.sql")
+        "BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock({MIGRATION_LOCK}); {} {} COMMIT;",
+        include_str!("../migrations/001_event_store.sql"),
+        include_str!("../migrations/002_append_without_stream_table.sql"),
     );
     client
         .batch_execute(&sql)
@@ -202,6 +253,10 @@ async fn send_notifications(inner: Weak<Inner>) {
         {
             tracing::debug!(error = %e, "could not send the events wake-up");
         }
+        drop(strong);
+        // Appends signalled meanwhile share the next NOTIFY: under load one per interval,
+        // not one per append, at the cost of at most this much extra wake-up latency.
+        tokio::time::sleep(NOTIFY_INTERVAL).await;
     }
 }
 
@@ -311,9 +366,13 @@ impl EventStore for PgEventStore {
             .collect();
         let client = self.client().await?;
         let started = std::time::Instant::now();
-        let row = client
+        let statement = client
+            .prepare_cached("SELECT * FROM es_append($1, $2, $3, $4, $5, $6, $7)")
+            .await
+            .map_err(|e| unavailable("preparing the append", e))?;
+        let result = client
             .query_one(
-                "SELECT * FROM es_append($1, $2, $3, $4, $5, $6, $7)",
+                &statement,
                 &[
                     &stream,
                     &expected_code(expected),
@@ -324,13 +383,18 @@ impl EventStore for PgEventStore {
                     &meta,
                 ],
             )
-            .await
-            .map_err(|e| match e.as_db_error() {
-                Some(db) if db.constraint() == Some("es_events_event_id_key") => {
-                    StoreError::DuplicateEventId { event_id: ids[0] }
-                }
-                _ => unavailable("appending", e),
-            })?;
+            .await;
+        let row = match result {
+            Ok(row) => row,
+            Err(e)
+                if e.as_db_error().and_then(|db| db.constraint())
+                    == Some("es_events_event_id_key") =>
+            {
+                drop(client);
+                return self.original_append(stream, &ids).await;
+            }
+            Err(e) => return Err(unavailable("appending", e)),
+        };
         let outcome: &str = row.get("outcome");
         metrics::histogram!("pasar_event_append_seconds", "outcome" => outcome.to_owned())
             .record(started.elapsed().as_secs_f64());
@@ -363,18 +427,13 @@ impl EventStore for PgEventStore {
         stream: &str,
         from_version: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM es_events WHERE stream_id = $1 AND stream_version >= $2 \
+             ORDER BY stream_version"
+        );
         let rows = self
-            .client()
-            .await?
-            .query(
-                &format!(
-                    "SELECT {COLUMNS} FROM es_events WHERE stream_id = $1 AND stream_version >= $2 \
-                     ORDER BY stream_version"
-                ),
-                &[&stream, &from_version],
-            )
-            .await
-            .map_err(|e| unavailable("reading a stream", e))?;
+            .query("reading a stream", &sql, &[&stream, &from_version])
+            .await?;
         rows.iter().map(recorded).collect()
     }
 
@@ -384,21 +443,20 @@ impl EventStore for PgEventStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM es_events
+             WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY transaction_id, global_position
+             LIMIT $3"
+        );
         let rows = self
-            .client()
-            .await?
             .query(
-                &format!(
-                    "SELECT {COLUMNS} FROM es_events
-                     WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-                       AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-                     ORDER BY transaction_id, global_position
-                     LIMIT $3"
-                ),
+                "reading the log",
+                &sql,
                 &[&after.txid.to_string(), &after.global, &limit],
             )
-            .await
-            .map_err(|e| unavailable("reading the log", e))?;
+            .await?;
         rows.iter().map(recorded).collect()
     }
 
@@ -438,19 +496,17 @@ impl EventStore for PgEventStore {
     }
 
     async fn head(&self) -> Result<Position, StoreError> {
-        let row = self
-            .client()
-            .await?
-            .query_opt(
+        let rows = self
+            .query(
+                "reading the head of the log",
                 "SELECT transaction_id::text AS txid, global_position FROM es_events
                  WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
                  ORDER BY transaction_id DESC, global_position DESC LIMIT 1",
                 &[],
             )
-            .await
-            .map_err(|e| unavailable("reading the head of the log", e))?;
-        row.map_or(Ok(Position::START), |r| {
-            position_of(&r, "txid", "global_position")
+            .await?;
+        rows.first().map_or(Ok(Position::START), |r| {
+            position_of(r, "txid", "global_position")
         })
     }
 }

@@ -86,7 +86,11 @@ pub async fn run_with_publisher(
     let projector = Arc::new(connect(&config).await?);
     let stop = CancellationToken::new();
     let mut workers = projector.spawn_live(&config.database_url, &stop);
-    workers.extend(publisher::spawn(&config, publisher, &projector, &stop));
+    if pasar_events::select::Backend::from_env() == Ok(pasar_events::select::Backend::Postgres) {
+        workers.extend(publisher::spawn(&config, publisher, &projector, &stop));
+    } else {
+        tracing::warn!("the NATS publisher runs only with the PostgreSQL event store; not started");
+    }
     tracing::info!(addr = %listener.local_addr()?, projections = ?projector.names(), "projector started");
 
     let stop_serving = stop.clone();
@@ -110,14 +114,32 @@ pub async fn run_with_publisher(
 
 /// A projector for `config`: event store connected and migrated, read models migrated, NATS
 /// connecting in the background.
+///
+/// The log is read from the backend chosen by `EVENT_STORE` / `EVENTSTORE_URL` (PostgreSQL by
+/// default). The PostgreSQL event-store schema is created either way: the status views and the
+/// publisher's bookkeeping refer to it.
 pub async fn connect(config: &Config) -> anyhow::Result<Projector> {
-    let store = PgEventStore::connect(&config.database_url)
+    let backend = pasar_events::select::Backend::from_env().map_err(anyhow::Error::msg)?;
+    let postgres = PgEventStore::connect(&config.database_url)
         .await
         .context("connecting to the event store")?;
+    let store: Arc<dyn EventStore> = match &backend {
+        pasar_events::select::Backend::Postgres => Arc::new(postgres),
+        pasar_events::select::Backend::EventStoreDb(url) => {
+            tracing::warn!(
+                "reading the log from EventStoreDB: projections run; lag figures and the NATS publisher need the PostgreSQL log and are off"
+            );
+            Arc::new(
+                pasar_events::eventstoredb::EsdbEventStore::connect(url)
+                    .await
+                    .context("connecting to EventStoreDB")?,
+            )
+        }
+    };
     let pool = pasar_events::postgres::pool(&config.database_url, POOL_SIZE)
         .context("building the read-model pool")?;
     let nats = connect_nats(&config.nats_url).await;
-    let projector = Projector::new(Arc::new(store), pool)
+    let projector = Projector::new(store, pool)
         .await
         .context("preparing the read models")?;
     Ok(projector.with_nats(nats))

@@ -100,14 +100,18 @@ pub async fn run(writer_counts: &[usize], duration: Duration) -> anyhow::Result<
             async move {
                 let e = event();
                 let metadata = serde_json::to_value(&e.metadata).expect("metadata");
-                pool.get()
-                    .await
-                    .expect("connection")
-                    .execute(
+                let client = pool.get().await.expect("connection");
+                // Prepared once per connection, like the store's own statements.
+                let insert = client
+                    .prepare_cached(
                         "INSERT INTO bench_raw (stream_id, stream_version, event_id, event_type, schema_version, data, metadata)
                          VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        &[&format!("cart-raw-{w}"), &(n as i64), &e.event_id, &e.event_type, &e.schema_version, &e.data, &metadata],
                     )
+                    .await
+                    .expect("prepare");
+                let stream = format!("cart-raw-{w}");
+                client
+                    .execute(&insert, &[&stream, &(n as i64), &e.event_id, &e.event_type, &e.schema_version, &e.data, &metadata])
                     .await
                     .expect("insert");
             }
