@@ -2,6 +2,7 @@
 //! run on the same machine. Not part of the test suite.
 
 pub mod appends;
+pub mod catchup;
 pub mod latency;
 
 /// A fresh scratch database URL on the local PostgreSQL.

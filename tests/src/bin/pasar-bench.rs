@@ -1,4 +1,4 @@
-//! `cargo build --release --workspace --bins && target/release/pasar-bench [all|appends|latency|queries] [--seconds N]`
+//! `cargo build --release --workspace --bins && target/release/pasar-bench [all|appends|catchup|latency|queries] [--seconds N]`
 //! Prints Markdown tables of measured figures beside their baselines.
 
 use std::time::Duration;
@@ -22,6 +22,11 @@ async fn main() -> anyhow::Result<()> {
     if matches!(which, "all" | "appends") {
         let rows = bench::appends::run(&[1, 8, 32, 64], Duration::from_secs(seconds)).await?;
         bench::appends::print(&rows);
+    }
+    if matches!(which, "all" | "catchup") {
+        let products = std::env::var("BENCH_PRODUCTS").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000);
+        let rows = bench::catchup::run(products).await?;
+        bench::catchup::print(&rows);
     }
     if matches!(which, "all" | "latency" | "queries") {
         let stack = std::sync::Arc::new(
