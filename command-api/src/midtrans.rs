@@ -119,45 +119,32 @@ impl Midtrans {
 
     /// `GET {api}/v2/{order_id}/status`: the source of truth for a transaction.
     pub async fn status(&self, order_id: &str) -> Result<serde_json::Value, MidtransError> {
-        let url = format!(
-            "{}/v2/{order_id}/status",
-            self.config.api_url.trim_end_matches('/')
-        );
-        let response = self
-            .http
-            .get(url)
-            .header("Authorization", &self.authorization)
-            .header("Accept", "application/json")
-            .send()
+        self.core_api(reqwest::Method::GET, order_id, "status")
             .await
-            .map_err(|e| MidtransError::Unreachable(e.without_url().to_string()))?;
-        let status = response.status().as_u16();
-        let payload: serde_json::Value = response.json().await.unwrap_or_default();
-        let code = body_status(&payload);
-        if status >= 400 || (code >= 400 && code != 407) {
-            let message = payload["status_message"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            return Err(MidtransError::Refused {
-                status: status.max(code),
-                message,
-            });
-        }
-        Ok(payload)
     }
-}
 
-impl Midtrans {
     /// `POST {api}/v2/{order_id}/expire`: stop a pending transaction from being paid.
     pub async fn expire(&self, order_id: &str) -> Result<(), MidtransError> {
+        self.core_api(reqwest::Method::POST, order_id, "expire")
+            .await
+            .map(drop)
+    }
+
+    /// One Core API call on a transaction. A failure is an HTTP status ≥ 400 or, with HTTP 200,
+    /// a body `status_code` ≥ 400 other than 407 (the normal answer of `/expire`, reference §5).
+    async fn core_api(
+        &self,
+        method: reqwest::Method,
+        order_id: &str,
+        action: &str,
+    ) -> Result<serde_json::Value, MidtransError> {
         let url = format!(
-            "{}/v2/{order_id}/expire",
+            "{}/v2/{order_id}/{action}",
             self.config.api_url.trim_end_matches('/')
         );
         let response = self
             .http
-            .post(url)
+            .request(method, url)
             .header("Authorization", &self.authorization)
             .header("Accept", "application/json")
             .send()
@@ -166,18 +153,15 @@ impl Midtrans {
         let status = response.status().as_u16();
         let payload: serde_json::Value = response.json().await.unwrap_or_default();
         let code = body_status(&payload);
-        // 407 in the body is the normal answer of /expire (reference §5).
         if status >= 400 || (code >= 400 && code != 407) {
             let message = payload["status_message"]
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            return Err(MidtransError::Refused {
-                status: if status >= 400 { status } else { code },
-                message,
-            });
+            let status = if status >= 400 { status } else { code };
+            return Err(MidtransError::Refused { status, message });
         }
-        Ok(())
+        Ok(payload)
     }
 }
 
