@@ -301,9 +301,23 @@ pub(crate) async fn apply_in(
 ) -> Result<(), ProjectorError> {
     let projection = target.projection;
     registry::use_version(tx, projection.name(), target.version).await?;
+    // Every write looks rows up by key, but a multi-row one joins an array to a table, and
+    // PostgreSQL keeps the generic plan it settles on for a cached statement: one made while a
+    // new version's tables were nearly empty would hash-join them by scanning them whole, for
+    // good. Only index lookups are planned here.
+    tx.batch_execute(
+        "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; \
+         SET LOCAL enable_seqscan = off",
+    )
+    .await?;
     let categories = projection.categories();
-    for event in events.iter().filter(|e| categories.contains(&e.category())) {
-        projection.apply(tx, event).await?;
-    }
+    let read: Vec<&RecordedEvent> = events
+        .iter()
+        .filter(|e| categories.contains(&e.category()))
+        .collect();
+    let mut writes = Vec::new();
+    projection.batch_writes(&read, &mut writes)?;
+    // The whole batch in one pipeline: one round trip's wait instead of one per statement.
+    projections::execute_pipelined(tx, &writes).await?;
     checkpoint::compare_and_set_version(tx, projection.name(), target.version, expected, last).await
 }

@@ -6,10 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use deadpool_postgres::Transaction;
 use pasar_events::RecordedEvent;
 use pasar_events::types::streams;
-use pasar_projector::projections::Catalog;
+use pasar_projector::projections::{Catalog, Write};
 use pasar_projector::{Projection, ProjectorError, RebuildOptions, registry};
 use tokio::task::JoinHandle;
 use tokio_postgres::NoTls;
@@ -282,7 +281,7 @@ impl Projection for Mailer {
         &["order"]
     }
 
-    async fn apply(&self, _: &Transaction<'_>, _: &RecordedEvent) -> Result<(), ProjectorError> {
+    fn writes(&self, _: &RecordedEvent, _: &mut Vec<Write>) -> Result<(), ProjectorError> {
         Ok(())
     }
 }

@@ -4,12 +4,10 @@
 //! event is applied only when it advances that row.
 
 use async_trait::async_trait;
-use deadpool_postgres::Transaction;
 use pasar_events::RecordedEvent;
 use pasar_events::types::CartEvent;
-use uuid::Uuid;
 
-use super::{Projection, decode, execute, stream_uuid};
+use super::{Projection, Write, decode, stmt, stream_uuid};
 use crate::ProjectorError;
 
 pub struct Carts;
@@ -36,96 +34,73 @@ impl Projection for Carts {
         true
     }
 
-    async fn apply(
-        &self,
-        tx: &Transaction<'_>,
-        event: &RecordedEvent,
-    ) -> Result<(), ProjectorError> {
+    /// One statement per event: it advances the cart's row and, only if that advanced (a
+    /// data-modifying `WITH` returns the row only then), changes the lines.
+    fn writes(&self, event: &RecordedEvent, out: &mut Vec<Write>) -> Result<(), ProjectorError> {
         if event.category() != "cart" {
             return Ok(());
         }
         let cart: CartEvent = decode(event)?;
         let customer_id = stream_uuid(event)?;
-        if !advance_cart(tx, customer_id, event).await? {
-            return Ok(());
-        }
-        match cart {
+        let (version, at) = (event.stream_version, event.recorded_at);
+        out.push(match cart {
             CartEvent::CartItemAdded {
                 product_id,
-                line_quantity,
+                line_quantity: quantity,
                 ..
-            } => set_line(tx, customer_id, product_id, line_quantity, event).await,
-            CartEvent::CartItemQuantitySet {
+            }
+            | CartEvent::CartItemQuantitySet {
                 product_id,
                 quantity,
-            } => set_line(tx, customer_id, product_id, quantity, event).await,
-            CartEvent::CartItemRemoved { product_id } => {
-                remove_line(tx, customer_id, product_id).await
-            }
-            CartEvent::CartCheckedOut { .. } => {
-                execute(
-                    tx,
-                    "DELETE FROM cart_lines WHERE customer_id = $1",
-                    &[&customer_id],
-                )
-                .await?;
-                Ok(())
-            }
-        }
+            } if quantity > 0 => stmt!(
+                "WITH advanced AS (
+                     INSERT INTO carts (customer_id, stream_version, updated_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (customer_id) DO UPDATE SET stream_version = EXCLUDED.stream_version,
+                         updated_at = EXCLUDED.updated_at
+                     WHERE carts.stream_version < EXCLUDED.stream_version
+                     RETURNING 1
+                 )
+                 INSERT INTO cart_lines (customer_id, product_id, quantity, added_at, updated_at)
+                 SELECT $1, $4, $5, $3, $3 FROM advanced
+                 ON CONFLICT (customer_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity,
+                     updated_at = EXCLUDED.updated_at",
+                customer_id,
+                version,
+                at,
+                product_id,
+                quantity,
+            ),
+            CartEvent::CartItemAdded { product_id, .. }
+            | CartEvent::CartItemQuantitySet { product_id, .. }
+            | CartEvent::CartItemRemoved { product_id } => stmt!(
+                "WITH advanced AS (
+                     INSERT INTO carts (customer_id, stream_version, updated_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (customer_id) DO UPDATE SET stream_version = EXCLUDED.stream_version,
+                         updated_at = EXCLUDED.updated_at
+                     WHERE carts.stream_version < EXCLUDED.stream_version
+                     RETURNING 1
+                 )
+                 DELETE FROM cart_lines
+                 WHERE customer_id = $1 AND product_id = $4 AND EXISTS (SELECT 1 FROM advanced)",
+                customer_id,
+                version,
+                at,
+                product_id,
+            ),
+            CartEvent::CartCheckedOut { .. } => stmt!(
+                "WITH advanced AS (
+                     INSERT INTO carts (customer_id, stream_version, updated_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (customer_id) DO UPDATE SET stream_version = EXCLUDED.stream_version,
+                         updated_at = EXCLUDED.updated_at
+                     WHERE carts.stream_version < EXCLUDED.stream_version
+                     RETURNING 1
+                 )
+                 DELETE FROM cart_lines WHERE customer_id = $1 AND EXISTS (SELECT 1 FROM advanced)",
+                customer_id,
+                version,
+                at,
+            ),
+        });
+        Ok(())
     }
-}
-
-/// Records that the cart has seen this event; false when it already had.
-async fn advance_cart(
-    tx: &Transaction<'_>,
-    customer_id: Uuid,
-    event: &RecordedEvent,
-) -> Result<bool, ProjectorError> {
-    let advanced = execute(
-        tx,
-        "INSERT INTO carts (customer_id, stream_version, updated_at) VALUES ($1, $2, $3)
-             ON CONFLICT (customer_id) DO UPDATE SET stream_version = EXCLUDED.stream_version,
-                 updated_at = EXCLUDED.updated_at
-             WHERE carts.stream_version < EXCLUDED.stream_version",
-        &[&customer_id, &event.stream_version, &event.recorded_at],
-    )
-    .await?;
-    Ok(advanced == 1)
-}
-
-/// Sets a line to the quantity the event says it now has (0 or less removes it).
-async fn set_line(
-    tx: &Transaction<'_>,
-    customer_id: Uuid,
-    product_id: Uuid,
-    quantity: i64,
-    event: &RecordedEvent,
-) -> Result<(), ProjectorError> {
-    if quantity <= 0 {
-        return remove_line(tx, customer_id, product_id).await;
-    }
-    execute(
-        tx,
-        "INSERT INTO cart_lines (customer_id, product_id, quantity, added_at, updated_at)
-         VALUES ($1, $2, $3, $4, $4)
-         ON CONFLICT (customer_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity,
-             updated_at = EXCLUDED.updated_at",
-        &[&customer_id, &product_id, &quantity, &event.recorded_at],
-    )
-    .await?;
-    Ok(())
-}
-
-async fn remove_line(
-    tx: &Transaction<'_>,
-    customer_id: Uuid,
-    product_id: Uuid,
-) -> Result<(), ProjectorError> {
-    execute(
-        tx,
-        "DELETE FROM cart_lines WHERE customer_id = $1 AND product_id = $2",
-        &[&customer_id, &product_id],
-    )
-    .await?;
-    Ok(())
 }

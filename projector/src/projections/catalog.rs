@@ -4,11 +4,10 @@
 //! row keeps one guard per stream (`product_version`, `stock_version`).
 
 use async_trait::async_trait;
-use deadpool_postgres::Transaction;
 use pasar_events::RecordedEvent;
 use pasar_events::types::{ProductEvent, StockEvent};
 
-use super::{Projection, currency, decode, execute, position_columns, stream_uuid};
+use super::{Projection, Write, currency, decode, position_columns, stmt, stream_uuid};
 use crate::ProjectorError;
 
 pub struct Catalog;
@@ -35,26 +34,19 @@ impl Projection for Catalog {
         true
     }
 
-    async fn apply(
-        &self,
-        tx: &Transaction<'_>,
-        event: &RecordedEvent,
-    ) -> Result<(), ProjectorError> {
+    fn writes(&self, event: &RecordedEvent, out: &mut Vec<Write>) -> Result<(), ProjectorError> {
         match event.category() {
-            "product" => apply_product(tx, event, decode(event)?).await,
-            "stock" => apply_stock(tx, event, decode(event)?).await,
-            _ => Ok(()),
+            "product" => out.push(product_write(event, decode(event)?)?),
+            "stock" => out.push(stock_write(event, decode(event)?)?),
+            _ => {}
         }
+        Ok(())
     }
 }
 
-async fn apply_product(
-    tx: &Transaction<'_>,
-    event: &RecordedEvent,
-    product: ProductEvent,
-) -> Result<(), ProjectorError> {
+fn product_write(event: &RecordedEvent, product: ProductEvent) -> Result<Write, ProjectorError> {
     let id = stream_uuid(event)?;
-    match product {
+    Ok(match product {
         ProductEvent::ProductListed {
             product_id: _,
             seller_id,
@@ -69,8 +61,7 @@ async fn apply_product(
             listed_at,
         } => {
             let (txid, global) = position_columns(event.position)?;
-            execute(
-                tx,
+            stmt!(
                 "INSERT INTO products (id, seller_id, sku, name, description, price, currency, category_id,
                      brand, weight_grams, status, created_at, updated_at, listed_txid, listed_global, product_version)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', $11, $11, $12, $13, $14)
@@ -84,44 +75,36 @@ async fn apply_product(
                      listed_txid = EXCLUDED.listed_txid, listed_global = EXCLUDED.listed_global,
                      product_version = EXCLUDED.product_version
                  WHERE products.product_version < EXCLUDED.product_version",
-                &[
-                    &id,
-                    &seller_id,
-                    &sku,
-                    &name,
-                    &description,
-                    &price.amount,
-                    &currency(price),
-                    &category_id,
-                    &brand,
-                    &weight_grams,
-                    &listed_at,
-                    &txid,
-                    &global,
-                    &event.stream_version,
-                ],
+                id,
+                seller_id,
+                sku,
+                name,
+                description,
+                price.amount,
+                currency(price),
+                category_id,
+                brand,
+                weight_grams,
+                listed_at,
+                txid,
+                global,
+                event.stream_version,
             )
-            .await?;
         }
         ProductEvent::ProductDiscontinued { discontinued_at } => {
-            execute(
-                tx,
+            stmt!(
                 "UPDATE products SET status = 'discontinued', updated_at = $2, product_version = $3
                  WHERE id = $1 AND product_version > 0 AND product_version < $3",
-                &[&id, &discontinued_at, &event.stream_version],
+                id,
+                discontinued_at,
+                event.stream_version,
             )
-            .await?;
         }
-    }
-    Ok(())
+    })
 }
 
 /// Stock events carry the resulting figures; `on_hand` is absent where it did not change.
-async fn apply_stock(
-    tx: &Transaction<'_>,
-    event: &RecordedEvent,
-    stock: StockEvent,
-) -> Result<(), ProjectorError> {
+fn stock_write(event: &RecordedEvent, stock: StockEvent) -> Result<Write, ProjectorError> {
     let (on_hand, available) = match stock {
         StockEvent::StockReceived {
             on_hand, available, ..
@@ -135,8 +118,7 @@ async fn apply_stock(
         StockEvent::StockReserved { available, .. }
         | StockEvent::ReservationReleased { available, .. } => (None, available),
     };
-    execute(
-        tx,
+    Ok(stmt!(
         "INSERT INTO products (id, on_hand, available, updated_at, stock_version)
          VALUES ($1, COALESCE($2::bigint, 0), $3, $4, $5)
          ON CONFLICT (id) DO UPDATE SET
@@ -144,14 +126,10 @@ async fn apply_stock(
              updated_at = GREATEST(products.updated_at, EXCLUDED.updated_at),
              stock_version = EXCLUDED.stock_version
          WHERE products.stock_version < EXCLUDED.stock_version",
-        &[
-            &stream_uuid(event)?,
-            &on_hand,
-            &available,
-            &event.recorded_at,
-            &event.stream_version,
-        ],
-    )
-    .await?;
-    Ok(())
+        stream_uuid(event)?,
+        on_hand,
+        available,
+        event.recorded_at,
+        event.stream_version,
+    ))
 }

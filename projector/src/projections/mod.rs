@@ -17,10 +17,13 @@ mod catalog;
 mod orders;
 mod payments;
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
+use futures::future;
 use pasar_events::types::Money;
 use pasar_events::{DomainEvent, Position, RecordedEvent};
 use tokio_postgres::types::ToSql;
@@ -61,13 +64,42 @@ pub trait Projection: Send + Sync + 'static {
         false
     }
 
-    /// Applies one event inside the batch's transaction. Must be idempotent (see the module
-    /// doc). An error rolls the whole batch back, checkpoint included.
+    /// The writes one event turns into, appended to `out` in the order they must run. Must
+    /// be idempotent (see the module doc).
+    ///
+    /// A batch's writes are pipelined: all of them are sent before the first result is read
+    /// (see [`execute_pipelined`]), so a write must never depend on another write's *result*
+    /// (a row count, a returned value). The server runs them one after the other in the order
+    /// given, so a write does see every earlier write's effects. A write that should only
+    /// happen if another one did must be one statement (a data-modifying `WITH`).
+    fn writes(&self, event: &RecordedEvent, out: &mut Vec<Write>) -> Result<(), ProjectorError>;
+
+    /// The writes of a batch's `events` (those of its categories, in log order), appended to
+    /// `out`. By default each event's [`Projection::writes`] in turn; a projection may merge
+    /// runs of events into multi-row statements, as long as the rows come out as if the events
+    /// were written one by one.
+    fn batch_writes(
+        &self,
+        events: &[&RecordedEvent],
+        out: &mut Vec<Write>,
+    ) -> Result<(), ProjectorError> {
+        for event in events {
+            self.writes(event, out)?;
+        }
+        Ok(())
+    }
+
+    /// Applies one event inside `tx` (the batch's transaction): runs its
+    /// [`Projection::writes`]. An error rolls the whole batch back, checkpoint included.
     async fn apply(
         &self,
         tx: &Transaction<'_>,
         event: &RecordedEvent,
-    ) -> Result<(), ProjectorError>;
+    ) -> Result<(), ProjectorError> {
+        let mut writes = Vec::new();
+        self.writes(event, &mut writes)?;
+        execute_pipelined(tx, &writes).await
+    }
 }
 
 /// Every projection this build runs, in a fixed order.
@@ -80,17 +112,78 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
     ]
 }
 
-/// Runs one statement through the connection's statement cache: one round trip per statement
-/// instead of two (parse, then execute), which roughly halves the time a rebuild takes.
-/// PostgreSQL re-plans a cached statement when `search_path` changed since it was prepared,
-/// so one cache serves every version a connection writes.
-pub(crate) async fn execute(
+/// One parameter of a [`Write`].
+pub type Param = Box<dyn ToSql + Sync + Send>;
+
+/// One statement a handler asks for, with its parameters.
+pub struct Write {
+    sql: &'static str,
+    params: Vec<Param>,
+}
+
+impl Write {
+    pub fn new(sql: &'static str, params: Vec<Param>) -> Self {
+        Write { sql, params }
+    }
+}
+
+/// `stmt!(sql, a, b, …)`: a [`Write`] of `sql` with the (owned) parameters `a, b, …`.
+macro_rules! stmt {
+    ($sql:expr $(, $param:expr)* $(,)?) => {
+        $crate::projections::Write::new($sql, vec![$(Box::new($param) as $crate::projections::Param),*])
+    };
+}
+pub(crate) use stmt;
+
+/// Runs `writes` in order inside `tx`, pipelined on its connection.
+///
+/// Statements go through the connection's statement cache (one round trip per statement
+/// instead of two; PostgreSQL re-plans a cached statement when `search_path` changed since it
+/// was prepared, so one cache serves every version a connection writes). They are all
+/// prepared first, one after the other (a cache hit costs nothing). Then every execute is
+/// *sent* before any result is awaited: tokio-postgres queues a request on the connection
+/// when its future is first polled, and the futures are first polled strictly in `writes`
+/// order, so the server receives and runs the statements in that order, each seeing the
+/// earlier ones' effects. Results come back in the same order and are read in it; the first
+/// error is returned (the statements after it fail too, the transaction being aborted, and
+/// the batch is rolled back).
+pub(crate) async fn execute_pipelined(
     tx: &Transaction<'_>,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<u64, ProjectorError> {
-    let statement = tx.prepare_cached(sql).await?;
-    Ok(tx.execute(&statement, params).await?)
+    writes: &[Write],
+) -> Result<(), ProjectorError> {
+    if writes.is_empty() {
+        return Ok(());
+    }
+    let mut statements = Vec::with_capacity(writes.len());
+    for write in writes {
+        statements.push(tx.prepare_cached(write.sql).await?);
+    }
+    let mut pending: Vec<_> = statements
+        .iter()
+        .zip(writes)
+        .map(|(statement, write)| {
+            let params = write
+                .params
+                .iter()
+                .map(|p| p.as_ref() as &(dyn ToSql + Sync));
+            Box::pin(future::maybe_done(tx.execute_raw(statement, params)))
+        })
+        .collect();
+    // Send them all, in order: one poll each queues the request.
+    future::poll_fn(|cx| {
+        for execute in &mut pending {
+            let _ = execute.as_mut().poll(cx);
+        }
+        Poll::Ready(())
+    })
+    .await;
+    for execute in &mut pending {
+        execute.as_mut().await;
+        if let Some(Err(e)) = execute.as_mut().take_output() {
+            return Err(e.into());
+        }
+    }
+    Ok(())
 }
 
 /// Decodes a typed event, naming the event when it cannot.

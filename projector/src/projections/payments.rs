@@ -4,11 +4,10 @@
 //! using the same status mapping as here: [`payment_status`].
 
 use async_trait::async_trait;
-use deadpool_postgres::Transaction;
 use pasar_events::RecordedEvent;
 use pasar_events::types::{PaymentEvent, PaymentFailure};
 
-use super::{Projection, currency, decode, execute, stream_uuid};
+use super::{Projection, Write, currency, decode, stmt, stream_uuid};
 use crate::ProjectorError;
 
 pub struct Payments;
@@ -58,11 +57,7 @@ impl Projection for Payments {
         true
     }
 
-    async fn apply(
-        &self,
-        tx: &Transaction<'_>,
-        event: &RecordedEvent,
-    ) -> Result<(), ProjectorError> {
+    fn writes(&self, event: &RecordedEvent, out: &mut Vec<Write>) -> Result<(), ProjectorError> {
         if event.category() != "payment" {
             return Ok(());
         }
@@ -70,7 +65,7 @@ impl Projection for Payments {
         let id = stream_uuid(event)?;
         let version = event.stream_version;
         let status = payment_status(&payment);
-        match payment {
+        out.push(match payment {
             PaymentEvent::PaymentInitiated {
                 payment_id: _,
                 checkout_id,
@@ -80,106 +75,86 @@ impl Projection for Payments {
                 snap_token,
                 redirect_url,
                 initiated_at,
-            } => {
-                // The first event of its stream: an existing row means it was applied.
-                execute(
-                    tx,
+            } => stmt!(
+                    // The first event of its stream: an existing row means it was applied.
                     "INSERT INTO payments (id, checkout_id, buyer_id, order_ids, gross_amount, currency, status,
                          snap_token, redirect_url, initiated_at, updated_at, stream_version)
                      VALUES ($1, $2, $3, $4, $5, $6, 'initiated', $7, $8, $9, $9, $10)
                      ON CONFLICT (id) DO NOTHING",
-                    &[
-                        &id,
-                        &checkout_id,
-                        &buyer_id,
-                        &order_ids,
-                        &gross_amount.amount,
-                        &currency(gross_amount),
-                        &snap_token,
-                        &redirect_url,
-                        &initiated_at,
-                        &version,
-                    ],
-                )
-                .await?;
-            }
+                    id,
+                    checkout_id,
+                    buyer_id,
+                    order_ids,
+                    gross_amount.amount,
+                    currency(gross_amount),
+                    snap_token,
+                    redirect_url,
+                    initiated_at,
+                    version,
+            ),
             PaymentEvent::PaymentSettled {
                 transaction_id,
                 payment_type,
                 settled_at,
                 ..
-            } => {
-                execute(
-                    tx,
+            } => stmt!(
                     "UPDATE payments SET status = 'settled', transaction_id = $2,
                          payment_type = COALESCE($3, payment_type), settled_at = $4, updated_at = $4,
                          stream_version = $5
                      WHERE id = $1 AND stream_version < $5",
-                    &[&id, &transaction_id, &payment_type, &settled_at, &version],
-                )
-                .await?;
-            }
+                    id,
+                    transaction_id,
+                    payment_type,
+                    settled_at,
+                    version,
+            ),
             PaymentEvent::PaymentFailed {
                 transaction_id,
                 failure,
-            } => {
-                update(
-                    tx,
-                    event,
-                    status,
-                    transaction_id,
-                    None,
-                    Some(failure_text(failure)),
-                )
-                .await?;
-            }
+            } => update(
+                event,
+                status,
+                transaction_id,
+                None,
+                Some(failure_text(failure)),
+            )?,
             PaymentEvent::PaymentPending {
                 transaction_id,
                 payment_type,
-            } => {
-                update(tx, event, status, Some(transaction_id), payment_type, None).await?;
-            }
+            } => update(event, status, Some(transaction_id), payment_type, None)?,
             PaymentEvent::PaymentNotificationReceived {
                 transaction_id,
                 payment_type,
                 ..
-            } => {
-                update(tx, event, status, Some(transaction_id), payment_type, None).await?;
-            }
+            } => update(event, status, Some(transaction_id), payment_type, None)?,
             PaymentEvent::PaymentAmountMismatched { transaction_id, .. }
             | PaymentEvent::PaymentReversed { transaction_id } => {
-                update(tx, event, status, Some(transaction_id), None, None).await?;
+                update(event, status, Some(transaction_id), None, None)?
             }
-        }
+        });
         Ok(())
     }
 }
 
 /// Moves the row to `status` (kept when `None`), filling in what the event knows.
-async fn update(
-    tx: &Transaction<'_>,
+fn update(
     event: &RecordedEvent,
-    status: Option<&str>,
+    status: Option<&'static str>,
     transaction_id: Option<String>,
     payment_type: Option<String>,
-    failure: Option<&str>,
-) -> Result<(), ProjectorError> {
-    execute(
-        tx,
+    failure: Option<&'static str>,
+) -> Result<Write, ProjectorError> {
+    Ok(stmt!(
         "UPDATE payments SET status = COALESCE($2, status), transaction_id = COALESCE($3, transaction_id),
              payment_type = COALESCE($4, payment_type), failure = COALESCE($5, failure), updated_at = $6,
              stream_version = $7
          WHERE id = $1 AND stream_version < $7",
-        &[
-            &stream_uuid(event)?,
-            &status,
-            &transaction_id,
-            &payment_type,
-            &failure,
-            &event.recorded_at,
-            &event.stream_version,
-        ],
-    )
-    .await?;
-    Ok(())
+        stream_uuid(event)?,
+        status,
+        transaction_id,
+        payment_type,
+        failure,
+        event.recorded_at,
+        event.stream_version,
+    ))
 }
