@@ -59,7 +59,23 @@ impl Stack {
     }
 
     /// Like [`Stack::start`], with extra environment for the services (overrides defaults).
+    /// Ports are picked free but can be taken by another test before a service binds them;
+    /// a stack that fails to come up is retried on new ports.
     pub async fn start_with(extra_env: &[(&'static str, &str)]) -> anyhow::Result<Stack> {
+        let mut attempt = 1;
+        loop {
+            match Self::try_start(extra_env).await {
+                Ok(stack) => return Ok(stack),
+                Err(e) if attempt < 3 => {
+                    eprintln!("stack did not come up ({e:#}); retrying on new ports");
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn try_start(extra_env: &[(&'static str, &str)]) -> anyhow::Result<Stack> {
         let base = std::env::var("TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
         let database_url = format!("{base}/pasar_e2e_{}", Uuid::new_v4().simple());

@@ -78,7 +78,10 @@ pub async fn run(products: i32) -> anyhow::Result<Vec<Row>> {
     client.batch_execute("SET statement_timeout = 0").await?;
     let generated = Instant::now();
     client.execute(GENERATE, &[&products]).await?;
-    let events: i64 = client.query_one("SELECT count(*) FROM es_events", &[]).await?.get(0);
+    let events: i64 = client
+        .query_one("SELECT count(*) FROM es_events", &[])
+        .await?
+        .get(0);
     eprintln!("generated {events} events in {:.1?}", generated.elapsed());
     let mut rows = vec![raw_copy(&client, events).await?];
     drop(client);
@@ -87,7 +90,11 @@ pub async fn run(products: i32) -> anyhow::Result<Vec<Row>> {
     let projector = Projector::new(Arc::new(store), read_pool).await?;
     for name in ["catalog", "orders"] {
         let rebuilt = projector.rebuild(name, &RebuildOptions::default()).await?;
-        rows.push(Row { what: format!("rebuild `{name}`"), events: rebuilt.events, elapsed: rebuilt.elapsed });
+        rows.push(Row {
+            what: format!("rebuild `{name}`"),
+            events: rebuilt.events,
+            elapsed: rebuilt.elapsed,
+        });
     }
     drop(projector);
     super::drop_database(&url).await;
@@ -96,7 +103,9 @@ pub async fn run(products: i32) -> anyhow::Result<Vec<Row>> {
 
 /// COPY of `n` rows shaped like es_events into a bare table with the same indexes.
 async fn raw_copy(client: &tokio_postgres::Client, n: i64) -> anyhow::Result<Row> {
-    client.batch_execute("CREATE TABLE bench_copy (LIKE es_events INCLUDING ALL)").await?;
+    client
+        .batch_execute("CREATE TABLE bench_copy (LIKE es_events INCLUDING ALL)")
+        .await?;
     let started = Instant::now();
     let sink = client
         .copy_in("COPY bench_copy (stream_id, stream_version, event_id, event_type, schema_version, data, metadata) FROM STDIN")
@@ -104,15 +113,28 @@ async fn raw_copy(client: &tokio_postgres::Client, n: i64) -> anyhow::Result<Row
     futures::pin_mut!(sink);
     let mut chunk = String::with_capacity(1 << 20);
     for i in 0..n {
-        let data = format!(r#"{{"order_id": "{}", "quantity": 1, "expires_at": "2026-11-02T00:00:00Z", "available": {}}}"#, uuid::Uuid::new_v4(), i % 100);
-        chunk.push_str(&format!("stock-{}\t{}\t{}\tStockReserved\t1\t{data}\t{{}}\n", i / 4, i % 4 + 1, uuid::Uuid::new_v4()));
+        let data = format!(
+            r#"{{"order_id": "{}", "quantity": 1, "expires_at": "2026-11-02T00:00:00Z", "available": {}}}"#,
+            uuid::Uuid::new_v4(),
+            i % 100
+        );
+        chunk.push_str(&format!(
+            "stock-{}\t{}\t{}\tStockReserved\t1\t{data}\t{{}}\n",
+            i / 4,
+            i % 4 + 1,
+            uuid::Uuid::new_v4()
+        ));
         if chunk.len() > (1 << 20) {
             sink.send(Bytes::from(std::mem::take(&mut chunk))).await?;
         }
     }
     sink.send(Bytes::from(chunk)).await?;
     sink.as_mut().finish().await?;
-    Ok(Row { what: "raw COPY into a bare table with the same indexes".into(), events: n as u64, elapsed: started.elapsed() })
+    Ok(Row {
+        what: "raw COPY into a bare table with the same indexes".into(),
+        events: n as u64,
+        elapsed: started.elapsed(),
+    })
 }
 
 pub fn print(rows: &[Row]) {
@@ -120,6 +142,12 @@ pub fn print(rows: &[Row]) {
     println!("| what | events | seconds | events/s |");
     println!("|---|---:|---:|---:|");
     for r in rows {
-        println!("| {} | {} | {:.1} | {:.0} |", r.what, r.events, r.elapsed.as_secs_f64(), r.per_sec());
+        println!(
+            "| {} | {} | {:.1} | {:.0} |",
+            r.what,
+            r.events,
+            r.elapsed.as_secs_f64(),
+            r.per_sec()
+        );
     }
 }

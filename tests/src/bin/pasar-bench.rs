@@ -24,7 +24,10 @@ async fn main() -> anyhow::Result<()> {
         bench::appends::print(&rows);
     }
     if matches!(which, "all" | "catchup") {
-        let products = std::env::var("BENCH_PRODUCTS").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000);
+        let products = std::env::var("BENCH_PRODUCTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50_000);
         let rows = bench::catchup::run(products).await?;
         bench::catchup::print(&rows);
     }

@@ -85,7 +85,9 @@ async fn a_buyer_purchases_and_pays_and_the_read_side_shows_it() {
         })
         .await;
     assert_eq!(product["available"], 3);
-    let (_, cart) = stack.query("/v1/cart", Some(&buyer), None).await;
+    let (_, cart) = stack
+        .query("/v1/cart", Some(&buyer), Some(placed_token))
+        .await;
     assert_eq!(cart["items"], json!([]), "the cart is empty after checkout");
 
     // The same key and body again: the same answer, nothing new.

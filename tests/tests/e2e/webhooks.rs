@@ -54,11 +54,12 @@ async fn a_forged_notification_is_refused_and_changes_nothing() {
         before,
         "nothing appended"
     );
+    // Read with the checkout's token: the order is projected, and still awaiting payment.
     let (_, order) = stack
         .query(
             &format!("/v1/orders/{}", order_id(&placed)),
             Some(&buyer),
-            None,
+            placed["consistency_token"].as_str(),
         )
         .await;
     assert_eq!(order["status"], "awaiting_payment");
