@@ -256,7 +256,8 @@ impl Projector {
         // No WAL flush wait: rows and checkpoint commit together and both derive from the log,
         // so a server crash can only lose the last few milliseconds of batches as a whole,
         // which are projected again. Readers see the commit at once either way.
-        tx.batch_execute("SET LOCAL synchronous_commit = off").await?;
+        tx.batch_execute("SET LOCAL synchronous_commit = off")
+            .await?;
         apply_in(&tx, target, expected, last, events).await?;
         tx.commit().await?;
         Ok(())

@@ -110,6 +110,13 @@ async fn the_service_projects_live_and_reports_health_metrics_and_status() {
     ] {
         assert!(metrics.contains(line), "{line} in {metrics}");
     }
+    // The /readyz request above was timed by route.
+    assert!(
+        metrics.contains(
+            r#"http_request_duration_seconds_count{route="/readyz",method="GET",status="200"}"#
+        ),
+        "HTTP latency histogram in {metrics}"
+    );
     let status = pasar_projector::status_report(&config).await.unwrap();
     for name in ["catalog", "carts", "orders", "payments"] {
         assert!(status.contains(name), "{status}");
