@@ -27,6 +27,7 @@ pub struct Stack {
     pub sim: MidtransSim,
     pub http: reqwest::Client,
     children: Vec<(String, Child)>,
+    env: Vec<(&'static str, String)>,
 }
 
 fn free_port() -> u16 {
@@ -118,6 +119,7 @@ impl Stack {
                 .timeout(Duration::from_secs(30))
                 .build()?,
             children: Vec::new(),
+            env: Vec::new(),
         };
         // The command API first: it creates the database and the event store.
         stack.spawn("command-api", &env)?;
@@ -126,6 +128,7 @@ impl Stack {
         stack.spawn("query-api", &env)?;
         stack.wait_ready(&stack.projector_url.clone()).await?;
         stack.wait_ready(&stack.query_url.clone()).await?;
+        stack.env = env;
         Ok(stack)
     }
 
@@ -297,6 +300,19 @@ impl Stack {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Starts a killed service again, on its old address, and waits until it is ready.
+    pub async fn restart(&mut self, name: &str) -> anyhow::Result<()> {
+        self.children.retain(|(n, _)| n != name);
+        let env = self.env.clone();
+        self.spawn(name, &env)?;
+        let url = match name {
+            "command-api" => self.command_url.clone(),
+            "query-api" => self.query_url.clone(),
+            _ => self.projector_url.clone(),
+        };
+        self.wait_ready(&url).await
     }
 }
 

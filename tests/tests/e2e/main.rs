@@ -2,6 +2,7 @@
 //! Midtrans simulator. Build the binaries first: `cargo build --workspace --bins`.
 
 mod concurrency;
+mod crash;
 mod purchase;
 mod support;
 mod webhooks;

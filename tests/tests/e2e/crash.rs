@@ -1,0 +1,151 @@
+use std::time::{Duration, Instant};
+
+use pasar_tests::stack::Stack;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::support::{address, checkout, listed_product};
+
+/// Counts one event type in the whole log, straight from PostgreSQL.
+async fn count(stack: &Stack, event_type: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(&stack.database_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .query_one(
+            "SELECT count(*) FROM es_events WHERE event_type = $1",
+            &[&event_type],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// The consistency token of the newest event in the log.
+async fn log_head(stack: &Stack) -> String {
+    let (client, connection) = tokio_postgres::connect(&stack.database_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .query_one(
+            "SELECT transaction_id::text || '-' || global_position FROM es_events
+             ORDER BY transaction_id DESC, global_position DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn killing_the_command_api_mid_checkout_leaks_no_stock_and_the_projections_catch_up() {
+    // Arrange: 10 buyers with one unit each in their carts; unpaid orders expire after 2 s.
+    let mut stack = Stack::start_with(&[("PAYMENT_TIMEOUT_SECS", "2"), ("EXPIRY_SWEEP_MS", "200")])
+        .await
+        .unwrap();
+    let listed = listed_product(&stack, 10_000, 50).await;
+    let mut buyers = Vec::new();
+    for _ in 0..10 {
+        let (_, token) = stack.register("buyer").await;
+        let item = json!({ "product_id": listed.product_id, "quantity": 1 });
+        let (status, _, _) = stack
+            .command(Method::POST, "/v1/cart/items", Some(&token), Some(item))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        buyers.push(token);
+    }
+
+    // Act: all check out at once; SIGKILL the command API as soon as reservations are landing.
+    let command_url = stack.command_url.clone();
+    let http = stack.http.clone();
+    let attempts: Vec<_> = buyers
+        .iter()
+        .enumerate()
+        .map(|(i, token)| {
+            let (http, url, token) = (
+                http.clone(),
+                format!("{command_url}/v1/checkout"),
+                token.clone(),
+            );
+            tokio::spawn(async move {
+                let _ = http
+                    .post(url)
+                    .bearer_auth(token)
+                    .header("idempotency-key", format!("crash-{i}"))
+                    .json(&json!({ "shipping_address": address() }))
+                    .send()
+                    .await;
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count(&stack, "StockReserved").await == 0 {
+        assert!(Instant::now() < deadline, "no reservation was ever made");
+        tokio::task::yield_now().await;
+    }
+    stack.kill("command-api");
+    for attempt in attempts {
+        let _ = attempt.await;
+    }
+    let reserved_at_crash = count(&stack, "StockReserved").await;
+    eprintln!(
+        "at the crash: {reserved_at_crash} reserved, {} orders placed, {} checkouts answered",
+        count(&stack, "OrderPlaced").await,
+        count(&stack, "CheckoutAnswered").await
+    );
+    stack.restart("command-api").await.unwrap();
+
+    // Assert: every reservation, whatever step its checkout died at, is released (nothing was
+    // paid), the orders that were placed end expired, and the read side, read at the head of
+    // the log, shows the full stock again.
+    assert!(reserved_at_crash >= 1);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (reserved, released) = (
+            count(&stack, "StockReserved").await,
+            count(&stack, "ReservationReleased").await,
+        );
+        let placed = count(&stack, "OrderPlaced").await;
+        let closed = count(&stack, "OrderExpired").await + count(&stack, "OrderCancelled").await;
+        if reserved == released && placed == closed {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after the crash: {reserved} reserved, {released} released, {placed} placed, {closed} closed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let head = log_head(&stack).await;
+    let (status, product) = stack
+        .query(
+            &format!("/v1/products/{}", listed.product_id),
+            None,
+            Some(&head),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{product}");
+    assert_eq!(product["available"], 50);
+
+    // A retry with the same key, once the first attempt is no longer in flight, gets an answer
+    // (a recorded one, or a fresh checkout) rather than hanging.
+    let (status, body) = checkout(
+        &stack,
+        &buyers[0],
+        "crash-0",
+        json!({ "shipping_address": address() }),
+    )
+    .await;
+    assert!(
+        [
+            StatusCode::CREATED,
+            StatusCode::CONFLICT,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::BAD_GATEWAY
+        ]
+        .contains(&status),
+        "{status} {body}"
+    );
+}
