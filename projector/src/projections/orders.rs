@@ -7,7 +7,7 @@
 //! reader waiting for `orders` would not know whether the payment status was current.
 
 use async_trait::async_trait;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use pasar_events::RecordedEvent;
@@ -52,36 +52,33 @@ impl Projection for Orders {
         Ok(())
     }
 
-    /// Runs of consecutive placements (or payments) of distinct orders become one statement
-    /// each (see [`Runs`]).
+    /// Placements (and payments) of distinct orders between two other events become one
+    /// statement each, and an order's payment merges into its placement (see [`Groups`]).
     fn batch_writes(
         &self,
         events: &[&RecordedEvent],
         out: &mut Vec<Write>,
     ) -> Result<(), ProjectorError> {
-        let mut runs = Runs::default();
+        let mut groups = Groups::default();
         for event in events {
             if event.category() == "order" {
                 match decode(event)? {
-                    placed @ OrderEvent::OrderPlaced { .. } => {
-                        runs.paid.flush(out);
-                        runs.placed.push(event, placed, out)?;
-                    }
-                    paid @ OrderEvent::OrderPaid { .. } => {
-                        runs.placed.flush(out);
-                        runs.paid.push(event, paid, out)?;
-                    }
+                    placed @ OrderEvent::OrderPlaced { .. } => groups.placed(event, placed, out)?,
+                    OrderEvent::OrderPaid {
+                        payment_id,
+                        paid_at,
+                    } => groups.paid(event, payment_id, paid_at, out)?,
                     other => {
-                        runs.flush(out);
+                        groups.flush(out);
                         out.push(order_write(event, other)?);
                     }
                 }
             } else {
-                runs.flush(out);
+                groups.flush(out);
                 self.writes(event, out)?;
             }
         }
-        runs.flush(out);
+        groups.flush(out);
         Ok(())
     }
 }
@@ -244,30 +241,82 @@ fn payment_write(
     )))
 }
 
-/// Runs of consecutive `OrderPlaced` (or `OrderPaid`) events of distinct orders, written as one
-/// multi-row statement each: the same rows as one statement per event (the inserts and updates
-/// of a run touch distinct rows and do not read each other's), with one statement's overhead.
+/// The `OrderPlaced` and `OrderPaid` events of a stretch of the batch that holds no other
+/// event, written as one multi-row statement each, placements first: the same rows as one
+/// statement per event in log order.
+///
+/// Rows of different orders are independent (a placement reads only `order_payment_states`,
+/// which only the other events write, and they end the stretch), so only each order's own
+/// events must keep their order. Within a stretch an order has at most one placement and one
+/// payment, the placement first (anything else ends the stretch first): a payment whose order
+/// was placed in the stretch is merged into that placement's row (inserted already paid, or,
+/// if the row exists, updated under the payment's version guard exactly as the `UPDATE` would
+/// be), and the other payments follow all placements.
 #[derive(Default)]
-struct Runs {
+struct Groups {
     placed: Placed,
     paid: Paid,
 }
 
-impl Runs {
+impl Groups {
     fn flush(&mut self, out: &mut Vec<Write>) {
         self.placed.flush(out);
         self.paid.flush(out);
+    }
+
+    fn placed(
+        &mut self,
+        event: &RecordedEvent,
+        placed: OrderEvent,
+        out: &mut Vec<Write>,
+    ) -> Result<(), ProjectorError> {
+        let id = stream_uuid(event)?;
+        if self.placed.index.contains_key(&id) || self.paid.ids.contains(&id) {
+            self.flush(out);
+        }
+        self.placed.push(id, event, placed)
+    }
+
+    fn paid(
+        &mut self,
+        event: &RecordedEvent,
+        payment_id: Uuid,
+        paid_at: DateTime<Utc>,
+        out: &mut Vec<Write>,
+    ) -> Result<(), ProjectorError> {
+        let id = stream_uuid(event)?;
+        let version = event.stream_version;
+        if self.paid.ids.contains(&id) {
+            self.flush(out);
+        } else if let Some(&i) = self.placed.index.get(&id) {
+            if !self.placed.merged[i] && self.placed.version[i] < version {
+                self.placed.merge(i, payment_id, paid_at, version);
+                return Ok(());
+            }
+            self.flush(out);
+        }
+        self.paid.ids.insert(id);
+        self.paid.id.push(id);
+        self.paid.payment_id.push(payment_id);
+        self.paid.paid_at.push(paid_at);
+        self.paid.version.push(version);
+        Ok(())
     }
 }
 
 #[derive(Default)]
 struct Placed {
-    ids: HashSet<Uuid>,
+    index: HashMap<Uuid, usize>,
+    merged: Vec<bool>,
     id: Vec<Uuid>,
     buyer_id: Vec<Uuid>,
     seller_id: Vec<Uuid>,
     checkout_id: Vec<Uuid>,
+    /// The placement's payment, whose status the row starts with.
+    placed_payment_id: Vec<Uuid>,
+    /// The row's `payment_id`: the placement's, or the merged payment's.
     payment_id: Vec<Uuid>,
+    status: Vec<&'static str>,
     lines: Vec<Value>,
     subtotal: Vec<i64>,
     shipping_cost: Vec<i64>,
@@ -275,6 +324,7 @@ struct Placed {
     currency: Vec<String>,
     address: Vec<Value>,
     placed_at: Vec<DateTime<Utc>>,
+    updated_at: Vec<DateTime<Utc>>,
     expires_at: Vec<DateTime<Utc>>,
     txid: Vec<i64>,
     global: Vec<i64>,
@@ -284,14 +334,10 @@ struct Placed {
 impl Placed {
     fn push(
         &mut self,
+        id: Uuid,
         event: &RecordedEvent,
         placed: OrderEvent,
-        out: &mut Vec<Write>,
     ) -> Result<(), ProjectorError> {
-        let id = stream_uuid(event)?;
-        if self.ids.contains(&id) {
-            self.flush(out);
-        }
         let OrderEvent::OrderPlaced {
             order_id: _,
             checkout_id,
@@ -310,12 +356,15 @@ impl Placed {
             return Err(ProjectorError::undecodable(event, "not an OrderPlaced"));
         };
         let (txid, global) = position_columns(event.position)?;
-        self.ids.insert(id);
+        self.index.insert(id, self.id.len());
+        self.merged.push(false);
         self.id.push(id);
         self.buyer_id.push(buyer_id);
         self.seller_id.push(seller_id);
         self.checkout_id.push(checkout_id);
+        self.placed_payment_id.push(payment_id);
         self.payment_id.push(payment_id);
+        self.status.push(OrderStatus::AwaitingPayment.as_str());
         self.lines.push(lines_json(&lines));
         self.subtotal.push(subtotal.amount);
         self.shipping_cost.push(shipping_cost.amount);
@@ -324,6 +373,7 @@ impl Placed {
         self.address
             .push(serde_json::to_value(&shipping_address).unwrap_or(Value::Null));
         self.placed_at.push(placed_at);
+        self.updated_at.push(placed_at);
         self.expires_at.push(expires_at);
         self.txid.push(txid);
         self.global.push(global);
@@ -331,44 +381,63 @@ impl Placed {
         Ok(())
     }
 
+    /// Applies the order's later `OrderPaid` to element `i`, as its `UPDATE` would.
+    fn merge(&mut self, i: usize, payment_id: Uuid, paid_at: DateTime<Utc>, version: i64) {
+        self.merged[i] = true;
+        self.payment_id[i] = payment_id;
+        self.status[i] = OrderStatus::Paid.as_str();
+        self.updated_at[i] = paid_at;
+        self.version[i] = version;
+    }
+
     fn flush(&mut self, out: &mut Vec<Write>) {
-        let run = std::mem::take(self);
-        if run.id.is_empty() {
+        let group = std::mem::take(self);
+        if group.id.is_empty() {
             return;
         }
-        // As `insert_placed`, one row per element, in log order.
+        // As `insert_placed`, one row per element, in log order. A row that exists already
+        // was placed before: a plain placement leaves it alone (`ON CONFLICT DO NOTHING`),
+        // a merged payment updates it as the `OrderPaid` arm of `order_write` would.
+        let statuses: Vec<String> = group.status.iter().map(|s| s.to_string()).collect();
         out.push(stmt!(
             "INSERT INTO orders (id, buyer_id, seller_id, checkout_id, payment_id, status, lines, subtotal,
                  shipping_cost, total, currency, shipping_address, payment_status, payment_version,
                  placed_at, updated_at, expires_at, placed_txid, placed_global, stream_version)
-             SELECT t.id, t.buyer_id, t.seller_id, t.checkout_id, t.payment_id, 'awaiting_payment', t.lines,
+             SELECT t.id, t.buyer_id, t.seller_id, t.checkout_id, t.payment_id, t.status, t.lines,
                  t.subtotal, t.shipping_cost, t.total, t.currency, t.address, s.status,
-                 COALESCE(s.stream_version, 0), t.placed_at, t.placed_at, t.expires_at, t.txid, t.global,
+                 COALESCE(s.stream_version, 0), t.placed_at, t.updated_at, t.expires_at, t.txid, t.global,
                  t.version
              FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::jsonb[],
                      $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::jsonb[],
-                     $12::timestamptz[], $13::timestamptz[], $14::bigint[], $15::bigint[], $16::bigint[])
-                 WITH ORDINALITY AS t(id, buyer_id, seller_id, checkout_id, payment_id, lines, subtotal,
-                     shipping_cost, total, currency, address, placed_at, expires_at, txid, global, version, n)
-             LEFT JOIN order_payment_states s ON s.payment_id = t.payment_id
+                     $12::timestamptz[], $13::timestamptz[], $14::bigint[], $15::bigint[], $16::bigint[],
+                     $17::uuid[], $18::text[], $19::timestamptz[])
+                 WITH ORDINALITY AS t(id, buyer_id, seller_id, checkout_id, placed_payment_id, lines,
+                     subtotal, shipping_cost, total, currency, address, placed_at, expires_at, txid,
+                     global, version, payment_id, status, updated_at, n)
+             LEFT JOIN order_payment_states s ON s.payment_id = t.placed_payment_id
              ORDER BY t.n
-             ON CONFLICT (id) DO NOTHING",
-            run.id,
-            run.buyer_id,
-            run.seller_id,
-            run.checkout_id,
-            run.payment_id,
-            run.lines,
-            run.subtotal,
-            run.shipping_cost,
-            run.total,
-            run.currency,
-            run.address,
-            run.placed_at,
-            run.expires_at,
-            run.txid,
-            run.global,
-            run.version,
+             ON CONFLICT (id) DO UPDATE SET status = 'paid', payment_id = EXCLUDED.payment_id,
+                 updated_at = EXCLUDED.updated_at, stream_version = EXCLUDED.stream_version
+             WHERE EXCLUDED.status = 'paid' AND orders.stream_version < EXCLUDED.stream_version",
+            group.id,
+            group.buyer_id,
+            group.seller_id,
+            group.checkout_id,
+            group.placed_payment_id,
+            group.lines,
+            group.subtotal,
+            group.shipping_cost,
+            group.total,
+            group.currency,
+            group.address,
+            group.placed_at,
+            group.expires_at,
+            group.txid,
+            group.global,
+            group.version,
+            group.payment_id,
+            statuses,
+            group.updated_at,
         ));
     }
 }
@@ -383,34 +452,9 @@ struct Paid {
 }
 
 impl Paid {
-    fn push(
-        &mut self,
-        event: &RecordedEvent,
-        paid: OrderEvent,
-        out: &mut Vec<Write>,
-    ) -> Result<(), ProjectorError> {
-        let id = stream_uuid(event)?;
-        if self.ids.contains(&id) {
-            self.flush(out);
-        }
-        let OrderEvent::OrderPaid {
-            payment_id,
-            paid_at,
-        } = paid
-        else {
-            return Err(ProjectorError::undecodable(event, "not an OrderPaid"));
-        };
-        self.ids.insert(id);
-        self.id.push(id);
-        self.payment_id.push(payment_id);
-        self.paid_at.push(paid_at);
-        self.version.push(event.stream_version);
-        Ok(())
-    }
-
     fn flush(&mut self, out: &mut Vec<Write>) {
-        let run = std::mem::take(self);
-        if run.id.is_empty() {
+        let group = std::mem::take(self);
+        if group.id.is_empty() {
             return;
         }
         // As the `OrderPaid` arm of `order_write`; the ids are distinct, so each row is
@@ -421,10 +465,10 @@ impl Paid {
              FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::bigint[])
                  AS t(id, payment_id, paid_at, version)
              WHERE orders.id = t.id AND orders.stream_version < t.version",
-            run.id,
-            run.payment_id,
-            run.paid_at,
-            run.version,
+            group.id,
+            group.payment_id,
+            group.paid_at,
+            group.version,
         ));
     }
 }
