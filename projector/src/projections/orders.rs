@@ -45,7 +45,8 @@ impl Projection for Orders {
 
     fn writes(&self, event: &RecordedEvent, out: &mut Vec<Write>) -> Result<(), ProjectorError> {
         match event.category() {
-            "order" => out.push(order_write(event, decode(event)?)?),
+            // A group of one: placements and payments have a single writer, `Groups`.
+            "order" => self.batch_writes(&[event], out)?,
             "payment" => out.extend(payment_write(event, &decode(event)?)?),
             _ => {}
         }
@@ -87,18 +88,10 @@ fn order_write(event: &RecordedEvent, order: OrderEvent) -> Result<Write, Projec
     let id = stream_uuid(event)?;
     let version = event.stream_version;
     match order {
-        OrderEvent::OrderPlaced { .. } => insert_placed(event, order),
-        OrderEvent::OrderPaid {
-            payment_id,
-            paid_at,
-        } => Ok(stmt!(
-            "UPDATE orders SET status = 'paid', payment_id = $2, updated_at = $3, stream_version = $4
-             WHERE id = $1 AND stream_version < $4",
-            id,
-            payment_id,
-            paid_at,
-            version,
-        )),
+        // Written by `Groups`, which `batch_writes` routes them to before this is called.
+        OrderEvent::OrderPlaced { .. } | OrderEvent::OrderPaid { .. } => Err(
+            ProjectorError::undecodable(event, "placements and payments are written by Groups"),
+        ),
         OrderEvent::OrderShipped {
             courier,
             tracking_number,
@@ -138,55 +131,6 @@ fn order_write(event: &RecordedEvent, order: OrderEvent) -> Result<Write, Projec
             Ok(set_status(id, OrderStatus::Completed, at, version))
         }
     }
-}
-
-fn insert_placed(event: &RecordedEvent, placed: OrderEvent) -> Result<Write, ProjectorError> {
-    let OrderEvent::OrderPlaced {
-        order_id: _,
-        checkout_id,
-        payment_id,
-        buyer_id,
-        seller_id,
-        lines,
-        subtotal,
-        shipping_cost,
-        total,
-        shipping_address,
-        placed_at,
-        expires_at,
-    } = placed
-    else {
-        return Err(ProjectorError::undecodable(event, "not an OrderPlaced"));
-    };
-    let (txid, global) = position_columns(event.position)?;
-    let address = serde_json::to_value(&shipping_address).unwrap_or(Value::Null);
-    // OrderPlaced is the first event of its stream: an existing row means it was applied.
-    Ok(stmt!(
-        "INSERT INTO orders (id, buyer_id, seller_id, checkout_id, payment_id, status, lines, subtotal,
-             shipping_cost, total, currency, shipping_address, payment_status, payment_version,
-             placed_at, updated_at, expires_at, placed_txid, placed_global, stream_version)
-         SELECT $1, $2, $3, $4, $5, 'awaiting_payment', $6, $7, $8, $9, $10, $11, s.status,
-             COALESCE(s.stream_version, 0), $12, $12, $13, $14, $15, $16
-         FROM (SELECT 1) AS one
-         LEFT JOIN order_payment_states s ON s.payment_id = $5
-         ON CONFLICT (id) DO NOTHING",
-        stream_uuid(event)?,
-        buyer_id,
-        seller_id,
-        checkout_id,
-        payment_id,
-        lines_json(&lines),
-        subtotal.amount,
-        shipping_cost.amount,
-        total.amount,
-        currency(total),
-        address,
-        placed_at,
-        expires_at,
-        txid,
-        global,
-        event.stream_version,
-    ))
 }
 
 fn set_status(id: Uuid, status: OrderStatus, at: DateTime<Utc>, version: i64) -> Write {
@@ -395,9 +339,10 @@ impl Placed {
         if group.id.is_empty() {
             return;
         }
-        // As `insert_placed`, one row per element, in log order. A row that exists already
-        // was placed before: a plain placement leaves it alone (`ON CONFLICT DO NOTHING`),
-        // a merged payment updates it as the `OrderPaid` arm of `order_write` would.
+        // One row per element, in log order. OrderPlaced is the first event of its stream, so
+        // a row that exists already was placed before: a plain placement leaves it alone (the
+        // conflict clause only acts on merged payments), a merged payment updates it under the
+        // payment's version guard, as `Paid` would.
         let statuses: Vec<String> = group.status.iter().map(|s| s.to_string()).collect();
         out.push(stmt!(
             "INSERT INTO orders (id, buyer_id, seller_id, checkout_id, payment_id, status, lines, subtotal,
@@ -457,8 +402,7 @@ impl Paid {
         if group.id.is_empty() {
             return;
         }
-        // As the `OrderPaid` arm of `order_write`; the ids are distinct, so each row is
-        // joined to at most one element.
+        // The ids are distinct, so each row is joined to at most one element.
         out.push(stmt!(
             "UPDATE orders SET status = 'paid', payment_id = t.payment_id, updated_at = t.paid_at,
                  stream_version = t.version
