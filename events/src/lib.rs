@@ -20,6 +20,8 @@ pub mod eventstoredb;
 pub mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "runtime")]
+pub mod runtime;
 #[cfg(feature = "postgres")]
 pub mod select;
 

@@ -97,38 +97,102 @@ pub fn decode_parts<E: DomainEvent>(
     serde_json::from_value(tagged).map_err(|e| error(e.to_string()))
 }
 
-/// Stream names, `<category>-<id>`.
+/// Stream names, `<category>-<id>`, and the typed [`streams::Category`] they belong to.
 pub mod streams {
     use uuid::Uuid;
 
+    /// Every stream category of the log. The only place where a category is spelled as a
+    /// string: everything else names a variant.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Category {
+        Customer,
+        Product,
+        Stock,
+        Cart,
+        Order,
+        Payment,
+        Checkout,
+        /// Uniqueness claim on a normalised email address.
+        EmailClaim,
+        /// Uniqueness claim on a normalised SKU.
+        SkuClaim,
+    }
+
+    impl Category {
+        /// Every category, in a fixed order.
+        pub const ALL: [Category; 9] = [
+            Category::Customer,
+            Category::Product,
+            Category::Stock,
+            Category::Cart,
+            Category::Order,
+            Category::Payment,
+            Category::Checkout,
+            Category::EmailClaim,
+            Category::SkuClaim,
+        ];
+
+        /// The stream-name prefix (`product` in `product-<id>`).
+        pub const fn as_str(self) -> &'static str {
+            match self {
+                Category::Customer => "customer",
+                Category::Product => "product",
+                Category::Stock => "stock",
+                Category::Cart => "cart",
+                Category::Order => "order",
+                Category::Payment => "payment",
+                Category::Checkout => "checkout",
+                Category::EmailClaim => "email",
+                Category::SkuClaim => "sku",
+            }
+        }
+
+        /// The category of a stream name, if it is one of ours.
+        pub fn of(stream: &str) -> Option<Category> {
+            let prefix = crate::envelope::category_of(stream);
+            Category::ALL.into_iter().find(|c| c.as_str() == prefix)
+        }
+
+        /// The stream `<category>-<key>`.
+        pub fn stream(self, key: impl std::fmt::Display) -> String {
+            format!("{}-{key}", self.as_str())
+        }
+    }
+
+    impl std::fmt::Display for Category {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+
     pub fn customer(id: Uuid) -> String {
-        format!("customer-{id}")
+        Category::Customer.stream(id)
     }
     pub fn product(id: Uuid) -> String {
-        format!("product-{id}")
+        Category::Product.stream(id)
     }
     pub fn stock(product_id: Uuid) -> String {
-        format!("stock-{product_id}")
+        Category::Stock.stream(product_id)
     }
     pub fn cart(customer_id: Uuid) -> String {
-        format!("cart-{customer_id}")
+        Category::Cart.stream(customer_id)
     }
     pub fn order(id: Uuid) -> String {
-        format!("order-{id}")
+        Category::Order.stream(id)
     }
     pub fn payment(id: Uuid) -> String {
-        format!("payment-{id}")
+        Category::Payment.stream(id)
     }
     pub fn checkout(id: Uuid) -> String {
-        format!("checkout-{id}")
+        Category::Checkout.stream(id)
     }
     /// Uniqueness claim on an email address (already normalised by the caller).
     pub fn email_claim(normalized_email: &str) -> String {
-        format!("email-{normalized_email}")
+        Category::EmailClaim.stream(normalized_email)
     }
     /// Uniqueness claim on a SKU (already normalised by the caller).
     pub fn sku_claim(normalized_sku: &str) -> String {
-        format!("sku-{normalized_sku}")
+        Category::SkuClaim.stream(normalized_sku)
     }
 
     /// The id part of a `<category>-<uuid>` stream name.

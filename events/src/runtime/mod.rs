@@ -1,0 +1,83 @@
+//! The processor runtime: everything that follows the log (projections, the NATS publisher,
+//! reactors, the expiry sweeper, and later thumbnail makers and the search indexer) is a named
+//! [`Processor`] that this runtime feeds.
+//!
+//! One runtime gives every processor the same machinery: one checkpoint table, one leader
+//! lock derived from the processor's name (one active instance per name across processes; the
+//! others stand by), one backoff loop, one set of metrics (position, lag in events and seconds,
+//! errors) and one migration mechanism for every schema.
+//!
+//! Delivery is at least once: a processor may see an event again after a crash between its
+//! effects and its checkpoint, so every handler must be idempotent. Writes made through the
+//! batch transaction handed to [`Processor::handle`] commit atomically with the checkpoint
+//! (exactly-once effect for read models).
+//!
+//! This module is the contract; the machinery lands beside it.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::Transaction;
+
+use crate::RecordedEvent;
+use crate::types::streams::Category;
+
+/// A processor's failure. The runtime retries a [`ProcessError::Transient`] batch with
+/// backoff (the checkpoint has not moved); a [`ProcessError::Fatal`] one stops this processor
+/// (logged and counted) until the process restarts, because retrying cannot help.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// A dependency is down or a race was lost: try the same batch again later.
+    #[error("transient: {0}")]
+    Transient(Box<dyn std::error::Error + Send + Sync>),
+    /// The batch can never succeed (an undecodable event, a broken invariant).
+    #[error("fatal: {0}")]
+    Fatal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Something that follows the log.
+#[async_trait]
+pub trait Processor: Send + Sync + 'static {
+    /// Unique, stable name: its checkpoint row, its leader lock (derived by hashing), its
+    /// metrics label. Renaming a processor restarts it from the beginning of the log.
+    fn name(&self) -> &str;
+
+    /// Stream categories it wants. Events of other categories are not passed to
+    /// [`Processor::handle`]; they only move the checkpoint.
+    fn categories(&self) -> &[Category];
+
+    /// Whether replaying the log into fresh state has no effect outside that state. Rebuilds
+    /// run only replay-safe processors; anything with side effects (NATS, Midtrans, emails,
+    /// appending to the log) keeps the default `false`.
+    fn replay_safe(&self) -> bool {
+        false
+    }
+
+    /// Most events per batch.
+    fn batch_size(&self) -> usize {
+        500
+    }
+
+    /// Handles `events` (only those of [`Processor::categories`], in log order; never empty).
+    /// `tx` is a transaction on the runtime's PostgreSQL database; the runtime compare-and-sets
+    /// this processor's checkpoint in it after `handle` returns `Ok` and then commits, so
+    /// read-model writes made through `tx` and the checkpoint commit together. An `Err` rolls
+    /// the transaction back and leaves the checkpoint where it was.
+    async fn handle(
+        &self,
+        events: &[RecordedEvent],
+        tx: &Transaction<'_>,
+    ) -> Result<(), ProcessError>;
+
+    /// Periodic work apart from the log (the expiry sweep). When `Some`, the runtime calls
+    /// [`Processor::tick`] at this interval while this instance is the active one, never
+    /// concurrently with `handle` of the same processor.
+    fn tick_interval(&self) -> Option<Duration> {
+        None
+    }
+
+    /// See [`Processor::tick_interval`].
+    async fn tick(&self) -> Result<(), ProcessError> {
+        Ok(())
+    }
+}
