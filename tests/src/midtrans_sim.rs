@@ -15,6 +15,7 @@
 
 mod control;
 mod core_api;
+mod expiry;
 mod flows;
 mod http;
 mod inner;
@@ -30,6 +31,7 @@ use sha2::{Digest, Sha512};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+pub use expiry::SimExpiry;
 pub use model::{DeliveryRecord, SimRefund, SimTransaction};
 pub use notify::RetrySchedule;
 pub use state::SimError;
@@ -104,6 +106,7 @@ impl MidtransSim {
             jobs,
             stopped.clone(),
         ));
+        tokio::spawn(expiry::run_ticker(Arc::clone(&inner), stopped.clone()));
         tokio::spawn(notify::run_worker(
             Arc::clone(&inner),
             job_rx,
@@ -220,6 +223,19 @@ impl MidtransSim {
     /// The next `GET /v2/{id}/status` answers 500.
     pub fn fail_next_status(&self) {
         self.inner.arm_status_failure();
+    }
+
+    /// Every later `POST /v2/{id}/expire` waits `delay` before acting (a slow Midtrans);
+    /// `Duration::ZERO` turns it off.
+    pub fn set_expire_delay(&self, delay: std::time::Duration) {
+        self.inner.set_expire_delay(delay);
+    }
+
+    /// Moves the simulator's clock forward by `by`: every pending transaction whose Snap
+    /// `expiry` window has now closed moves to `expire`, and this waits for the first try of
+    /// each `expire` notification. Returns the expired order ids.
+    pub async fn advance_clock(&self, by: std::time::Duration) -> Vec<String> {
+        self.inner.advance_clock(by).await
     }
 
     /// When on, 406/412/414 business errors of the Core API come back with

@@ -12,6 +12,8 @@
 //! | `POST /_sim/transactions/{order_id}/notify` | `{"status", "gross_amount"?}` | signed notification, no state change |
 //! | `POST /_sim/fail-next/snap-create` · `/_sim/fail-next/status` | | next such call answers 500 |
 //! | `PUT /_sim/notification-url` | `{"url"}` | change the default notification URL |
+//! | `POST /_sim/clock/advance` | `{"seconds"}` | move the clock; expire what is past its Snap `expiry` |
+//! | `PUT /_sim/delay/expire` | `{"millis"}` | every later `/v2/{id}/expire` waits this long (0 = off) |
 //!
 //! Actions answer `{"order_id", "transaction_status", "webhook_status"}` with
 //! the webhook's HTTP status; on failure `webhook_status` is replaced by
@@ -41,6 +43,16 @@ pub struct StatusBody {
 pub struct NotifyBody {
     status: String,
     gross_amount: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct AdvanceBody {
+    seconds: u64,
+}
+
+#[derive(Deserialize)]
+pub struct DelayBody {
+    millis: u64,
 }
 
 #[derive(Deserialize)]
@@ -135,5 +147,24 @@ pub async fn set_notification_url(
     Json(body): Json<UrlBody>,
 ) -> StatusCode {
     inner.set_notification_url(body.url);
+    StatusCode::NO_CONTENT
+}
+
+/// Answers `{"expired": [order ids]}` once each `expire` notification had its first try.
+pub async fn advance_clock(
+    State(inner): State<Arc<Inner>>,
+    Json(body): Json<AdvanceBody>,
+) -> Response {
+    let expired = inner
+        .advance_clock(std::time::Duration::from_secs(body.seconds))
+        .await;
+    Json(json!({ "expired": expired })).into_response()
+}
+
+pub async fn set_expire_delay(
+    State(inner): State<Arc<Inner>>,
+    Json(body): Json<DelayBody>,
+) -> StatusCode {
+    inner.set_expire_delay(std::time::Duration::from_millis(body.millis));
     StatusCode::NO_CONTENT
 }

@@ -70,6 +70,7 @@ pub async fn status(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> 
         let message = "Sorry, we encountered internal server error. We will fix this soon.";
         return core_error(&inner, 500, message);
     }
+    inner.expire_overdue_in_background();
     let found = inner.store().find_visible(&id).cloned();
     match found {
         Some(tx) => {
@@ -89,6 +90,7 @@ fn change(
     fraud: Option<&str>,
     message: &str,
 ) -> Response {
+    inner.expire_overdue_in_background();
     let Some(order_id) = resolve(inner, id) else {
         return not_found(inner);
     };
@@ -123,8 +125,13 @@ pub async fn cancel(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> 
     )
 }
 
-/// Success carries `status_code: "407"` in the body with HTTP 200 (§5).
+/// Success carries `status_code: "407"` in the body with HTTP 200 (§5). Waits first for the
+/// delay set with `/_sim/delay/expire` (a slow Midtrans), then acts on the state at that time.
 pub async fn expire(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> Response {
+    let delay = inner.expire_delay();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     change(
         &inner,
         &id,
@@ -164,6 +171,7 @@ pub async fn refund(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
+    inner.expire_overdue_in_background();
     let Some(order_id) = resolve(&inner, &id) else {
         return not_found(&inner);
     };

@@ -57,6 +57,8 @@ impl Inner {
         status: &str,
         fraud: Option<&str>,
     ) -> Result<u16, SimError> {
+        // A window that closed first wins, as at Midtrans: the move below then meets `expire`.
+        self.expire_overdue_and_wait().await;
         let dispatch = match status {
             "refund" | "partial_refund" => {
                 let (gross, refunded) = {

@@ -60,7 +60,9 @@ pub fn router(inner: Arc<Inner>) -> Router {
             post(control::fail_next_snap_create),
         )
         .route("/_sim/fail-next/status", post(control::fail_next_status))
-        .route("/_sim/notification-url", put(control::set_notification_url));
+        .route("/_sim/notification-url", put(control::set_notification_url))
+        .route("/_sim/clock/advance", post(control::advance_clock))
+        .route("/_sim/delay/expire", put(control::set_expire_delay));
     snap_api.merge(core).merge(sim).with_state(inner)
 }
 

@@ -2,12 +2,14 @@
 //! worker. Every state change happens under the store lock and yields a
 //! [`Dispatch`]: the notification bodies to send once the lock is released.
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock};
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::expiry::page_closed;
 use super::model::{BodyKind, DeliveryRecord, SimTransaction, format_time, jakarta_now};
 use super::notify::{Job, Outcome, RetrySchedule};
 use super::state::{self, RefundOutcome, RefundRequest, SimError, Store};
@@ -27,6 +29,10 @@ pub struct Inner {
     fail_snap_create: AtomicU32,
     fail_status: AtomicU32,
     core_errors_as_http_200: AtomicBool,
+    /// Seconds added to real time (see `expiry`).
+    clock_offset: AtomicI64,
+    /// How long `/v2/{id}/expire` waits before acting, in milliseconds.
+    expire_delay_ms: AtomicU64,
     retry: RwLock<Option<RetrySchedule>>,
     http: reqwest::Client,
     jobs: mpsc::UnboundedSender<Job>,
@@ -49,6 +55,8 @@ impl Inner {
             fail_snap_create: AtomicU32::new(0),
             fail_status: AtomicU32::new(0),
             core_errors_as_http_200: AtomicBool::new(false),
+            clock_offset: AtomicI64::new(0),
+            expire_delay_ms: AtomicU64::new(0),
             retry: RwLock::new(None),
             http: super::notify::http_client(),
             jobs,
@@ -110,6 +118,23 @@ impl Inner {
         self.core_errors_as_http_200.load(Ordering::SeqCst)
     }
 
+    pub fn clock_offset(&self) -> i64 {
+        self.clock_offset.load(Ordering::SeqCst)
+    }
+
+    pub fn add_clock_offset(&self, seconds: i64) {
+        self.clock_offset.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    pub fn expire_delay(&self) -> Duration {
+        Duration::from_millis(self.expire_delay_ms.load(Ordering::SeqCst))
+    }
+
+    pub fn set_expire_delay(&self, delay: Duration) {
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.expire_delay_ms.store(millis, Ordering::SeqCst);
+    }
+
     /// Where notifications for `tx` go (§8.5): override URLs replace the
     /// default; append URLs are added after it.
     fn urls_for(&self, tx: &SimTransaction) -> Vec<String> {
@@ -127,7 +152,12 @@ impl Inner {
             .collect()
     }
 
-    fn notification(&self, tx: &SimTransaction, status: &str, gross: Option<&str>) -> Value {
+    pub(super) fn notification(
+        &self,
+        tx: &SimTransaction,
+        status: &str,
+        gross: Option<&str>,
+    ) -> Value {
         tx.body(status, BodyKind::Notification, gross, &self.server_key)
     }
 
@@ -150,14 +180,18 @@ impl Inner {
         to: &str,
         fraud: Option<&str>,
     ) -> Result<Dispatch, SimError> {
+        let now = self.now();
         let mut store = self.store();
         let tx = store.get_mut(order_id)?;
+        if page_closed(tx, now) {
+            return Err(SimError::PaymentWindowClosed(order_id.to_owned()));
+        }
         if !guard(tx) {
             let (from, to) = (tx.status.clone(), to.to_owned());
             return Err(SimError::IllegalTransition { from, to });
         }
         state::check_transition(tx, to, fraud)?;
-        state::apply_transition(tx, to, fraud);
+        state::apply_transition(tx, to, fraud, now);
         let body = self.notification(tx, to, None);
         Ok(self.dispatch(tx, vec![body]))
     }
@@ -227,7 +261,7 @@ impl Inner {
         Ok(self.dispatch(tx, vec![last]))
     }
 
-    fn dispatch(&self, tx: &mut SimTransaction, bodies: Vec<Value>) -> Dispatch {
+    pub(super) fn dispatch(&self, tx: &mut SimTransaction, bodies: Vec<Value>) -> Dispatch {
         tx.notifications.extend(bodies.iter().cloned());
         Dispatch {
             order_id: tx.order_id.clone(),

@@ -6,6 +6,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use super::expiry::SimExpiry;
 use super::signature_key;
 
 /// Status of a Snap order whose customer has not chosen a payment method yet.
@@ -40,6 +41,10 @@ pub struct SimTransaction {
     pub transaction_time: Option<String>,
     pub expiry_time: Option<String>,
     pub settlement_time: Option<String>,
+    /// The create's `expiry`, if it was valid and present.
+    pub expiry: Option<SimExpiry>,
+    /// The create carried no `expiry` (Midtrans accepts that; the shop should not send it).
+    pub expiry_missing: bool,
     pub refunds: Vec<SimRefund>,
     /// URLs from `X-Override-Notification` (replace the default URL).
     pub override_notification: Option<Vec<String>>,
@@ -80,10 +85,14 @@ pub enum BodyKind {
     Status,
 }
 
-/// Current time in Asia/Jakarta (fixed UTC+7, no DST in Indonesia).
+/// Asia/Jakarta: fixed UTC+7, no DST in Indonesia.
+pub fn jakarta_offset() -> FixedOffset {
+    FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset")
+}
+
+/// Current real time in Asia/Jakarta (the simulator's clock adds its offset, see `expiry`).
 pub fn jakarta_now() -> DateTime<FixedOffset> {
-    let wib = FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset");
-    Utc::now().with_timezone(&wib)
+    Utc::now().with_timezone(&jakarta_offset())
 }
 
 /// Midtrans time format: `YYYY-MM-DD HH:MM:SS`, local Jakarta time, no offset.
@@ -141,6 +150,8 @@ impl SimTransaction {
             transaction_time: None,
             expiry_time: None,
             settlement_time: None,
+            expiry: None,
+            expiry_missing: true,
             refunds: Vec::new(),
             override_notification: None,
             append_notification: Vec::new(),
@@ -153,7 +164,7 @@ impl SimTransaction {
     /// notifications for orders the simulator never saw).
     pub fn synthetic(order_id: &str) -> Self {
         let mut tx = SimTransaction::new(order_id.to_owned(), 10_000, Value::Null);
-        tx.choose_bank_transfer();
+        tx.choose_bank_transfer(jakarta_now());
         tx.status = "pending".to_owned();
         tx
     }
@@ -167,19 +178,20 @@ impl SimTransaction {
         self.refunds.iter().map(|r| r.refund_amount).sum()
     }
 
-    pub fn choose_bank_transfer(&mut self) {
-        let now = jakarta_now();
+    /// BCA VA chosen at `now`: payable until the Snap `expiry` closes, else for 24 h (§6.6).
+    pub fn choose_bank_transfer(&mut self, now: DateTime<FixedOffset>) {
         self.payment_type = Some("bank_transfer".to_owned());
         self.va_number = Some(random_digits(11));
         self.fraud_status = Some("accept".to_owned());
         self.transaction_time = Some(format_time(now));
-        self.expiry_time = Some(format_time(now + chrono::Duration::hours(24)));
+        let closes = self.deadline().unwrap_or(now + chrono::Duration::hours(24));
+        self.expiry_time = Some(format_time(closes));
     }
 
-    pub fn choose_credit_card(&mut self) {
+    pub fn choose_credit_card(&mut self, now: DateTime<FixedOffset>) {
         self.payment_type = Some("credit_card".to_owned());
         self.fraud_status = Some("accept".to_owned());
-        self.transaction_time = Some(format_time(jakarta_now()));
+        self.transaction_time = Some(format_time(now));
     }
 
     fn is_card(&self) -> bool {

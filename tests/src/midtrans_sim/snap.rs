@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::expiry::{SimExpiry, parse_expiry};
 use super::inner::Inner;
 use super::model::{SimTransaction, format_amount};
 
@@ -47,7 +48,7 @@ pub async fn create_transaction(
         return (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
     }
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let (order_id, gross_amount) = match validate(&request) {
+    let (order_id, gross_amount, expiry) = match validate(&request) {
         Ok(valid) => valid,
         Err(errors) => {
             let errors: Vec<&str> = errors.iter().map(String::as_str).collect();
@@ -55,6 +56,11 @@ pub async fn create_transaction(
         }
     };
     let mut tx = SimTransaction::new(order_id, gross_amount, request);
+    tx.expiry_missing = expiry.is_none();
+    tx.expiry = expiry;
+    if tx.expiry_missing {
+        tracing::warn!(order_id = %tx.order_id, "midtrans-sim: Snap create without expiry (payable for the default 24 h)");
+    }
     tx.override_notification = notification_urls(&headers, "x-override-notification");
     tx.append_notification =
         notification_urls(&headers, "x-append-notification").unwrap_or_default();
@@ -90,9 +96,9 @@ fn notification_urls(headers: &HeaderMap, name: &str) -> Option<Vec<String>> {
     (!urls.is_empty()).then_some(urls)
 }
 
-/// Checks a Snap create body; returns the order id and gross amount, or the
-/// `error_messages` to answer 400 with.
-pub fn validate(body: &Value) -> Result<(String, i64), Vec<String>> {
+/// Checks a Snap create body; returns the order id, gross amount and `expiry`
+/// (`None` when absent), or the `error_messages` to answer 400 with.
+pub fn validate(body: &Value) -> Result<(String, i64, Option<SimExpiry>), Vec<String>> {
     let mut errors = Vec::new();
     let details = &body["transaction_details"];
     let order_id = details["order_id"].as_str().unwrap_or_default();
@@ -132,8 +138,9 @@ pub fn validate(body: &Value) -> Result<(String, i64), Vec<String>> {
             "transaction_details.gross_amount is not equal to the sum of item_details".to_owned(),
         );
     }
+    let expiry = parse_expiry(body, &mut errors);
     match gross {
-        Some(gross) if errors.is_empty() => Ok((order_id.to_owned(), gross)),
+        Some(gross) if errors.is_empty() => Ok((order_id.to_owned(), gross, expiry)),
         _ => Err(errors),
     }
 }

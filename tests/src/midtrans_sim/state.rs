@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use chrono::{DateTime, FixedOffset};
+
 use super::model::{CREATED, SimRefund, SimTransaction, format_time, jakarta_now, random_digits};
 
 /// Why the simulator refused to do something.
@@ -23,6 +25,8 @@ pub enum SimError {
     NoNotificationUrl,
     /// A notification got no HTTP answer (connection error, timeout, redirect loop).
     Delivery(String),
+    /// The Snap `expiry` window closed before the customer chose a payment method.
+    PaymentWindowClosed(String),
 }
 
 impl fmt::Display for SimError {
@@ -37,6 +41,9 @@ impl fmt::Display for SimError {
             SimError::NothingToResend(id) => write!(f, "no notification sent yet for {id}"),
             SimError::NoNotificationUrl => write!(f, "no notification URL configured"),
             SimError::Delivery(e) => write!(f, "notification delivery failed: {e}"),
+            SimError::PaymentWindowClosed(id) => {
+                write!(f, "the payment window of {id} has closed (Snap expiry)")
+            }
         }
     }
 }
@@ -148,20 +155,25 @@ pub fn check_transition(
     if legal { Ok(()) } else { Err(illegal(tx, to)) }
 }
 
-/// Applies a checked, non-refund transition.
-pub fn apply_transition(tx: &mut SimTransaction, to: &str, fraud: Option<&str>) {
+/// Applies a checked, non-refund transition at the simulator's time `now`.
+pub fn apply_transition(
+    tx: &mut SimTransaction,
+    to: &str,
+    fraud: Option<&str>,
+    now: DateTime<FixedOffset>,
+) {
     if tx.status == CREATED {
         if to == "pending" {
-            tx.choose_bank_transfer();
+            tx.choose_bank_transfer(now);
         } else {
-            tx.choose_credit_card();
+            tx.choose_credit_card(now);
         }
     }
     if matches!(to, "capture" | "authorize") && tx.approval_code.is_none() {
         tx.approval_code = Some(random_digits(13));
     }
     if to == "settlement" {
-        tx.settlement_time = Some(format_time(jakarta_now()));
+        tx.settlement_time = Some(format_time(now));
     }
     let denied_challenge = to == "deny" && tx.fraud_status.as_deref() == Some("challenge");
     if let Some(f) = fraud {
@@ -195,11 +207,7 @@ pub fn refund(
     req: RefundRequest,
     id: u64,
 ) -> Result<RefundOutcome, SimError> {
-    let refundable_state = matches!(tx.status.as_str(), "settlement" | "partial_refund");
-    let refundable_method = !req.via_api || tx.payment_type.as_deref() == Some("credit_card");
-    if !refundable_state || !refundable_method {
-        return Err(illegal(tx, "refund"));
-    }
+    // A known key is a retry, answered even after a full refund left nothing to refund (§9).
     if let Some(key) = &req.refund_key
         && let Some(prev) = tx.refunds.iter().find(|r| &r.refund_key == key)
     {
@@ -207,6 +215,11 @@ pub fn refund(
             Some(a) if a != prev.refund_amount => Err(SimError::DuplicateRefundKey(key.clone())),
             _ => Ok(RefundOutcome::Replayed(prev.clone())),
         };
+    }
+    let refundable_state = matches!(tx.status.as_str(), "settlement" | "partial_refund");
+    let refundable_method = !req.via_api || tx.payment_type.as_deref() == Some("credit_card");
+    if !refundable_state || !refundable_method {
+        return Err(illegal(tx, "refund"));
     }
     let remaining = tx.gross_amount - tx.refunded_amount();
     let amount = req.amount.unwrap_or(remaining);
