@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod crash;
+mod midtrans_verification;
 mod purchase;
 mod support;
 mod webhooks;
