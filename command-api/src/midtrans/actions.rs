@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Midtrans, MidtransError};
+use super::{Midtrans, MidtransError, PaymentOutcome, StatusLookup, TransactionStatus};
 
 /// The answer of [`Midtrans::expire_transaction`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +18,20 @@ pub enum ExpireOutcome {
     /// 412: not pending any more. It may be settled, cancelled or already expired: fetch the
     /// status and act on that; never treat this as "expired".
     NotExpirable,
+}
+
+/// What the expiry sweeper should do with an unpaid order whose time is up, decided by
+/// [`Midtrans::close_unpaid`] from `/expire` and, when that is not a plain success, the status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExpiryDecision {
+    /// Midtrans will not take this payment any more: expire the order and release its stock.
+    ExpireOrder,
+    /// Midtrans has moved on without us (typically settled while we were expiring): act on
+    /// this status exactly as on a confirmed notification; do **not** expire a paid order.
+    ActOnStatus(TransactionStatus),
+    /// No transaction yet while the Snap page may still be open, or still pending after a 412:
+    /// leave the order alone and look again on the next sweep.
+    TryLater,
 }
 
 /// A refund of a settled transaction (§5). Retrying with the same `refund_key` is safe: Midtrans
@@ -71,6 +85,31 @@ impl Midtrans {
                 detail: format!("expire answered {} without expiring", reply.code()),
             }),
             _ => Err(reply.refused()),
+        }
+    }
+
+    /// Closes an unpaid transaction whose order timed out. `page_closed` says whether the Snap
+    /// `expiry` sent at checkout has passed ([`super::SnapExpiry::is_closed_at`]): only then can a
+    /// 404 (no payment method chosen) be trusted to stay a 404.
+    ///
+    /// Errors only when Midtrans gave no usable answer; the sweeper then tries again later.
+    pub async fn close_unpaid(
+        &self,
+        id: &str,
+        page_closed: bool,
+    ) -> Result<ExpiryDecision, MidtransError> {
+        match self.expire_transaction(id).await? {
+            ExpireOutcome::Expired => Ok(ExpiryDecision::ExpireOrder),
+            ExpireOutcome::NotFound if page_closed => Ok(ExpiryDecision::ExpireOrder),
+            ExpireOutcome::NotFound => Ok(ExpiryDecision::TryLater),
+            ExpireOutcome::NotExpirable => match self.fetch_status(id).await? {
+                StatusLookup::Found(status) => Ok(match status.outcome() {
+                    PaymentOutcome::Expired => ExpiryDecision::ExpireOrder,
+                    PaymentOutcome::AwaitingPayment => ExpiryDecision::TryLater,
+                    _ => ExpiryDecision::ActOnStatus(status),
+                }),
+                StatusLookup::NotFound => Ok(ExpiryDecision::TryLater),
+            },
         }
     }
 

@@ -7,7 +7,8 @@
 //! - [`status`]: `GET /v2/{id}/status` as typed fields ([`TransactionStatus`]) and their
 //!   mapping onto what the shop should do ([`PaymentOutcome`], §6.3).
 //! - [`actions`]: `/expire` and `/refund` with typed outcomes ([`ExpireOutcome`],
-//!   [`RefundOutcome`]): a 404 or 412 is an answer to act on, never a success.
+//!   [`RefundOutcome`]): a 404 or 412 is an answer to act on, never a success;
+//!   [`Midtrans::close_unpaid`] turns them into the sweeper's [`ExpiryDecision`].
 //! - [`notification`]: the webhook body, its constant-time signature check and
 //!   [`Midtrans::verify_notification`], which confirms a notification with the status API.
 //! - [`error`]: [`MidtransError`]; its `Display` is client-safe, its `Debug` is for logs.
@@ -24,7 +25,7 @@ use std::time::Duration;
 use base64::Engine;
 use serde_json::Value;
 
-pub use actions::{ExpireOutcome, RefundOutcome, RefundRequest};
+pub use actions::{ExpireOutcome, ExpiryDecision, RefundOutcome, RefundRequest};
 pub use error::MidtransError;
 pub use notification::{SignedNotification, VerifyError, signature, signature_matches};
 pub use snap::{Item, SnapExpiry, SnapRequest, SnapTransaction};

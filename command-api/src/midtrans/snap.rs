@@ -49,6 +49,17 @@ impl SnapExpiry {
         }
     }
 
+    /// When the payment page stops taking payments.
+    pub fn closes_at(&self) -> DateTime<Utc> {
+        let minutes = i64::try_from(self.minutes).unwrap_or(i64::MAX / 60);
+        self.start + chrono::Duration::minutes(minutes)
+    }
+
+    /// Whether the page has closed at `now`.
+    pub fn is_closed_at(&self, now: DateTime<Utc>) -> bool {
+        now >= self.closes_at()
+    }
+
     /// The `expiry` object: `start_time` as `yyyy-MM-dd HH:mm:ss +0700` (Jakarta time, the
     /// documented example's offset), `unit` `minute`, `duration` in minutes.
     pub fn to_json(&self) -> Value {
@@ -182,6 +193,10 @@ mod tests {
         );
         assert_eq!(odd["duration"], 2);
         assert_eq!(tiny["duration"], 1, "Midtrans refuses less than 20 seconds");
+        let closes = SnapExpiry::new(start, Duration::from_secs(150));
+        assert_eq!(closes.closes_at(), start + chrono::Duration::minutes(2));
+        assert!(!closes.is_closed_at(start + chrono::Duration::seconds(119)));
+        assert!(closes.is_closed_at(start + chrono::Duration::seconds(120)));
     }
 
     #[test]

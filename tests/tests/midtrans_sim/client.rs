@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use pasar_command_api::midtrans::{
-    ClientSettings, ExpireOutcome, Item, Midtrans, MidtransError, PaymentOutcome, RefundOutcome,
-    RefundRequest, SignedNotification, SnapExpiry, SnapRequest, StatusLookup, TransactionState,
-    VerifyError,
+    ClientSettings, ExpireOutcome, ExpiryDecision, Item, Midtrans, MidtransError, PaymentOutcome,
+    RefundOutcome, RefundRequest, SignedNotification, SnapExpiry, SnapRequest, StatusLookup,
+    TransactionState, VerifyError,
 };
 use pasar_tests::midtrans_sim::MidtransSim;
 use serde_json::{Value, json};
@@ -327,4 +327,50 @@ async fn notifications_that_cannot_be_confirmed_are_typed_errors_to_retry() {
     assert!(!bad_signature.should_retry());
     assert!(!unavailable.to_string().contains("internal server error"));
     assert_eq!(fine.outcome(), PaymentOutcome::Paid);
+}
+
+#[tokio::test]
+async fn closing_an_unpaid_order_expires_only_what_midtrans_will_not_take_any_more() {
+    let hook = Receiver::start().await;
+    let sim = sim_with(Some(&hook)).await;
+    let midtrans = client(&sim);
+    for id in ["ORDER-85", "ORDER-86", "ORDER-87"] {
+        create(&midtrans, id, 10000).await;
+    }
+    sim.set_status("ORDER-85", "pending", None).await.unwrap();
+    sim.pay("ORDER-86").await.unwrap();
+
+    let pending = midtrans.close_unpaid("ORDER-85", false).await.unwrap();
+    let settled = midtrans.close_unpaid("ORDER-86", false).await.unwrap();
+    let page_open = midtrans.close_unpaid("ORDER-87", false).await.unwrap();
+    let page_closed = midtrans.close_unpaid("ORDER-87", true).await.unwrap();
+
+    assert_eq!(pending, ExpiryDecision::ExpireOrder);
+    assert!(
+        matches!(&settled, ExpiryDecision::ActOnStatus(s) if s.outcome() == PaymentOutcome::Paid),
+        "{settled:?}"
+    );
+    assert_eq!(page_open, ExpiryDecision::TryLater);
+    assert_eq!(page_closed, ExpiryDecision::ExpireOrder);
+}
+
+#[tokio::test]
+async fn a_settlement_during_a_slow_expire_is_acted_on_not_expired() {
+    let hook = Receiver::start().await;
+    let sim = sim_with(Some(&hook)).await;
+    let midtrans = client(&sim);
+    create(&midtrans, "ORDER-88", 10000).await;
+    sim.set_status("ORDER-88", "pending", None).await.unwrap();
+    sim.set_expire_delay(Duration::from_secs(2));
+
+    let (decision, paid) =
+        tokio::join!(midtrans.close_unpaid("ORDER-88", true), sim.pay("ORDER-88"));
+
+    assert_eq!(paid.unwrap(), 200);
+    assert!(
+        matches!(&decision.unwrap(), ExpiryDecision::ActOnStatus(s)
+            if s.transaction_status == TransactionState::Settlement),
+        "the late settlement wins over the timeout"
+    );
+    assert_eq!(sim.transaction("ORDER-88").unwrap().status, "settlement");
 }
