@@ -2,6 +2,8 @@
 //! shop (§6.3). Status values are compared case-insensitively (one documented sample is upper
 //! case); values Midtrans may add later parse as `Other` and map to [`PaymentOutcome::Unknown`].
 
+use chrono::{DateTime, Utc};
+use pasar_domain::payment::Notification;
 use serde_json::Value;
 
 use super::{Midtrans, MidtransError};
@@ -164,6 +166,19 @@ impl TransactionStatus {
         }
     }
 
+    /// The payment aggregate's command input, made of these (confirmed) fields only.
+    pub fn to_notification(&self, now: DateTime<Utc>) -> Notification {
+        Notification {
+            transaction_id: self.transaction_id.clone(),
+            transaction_status: self.transaction_status.as_str().to_owned(),
+            fraud_status: self.fraud_status.as_ref().map(|f| f.as_str().to_owned()),
+            status_code: self.status_code.clone(),
+            gross_amount: self.gross_amount.clone(),
+            payment_type: self.payment_type.clone(),
+            now,
+        }
+    }
+
     /// `gross_amount` in hundredths of a rupiah (`"10000.00"` → 1_000_000), if well formed.
     pub fn gross_amount_hundredths(&self) -> Option<i64> {
         amount_hundredths(&self.gross_amount)
@@ -272,6 +287,23 @@ mod tests {
             let s = status(transaction_status, fraud);
             assert_eq!(s.outcome(), expected, "{transaction_status} / {fraud:?}");
         }
+    }
+
+    #[test]
+    fn the_aggregate_gets_the_confirmed_fields_in_midtrans_spelling() {
+        let now = Utc::now();
+
+        let n = status("SETTLEMENT", Some("Accept")).to_notification(now);
+
+        assert_eq!(
+            (n.transaction_status.as_str(), n.fraud_status.as_deref()),
+            ("settlement", Some("accept"))
+        );
+        assert_eq!(
+            (n.gross_amount.as_str(), n.status_code.as_str()),
+            ("10000.00", "200")
+        );
+        assert_eq!((n.transaction_id.as_str(), n.now), ("t-1", now));
     }
 
     #[test]
