@@ -172,6 +172,12 @@ impl MidtransSim {
         Ok(self.inner.pay_card(order_id).await?)
     }
 
+    /// Like [`MidtransSim::pay`] with GoPay (`pending`, then `settlement`): a method that,
+    /// unlike a VA, Midtrans can refund through `POST /v2/{id}/refund`.
+    pub async fn pay_gopay(&self, order_id: &str) -> anyhow::Result<u16> {
+        Ok(self.inner.pay_gopay(order_id).await?)
+    }
+
     /// Forces a move allowed by §6.1 and notifies. From `"created"`, `pending`
     /// picks BCA VA and `capture`/`authorize`/`deny`/`failure` pick a card.
     /// `refund` refunds what is left, `partial_refund` half of it (two

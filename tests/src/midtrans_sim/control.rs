@@ -7,6 +7,7 @@
 //! | `GET /_sim/transactions/{order_id}` | | one order, with notifications and deliveries |
 //! | `POST /_sim/transactions/{order_id}/pay` | | BCA VA: `pending`, then `settlement` |
 //! | `POST /_sim/transactions/{order_id}/pay-card` | | card: `capture` (accept), then `settlement` |
+//! | `POST /_sim/transactions/{order_id}/pay-gopay` | | GoPay: `pending`, then `settlement` (refundable) |
 //! | `POST /_sim/transactions/{order_id}/status` | `{"status", "fraud_status"?}` | force a legal move (§6.1) |
 //! | `POST /_sim/transactions/{order_id}/resend` | | send the last notification again |
 //! | `POST /_sim/transactions/{order_id}/notify` | `{"status", "gross_amount"?}` | signed notification, no state change |
@@ -102,6 +103,11 @@ pub async fn pay(State(inner): State<Arc<Inner>>, Path(order_id): Path<String>) 
 
 pub async fn pay_card(State(inner): State<Arc<Inner>>, Path(order_id): Path<String>) -> Response {
     let result = inner.pay_card(&order_id).await;
+    outcome(&inner, &order_id, result)
+}
+
+pub async fn pay_gopay(State(inner): State<Arc<Inner>>, Path(order_id): Path<String>) -> Response {
+    let result = inner.pay_gopay(&order_id).await;
     outcome(&inner, &order_id, result)
 }
 

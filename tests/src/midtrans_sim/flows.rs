@@ -49,6 +49,17 @@ impl Inner {
         combine(results)
     }
 
+    /// Customer pays with GoPay: `pending` (unless already pending), then `settlement`.
+    pub async fn pay_gopay(&self, order_id: &str) -> Result<u16, SimError> {
+        let mut results = Vec::new();
+        if self.current_status(order_id)? == CREATED {
+            self.store().get_mut(order_id)?.payment_type = Some("gopay".to_owned());
+            results.push(self.set_status(order_id, "pending", None).await);
+        }
+        results.push(self.set_status(order_id, "settlement", None).await);
+        combine(results)
+    }
+
     /// Forces a legal move (§6.1) and sends its notification(s). `refund`
     /// refunds what is left; `partial_refund` refunds half of it.
     pub async fn set_status(

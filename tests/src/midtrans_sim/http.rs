@@ -44,6 +44,10 @@ pub fn router(inner: Arc<Inner>) -> Router {
             post(control::pay_card),
         )
         .route(
+            "/_sim/transactions/{order_id}/pay-gopay",
+            post(control::pay_gopay),
+        )
+        .route(
             "/_sim/transactions/{order_id}/status",
             post(control::set_status),
         )

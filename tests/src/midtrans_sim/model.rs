@@ -194,6 +194,22 @@ impl SimTransaction {
         self.transaction_time = Some(format_time(now));
     }
 
+    /// GoPay chosen at `now` (an e-wallet: refundable through the API, §5). Its own default
+    /// window is not documented; without a Snap `expiry` the simulator uses 24 h as for a VA.
+    pub fn choose_gopay(&mut self, now: DateTime<FixedOffset>) {
+        self.payment_type = Some("gopay".to_owned());
+        self.fraud_status = Some("accept".to_owned());
+        self.transaction_time = Some(format_time(now));
+        let closes = self.deadline().unwrap_or(now + chrono::Duration::hours(24));
+        self.expiry_time = Some(format_time(closes));
+    }
+
+    /// Whether `POST /v2/{id}/refund` may refund this method (§5: cards and e-wallets, not
+    /// VA, echannel or convenience stores).
+    pub fn refundable_by_api(&self) -> bool {
+        matches!(self.payment_type.as_deref(), Some("credit_card" | "gopay"))
+    }
+
     fn is_card(&self) -> bool {
         self.payment_type.as_deref() == Some("credit_card")
     }
@@ -257,6 +273,9 @@ impl SimTransaction {
             if let (false, Some(code)) = (denied, &self.approval_code) {
                 b.insert("approval_code".into(), json!(code));
             }
+            return;
+        }
+        if self.payment_type.as_deref() == Some("gopay") {
             return;
         }
         let va = self.va_number.clone().unwrap_or_else(|| random_digits(11));

@@ -163,10 +163,11 @@ pub fn apply_transition(
     now: DateTime<FixedOffset>,
 ) {
     if tx.status == CREATED {
-        if to == "pending" {
-            tx.choose_bank_transfer(now);
-        } else {
-            tx.choose_credit_card(now);
+        // A method picked ahead (GoPay, see `flows`) wins; else `pending` means a VA.
+        match (tx.payment_type.as_deref(), to) {
+            (Some("gopay"), _) => tx.choose_gopay(now),
+            (_, "pending") => tx.choose_bank_transfer(now),
+            _ => tx.choose_credit_card(now),
         }
     }
     if matches!(to, "capture" | "authorize") && tx.approval_code.is_none() {
@@ -189,7 +190,7 @@ pub struct RefundRequest {
     pub refund_key: Option<String>,
     pub amount: Option<i64>,
     pub reason: String,
-    /// Only card-like methods can be refunded through the API (§5); the
+    /// Only cards and e-wallets can be refunded through the API (§5); the
     /// simulator's control path skips that check (think dashboard refund).
     pub via_api: bool,
 }
@@ -217,7 +218,7 @@ pub fn refund(
         };
     }
     let refundable_state = matches!(tx.status.as_str(), "settlement" | "partial_refund");
-    let refundable_method = !req.via_api || tx.payment_type.as_deref() == Some("credit_card");
+    let refundable_method = !req.via_api || tx.refundable_by_api();
     if !refundable_state || !refundable_method {
         return Err(illegal(tx, "refund"));
     }

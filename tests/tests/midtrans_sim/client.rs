@@ -213,7 +213,9 @@ async fn refunds_are_keyed_and_refused_where_the_method_does_not_allow_them() {
     let midtrans = client(&sim);
     create(&midtrans, "ORDER-79", 100000).await;
     create(&midtrans, "ORDER-80", 100000).await;
+    create(&midtrans, "ORDER-89", 100000).await;
     sim.pay_card("ORDER-79").await.unwrap();
+    sim.pay_gopay("ORDER-89").await.unwrap();
     sim.pay("ORDER-80").await.unwrap();
     let request = |amount| RefundRequest {
         refund_key: "ORDER-79-late".into(),
@@ -229,6 +231,7 @@ async fn refunds_are_keyed_and_refused_where_the_method_does_not_allow_them() {
         .unwrap();
     let bank_transfer = midtrans.refund("ORDER-80", &request(None)).await.unwrap();
     let unknown = midtrans.refund("ORDER-81", &request(None)).await.unwrap();
+    let gopay = midtrans.refund("ORDER-89", &request(None)).await.unwrap();
 
     let refunded = RefundOutcome::Refunded {
         refund_key: "ORDER-79-late".into(),
@@ -241,6 +244,7 @@ async fn refunds_are_keyed_and_refused_where_the_method_does_not_allow_them() {
     assert_eq!(other_amount, RefundOutcome::DuplicateRefundKey);
     assert_eq!(bank_transfer, RefundOutcome::NotRefundable);
     assert_eq!(unknown, RefundOutcome::NotFound);
+    assert!(matches!(gopay, RefundOutcome::Refunded { .. }), "{gopay:?}");
     assert_eq!(
         found(&midtrans, "ORDER-79").await.outcome(),
         PaymentOutcome::Refunded

@@ -256,3 +256,30 @@ async fn bank_transfers_cannot_be_refunded_through_the_api() {
     );
     assert_eq!(sim.transaction("ORDER-28").unwrap().status, "settlement");
 }
+
+#[tokio::test]
+async fn gopay_payments_can_be_refunded_through_the_api() {
+    let hook = Receiver::start().await;
+    let sim = sim_with(Some(&hook)).await;
+    let client = Client::new(&sim);
+    client.snap_create("ORDER-29", 54000).await;
+
+    let answered = sim.pay_gopay("ORDER-29").await.unwrap();
+    let (http, body) = client
+        .post("/v2/ORDER-29/refund", refund_body("late-1", 54000), &[])
+        .await;
+
+    assert_eq!(answered, 200);
+    let bodies = hook.wait_for(4).await;
+    let statuses: Vec<&str> = bodies
+        .iter()
+        .map(|b| b["transaction_status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["pending", "settlement", "refund", "refund"]);
+    assert!(bodies.iter().all(|b| b["payment_type"] == "gopay"));
+    assert!(bodies.iter().all(|b| b.get("va_numbers").is_none()));
+    bodies.iter().for_each(assert_signed);
+    assert_eq!(http, 200, "{body}");
+    assert_eq!(body["transaction_status"], "refund");
+    assert_eq!(body["refund_key"], "late-1");
+}
