@@ -34,6 +34,14 @@ impl MidtransError {
         }
     }
 
+    /// A Snap create refused because the `order_id` was used before (§3.4, §9): an earlier
+    /// attempt went through, but its token cannot be fetched again. Midtrans says this only in
+    /// its message text, so this adapter is the one place that reads it.
+    pub fn is_duplicate_order_id(&self) -> bool {
+        matches!(self, MidtransError::Refused { status: 400, detail }
+            if detail.contains("order_id has already been taken"))
+    }
+
     /// Whether the same call may succeed later: no answer, 5xx, or 429. A 4xx refusal
     /// (bad request, bad key) needs a fix, not a retry.
     pub fn is_transient(&self) -> bool {

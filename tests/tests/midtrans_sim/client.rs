@@ -106,6 +106,8 @@ async fn snap_failures_keep_midtrans_text_out_of_display() {
         MidtransError::Refused { status: 400, .. }
     ));
     assert!(!duplicate.is_transient());
+    assert!(duplicate.is_duplicate_order_id());
+    assert!(!failed.is_duplicate_order_id());
     for (error, upstream) in [
         (&failed, "internal server error"),
         (&duplicate, "has already been taken"),
