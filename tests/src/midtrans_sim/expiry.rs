@@ -119,12 +119,8 @@ impl Inner {
     pub fn expire_overdue(&self) -> Vec<Dispatch> {
         let now = self.now();
         let mut store = self.store();
-        let overdue: Vec<String> = store
-            .all()
-            .into_iter()
-            .filter(|tx| tx.overdue(now))
-            .map(|tx| tx.order_id)
-            .collect();
+        // Runs on every Core API call: look without cloning every transaction.
+        let overdue = store.ids_where(|tx| tx.overdue(now));
         let mut dispatches = Vec::new();
         for order_id in overdue {
             let Ok(tx) = store.get_mut(&order_id) else {

@@ -95,6 +95,15 @@ impl Store {
             .collect()
     }
 
+    /// Order ids of the transactions `keep` accepts, without cloning them.
+    pub fn ids_where(&self, keep: impl Fn(&SimTransaction) -> bool) -> Vec<String> {
+        self.txs
+            .values()
+            .filter(|t| keep(t))
+            .map(|t| t.order_id.clone())
+            .collect()
+    }
+
     pub fn next_refund_id(&mut self) -> u64 {
         self.next_refund_id += 1;
         self.next_refund_id
