@@ -1,4 +1,6 @@
 //! `cargo build --release --workspace --bins && target/release/pasar-bench [all|appends|catchup|latency|queries] [--seconds N]`
+//! `target/release/pasar-bench soak [--minutes N]` (not part of `all`: it restarts the machine's
+//! PostgreSQL and NATS).
 //! Prints Markdown tables of measured figures beside their baselines.
 
 use std::time::Duration;
@@ -15,6 +17,9 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
     let which = args.first().map_or("all", String::as_str);
+    if which == "soak" {
+        return soak(&args).await;
+    }
     println!(
         "# Pasar benchmarks ({} cores, {seconds} s per measurement)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
@@ -46,5 +51,21 @@ async fn main() -> anyhow::Result<()> {
             bench::latency::print_throughput(&t);
         }
     }
+    Ok(())
+}
+
+/// `pasar-bench soak [--minutes N]`: prints the soak's report; fails when an invariant broke.
+async fn soak(args: &[String]) -> anyhow::Result<()> {
+    let minutes: f64 = args
+        .iter()
+        .position(|a| a == "--minutes")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5.0);
+    let options = pasar_tests::soak::Options::full(Duration::from_secs_f64(minutes * 60.0));
+    println!("# Pasar soak: {options:?}");
+    let report = pasar_tests::soak::run(options).await?;
+    println!("{}", report.render());
+    anyhow::ensure!(report.passed(), "the soak found violations");
     Ok(())
 }
