@@ -1,4 +1,4 @@
-//! `cargo build --release --workspace --bins && target/release/pasar-bench [all|appends|catchup|latency|queries] [--seconds N]`
+//! `cargo build --release --workspace --bins && target/release/pasar-bench [all|appends|catchup|latency|queries|history] [--seconds N]`
 //! `target/release/pasar-bench soak [--minutes N]` (not part of `all`: it restarts the machine's
 //! PostgreSQL and NATS).
 //! Prints Markdown tables of measured figures beside their baselines.
@@ -35,6 +35,15 @@ async fn main() -> anyhow::Result<()> {
             .unwrap_or(50_000);
         let rows = bench::catchup::run(products).await?;
         bench::catchup::print(&rows);
+    }
+    if matches!(which, "all" | "history") {
+        let stack = pasar_tests::stack::Stack::start_with(&[("RUST_LOG", "error")]).await?;
+        let past = std::env::var("BENCH_HISTORY_EVENTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100_000);
+        let h = bench::history::run(&stack, past, 200).await?;
+        bench::history::print(&h);
     }
     if matches!(which, "all" | "latency" | "queries") {
         let stack = std::sync::Arc::new(
