@@ -3,6 +3,7 @@
 
 pub mod appends;
 pub mod catchup;
+pub mod flash;
 pub mod history;
 pub mod latency;
 
