@@ -1,3 +1,4 @@
 pub mod bench;
 pub mod midtrans_sim;
+pub mod soak;
 pub mod stack;

@@ -336,3 +336,18 @@ impl Drop for Stack {
         .join();
     }
 }
+
+impl Stack {
+    /// Services that have exited since they were started (reaped, so each is reported once).
+    pub fn exited(&mut self) -> Vec<String> {
+        let mut gone = Vec::new();
+        self.children.retain_mut(|(name, child)| {
+            let alive = matches!(child.try_wait(), Ok(None));
+            if !alive {
+                gone.push(name.clone());
+            }
+            alive
+        });
+        gone
+    }
+}

@@ -28,7 +28,7 @@ pub struct Percentiles {
     pub max_ms: f64,
 }
 
-fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
+pub(crate) fn percentiles(mut samples: Vec<Duration>) -> Percentiles {
     samples.sort_unstable();
     let at = |q: f64| {
         samples

@@ -3,6 +3,8 @@
 
 pub mod appends;
 pub mod catchup;
+pub mod flash;
+pub mod history;
 pub mod latency;
 
 /// A fresh scratch database URL on the local PostgreSQL.

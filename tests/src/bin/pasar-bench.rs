@@ -1,50 +1,116 @@
-//! `cargo build --release --workspace --bins && target/release/pasar-bench [all|appends|catchup|latency|queries] [--seconds N]`
-//! Prints Markdown tables of measured figures beside their baselines.
+//! Pasar's benchmarks and soak against the release binaries:
+//! `cargo build --release --workspace --bins && target/release/pasar-bench <command>`.
+//! Each benchmark prints a Markdown table of measured figures beside its baseline;
+//! `pasar-bench --help` lists them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use clap::{Parser, Subcommand};
 use pasar_tests::bench;
+use pasar_tests::stack::Stack;
+
+#[derive(Parser)]
+#[command(name = "pasar-bench", version, about = "Benchmarks and soak for Pasar")]
+struct Cli {
+    /// Seconds per timed measurement.
+    #[arg(long, default_value_t = 5, global = true)]
+    seconds: u64,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Clone, Copy, PartialEq)]
+enum Command {
+    /// Every benchmark below except the soak (the default).
+    All,
+    /// Event appends per second at 1, 8, 32 and 64 writers, beside raw INSERTs.
+    Appends,
+    /// Projection catch-up over a generated log (BENCH_PRODUCTS products, default 50,000).
+    Catchup,
+    /// Command → visible in the query API at 500 commands/s.
+    Latency,
+    /// Query API product-detail throughput at 64 connections.
+    Queries,
+    /// Stock receipts on a product with BENCH_HISTORY_EVENTS (default 100,000) past events.
+    History,
+    /// Flash sales: 1,000 buyers on 300 units, and 100 buyers on 80 units.
+    Flash,
+    /// The soak (kills, PostgreSQL and NATS restarts); fails when an invariant broke.
+    Soak {
+        /// How long the load runs.
+        #[arg(long, default_value_t = 5.0)]
+        minutes: f64,
+    },
+}
+
+impl Command {
+    fn runs(self, which: Command) -> bool {
+        self == which || (self == Command::All && !matches!(which, Command::Soak { .. }))
+    }
+}
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let seconds = args
-        .iter()
-        .position(|a| a == "--seconds")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
-    let which = args.first().map_or("all", String::as_str);
+    let cli = Cli::parse();
+    let which = cli.command.unwrap_or(Command::All);
+    let seconds = Duration::from_secs(cli.seconds);
+    if let Command::Soak { minutes } = which {
+        return soak(minutes).await;
+    }
     println!(
-        "# Pasar benchmarks ({} cores, {seconds} s per measurement)",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        "# Pasar benchmarks ({} cores, {} s per measurement)",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cli.seconds
     );
-    if matches!(which, "all" | "appends") {
-        let rows = bench::appends::run(&[1, 8, 32, 64], Duration::from_secs(seconds)).await?;
+    if which.runs(Command::Appends) {
+        let rows = bench::appends::run(&[1, 8, 32, 64], seconds).await?;
         bench::appends::print(&rows);
     }
-    if matches!(which, "all" | "catchup") {
-        let products = std::env::var("BENCH_PRODUCTS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(50_000);
-        let rows = bench::catchup::run(products).await?;
+    if which.runs(Command::Catchup) {
+        let rows = bench::catchup::run(env_number("BENCH_PRODUCTS", 50_000) as i32).await?;
         bench::catchup::print(&rows);
     }
-    if matches!(which, "all" | "latency" | "queries") {
-        let stack = std::sync::Arc::new(
-            pasar_tests::stack::Stack::start_with(&[("RUST_LOG", "error")]).await?,
-        );
-        if matches!(which, "all" | "latency") {
-            let v =
-                bench::latency::visibility(stack.clone(), 500, Duration::from_secs(seconds)).await;
+    if which.runs(Command::History) {
+        let stack = Stack::start_with(&[("RUST_LOG", "error")]).await?;
+        let past = env_number("BENCH_HISTORY_EVENTS", 100_000);
+        bench::history::print(&bench::history::run(&stack, past, 200).await?);
+    }
+    if which.runs(Command::Flash) {
+        let stack = Arc::new(Stack::start_with(&[("RUST_LOG", "error")]).await?);
+        let mut runs = Vec::new();
+        for (buyers, units) in [(1000, 300), (100, 80)] {
+            runs.push(bench::flash::run(Arc::clone(&stack), buyers, units).await?);
+        }
+        bench::flash::print(&runs);
+    }
+    if which.runs(Command::Latency) || which.runs(Command::Queries) {
+        let stack = Arc::new(Stack::start_with(&[("RUST_LOG", "error")]).await?);
+        if which.runs(Command::Latency) {
+            let v = bench::latency::visibility(stack.clone(), 500, seconds).await;
             bench::latency::print_visibility(&v);
         }
-        if matches!(which, "all" | "queries") {
-            let t = bench::latency::product_detail(stack.clone(), 64, Duration::from_secs(seconds))
-                .await;
+        if which.runs(Command::Queries) {
+            let t = bench::latency::product_detail(stack.clone(), 64, seconds).await;
             bench::latency::print_throughput(&t);
         }
     }
+    Ok(())
+}
+
+/// `pasar-bench soak [--minutes N]`: prints the soak's report; fails when an invariant broke.
+async fn soak(minutes: f64) -> anyhow::Result<()> {
+    let options = pasar_tests::soak::Options::full(Duration::from_secs_f64(minutes * 60.0));
+    println!("# Pasar soak: {options:?}");
+    let report = pasar_tests::soak::run(options).await?;
+    println!("{}", report.render());
+    anyhow::ensure!(report.passed(), "the soak found violations");
     Ok(())
 }

@@ -1,0 +1,36 @@
+# Sourced by scripts/test and .ci/run: make sure the local PostgreSQL and NATS JetStream are up
+# (the machine's own, on their default ports), starting them if they are down.
+
+postgres_up() { pg_isready -q -h 127.0.0.1 -p 5432; }
+nats_up() { (exec 3<>/dev/tcp/127.0.0.1/4222) 2>/dev/null; }
+
+# wait_until NAME SECONDS CHECK...: runs CHECK every half second until it succeeds.
+wait_until() {
+    local name=$1 seconds=$2
+    shift 2
+    for ((i = 0; i < seconds * 2; i++)); do
+        "$@" && return 0
+        sleep 0.5
+    done
+    echo "error: $name is not up after ${seconds}s" >&2
+    return 1
+}
+
+ensure_services() {
+    if postgres_up; then
+        echo "PostgreSQL is up on 127.0.0.1:5432"
+    else
+        echo "starting PostgreSQL"
+        # shellcheck disable=SC2046
+        pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
+        wait_until PostgreSQL 30 postgres_up
+    fi
+    if nats_up; then
+        echo "NATS is up on 127.0.0.1:4222"
+    else
+        echo "starting NATS JetStream"
+        start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
+            -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+        wait_until NATS 30 nats_up
+    fi
+}
