@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 pub use db::TestDb;
 
-pub const JWT_SECRET: &str = "test-secret-for-the-query-api";
+pub const JWT_SECRET: &str = "test-secret-for-the-query-api-0123456";
 
 pub struct TestApp {
     pub base: String,
@@ -138,6 +138,15 @@ impl TestApp {
 
     pub fn database_url(&self) -> &str {
         &self.db.url
+    }
+
+    /// A bare request with any method (including invented ones).
+    pub async fn request(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request")
     }
 
     /// GET with an optional bearer token and consistency token.
