@@ -129,17 +129,8 @@ mod tests {
 
     const KEY: &str = "0123456789abcdef0123456789abcdef";
 
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> Env {
-        Env::from_lookup(move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
-    }
-
-    fn refusal(pairs: &'static [(&'static str, &'static str)]) -> String {
-        format!("{:#}", Config::read(&env(pairs)).unwrap_err())
+    fn refusal(pairs: &[(&str, &str)]) -> String {
+        format!("{:#}", Config::read(&Env::from_pairs(pairs)).unwrap_err())
     }
 
     #[test]
@@ -176,8 +167,11 @@ mod tests {
 
     #[test]
     fn in_development_it_starts_with_the_simulators_key() {
-        let config =
-            Config::read(&env(&[("JWT_SECRET", KEY), ("PASAR_ENV", "development")])).unwrap();
+        let config = Config::read(&Env::from_pairs(&[
+            ("JWT_SECRET", KEY),
+            ("PASAR_ENV", "development"),
+        ]))
+        .unwrap();
         assert_eq!(config.jwt_secret.expose(), KEY);
         assert_eq!(config.midtrans.server_key.expose(), DEV_MIDTRANS_SERVER_KEY);
         assert_eq!(config.midtrans.snap_url, DEV_MIDTRANS_URL);
@@ -185,7 +179,7 @@ mod tests {
 
     #[test]
     fn with_both_keys_it_starts_in_production_and_hides_them() {
-        let config = Config::read(&env(&[
+        let config = Config::read(&Env::from_pairs(&[
             ("JWT_SECRET", KEY),
             ("MIDTRANS_SERVER_KEY", "SB-Mid-server-real"),
         ]))

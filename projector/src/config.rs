@@ -30,13 +30,6 @@ impl Config {
         Self::read(&Env::process())
     }
 
-    /// Like [`Config::from_env`] with another source of variables.
-    pub fn from_lookup(
-        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
-    ) -> Result<Self, ConfigError> {
-        Self::read(&Env::from_lookup(lookup))
-    }
-
     /// Like [`Config::from_env`] with the variables of `env`.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
         let database_url = env.get_or("DATABASE_URL", DEFAULT_DATABASE_URL);
@@ -98,24 +91,23 @@ mod tests {
 
     #[test]
     fn defaults_point_at_local_services() {
-        let config = Config::from_lookup(|_| None).unwrap();
+        let config = Config::read(&Env::from_pairs(&[])).unwrap();
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.addr.port(), 8083);
     }
 
     #[test]
     fn a_bad_address_names_its_variable() {
-        let error =
-            Config::from_lookup(|name| (name == "PROJECTOR_ADDR").then(|| "nowhere".to_owned()))
-                .unwrap_err();
+        let error = Config::read(&Env::from_pairs(&[("PROJECTOR_ADDR", "nowhere")])).unwrap_err();
         assert_eq!(error.variable, "PROJECTOR_ADDR");
     }
 
     #[test]
     fn passwords_never_reach_the_logs() {
-        let config = Config::from_lookup(|name| {
-            (name == "DATABASE_URL").then(|| "postgres://app:hunter2@db:5432/pasar".to_owned())
-        })
+        let config = Config::read(&Env::from_pairs(&[(
+            "DATABASE_URL",
+            "postgres://app:hunter2@db:5432/pasar",
+        )]))
         .unwrap();
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");

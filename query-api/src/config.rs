@@ -40,13 +40,6 @@ impl Config {
         Self::read(&Env::process())
     }
 
-    /// Like [`Config::from_env`] with another source of variables.
-    pub fn from_lookup(
-        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
-    ) -> Result<Self, ConfigError> {
-        Self::read(&Env::from_lookup(lookup))
-    }
-
     /// Like [`Config::from_env`] with the variables of `env`.
     pub fn read(env: &Env) -> Result<Self, ConfigError> {
         let addr = env
@@ -99,8 +92,7 @@ mod tests {
 
     #[test]
     fn defaults_point_at_local_services() {
-        let config =
-            Config::from_lookup(|name| (name == "JWT_SECRET").then(|| KEY.to_owned())).unwrap();
+        let config = Config::read(&Env::from_pairs(&[("JWT_SECRET", KEY)])).unwrap();
         assert_eq!(config.addr.port(), 8082);
         assert_eq!(config.jwt_secret.expose(), KEY);
         assert_eq!(config.consistency_wait, Duration::from_secs(5));
@@ -108,19 +100,19 @@ mod tests {
 
     #[test]
     fn without_jwt_secret_the_query_api_refuses_to_start() {
-        let error = Config::from_lookup(|_| None).unwrap_err();
+        let error = Config::read(&Env::from_pairs(&[])).unwrap_err();
         assert_eq!(error.variable, "JWT_SECRET");
         // Development mode relaxes nothing here: a built-in key would let anyone mint tokens.
-        let error = Config::from_lookup(|name| (name == "PASAR_ENV").then(|| "development".into()))
-            .unwrap_err();
+        let error = Config::read(&Env::from_pairs(&[("PASAR_ENV", "development")])).unwrap_err();
         assert_eq!(error.variable, "JWT_SECRET");
     }
 
     #[test]
     fn a_jwt_secret_shorter_than_32_bytes_is_refused() {
-        let error = Config::from_lookup(|name| {
-            (name == "JWT_SECRET").then(|| "pasar-dev-secret-change-me".to_owned())
-        })
+        let error = Config::read(&Env::from_pairs(&[(
+            "JWT_SECRET",
+            "pasar-dev-secret-change-me",
+        )]))
         .unwrap_err();
         assert_eq!(error.variable, "JWT_SECRET");
         assert!(error.message.contains("32 bytes"), "{error}");
@@ -128,22 +120,20 @@ mod tests {
 
     #[test]
     fn a_bad_wait_names_its_variable() {
-        let error = Config::from_lookup(|name| match name {
-            "JWT_SECRET" => Some(KEY.to_owned()),
-            "CONSISTENCY_WAIT_MS" => Some("soon".to_owned()),
-            _ => None,
-        })
+        let error = Config::read(&Env::from_pairs(&[
+            ("JWT_SECRET", KEY),
+            ("CONSISTENCY_WAIT_MS", "soon"),
+        ]))
         .unwrap_err();
         assert_eq!(error.variable, "CONSISTENCY_WAIT_MS");
     }
 
     #[test]
     fn secrets_never_reach_the_logs() {
-        let config = Config::from_lookup(|name| match name {
-            "JWT_SECRET" => Some("a-very-secret-signing-key-of-32-bytes".to_owned()),
-            "DATABASE_URL" => Some("postgres://app:hunter2@db/pasar".to_owned()),
-            _ => None,
-        })
+        let config = Config::read(&Env::from_pairs(&[
+            ("JWT_SECRET", "a-very-secret-signing-key-of-32-bytes"),
+            ("DATABASE_URL", "postgres://app:hunter2@db/pasar"),
+        ]))
         .unwrap();
         let shown = format!("{config:?}");
         assert!(

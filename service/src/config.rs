@@ -80,6 +80,20 @@ impl Env {
         }
     }
 
+    /// Exactly the variables in `pairs` (for tests).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self::from_lookup(move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
     /// The value of `name`; empty or blank counts as unset.
     pub fn get(&self, name: &str) -> Option<String> {
         (self.lookup)(name).filter(|v| !v.trim().is_empty())
@@ -162,13 +176,8 @@ impl Env {
 mod tests {
     use super::*;
 
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> Env {
-        Env::from_lookup(move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| (*v).to_owned())
-        })
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs)
     }
 
     #[test]

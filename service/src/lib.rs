@@ -11,6 +11,7 @@
 //! - [`metrics`]: a Prometheus [`metrics::Registry`] per service instance with one bucket
 //!   list, and the HTTP middleware labelling by matched route and known method.
 //! - [`runtime`]: tracing set-up, [`shutdown_signal`], [`connect_nats`].
+//! - `testing` (feature `testing`): checks every service's tests share.
 //!
 //! Start with a service's `main.rs`: it reads its config through [`config::Env`], calls
 //! [`runtime::init_tracing`] and passes [`shutdown_signal`] to its `run`.
@@ -20,6 +21,8 @@ pub mod config;
 pub mod metrics;
 pub mod problem;
 pub mod runtime;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use auth::{AuthError, AuthUser};
 pub use config::{ConfigError, Env, Secret};

@@ -140,15 +140,6 @@ impl TestApp {
         &self.db.url
     }
 
-    /// A bare request with any method (including invented ones).
-    pub async fn request(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
-        self.http
-            .request(method, format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("request")
-    }
-
     /// GET with an optional bearer token and consistency token.
     pub async fn get(
         &self,
