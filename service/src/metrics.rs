@@ -10,7 +10,7 @@
 //! one service, so all its metrics come out of one registry.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, header};
@@ -22,6 +22,9 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder
 pub const LATENCY_BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
+
+/// How often histogram samples are drained into their buckets.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The route label of a request that matched no route (so raw paths never become labels).
 pub const UNMATCHED_ROUTE: &str = "unmatched";
@@ -54,9 +57,29 @@ impl Registry {
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &LATENCY_BUCKETS)
             .expect("invariant: LATENCY_BUCKETS is not empty")
             .build_recorder();
-        Registry {
+        let registry = Registry {
             recorder: Arc::new(recorder),
-        }
+        };
+        registry.spawn_upkeep();
+        registry
+    }
+
+    /// Histogram samples wait in a buffer until drained; without a periodic drain a service
+    /// nobody scrapes would grow it without bound. The task ends with the last clone.
+    fn spawn_upkeep(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return; // No runtime (a unit test): rendering drains as well.
+        };
+        let recorder = Arc::downgrade(&self.recorder);
+        runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(UPKEEP_INTERVAL).await;
+                let Some(recorder) = recorder.upgrade() else {
+                    return;
+                };
+                recorder.handle().run_upkeep();
+            }
+        });
     }
 
     /// Makes this registry the process's global recorder if none is installed yet (the
@@ -173,6 +196,17 @@ mod tests {
             "{text}"
         );
         assert!(!other.render().contains("pasar_http_requests_total"));
+    }
+
+    #[tokio::test]
+    async fn the_upkeep_task_ends_with_the_registry() {
+        let registry = Registry::new();
+        let weak = Arc::downgrade(&registry.recorder);
+        drop(registry);
+        assert!(
+            weak.upgrade().is_none(),
+            "the task holds no strong reference"
+        );
     }
 
     #[tokio::test]
