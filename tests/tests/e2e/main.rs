@@ -4,5 +4,6 @@
 mod concurrency;
 mod crash;
 mod purchase;
+mod secrets;
 mod support;
 mod webhooks;
