@@ -7,9 +7,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pasar_events::EventStore;
+use pasar_service::auth::TokenVerifier;
+use pasar_service::metrics::{Registry, track_http};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -30,6 +32,10 @@ pub struct AppState {
     pub store: Arc<dyn EventStore>,
     pub midtrans: Midtrans,
     pub pool: deadpool_postgres::Pool,
+    /// Checks access tokens for the [`crate::auth::AuthUser`] extractor.
+    pub tokens: Arc<TokenVerifier>,
+    /// This instance's Prometheus metrics (`/metrics`).
+    pub metrics: Registry,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -41,9 +47,12 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::webhook::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(crate::telemetry::render))
+        .route("/metrics", get(metrics))
         .fallback(|| async { crate::error::ApiError::NotFound("no such route".into()) })
-        .route_layer(axum::middleware::from_fn(crate::telemetry::track_http))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            track_http,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -67,13 +76,18 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     (status, axum::Json(json!({ "database": database })))
 }
 
+async fn metrics(State(state): State<AppState>) -> Response {
+    state.metrics.response()
+}
+
 /// Connects, migrates, starts the reactors and serves until `shutdown` resolves.
 pub async fn run(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    crate::telemetry::install();
+    let metrics = Registry::new();
+    metrics.install_global();
     let (store, pool) =
         pasar_events::select::connect(&config.event_store, &config.database_url, 16).await?;
     tracing::info!(backend = config.event_store.name(), "event store connected");
@@ -82,6 +96,8 @@ pub async fn run(
         midtrans: Midtrans::new(config.midtrans.clone())?,
         store,
         pool: pool.clone(),
+        tokens: Arc::new(TokenVerifier::new(&config.jwt_secret)),
+        metrics,
         config: Arc::new(config),
     };
     if let Some((email, password)) = &state.config.admin {

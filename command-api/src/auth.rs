@@ -1,34 +1,23 @@
-//! Passwords (argon2id), access tokens (HS256 JWT) and refresh tokens (opaque, rotated,
-//! stored only as SHA-256 hashes in the customer's stream).
+//! Passwords (argon2id), access tokens (HS256 JWT, signed and checked by
+//! [`pasar_service::auth`]) and refresh tokens (opaque, rotated, stored only as SHA-256 hashes
+//! in the customer's stream).
 
 use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use base64::Engine;
-use chrono::Utc;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use pasar_events::types::Role;
+use pasar_service::Secret;
+use pasar_service::auth::{Authenticates, TokenIssuer, TokenVerifier};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::error::ApiError;
 
-const ISSUER: &str = "pasar";
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Claims {
-    pub sub: Uuid,
-    pub role: Role,
-    pub iat: i64,
-    pub exp: i64,
-    pub iss: String,
-}
+pub use pasar_service::AuthUser;
 
 /// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes) off the async runtime.
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
@@ -63,39 +52,16 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
     ok && known
 }
 
+/// A signed access token for `user` (HS256 with `secret`, see [`pasar_service::auth`]).
 pub fn issue_access_token(
     secret: &str,
     user: Uuid,
     role: Role,
     ttl: Duration,
 ) -> Result<String, ApiError> {
-    let now = Utc::now().timestamp();
-    let claims = Claims {
-        sub: user,
-        role,
-        iat: now,
-        exp: now + ttl.as_secs() as i64,
-        iss: ISSUER.into(),
-    };
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .map_err(|e| ApiError::Internal(e.into()))
-}
-
-pub fn decode_access_token(secret: &str, token: &str) -> Result<Claims, ApiError> {
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.set_issuer(&[ISSUER]);
-    validation.leeway = 5;
-    jsonwebtoken::decode::<Claims>(
-        token,
-        &DecodingKey::from_secret(secret.as_bytes()),
-        &validation,
-    )
-    .map(|data| data.claims)
-    .map_err(|_| ApiError::Unauthorized("invalid or expired access token".into()))
+    TokenIssuer::new(&Secret::new(secret))
+        .issue(user, role, ttl)
+        .map_err(ApiError::from)
 }
 
 /// A refresh token names its owner and family so it can be checked against the customer's
@@ -149,46 +115,12 @@ impl RefreshToken {
     }
 }
 
-/// The authenticated caller, from `Authorization: Bearer <access token>`.
-#[derive(Debug, Clone, Copy)]
-pub struct AuthUser {
-    pub id: Uuid,
-    pub role: Role,
-}
-
-impl AuthUser {
-    pub fn require(&self, allowed: &[Role]) -> Result<(), ApiError> {
-        if allowed.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "this action is not available to a {}",
-                self.role.as_str()
-            )))
-        }
-    }
-}
-
-impl FromRequestParts<AppState> for AuthUser {
+/// `AuthUser` extracts from the command API's state, rejecting with its `ApiError`.
+impl Authenticates for AppState {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| ApiError::Unauthorized("expected a Bearer token".into()))?;
-        let claims = decode_access_token(state.config.jwt_secret.expose(), token.trim())?;
-        Ok(AuthUser {
-            id: claims.sub,
-            role: claims.role,
-        })
+    fn token_verifier(&self) -> &TokenVerifier {
+        &self.tokens
     }
 }
 
@@ -214,8 +146,9 @@ mod tests {
             Duration::from_secs(60),
         )
         .unwrap();
-        assert!(decode_access_token(&"a".repeat(32), &token).is_ok());
-        assert!(decode_access_token(&"b".repeat(32), &token).is_err());
+        let verify = |key: &str| TokenVerifier::new(&Secret::new(key.repeat(32))).verify(&token);
+        assert!(verify("a").is_ok());
+        assert!(verify("b").is_err());
     }
 
     #[tokio::test]

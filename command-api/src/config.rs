@@ -1,33 +1,18 @@
-//! Typed configuration, read once from the environment at start-up.
+//! Typed configuration, read once from the environment at start-up (through
+//! [`pasar_service::Env`], so every service follows the same rules).
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
+use pasar_service::Env;
 
-/// A secret value: usable, never printed.
-#[derive(Clone)]
-pub struct Secret(String);
+pub use pasar_service::Secret;
 
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-/// Development defaults, used (with a loud warning) when the real values are not configured.
-pub const DEV_JWT_SECRET: &str = "pasar-dev-secret-change-me";
+/// The Midtrans simulator's development server key (`tests/src/bin/midtrans-sim.rs`), used only
+/// in development mode when `MIDTRANS_SERVER_KEY` is unset. It is public: never in production.
 pub const DEV_MIDTRANS_SERVER_KEY: &str = "SB-Mid-server-pasar-dev";
+/// Where `scripts/dev` starts the Midtrans simulator.
 pub const DEV_MIDTRANS_URL: &str = "http://127.0.0.1:8090";
 
 #[derive(Debug, Clone)]
@@ -50,9 +35,8 @@ pub struct Config {
     pub database_url: String,
     /// Event-store backend (`EVENT_STORE` = postgres | eventstoredb, `EVENTSTORE_URL`).
     pub event_store: pasar_events::select::Backend,
-    /// NATS server (`NATS_URL`); reserved for integration wake-ups.
-    pub nats_url: String,
-    /// HS256 key for access tokens (`JWT_SECRET`), shared with the query API.
+    /// HS256 key for access tokens (`JWT_SECRET`, required, at least 32 bytes), shared with
+    /// the query API.
     pub jwt_secret: Secret,
     /// Lifetime of access tokens (`ACCESS_TOKEN_TTL_SECS`, default 900).
     pub access_token_ttl: Duration,
@@ -60,6 +44,7 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
     /// How long stock stays reserved for an unpaid order (`PAYMENT_TIMEOUT_SECS`, default 3600).
     pub payment_timeout: Duration,
+    /// Midtrans: `MIDTRANS_SERVER_KEY` (required outside development), URLs, verification.
     pub midtrans: MidtransConfig,
     /// First admin account (`PASAR_ADMIN_EMAIL` and `PASAR_ADMIN_PASSWORD`, both or neither).
     pub admin: Option<(String, Secret)>,
@@ -69,78 +54,141 @@ pub struct Config {
     pub expiry_sweep_interval: Duration,
 }
 
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-fn parse<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T>
-where
-    T::Err: std::error::Error + Send + Sync + 'static,
-{
-    match var(name) {
-        Some(v) => v
-            .parse()
-            .with_context(|| format!("{name} is not valid: {v:?}")),
-        None => Ok(default),
-    }
-}
-
 impl Config {
-    /// Reads and validates the environment; errors name the variable at fault.
+    /// Reads and validates the process environment; errors name the variable at fault.
     pub fn from_env() -> anyhow::Result<Self> {
-        let jwt_secret = match var("JWT_SECRET") {
-            Some(s) if s.len() < 32 => bail!("JWT_SECRET must be at least 32 characters"),
-            Some(s) => Secret::new(s),
-            None => {
-                tracing::warn!(
-                    "JWT_SECRET is not set: using the public DEVELOPMENT secret; never do this in production"
-                );
-                Secret::new(DEV_JWT_SECRET)
-            }
-        };
-        let midtrans = match var("MIDTRANS_SERVER_KEY") {
-            Some(key) => MidtransConfig {
-                server_key: Secret::new(key),
-                snap_url: var("MIDTRANS_SNAP_URL")
-                    .unwrap_or_else(|| "https://app.sandbox.midtrans.com".into()),
-                api_url: var("MIDTRANS_API_URL")
-                    .unwrap_or_else(|| "https://api.sandbox.midtrans.com".into()),
-                verify_with_status_api: parse("MIDTRANS_VERIFY_STATUS", false)?,
-            },
-            None => {
-                tracing::warn!(
-                    "MIDTRANS_SERVER_KEY is not set: talking to the local Midtrans SIMULATOR at {DEV_MIDTRANS_URL}"
-                );
-                MidtransConfig {
-                    server_key: Secret::new(DEV_MIDTRANS_SERVER_KEY),
-                    snap_url: var("MIDTRANS_SNAP_URL").unwrap_or_else(|| DEV_MIDTRANS_URL.into()),
-                    api_url: var("MIDTRANS_API_URL").unwrap_or_else(|| DEV_MIDTRANS_URL.into()),
-                    verify_with_status_api: parse("MIDTRANS_VERIFY_STATUS", false)?,
-                }
-            }
-        };
-        let admin = match (var("PASAR_ADMIN_EMAIL"), var("PASAR_ADMIN_PASSWORD")) {
+        Self::read(&Env::process())
+    }
+
+    /// Like [`Config::from_env`] with another source of variables.
+    pub fn read(env: &Env) -> anyhow::Result<Self> {
+        let admin = match (
+            env.get("PASAR_ADMIN_EMAIL"),
+            env.get("PASAR_ADMIN_PASSWORD"),
+        ) {
             (Some(email), Some(password)) => Some((email, Secret::new(password))),
             (None, None) => None,
             _ => bail!("PASAR_ADMIN_EMAIL and PASAR_ADMIN_PASSWORD must be set together"),
         };
         Ok(Self {
-            addr: parse("COMMAND_API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
+            addr: env.parse_or("COMMAND_API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
             event_store: pasar_events::select::Backend::from_env().map_err(anyhow::Error::msg)?,
-            database_url: var("DATABASE_URL")
-                .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/pasar".into()),
-            nats_url: var("NATS_URL").unwrap_or_else(|| "nats://127.0.0.1:4222".into()),
-            jwt_secret,
-            access_token_ttl: Duration::from_secs(parse("ACCESS_TOKEN_TTL_SECS", 900)?),
-            refresh_token_ttl: Duration::from_secs(parse(
-                "REFRESH_TOKEN_TTL_SECS",
-                30 * 24 * 3600,
-            )?),
-            payment_timeout: Duration::from_secs(parse("PAYMENT_TIMEOUT_SECS", 3600)?),
-            midtrans,
+            database_url: env.get_or("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pasar"),
+            jwt_secret: env.required_secret("JWT_SECRET")?,
+            access_token_ttl: Duration::from_secs(env.parse_or("ACCESS_TOKEN_TTL_SECS", 900)?),
+            refresh_token_ttl: Duration::from_secs(
+                env.parse_or("REFRESH_TOKEN_TTL_SECS", 30 * 24 * 3600)?,
+            ),
+            payment_timeout: Duration::from_secs(env.parse_or("PAYMENT_TIMEOUT_SECS", 3600)?),
+            midtrans: MidtransConfig::read(env)?,
             admin,
-            reactors_enabled: parse("REACTORS_ENABLED", true)?,
-            expiry_sweep_interval: Duration::from_millis(parse("EXPIRY_SWEEP_MS", 30_000)?),
+            reactors_enabled: env.parse_or("REACTORS_ENABLED", true)?,
+            expiry_sweep_interval: Duration::from_millis(env.parse_or("EXPIRY_SWEEP_MS", 30_000)?),
         })
+    }
+}
+
+impl MidtransConfig {
+    /// Midtrans with `MIDTRANS_SERVER_KEY` (sandbox URLs by default). Without the key the
+    /// command API refuses to start, except in development (`PASAR_ENV=development`), where it
+    /// talks to the local simulator with the simulator's public key and says so loudly.
+    pub fn read(env: &Env) -> anyhow::Result<Self> {
+        let verify_with_status_api = env.parse_or("MIDTRANS_VERIFY_STATUS", false)?;
+        if let Some(key) = env.get("MIDTRANS_SERVER_KEY") {
+            return Ok(MidtransConfig {
+                server_key: Secret::new(key),
+                snap_url: env.get_or("MIDTRANS_SNAP_URL", "https://app.sandbox.midtrans.com"),
+                api_url: env.get_or("MIDTRANS_API_URL", "https://api.sandbox.midtrans.com"),
+                verify_with_status_api,
+            });
+        }
+        if !env.development()? {
+            bail!(
+                "MIDTRANS_SERVER_KEY is not set: it verifies webhook signatures and authenticates \
+                 calls to Midtrans. Set it, or set PASAR_ENV=development to use the local simulator"
+            );
+        }
+        tracing::warn!(
+            "DEVELOPMENT MODE: MIDTRANS_SERVER_KEY is not set, so the command API uses the Midtrans \
+             SIMULATOR's public development key and talks to {DEV_MIDTRANS_URL} unless \
+             MIDTRANS_SNAP_URL / MIDTRANS_API_URL say otherwise. Anyone can forge webhooks: \
+             never run like this in production"
+        );
+        Ok(MidtransConfig {
+            server_key: Secret::new(DEV_MIDTRANS_SERVER_KEY),
+            snap_url: env.get_or("MIDTRANS_SNAP_URL", DEV_MIDTRANS_URL),
+            api_url: env.get_or("MIDTRANS_API_URL", DEV_MIDTRANS_URL),
+            verify_with_status_api,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "0123456789abcdef0123456789abcdef";
+
+    fn refusal(pairs: &[(&str, &str)]) -> String {
+        format!("{:#}", Config::read(&Env::from_pairs(pairs)).unwrap_err())
+    }
+
+    #[test]
+    fn without_jwt_secret_the_command_api_refuses_to_start() {
+        let error = refusal(&[("MIDTRANS_SERVER_KEY", "SB-Mid-server-x")]);
+        assert!(
+            error.contains("JWT_SECRET") && error.contains("not set"),
+            "{error}"
+        );
+        let error = refusal(&[("PASAR_ENV", "development")]);
+        assert!(
+            error.contains("JWT_SECRET"),
+            "development still needs a key: {error}"
+        );
+    }
+
+    #[test]
+    fn a_jwt_secret_shorter_than_32_bytes_is_refused() {
+        let error = refusal(&[
+            ("JWT_SECRET", "pasar-dev-secret-change-me"),
+            ("MIDTRANS_SERVER_KEY", "SB-Mid-server-x"),
+        ]);
+        assert!(
+            error.contains("JWT_SECRET") && error.contains("32 bytes"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn without_midtrans_server_key_it_refuses_outside_development() {
+        let error = refusal(&[("JWT_SECRET", KEY)]);
+        assert!(error.contains("MIDTRANS_SERVER_KEY"), "{error}");
+    }
+
+    #[test]
+    fn in_development_it_starts_with_the_simulators_key() {
+        let config = Config::read(&Env::from_pairs(&[
+            ("JWT_SECRET", KEY),
+            ("PASAR_ENV", "development"),
+        ]))
+        .unwrap();
+        assert_eq!(config.jwt_secret.expose(), KEY);
+        assert_eq!(config.midtrans.server_key.expose(), DEV_MIDTRANS_SERVER_KEY);
+        assert_eq!(config.midtrans.snap_url, DEV_MIDTRANS_URL);
+    }
+
+    #[test]
+    fn with_both_keys_it_starts_in_production_and_hides_them() {
+        let config = Config::read(&Env::from_pairs(&[
+            ("JWT_SECRET", KEY),
+            ("MIDTRANS_SERVER_KEY", "SB-Mid-server-real"),
+        ]))
+        .unwrap();
+        assert_eq!(config.midtrans.api_url, "https://api.sandbox.midtrans.com");
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains(KEY) && !shown.contains("server-real"),
+            "{shown}"
+        );
     }
 }

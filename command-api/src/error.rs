@@ -1,10 +1,10 @@
 //! The one error type of the command API and its RFC 9457 problem+json rendering.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pasar_domain::FieldError;
 use pasar_events::StoreError;
-use serde_json::json;
+use pasar_service::AuthError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -73,41 +73,40 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// Builds a problem+json response.
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Unauthorized(d) => ApiError::Unauthorized(d),
+            AuthError::Forbidden(d) => ApiError::Forbidden(d),
+            e @ AuthError::Signing(_) => ApiError::Internal(e.into()),
+        }
+    }
+}
+
+/// Builds a problem+json response (through [`pasar_service::problem`]); the members of
+/// `extra` (a JSON object) are added to the body.
 pub fn problem(
     status: StatusCode,
     title: &str,
     detail: &str,
     extra: Option<serde_json::Value>,
 ) -> Response {
-    let slug = title.to_lowercase().replace(' ', "-");
-    let mut body = json!({
-        "type": format!("https://pasar.dev/problems/{slug}"),
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    if let (Some(serde_json::Value::Object(extra)), Some(map)) = (extra, body.as_object_mut()) {
-        map.extend(extra);
-    }
-    let mut response = (status, axum::Json(body)).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
+    pasar_service::problem(status, title, detail)
+        .with_members(extra)
+        .response()
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::BadRequest(d) => problem(StatusCode::BAD_REQUEST, "Bad request", &d, None),
-            ApiError::Validation(errors) => problem(
+            ApiError::Validation(errors) => pasar_service::problem(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Validation failed",
                 "one or more fields are invalid",
-                Some(json!({ "errors": errors })),
-            ),
+            )
+            .with_errors(errors)
+            .response(),
             ApiError::Unauthorized(d) => {
                 problem(StatusCode::UNAUTHORIZED, "Unauthorized", &d, None)
             }
@@ -132,15 +131,13 @@ impl IntoResponse for ApiError {
             }
             ApiError::Unavailable(d) => {
                 tracing::error!(detail = %d, "dependency unavailable");
-                let mut r = problem(
+                pasar_service::problem(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Service unavailable",
                     "a dependency is unavailable; retry shortly",
-                    None,
-                );
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                r
+                )
+                .retry_after(1)
+                .response()
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");

@@ -10,6 +10,8 @@
 //!   unpaid or never-placed orders.
 //! - [`error`]: the single `ApiError` and its problem+json responses; [`rejections`] maps
 //!   domain rejections onto it.
+//! - [`config`]: the environment, read once. Shared plumbing (secrets, token checks, metrics,
+//!   shutdown) comes from `pasar_service`.
 
 pub mod app;
 pub mod auth;
@@ -21,7 +23,6 @@ pub mod midtrans;
 pub mod reactors;
 pub mod rejections;
 pub mod routes;
-pub mod telemetry;
 
 pub use app::run;
 pub use config::Config;

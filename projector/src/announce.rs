@@ -66,19 +66,3 @@ impl Announcer {
         }
     }
 }
-
-/// A NATS client that connects (and reconnects) in the background: `NATS_URL` being down at
-/// start-up must not stop the projector.
-pub async fn connect_nats(url: &str) -> Option<async_nats::Client> {
-    let options = async_nats::ConnectOptions::new()
-        .name("pasar-projector")
-        .retry_on_initial_connect()
-        .connection_timeout(Duration::from_secs(2));
-    match options.connect(url).await {
-        Ok(client) => Some(client),
-        Err(e) => {
-            tracing::warn!(error = %e, url, "NATS unusable; checkpoints are announced through PostgreSQL only");
-            None
-        }
-    }
-}

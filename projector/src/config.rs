@@ -3,6 +3,10 @@
 use std::fmt;
 use std::net::SocketAddr;
 
+use pasar_service::Env;
+
+pub use pasar_service::ConfigError;
+
 /// Everything the projector needs to start. Built by [`Config::from_env`] in `main`, or
 /// directly by tests.
 #[derive(Clone)]
@@ -16,14 +20,6 @@ pub struct Config {
     pub addr: SocketAddr,
 }
 
-/// A variable that is set but unusable.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid {variable}: {message}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub message: String,
-}
-
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/pasar";
 pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8083";
@@ -31,26 +27,19 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8083";
 impl Config {
     /// Reads `DATABASE_URL`, `NATS_URL` and `PROJECTOR_ADDR`, with local defaults.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::process())
     }
 
-    /// Like [`Config::from_env`] with another source of variables.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str, default: &str| {
-            lookup(name)
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| default.to_owned())
-        };
-        let database_url = get("DATABASE_URL", DEFAULT_DATABASE_URL);
+    /// Like [`Config::from_env`] with the variables of `env`.
+    pub fn read(env: &Env) -> Result<Self, ConfigError> {
+        let database_url = env.get_or("DATABASE_URL", DEFAULT_DATABASE_URL);
         validate_database_url("DATABASE_URL", &database_url)?;
-        let nats_url = get("NATS_URL", DEFAULT_NATS_URL);
+        let nats_url = env.get_or("NATS_URL", DEFAULT_NATS_URL);
         validate_nats_url("NATS_URL", &nats_url)?;
-        let addr = get("PROJECTOR_ADDR", DEFAULT_ADDR)
+        let addr = env
+            .get_or("PROJECTOR_ADDR", DEFAULT_ADDR)
             .parse()
-            .map_err(|e| ConfigError {
-                variable: "PROJECTOR_ADDR",
-                message: format!("{e} (expected host:port)"),
-            })?;
+            .map_err(|e| ConfigError::new("PROJECTOR_ADDR", format!("{e} (expected host:port)")))?;
         Ok(Config {
             database_url,
             nats_url,
@@ -62,19 +51,13 @@ impl Config {
 pub(crate) fn validate_database_url(variable: &'static str, url: &str) -> Result<(), ConfigError> {
     url.parse::<tokio_postgres::Config>()
         .map(|_| ())
-        .map_err(|e| ConfigError {
-            variable,
-            message: e.to_string(),
-        })
+        .map_err(|e| ConfigError::new(variable, e))
 }
 
 pub(crate) fn validate_nats_url(variable: &'static str, url: &str) -> Result<(), ConfigError> {
     url.parse::<async_nats::ServerAddr>()
         .map(|_| ())
-        .map_err(|e| ConfigError {
-            variable,
-            message: e.to_string(),
-        })
+        .map_err(|e| ConfigError::new(variable, e))
 }
 
 /// The database URL may carry a password, so `Debug` shows only where it points.
@@ -108,24 +91,23 @@ mod tests {
 
     #[test]
     fn defaults_point_at_local_services() {
-        let config = Config::from_lookup(|_| None).unwrap();
+        let config = Config::read(&Env::from_pairs(&[])).unwrap();
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.addr.port(), 8083);
     }
 
     #[test]
     fn a_bad_address_names_its_variable() {
-        let error =
-            Config::from_lookup(|name| (name == "PROJECTOR_ADDR").then(|| "nowhere".to_owned()))
-                .unwrap_err();
+        let error = Config::read(&Env::from_pairs(&[("PROJECTOR_ADDR", "nowhere")])).unwrap_err();
         assert_eq!(error.variable, "PROJECTOR_ADDR");
     }
 
     #[test]
     fn passwords_never_reach_the_logs() {
-        let config = Config::from_lookup(|name| {
-            (name == "DATABASE_URL").then(|| "postgres://app:hunter2@db:5432/pasar".to_owned())
-        })
+        let config = Config::read(&Env::from_pairs(&[(
+            "DATABASE_URL",
+            "postgres://app:hunter2@db:5432/pasar",
+        )]))
         .unwrap();
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");

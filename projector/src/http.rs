@@ -3,9 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::connection::State;
 use axum::extract::State as AxumState;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,15 +12,18 @@ use serde_json::json;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::{Projector, metrics, publisher, status};
+use pasar_service::metrics::track_http;
+use pasar_service::runtime::nats_connected;
+
+use crate::{Projector, publisher, status};
 
 pub fn router(projector: Arc<Projector>) -> Router {
-    install_recorder();
+    let registry = projector.metrics().registry().clone();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .route_layer(axum::middleware::from_fn(track_http))
+        .route_layer(axum::middleware::from_fn_with_state(registry, track_http))
         .layer(TraceLayer::new_for_http())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -35,12 +37,6 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-fn nats_connected(projector: &Projector) -> bool {
-    projector
-        .nats()
-        .is_some_and(|n| n.connection_state() == State::Connected)
-}
-
 /// Ready: PostgreSQL answers. NATS is reported but not required (announcements fall back to
 /// NOTIFY while it is down).
 async fn readyz(AxumState(projector): AxumState<Arc<Projector>>) -> Response {
@@ -48,7 +44,7 @@ async fn readyz(AxumState(projector): AxumState<Arc<Projector>>) -> Response {
         Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
         Err(_) => false,
     };
-    let nats = if nats_connected(&projector) {
+    let nats = if nats_connected(projector.nats()) {
         "connected"
     } else {
         "disconnected"
@@ -75,55 +71,8 @@ async fn metrics_text(AxumState(projector): AxumState<Arc<Projector>>) -> Respon
             Vec::new()
         }
     };
-    let mut body = metrics::render(
-        &projector.metrics().snapshot(),
-        &statuses,
-        nats_connected(&projector),
-    );
-    body.push_str(
-        &publisher::render_metrics(projector.pool(), &projector.metrics().publisher).await,
-    );
-    if let Some(Some(handle)) = RECORDER.get() {
-        body.push_str(&handle.render());
-    }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
-}
-
-static RECORDER: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
-    std::sync::OnceLock::new();
-
-/// The process-wide recorder for `http_request_duration_seconds` (as in the two APIs).
-fn install_recorder() {
-    RECORDER.get_or_init(|| {
-        let buckets = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0];
-        metrics_exporter_prometheus::PrometheusBuilder::new()
-            .set_buckets_for_metric(
-                metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()),
-                &buckets,
-            )
-            .expect("invariant: bucket list is not empty")
-            .install_recorder()
-            // Another recorder in this process (a test embedding several services): the
-            // histogram is then the other's to render.
-            .ok()
-    });
-}
-
-/// Records each request's latency by matched route, method and status.
-async fn track_http(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let started = std::time::Instant::now();
-    let route = request
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().to_string();
-    let response = next.run(request).await;
-    let labels = [
-        ("route", route),
-        ("method", method),
-        ("status", response.status().as_u16().to_string()),
-    ];
-    ::metrics::histogram!("http_request_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
-    response
+    let metrics = projector.metrics();
+    publisher::observe_metrics(projector.pool(), &metrics.publisher).await;
+    let body = metrics.render(&statuses, nats_connected(projector.nats()));
+    metrics.registry().text_response(body)
 }

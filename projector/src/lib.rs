@@ -18,7 +18,8 @@
 //! - [`publisher`]: integration events to NATS JetStream (`PASAR_EVENTS`). Not a projection:
 //!   its own task, lock and checkpoint table; rebuilds never run it.
 //! - [`migrate`], [`checkpoint`], [`status`] (`projector status`, lag), [`metrics`],
-//!   `http.rs` (`/healthz`, `/readyz`, `/metrics`), [`config`].
+//!   `http.rs` (`/healthz`, `/readyz`, `/metrics`), [`config`]. Plumbing shared with the
+//!   other services (metrics registry, shutdown, NATS connection) comes from `pasar_service`.
 //!
 //! [`run`] wires it together from a [`Config`], a bound listener and a shutdown future.
 
@@ -47,7 +48,7 @@ use pasar_events::postgres::PgEventStore;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub use announce::{CHECKPOINT_CHANNEL, CHECKPOINT_SUBJECT_PREFIX, connect_nats};
+pub use announce::{CHECKPOINT_CHANNEL, CHECKPOINT_SUBJECT_PREFIX};
 pub use config::{Config, ConfigError};
 pub use error::ProjectorError;
 pub use projections::Projection;
@@ -84,6 +85,8 @@ pub async fn run_with_publisher(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let projector = Arc::new(connect(&config).await?);
+    // The first registry of the process also takes the library-level metrics.
+    projector.metrics().registry().install_global();
     let stop = CancellationToken::new();
     let mut workers = projector.spawn_live(&config.database_url, &stop);
     if pasar_events::select::Backend::from_env() == Ok(pasar_events::select::Backend::Postgres) {
@@ -138,7 +141,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<Projector> {
     };
     let pool = pasar_events::postgres::pool(&config.database_url, POOL_SIZE)
         .context("building the read-model pool")?;
-    let nats = connect_nats(&config.nats_url).await;
+    let nats = pasar_service::connect_nats(&config.nats_url, "pasar-projector").await;
     let projector = Projector::new(store, pool)
         .await
         .context("preparing the read models")?;

@@ -3,15 +3,10 @@
 
 use anyhow::Context as _;
 use pasar_projector::{Config, PublisherConfig};
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    pasar_service::runtime::init_tracing();
     let config = Config::from_env()?;
     match std::env::args().nth(1).as_deref() {
         None | Some("run") => {
@@ -19,8 +14,8 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(config.addr)
                 .await
                 .with_context(|| format!("binding PROJECTOR_ADDR {}", config.addr))?;
-            pasar_projector::run_with_publisher(config, publisher, listener, shutdown_signal())
-                .await
+            let shutdown = pasar_service::shutdown_signal();
+            pasar_projector::run_with_publisher(config, publisher, listener, shutdown).await
         }
         Some("status") => {
             print!("{}", pasar_projector::status_report(&config).await?);
@@ -31,27 +26,4 @@ async fn main() -> anyhow::Result<()> {
             pasar_projector::commands::run(&config, &args, &mut std::io::stdout()).await
         }
     }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down");
 }

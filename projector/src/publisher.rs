@@ -53,7 +53,7 @@ pub use message::{
     EVENT_TYPE_HEADER, POSITION_HEADER, REDACTED, REDACTED_FIELDS, SCHEMA_VERSION_HEADER,
     STREAM_HEADER, STREAM_VERSION_HEADER,
 };
-pub use metrics::{PublisherMetrics, render as render_metrics};
+pub use metrics::{PublisherMetrics, observe as observe_metrics};
 pub use runner::spawn;
 pub use stream::DUPLICATE_WINDOW;
 

@@ -105,10 +105,10 @@ async fn the_service_projects_live_and_reports_health_metrics_and_status() {
     assert!(metrics.contains(&position_line), "{metrics}");
     for line in [
         "pasar_projection_lag_events{projection=\"catalog\"} 0",
-        "pasar_projection_lag_seconds{projection=\"catalog\"} 0.000",
+        "pasar_projection_lag_seconds{projection=\"catalog\"} 0",
         "pasar_projection_version{projection=\"catalog\"} 1",
     ] {
-        assert!(metrics.contains(line), "{line} in {metrics}");
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
     }
     // The /readyz request above was timed by route.
     assert!(
@@ -128,4 +128,34 @@ async fn the_service_projects_live_and_reports_health_metrics_and_status() {
         .await
         .expect("graceful shutdown");
     outcome.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn invented_methods_and_paths_add_no_lines_to_metrics() {
+    // Arrange
+    let db = TestDb::create().await;
+    let config = Config {
+        database_url: db.url.clone(),
+        nats_url: "nats://127.0.0.1:4222".into(),
+        addr: "127.0.0.1:0".parse().unwrap(),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(pasar_projector::run(config, listener, async move {
+        let _ = stopped.await;
+    }));
+
+    // Act (the helper asserts that no line was added)
+    let after =
+        pasar_service::testing::invented_methods_add_no_lines(&base, &["/healthz", "/nowhere"])
+            .await;
+
+    // Assert
+    assert!(
+        after.contains(
+            r#"pasar_http_requests_total{method="other",route="/healthz",status="405"} 101"#
+        ),
+        "{after}"
+    );
 }

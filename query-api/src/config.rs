@@ -1,35 +1,18 @@
-//! The query API's configuration: read once from the environment at start-up.
+//! The query API's configuration: read once from the environment at start-up (through
+//! [`pasar_service::Env`], so every service follows the same rules).
 
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// The development signing key, used (with a loud warning) when `JWT_SECRET` is unset.
-pub const DEV_JWT_SECRET: &str = "pasar-dev-secret-change-me";
+use pasar_service::Env;
+
+pub use pasar_service::{ConfigError, Secret};
+
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/pasar";
 pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8082";
 pub const DEFAULT_CONSISTENCY_WAIT: Duration = Duration::from_millis(5000);
-
-/// A value that must not reach logs: `Debug` prints `[redacted]`.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
 
 /// Everything the query API needs to start. Built by [`Config::from_env`] in `main`, or
 /// directly by tests.
@@ -42,78 +25,44 @@ pub struct Config {
     /// NATS server whose `pasar.checkpoints.>` messages wake waiting readers (`NATS_URL`).
     /// Optional at run time: PostgreSQL LISTEN and a short poll cover for it.
     pub nats_url: String,
-    /// HS256 key the command API signs access tokens with (`JWT_SECRET`).
+    /// HS256 key the command API signs access tokens with (`JWT_SECRET`, required, at least
+    /// 32 bytes).
     pub jwt_secret: Secret,
     /// How long a request with `X-Consistency-Token` may wait for the projections before a
     /// 503 (`CONSISTENCY_WAIT_MS`).
     pub consistency_wait: Duration,
 }
 
-/// A variable that is set but unusable.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid {variable}: {message}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub message: String,
-}
-
-fn invalid(variable: &'static str, message: impl ToString) -> ConfigError {
-    ConfigError {
-        variable,
-        message: message.to_string(),
-    }
-}
-
 impl Config {
     /// Reads `QUERY_API_ADDR`, `DATABASE_URL`, `NATS_URL`, `JWT_SECRET` and
-    /// `CONSISTENCY_WAIT_MS`, with local defaults.
+    /// `CONSISTENCY_WAIT_MS`, with local defaults for all but `JWT_SECRET`.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::read(&Env::process())
     }
 
-    /// Like [`Config::from_env`] with another source of variables.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
-        let addr = get("QUERY_API_ADDR")
-            .unwrap_or_else(|| DEFAULT_ADDR.to_owned())
+    /// Like [`Config::from_env`] with the variables of `env`.
+    pub fn read(env: &Env) -> Result<Self, ConfigError> {
+        let addr = env
+            .get_or("QUERY_API_ADDR", DEFAULT_ADDR)
             .parse()
-            .map_err(|e| invalid("QUERY_API_ADDR", format!("{e} (expected host:port)")))?;
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+            .map_err(|e| ConfigError::new("QUERY_API_ADDR", format!("{e} (expected host:port)")))?;
+        let database_url = env.get_or("DATABASE_URL", DEFAULT_DATABASE_URL);
         database_url
             .parse::<tokio_postgres::Config>()
-            .map_err(|e| invalid("DATABASE_URL", e))?;
-        let nats_url = get("NATS_URL").unwrap_or_else(|| DEFAULT_NATS_URL.to_owned());
+            .map_err(|e| ConfigError::new("DATABASE_URL", e))?;
+        let nats_url = env.get_or("NATS_URL", DEFAULT_NATS_URL);
         nats_url
             .parse::<async_nats::ServerAddr>()
-            .map_err(|e| invalid("NATS_URL", e))?;
-        let jwt_secret = match get("JWT_SECRET") {
-            Some(secret) if secret.len() < 16 => {
-                return Err(invalid("JWT_SECRET", "must be at least 16 bytes"));
-            }
-            Some(secret) => Secret::new(secret),
-            None => {
-                tracing::warn!(
-                    "JWT_SECRET is not set: using the built-in DEVELOPMENT key. Anyone can mint tokens \
-                     for this instance. Set JWT_SECRET (the command API's signing key) in production."
-                );
-                Secret::new(DEV_JWT_SECRET)
-            }
-        };
-        let consistency_wait = match get("CONSISTENCY_WAIT_MS") {
-            None => DEFAULT_CONSISTENCY_WAIT,
-            Some(ms) => Duration::from_millis(ms.parse::<u64>().map_err(|e| {
-                invalid(
-                    "CONSISTENCY_WAIT_MS",
-                    format!("{e} (expected milliseconds)"),
-                )
-            })?),
-        };
+            .map_err(|e| ConfigError::new("NATS_URL", e))?;
+        let wait_ms = env.parse("CONSISTENCY_WAIT_MS").map_err(|e| {
+            ConfigError::new(e.variable, format!("{} (expected milliseconds)", e.message))
+        })?;
         Ok(Config {
             addr,
             database_url,
             nats_url,
-            jwt_secret,
-            consistency_wait,
+            jwt_secret: env.required_secret("JWT_SECRET")?,
+            consistency_wait: wait_ms.map_or(DEFAULT_CONSISTENCY_WAIT, Duration::from_millis),
         })
     }
 }
@@ -139,29 +88,52 @@ impl fmt::Debug for Config {
 mod tests {
     use super::*;
 
+    const KEY: &str = "0123456789abcdef0123456789abcdef";
+
     #[test]
-    fn defaults_point_at_local_services_with_the_development_key() {
-        let config = Config::from_lookup(|_| None).unwrap();
+    fn defaults_point_at_local_services() {
+        let config = Config::read(&Env::from_pairs(&[("JWT_SECRET", KEY)])).unwrap();
         assert_eq!(config.addr.port(), 8082);
-        assert_eq!(config.jwt_secret.expose(), DEV_JWT_SECRET);
+        assert_eq!(config.jwt_secret.expose(), KEY);
         assert_eq!(config.consistency_wait, Duration::from_secs(5));
     }
 
     #[test]
+    fn without_jwt_secret_the_query_api_refuses_to_start() {
+        let error = Config::read(&Env::from_pairs(&[])).unwrap_err();
+        assert_eq!(error.variable, "JWT_SECRET");
+        // Development mode relaxes nothing here: a built-in key would let anyone mint tokens.
+        let error = Config::read(&Env::from_pairs(&[("PASAR_ENV", "development")])).unwrap_err();
+        assert_eq!(error.variable, "JWT_SECRET");
+    }
+
+    #[test]
+    fn a_jwt_secret_shorter_than_32_bytes_is_refused() {
+        let error = Config::read(&Env::from_pairs(&[(
+            "JWT_SECRET",
+            "pasar-dev-secret-change-me",
+        )]))
+        .unwrap_err();
+        assert_eq!(error.variable, "JWT_SECRET");
+        assert!(error.message.contains("32 bytes"), "{error}");
+    }
+
+    #[test]
     fn a_bad_wait_names_its_variable() {
-        let error =
-            Config::from_lookup(|name| (name == "CONSISTENCY_WAIT_MS").then(|| "soon".to_owned()))
-                .unwrap_err();
+        let error = Config::read(&Env::from_pairs(&[
+            ("JWT_SECRET", KEY),
+            ("CONSISTENCY_WAIT_MS", "soon"),
+        ]))
+        .unwrap_err();
         assert_eq!(error.variable, "CONSISTENCY_WAIT_MS");
     }
 
     #[test]
     fn secrets_never_reach_the_logs() {
-        let config = Config::from_lookup(|name| match name {
-            "JWT_SECRET" => Some("a-very-secret-signing-key".to_owned()),
-            "DATABASE_URL" => Some("postgres://app:hunter2@db/pasar".to_owned()),
-            _ => None,
-        })
+        let config = Config::read(&Env::from_pairs(&[
+            ("JWT_SECRET", "a-very-secret-signing-key-of-32-bytes"),
+            ("DATABASE_URL", "postgres://app:hunter2@db/pasar"),
+        ]))
         .unwrap();
         let shown = format!("{config:?}");
         assert!(

@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use pasar_service::AuthError;
 
 /// Every way a query can fail. Status next to each variant.
 #[derive(Debug, thiserror::Error)]
@@ -45,21 +45,19 @@ impl From<deadpool_postgres::PoolError> for ApiError {
     }
 }
 
-/// Builds a problem+json response; `type` is derived from the title.
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Unauthorized(d) => ApiError::Unauthorized(d),
+            AuthError::Forbidden(d) => ApiError::Forbidden(d),
+            e @ AuthError::Signing(_) => ApiError::Internal(e.into()),
+        }
+    }
+}
+
+/// Builds a problem+json response (through [`pasar_service::problem`]).
 pub fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
-    let slug = title.to_lowercase().replace(' ', "-");
-    let body = json!({
-        "type": format!("https://pasar.dev/problems/{slug}"),
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    let mut response = (status, axum::Json(body)).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    response
+    pasar_service::problem(status, title, detail).response()
 }
 
 impl IntoResponse for ApiError {
@@ -75,28 +73,22 @@ impl IntoResponse for ApiError {
             }
             ApiError::Forbidden(d) => problem(StatusCode::FORBIDDEN, "Forbidden", &d),
             ApiError::NotFound(d) => problem(StatusCode::NOT_FOUND, "Not found", &d),
-            e @ ApiError::NotYetConsistent { .. } => {
-                let mut response = problem(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Not yet consistent",
-                    &e.to_string(),
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                response
-            }
+            e @ ApiError::NotYetConsistent { .. } => pasar_service::problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Not yet consistent",
+                &e.to_string(),
+            )
+            .retry_after(1)
+            .response(),
             ApiError::Unavailable(cause) => {
                 tracing::warn!(%cause, "read models unavailable");
-                let mut response = problem(
+                pasar_service::problem(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Service unavailable",
                     "the read models are unavailable; retry shortly",
-                );
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-                response
+                )
+                .retry_after(1)
+                .response()
             }
             ApiError::Internal(e) => {
                 // Logged once, here, inside the request's span.

@@ -7,7 +7,9 @@
 //!   NOTIFY and NATS announcements, with a short poll as the last fallback), else 503.
 //! - [`auth`]: bearer access tokens (HS256 JWT from the command API) → [`auth::AuthUser`].
 //! - [`pagination`]: keyset pagination with opaque cursors; [`error`]: the single
-//!   [`ApiError`] and its problem+json; [`metrics`]; [`config`].
+//!   [`ApiError`] and its problem+json; [`metrics`]; [`config`]. The plumbing they share
+//!   with the other services (secrets, token checks, problem bodies, the metrics registry,
+//!   shutdown, NATS) comes from `pasar_service`.
 //!
 //! [`run`] wires it together from a [`Config`], a bound listener and a shutdown future.
 
@@ -33,7 +35,7 @@ pub use error::ApiError;
 
 use auth::TokenVerifier;
 use consistency::Consistency;
-use metrics::HttpMetrics;
+use pasar_service::metrics::Registry;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -41,7 +43,7 @@ pub struct AppState {
     pub pool: Pool,
     pub tokens: Arc<TokenVerifier>,
     pub consistency: Arc<Consistency>,
-    pub metrics: Arc<HttpMetrics>,
+    pub metrics: Arc<metrics::Metrics>,
     pub nats: Option<async_nats::Client>,
 }
 
@@ -58,8 +60,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let pool = pasar_events::postgres::pool(&config.database_url, POOL_SIZE)
         .context("building the pool")?;
-    let nats = connect_nats(&config.nats_url).await;
-    metrics::install();
+    let nats = pasar_service::connect_nats(&config.nats_url, "pasar-query-api").await;
+    let registry = Registry::new();
+    registry.install_global();
     let stop = CancellationToken::new();
     let consistency = Consistency::new(pool.clone(), config.consistency_wait);
     let tasks = consistency.spawn(&config.database_url, nats.clone(), &stop);
@@ -67,7 +70,7 @@ pub async fn run(
         pool,
         tokens: Arc::new(TokenVerifier::new(&config.jwt_secret)),
         consistency,
-        metrics: Arc::default(),
+        metrics: Arc::new(metrics::Metrics::new(registry)),
         nats,
     };
     // Room for the longest consistency wait plus the query itself.
@@ -84,20 +87,4 @@ pub async fn run(
     }
     tracing::info!("query API stopped");
     Ok(())
-}
-
-/// A NATS client that connects (and reconnects) in the background, so NATS being down at
-/// start-up delays wake-ups but does not stop the API.
-async fn connect_nats(url: &str) -> Option<async_nats::Client> {
-    let options = async_nats::ConnectOptions::new()
-        .name("pasar-query-api")
-        .retry_on_initial_connect()
-        .connection_timeout(Duration::from_secs(2));
-    match options.connect(url).await {
-        Ok(client) => Some(client),
-        Err(e) => {
-            tracing::warn!(error = %e, url, "NATS unusable; waiting readers are woken through PostgreSQL only");
-            None
-        }
-    }
 }

@@ -53,3 +53,22 @@ async fn the_service_shuts_down_gracefully() {
         .await
         .expect("run returns Ok after shutdown");
 }
+
+#[tokio::test]
+async fn invented_methods_and_paths_add_no_lines_to_metrics() {
+    let app = spawn_app().await;
+
+    let after = pasar_service::testing::invented_methods_add_no_lines(
+        &app.base,
+        &["/v1/products/1", "/nowhere/1", "/nowhere/2"],
+    )
+    .await;
+
+    assert!(
+        after.contains(
+            r#"pasar_http_requests_total{method="other",route="unmatched",status="404"} 135"#
+        ),
+        "{after}"
+    );
+    assert!(!after.contains("/nowhere"), "{after}");
+}

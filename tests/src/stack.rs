@@ -30,7 +30,7 @@ pub struct Stack {
     env: Vec<(&'static str, String)>,
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -39,7 +39,7 @@ fn free_port() -> u16 {
 
 /// A service binary of the same profile as this executable: beside it (a `pasar-bench` in
 /// `target/release`) or one level up (a test binary in `target/debug/deps`).
-fn binary(name: &str) -> anyhow::Result<PathBuf> {
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let dir = exe.parent().context("locating the target directory")?;
     let candidates = [

@@ -1,44 +1,73 @@
-//! The publisher's lines on the projector's `/metrics`: counters kept in process, lag read
-//! from PostgreSQL at scrape time.
+//! The publisher's lines on the projector's `/metrics`: counters recorded as messages are
+//! stored, lag read from PostgreSQL at scrape time. They live in the projector's registry.
 
-use std::fmt::Write as _;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use deadpool_postgres::Pool;
+use pasar_service::metrics::Registry;
 
 use super::checkpoint::{self, Lag};
 
 /// What this process's publisher did since it started. Lives in [`crate::metrics::Metrics`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct PublisherMetrics {
+    registry: Registry,
     /// The JetStream stream, once a publisher runs in this process (unset: no lines at all).
     stream: OnceLock<String>,
+    /// Also counted in the registry; kept here so callers can read it.
     published: AtomicU64,
-    duplicates: AtomicU64,
-    errors: AtomicU64,
-    active: AtomicBool,
 }
 
 impl PublisherMetrics {
+    /// Publisher metrics recorded into `registry`.
+    pub fn new(registry: Registry) -> Self {
+        PublisherMetrics {
+            registry,
+            stream: OnceLock::new(),
+            published: AtomicU64::new(0),
+        }
+    }
+
+    /// Runs `record` against the registry with the stream label, once a stream is set.
+    fn record(&self, record: impl FnOnce(&[(&'static str, String); 1])) {
+        if let Some(stream) = self.stream.get() {
+            let labels = [("stream", stream.clone())];
+            self.registry.scope(|| record(&labels));
+        }
+    }
+
     pub(crate) fn set_stream(&self, stream: &str) {
-        let _ = self.stream.set(stream.to_owned());
+        if self.stream.set(stream.to_owned()).is_err() {
+            return;
+        }
+        self.registry.scope(describe);
+        // Every line shows from the start, zero until something happens.
+        self.record(|labels| {
+            for name in COUNTERS {
+                metrics::counter!(name, labels).absolute(0);
+            }
+            metrics::gauge!("pasar_publisher_active", labels).set(0.0);
+        });
     }
 
     pub(crate) fn stored(&self) {
         self.published.fetch_add(1, Ordering::Relaxed);
+        self.record(|l| metrics::counter!("pasar_publisher_published_total", l).increment(1));
     }
 
     pub(crate) fn duplicate(&self) {
-        self.duplicates.fetch_add(1, Ordering::Relaxed);
+        self.record(|l| metrics::counter!("pasar_publisher_duplicates_total", l).increment(1));
     }
 
     pub(crate) fn failed(&self) {
-        self.errors.fetch_add(1, Ordering::Relaxed);
+        self.record(|l| metrics::counter!("pasar_publisher_errors_total", l).increment(1));
     }
 
     pub(crate) fn set_active(&self, active: bool) {
-        self.active.store(active, Ordering::Relaxed);
+        self.record(|l| {
+            metrics::gauge!("pasar_publisher_active", l).set(f64::from(u8::from(active)));
+        });
     }
 
     /// Messages the stream stored for this process (acknowledged, not duplicates).
@@ -47,11 +76,50 @@ impl PublisherMetrics {
     }
 }
 
-/// The Prometheus text for the publisher; empty when none runs in this process. Lag comes
-/// from the checkpoint row, so every instance reports the active one's progress.
-pub async fn render(pool: &Pool, metrics: &PublisherMetrics) -> String {
+const COUNTERS: [&str; 3] = [
+    "pasar_publisher_published_total",
+    "pasar_publisher_duplicates_total",
+    "pasar_publisher_errors_total",
+];
+
+fn describe() {
+    use metrics::{describe_counter as counter, describe_gauge as gauge};
+    gauge!(
+        "pasar_publisher_lag_events",
+        "Events in the log after the publisher's checkpoint (-1: unknown)."
+    );
+    gauge!(
+        "pasar_publisher_lag_seconds",
+        "Age of the oldest event not yet published; 0 when caught up (-1: unknown)."
+    );
+    gauge!(
+        "pasar_publisher_position_global",
+        "Global sequence number of the last event the stream acknowledged."
+    );
+    counter!(
+        "pasar_publisher_published_total",
+        "Events this process published (stored by the stream, duplicates excluded)."
+    );
+    counter!(
+        "pasar_publisher_duplicates_total",
+        "Publishes the stream dropped as repeats (Nats-Msg-Id within the duplicate window)."
+    );
+    counter!(
+        "pasar_publisher_errors_total",
+        "Failed publish attempts (NATS down, stream out of step); each is retried."
+    );
+    gauge!(
+        "pasar_publisher_active",
+        "1 while this process is the active publisher."
+    );
+}
+
+/// Brings the publisher's scrape-time gauges up to date; nothing when no publisher runs in
+/// this process. Lag comes from the checkpoint row, so every instance reports the active
+/// one's progress.
+pub async fn observe(pool: &Pool, metrics: &PublisherMetrics) {
     let Some(stream) = metrics.stream.get() else {
-        return String::new();
+        return;
     };
     let lag = match pool.get().await {
         Ok(client) => checkpoint::lag(&client, stream)
@@ -67,54 +135,9 @@ pub async fn render(pool: &Pool, metrics: &PublisherMetrics) -> String {
             ..Lag::default()
         }
     });
-    let mut out = String::new();
-    let mut line = |name: &str, kind: &str, help: &str, value: String| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name}{{stream=\"{stream}\"}} {value}"
-        );
-    };
-    line(
-        "pasar_publisher_lag_events",
-        "gauge",
-        "Events in the log after the publisher's checkpoint (-1: unknown).",
-        lag.events.to_string(),
-    );
-    line(
-        "pasar_publisher_lag_seconds",
-        "gauge",
-        "Age of the oldest event not yet published; 0 when caught up (-1: unknown).",
-        format!("{:.3}", lag.seconds),
-    );
-    line(
-        "pasar_publisher_position_global",
-        "gauge",
-        "Global sequence number of the last event the stream acknowledged.",
-        lag.position.global.to_string(),
-    );
-    line(
-        "pasar_publisher_published_total",
-        "counter",
-        "Events this process published (stored by the stream, duplicates excluded).",
-        metrics.published().to_string(),
-    );
-    line(
-        "pasar_publisher_duplicates_total",
-        "counter",
-        "Publishes the stream dropped as repeats (Nats-Msg-Id within the duplicate window).",
-        metrics.duplicates.load(Ordering::Relaxed).to_string(),
-    );
-    line(
-        "pasar_publisher_errors_total",
-        "counter",
-        "Failed publish attempts (NATS down, stream out of step); each is retried.",
-        metrics.errors.load(Ordering::Relaxed).to_string(),
-    );
-    line(
-        "pasar_publisher_active",
-        "gauge",
-        "1 while this process is the active publisher.",
-        u8::from(metrics.active.load(Ordering::Relaxed)).to_string(),
-    );
-    out
+    metrics.record(|l| {
+        metrics::gauge!("pasar_publisher_lag_events", l).set(lag.events as f64);
+        metrics::gauge!("pasar_publisher_lag_seconds", l).set(lag.seconds);
+        metrics::gauge!("pasar_publisher_position_global", l).set(lag.position.global as f64);
+    });
 }

@@ -46,8 +46,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/metrics", get(ops::metrics))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::metrics::track,
+            state.metrics.registry().clone(),
+            pasar_service::metrics::track_http,
         ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(

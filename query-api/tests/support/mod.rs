@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 pub use db::TestDb;
 
-pub const JWT_SECRET: &str = "test-secret-for-the-query-api";
+pub const JWT_SECRET: &str = "test-secret-for-the-query-api-0123456";
 
 pub struct TestApp {
     pub base: String,

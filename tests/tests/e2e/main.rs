@@ -5,5 +5,6 @@ mod concurrency;
 mod crash;
 mod midtrans_verification;
 mod purchase;
+mod secrets;
 mod support;
 mod webhooks;

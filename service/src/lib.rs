@@ -1,0 +1,30 @@
+//! Plumbing every Pasar binary shares, written once.
+//!
+//! - [`config`]: environment lookup (empty counts as unset), parse helpers whose errors name
+//!   the variable, [`Secret`], the one secret rule ([`config::MIN_SECRET_BYTES`]) and
+//!   development mode (`PASAR_ENV=development`).
+//! - [`auth`]: the access-token claims, [`auth::TokenIssuer`] (command API) and
+//!   [`auth::TokenVerifier`], and the [`AuthUser`] extractor for any state implementing
+//!   [`auth::Authenticates`].
+//! - [`problem`](mod@problem): RFC 9457 problem+json bodies; each service's `ApiError` renders
+//!   through it.
+//! - [`metrics`]: a Prometheus [`metrics::Registry`] per service instance with one bucket
+//!   list, and the HTTP middleware labelling by matched route and known method.
+//! - [`runtime`]: tracing set-up, [`shutdown_signal`], [`connect_nats`].
+//! - `testing` (feature `testing`): checks every service's tests share.
+//!
+//! Start with a service's `main.rs`: it reads its config through [`config::Env`], calls
+//! [`runtime::init_tracing`] and passes [`shutdown_signal`] to its `run`.
+
+pub mod auth;
+pub mod config;
+pub mod metrics;
+pub mod problem;
+pub mod runtime;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use auth::{AuthError, AuthUser};
+pub use config::{ConfigError, Env, Secret};
+pub use problem::{Problem, problem};
+pub use runtime::{connect_nats, shutdown_signal};
