@@ -14,6 +14,7 @@ COPY domain domain
 COPY command-api command-api
 COPY projector projector
 COPY query-api query-api
+COPY service service
 COPY tests tests
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
