@@ -102,16 +102,13 @@ pub enum ProductCommand {
 /// Why a product command was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProductError {
-    /// 422, with every invalid field.
+    /// Fields broke their rules; every invalid field is named.
     #[error("invalid product: {}", describe(.0))]
     Invalid(Vec<FieldError>),
-    /// 409.
     #[error("the product is already listed")]
     AlreadyListed,
-    /// 404.
     #[error("the product is not listed")]
     NotListed,
-    /// 409.
     #[error("the product is already discontinued")]
     AlreadyDiscontinued,
 }
