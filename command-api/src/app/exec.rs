@@ -4,10 +4,11 @@
 use std::sync::Arc;
 
 use pasar_domain::Aggregate;
+use pasar_events::types::streams::Category;
 use pasar_events::{DomainEvent, EventStore, ExpectedVersion, Metadata, Position, StoreError};
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use super::AppError;
 
 /// How many times a command is re-decided after losing an optimistic-concurrency race.
 const MAX_ATTEMPTS: usize = 8;
@@ -28,12 +29,12 @@ impl<A> Loaded<A> {
 pub async fn load<A: Aggregate>(
     store: &dyn EventStore,
     stream: &str,
-) -> Result<Loaded<A>, ApiError> {
+) -> Result<Loaded<A>, AppError> {
     let recorded = store.read_stream(stream, 1).await?;
     let mut state = A::default();
     for event in &recorded {
         let typed = A::Event::decode(event)
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("{stream}: {e}")))?;
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("{stream}: {e}")))?;
         state = state.evolve(&typed);
     }
     Ok(Loaded {
@@ -75,18 +76,19 @@ pub struct Outcome<A: Aggregate> {
     pub position: Position,
 }
 
-/// Runs `command` against the aggregate in `stream`. Domain rejections become `ApiError`
-/// through `From`; store conflicts are retried.
+/// Runs `command` against the aggregate in `stream`. A domain rejection is
+/// [`AppError::Rejected`]; a lost race is retried, and one lost [`MAX_ATTEMPTS`] times is
+/// [`AppError::Conflict`].
 pub async fn execute<A>(
     store: &Arc<dyn EventStore>,
     stream: &str,
     command: &A::Command,
     ids: EventIds,
     metadata: &Metadata,
-) -> Result<Outcome<A>, ApiError>
+) -> Result<Outcome<A>, AppError>
 where
     A: Aggregate,
-    ApiError: From<A::Error>,
+    AppError: From<A::Error>,
 {
     let mut attempt = 0;
     loop {
@@ -126,7 +128,9 @@ where
                 });
             }
             Err(StoreError::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
-                metrics::counter!("pasar_command_retries_total", "category" => pasar_events::envelope::category_of(stream).to_owned()).increment(1);
+                let category = Category::of(stream).map_or("other", Category::as_str);
+                metrics::counter!("pasar_command_retries_total", "category" => category)
+                    .increment(1);
                 tracing::debug!(stream, attempt, "concurrent update; deciding again");
             }
             Err(e) => return Err(e.into()),
