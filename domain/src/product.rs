@@ -222,7 +222,9 @@ impl Product {
 
 /// Every rule a listing breaks, not just the first, so the client can fix them all at once.
 /// Text fields arrive trimmed.
-fn listing_errors(
+/// Every field of a listing that breaks its rule, each named (free text must also be free of
+/// control characters).
+pub fn listing_errors(
     sku: &str,
     name: &str,
     description: &str,
@@ -264,6 +266,16 @@ fn listing_errors(
             "brand",
             format!("must be at most {MAX_BRAND_CHARS} characters"),
         ));
+    }
+    let texts = [
+        ("name", name),
+        ("description", description),
+        ("brand", brand.unwrap_or("")),
+    ];
+    for (field, text) in texts {
+        if crate::values::has_control(text) && !errors.iter().any(|e| e.field == field) {
+            errors.push(crate::values::ValueError::ControlCharacter.at(field));
+        }
     }
     errors
 }

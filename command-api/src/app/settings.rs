@@ -11,7 +11,8 @@ use std::time::Duration;
 pub struct Settings {
     /// An unanswered checkout younger than this is taken to be still running, and a retry with
     /// its key answers `Checkout in progress` (`CHECKOUT_IN_FLIGHT_SECS`, default 60). An older
-    /// one is taken over by the retry.
+    /// one is taken over by the retry. Keep it above the request timeout (30 s), which drops a
+    /// request still running, so a takeover never races a live attempt.
     pub checkout_in_flight: Duration,
     /// Most open (unpaid, unexpired) checkouts one buyer may hold
     /// (`MAX_OPEN_CHECKOUTS_PER_BUYER`, default 3).

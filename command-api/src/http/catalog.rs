@@ -5,13 +5,14 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
+use pasar_domain::product::listing_errors;
 use pasar_domain::values::{Price, Sku};
-use pasar_events::types::{ProductCondition, Role};
+use pasar_events::types::{Money, ProductCondition, Role};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::input::{Fields, IdempotencyKey, text};
+use super::input::IdempotencyKey;
 use super::{accepted, actor};
 use crate::app::AppState;
 use crate::app::catalog::{self, Listing};
@@ -44,27 +45,32 @@ impl TryFrom<ListProductRequest> for Listing {
     type Error = ApiError;
 
     fn try_from(req: ListProductRequest) -> Result<Self, ApiError> {
-        let mut fields = Fields::default();
-        let sku = fields.check("sku", Sku::parse(&req.sku));
-        let price = fields.check("price", Price::parse(req.price));
-        let name = text(&mut fields, "name", &req.name);
-        let description = text(&mut fields, "description", &req.description);
-        let brand = req.brand.as_deref().map(|b| text(&mut fields, "brand", b));
-        fields.finish()?;
-        let (Some(sku), Some(price), Some(name), Some(description)) =
-            (sku, price, name, description)
-        else {
+        // Every broken field is named at once: the domain's listing rules (which include
+        // refusing control characters) decide, the newtypes carry the result.
+        let errors = listing_errors(
+            &req.sku,
+            &req.name,
+            &req.description,
+            Money::idr(req.price),
+            req.brand.as_deref(),
+            req.weight_grams,
+        );
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        let (Ok(sku), Ok(price)) = (Sku::parse(&req.sku), Price::parse(req.price)) else {
             return Err(ApiError::Internal(anyhow::anyhow!(
-                "invariant: no field errors"
+                "invariant: a listing without field errors parses"
             )));
         };
+        let (name, description) = (req.name, req.description);
         Ok(Listing {
             sku,
             name,
             description,
             price,
             category_id: req.category_id,
-            brand: brand.flatten(),
+            brand: req.brand,
             weight_grams: req.weight_grams,
             condition: req.condition,
         })

@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod crash;
+mod edge;
 mod purchase;
 mod support;
 mod webhooks;

@@ -68,7 +68,8 @@ impl Attempt<'_> {
     }
 
     /// Takes over from dead attempts: finishes the newest if it got as far as the payment,
-    /// else gives back what they all held and runs afresh.
+    /// else gives back what they all held and runs afresh. (Only the newest can have reached
+    /// the payment: an older one was given back before the next one planned.)
     pub async fn resume(&self, plans: Vec<Plan>) -> Result<CheckoutOutcome, AppError> {
         if let Some(newest) = plans.last()
             && let Some(outcome) = self.finish(newest).await?
@@ -164,8 +165,9 @@ impl Attempt<'_> {
         Ok(plan)
     }
 
-    /// The outcome of a dead attempt that started its payment with every order still
-    /// awaiting it: the cart is checked out and the answer is the one it would have given.
+    /// The outcome of a dead attempt that started its payment: that attempt is finished
+    /// (the cart checked out) and answered, with its orders as they are now. Its orders are
+    /// never given back, since the payment may be paid. `None` if it never reached the payment.
     async fn finish(&self, plan: &Plan) -> Result<Option<CheckoutOutcome>, AppError> {
         let store = self.state.store.as_ref();
         let payment = load::<Payment>(store, &streams::payment(plan.payment_id))
@@ -176,14 +178,23 @@ impl Attempt<'_> {
         }
         let mut orders = Vec::new();
         for order_id in &payment.order_ids {
-            let order = load::<Order>(store, &streams::order(*order_id)).await?;
-            if order.state.status != Some(OrderStatus::AwaitingPayment) {
-                return Ok(None);
-            }
-            orders.push(order.state);
+            orders.push(
+                load::<Order>(store, &streams::order(*order_id))
+                    .await?
+                    .state,
+            );
         }
-        let position = self.check_out_cart().await?;
-        open::opened(&self.state.pool, &payment, orders[0].expires_at).await?;
+        // The buyer may have emptied the cart since; the checkout stands all the same.
+        let position = match self.check_out_cart().await {
+            Err(AppError::Rejected(_)) => self.state.store.head().await?,
+            checked_out => checked_out?,
+        };
+        if let Some(open) = orders
+            .iter()
+            .find(|o| o.status == Some(OrderStatus::AwaitingPayment))
+        {
+            open::opened(&self.state.pool, &payment, open.expires_at).await?;
+        }
         Ok(Some(outcome_of(
             self.checkout_id,
             &orders,

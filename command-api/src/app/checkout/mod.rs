@@ -74,39 +74,45 @@ pub async fn run(state: &AppState, cmd: CheckoutCommand) -> Result<CheckoutOutco
         plans if plans.is_empty() => run.run().await,
         plans => run.resume(plans).await,
     };
-    match outcome {
+    conclude(&run, outcome).await
+}
+
+/// Records the outcome for every retry; after a failure (everything held already given
+/// back), frees the key so a retry need not wait out the in-flight window.
+async fn conclude(
+    run: &attempt::Attempt<'_>,
+    outcome: Result<CheckoutOutcome, AppError>,
+) -> Result<CheckoutOutcome, AppError> {
+    let (event, seed) = match &outcome {
         Ok(outcome) => {
-            let answered = CheckoutEvent::CheckoutAnswered {
-                outcome: outcome.clone(),
-            };
-            append(
-                state,
-                &stream,
-                ExpectedVersion::Any,
-                &answered,
-                &run.seed("answered"),
-                &metadata,
+            let outcome = outcome.clone();
+            (
+                CheckoutEvent::CheckoutAnswered { outcome },
+                run.seed("answered"),
             )
-            .await?;
-            Ok(outcome)
         }
-        Err(e) => {
-            // Everything the attempt held was given back before it returned; free the key so
-            // a retry need not wait out the in-flight window.
-            let abandoned = CheckoutEvent::CheckoutAttemptAbandoned {
-                attempt: attempt_no,
-            };
-            let seed = run.seed("abandoned");
-            if let Err(append_error) = append(
-                state,
-                &stream,
-                ExpectedVersion::Any,
-                &abandoned,
-                &seed,
-                &metadata,
+        Err(_) => {
+            let attempt = run.attempt;
+            (
+                CheckoutEvent::CheckoutAttemptAbandoned { attempt },
+                run.seed("abandoned"),
             )
-            .await
-            {
+        }
+    };
+    let recorded = append(
+        run.state,
+        run.stream,
+        ExpectedVersion::Any,
+        &event,
+        &seed,
+        run.metadata,
+    )
+    .await;
+    match (outcome, recorded) {
+        (Ok(outcome), Ok(())) => Ok(outcome),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Err(e), recorded) => {
+            if let Err(append_error) = recorded {
                 tracing::warn!(error = %append_error, "could not record an abandoned checkout attempt");
             }
             Err(e)
@@ -153,11 +159,9 @@ async fn claim(
             )
         }
     };
-    let seed = derive_id(&[
-        "checkout-claim",
-        &checkout_id.to_string(),
-        &attempt.to_string(),
-    ]);
+    // A fresh event id: a derived one would make a concurrent claimant's append look like an
+    // idempotent retry of ours, and both would run.
+    let seed = Uuid::now_v7();
     let expected = ExpectedVersion::from_loaded(record.version);
     match append(state, stream, expected, &event, &seed, metadata).await {
         Ok(()) => Ok(attempt),

@@ -230,22 +230,9 @@ impl Attempt<'_> {
         Ok(orders)
     }
 
-    /// Creates the Snap transaction (Midtrans `order_id` = this attempt's payment id) and
-    /// records the payment as initiated. A refusal or failure of Midtrans is the rejection
-    /// [`CheckoutRejection::PaymentNotStarted`].
-    async fn start_payment(
-        &self,
-        orders: &[Order],
-        lines: &[PricedLine],
-        plan: &Plan,
-    ) -> Result<Result<Payment, CheckoutRejection>, AppError> {
-        let Ok(gross) = orders
-            .iter()
-            .try_fold(Money::idr(0), |sum, o| sum.checked_add(o.total))
-        else {
-            return Ok(Err(CheckoutRejection::InvalidTotal));
-        };
-        let items: Vec<Item> = lines
+    /// Snap's `item_details` (summing to the gross amount) and `customer_details`.
+    fn snap_details(&self, lines: &[PricedLine]) -> (Vec<Item>, serde_json::Value) {
+        let items = lines
             .iter()
             .map(|p| Item {
                 id: p.line.sku.clone(),
@@ -263,14 +250,31 @@ impl Attempt<'_> {
                 "city": address.city, "postal_code": address.postal_code, "country_code": "IDN",
             },
         });
+        (items, customer)
+    }
+
+    /// Creates the Snap transaction (Midtrans `order_id` = this attempt's payment id) and
+    /// records the payment as initiated. A refusal or failure of Midtrans is the rejection
+    /// [`CheckoutRejection::PaymentNotStarted`].
+    async fn start_payment(
+        &self,
+        orders: &[Order],
+        lines: &[PricedLine],
+        plan: &Plan,
+    ) -> Result<Result<Payment, CheckoutRejection>, AppError> {
+        let Ok(gross) = orders
+            .iter()
+            .try_fold(Money::idr(0), |sum, o| sum.checked_add(o.total))
+        else {
+            return Ok(Err(CheckoutRejection::InvalidTotal));
+        };
+        let (items, customer) = self.snap_details(lines);
         let payment_id = plan.payment_id;
         let midtrans_order_id = payment_id.to_string();
-        let created = self.state.midtrans.create_snap(
-            &midtrans_order_id,
-            gross.amount,
-            &items,
-            customer,
-        );
+        let created =
+            self.state
+                .midtrans
+                .create_snap(&midtrans_order_id, gross.amount, &items, customer);
         let snap = match created.await {
             Ok(snap) => snap,
             Err(e) => {
