@@ -245,6 +245,14 @@ impl Order {
                 OrderStatus::Expired => return Ok(None),
                 _ => return invalid(from, OrderStatus::Expired),
             },
+            fulfilment => self.fulfil(from, fulfilment)?,
+        };
+        Ok(Some(event))
+    }
+
+    /// The steps after payment: ship, deliver, complete, refund.
+    fn fulfil(&self, from: OrderStatus, command: &OrderCommand) -> Result<OrderEvent, OrderError> {
+        let event = match command {
             OrderCommand::Ship {
                 courier,
                 tracking_number,
@@ -277,8 +285,14 @@ impl Order {
                     refunded_at: *now,
                 }
             }
+            OrderCommand::Place { .. }
+            | OrderCommand::MarkPaid { .. }
+            | OrderCommand::Cancel { .. }
+            | OrderCommand::Expire { .. } => {
+                unreachable!("invariant: transition handles placement, payment and closing")
+            }
         };
-        Ok(Some(event))
+        Ok(event)
     }
 
     /// One refund per order, from paid onwards, of at most the total.

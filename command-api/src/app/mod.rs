@@ -18,6 +18,10 @@ pub mod claims;
 pub mod exec;
 pub mod payments;
 pub mod settings;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
