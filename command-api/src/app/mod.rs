@@ -19,7 +19,7 @@ pub mod exec;
 pub mod payments;
 pub mod settings;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 

@@ -11,6 +11,8 @@
 pub mod driver;
 pub mod expiry;
 pub mod order_flow;
+#[cfg(test)]
+mod tests;
 
 use pasar_domain::Aggregate;
 use pasar_events::runtime::ProcessError;
