@@ -90,14 +90,18 @@ pub async fn start_session(
         token_hash,
         expires_at: Utc::now() + state.config.refresh_token_ttl,
     };
-    execute::<Customer>(
-        &state.store,
-        &streams::customer(customer_id),
-        &command,
-        EventIds::Random,
-        &own_metadata(customer_id),
-    )
-    .await
+    on_own_stream(state, customer_id, &command).await
+}
+
+/// Runs a command the customer issued on their own stream.
+async fn on_own_stream(
+    state: &AppState,
+    customer_id: Uuid,
+    command: &CustomerCommand,
+) -> Result<Outcome<Customer>, AppError> {
+    let stream = streams::customer(customer_id);
+    let metadata = own_metadata(customer_id);
+    execute::<Customer>(&state.store, &stream, command, EventIds::Random, &metadata).await
 }
 
 /// Exchanging a refresh token (by hash) for the next one of its family.
@@ -119,10 +123,7 @@ pub async fn refresh(state: &AppState, refresh: Refresh) -> Result<Outcome<Custo
         now,
         expires_at: now + state.config.refresh_token_ttl,
     };
-    let stream = streams::customer(refresh.customer_id);
-    let metadata = own_metadata(refresh.customer_id);
-    let outcome =
-        execute::<Customer>(&state.store, &stream, &command, EventIds::Random, &metadata).await?;
+    let outcome = on_own_stream(state, refresh.customer_id, &command).await?;
     let reused = outcome.events.iter().any(
         |e| matches!(e, CustomerEvent::SessionRevoked { reason, .. } if reason == REUSE_REASON),
     );
@@ -142,15 +143,7 @@ pub async fn logout(state: &AppState, customer_id: Uuid, family_id: Uuid) -> Res
         family_id,
         reason: "logout".into(),
     };
-    execute::<Customer>(
-        &state.store,
-        &streams::customer(customer_id),
-        &command,
-        EventIds::Random,
-        &own_metadata(customer_id),
-    )
-    .await?;
-    Ok(())
+    on_own_stream(state, customer_id, &command).await.map(drop)
 }
 
 /// Why the configured first admin cannot be set up. The service refuses to start on any.

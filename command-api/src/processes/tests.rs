@@ -11,7 +11,7 @@ use pasar_domain::order::{Order, OrderCommand};
 use pasar_domain::payment::{Notification, Payment, PaymentCommand};
 use pasar_domain::stock::{Stock, StockCommand};
 use pasar_events::types::{Money, OrderLine, OrderStatus, ShippingAddress, streams};
-use pasar_events::{EventStore, Metadata};
+use pasar_events::Metadata;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
