@@ -10,8 +10,8 @@ use chrono::Utc;
 use pasar_domain::order::{Order, OrderCommand};
 use pasar_domain::payment::{Notification, Payment, PaymentCommand};
 use pasar_domain::stock::{Stock, StockCommand};
-use pasar_events::types::{Money, OrderLine, OrderStatus, ShippingAddress, streams};
 use pasar_events::Metadata;
+use pasar_events::types::{Money, OrderLine, OrderStatus, ShippingAddress, streams};
 use tokio::sync::Notify;
 use uuid::Uuid;
 

@@ -4,7 +4,9 @@ use pasar_tests::stack::Stack;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::support::{address, checkout, listed_product};
+use crate::support::{
+    address, assert_paid_orders_hold_their_reservations, checkout, listed_product,
+};
 
 /// Counts one event type in the whole log, straight from PostgreSQL.
 async fn count(stack: &Stack, event_type: &str) -> i64 {
@@ -166,71 +168,4 @@ async fn killing_the_command_api_mid_checkout_leaks_no_stock_and_the_projections
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_paid_orders_hold_their_reservations(&stack).await;
-}
-
-/// Every paid order's every line has one reservation and exactly one commit for that order in
-/// its product's stock stream; nothing is committed for an order that was not paid.
-async fn assert_paid_orders_hold_their_reservations(stack: &Stack) {
-    let (client, connection) = tokio_postgres::connect(&stack.database_url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let rows = client
-        .query(
-            "SELECT stream_id, event_type, data FROM es_events
-             WHERE event_type IN ('OrderPlaced', 'OrderPaid', 'StockReserved', 'ReservationCommitted')
-             ORDER BY global_position",
-            &[],
-        )
-        .await
-        .unwrap();
-    let mut paid = std::collections::HashSet::new();
-    let mut lines: Vec<(String, String)> = Vec::new();
-    let mut held: Vec<(String, String, &str)> = Vec::new();
-    for row in &rows {
-        let (stream, event_type, data): (String, String, serde_json::Value) =
-            (row.get(0), row.get(1), row.get(2));
-        let order = stream.trim_start_matches("order-").to_owned();
-        match event_type.as_str() {
-            "OrderPaid" => {
-                paid.insert(order);
-            }
-            "OrderPlaced" => {
-                for line in data["lines"].as_array().unwrap() {
-                    lines.push((
-                        order.clone(),
-                        line["product_id"].as_str().unwrap().to_owned(),
-                    ));
-                }
-            }
-            kind => {
-                let product = stream.trim_start_matches("stock-").to_owned();
-                let order = data["order_id"].as_str().unwrap().to_owned();
-                let kind = if kind == "StockReserved" {
-                    "reserved"
-                } else {
-                    "committed"
-                };
-                held.push((order, product, kind));
-            }
-        }
-    }
-    let times = |order: &str, product: &str, kind: &str| {
-        held.iter()
-            .filter(|(o, p, k)| o == order && p == product && *k == kind)
-            .count()
-    };
-    for (order, product) in &lines {
-        let committed = times(order, product, "committed");
-        if paid.contains(order) {
-            assert_eq!(
-                times(order, product, "reserved"),
-                1,
-                "order {order} reserved {product}"
-            );
-            assert_eq!(committed, 1, "paid order {order} committed {product} once");
-        } else {
-            assert_eq!(committed, 0, "unpaid order {order} committed nothing");
-        }
-    }
 }

@@ -5,5 +5,6 @@ mod concurrency;
 mod crash;
 mod edge;
 mod purchase;
+mod resume;
 mod support;
 mod webhooks;
