@@ -18,6 +18,8 @@ pub struct Loaded<A> {
     pub version: i64,
     /// Position of the stream's last event (`None` for a new stream).
     pub last_position: Option<Position>,
+    /// Ids and positions of the stream's events, to recognise a command already applied.
+    recorded: Vec<(Uuid, Position)>,
 }
 
 impl<A> Loaded<A> {
@@ -41,6 +43,7 @@ pub async fn load<A: Aggregate>(
         state,
         version: recorded.last().map_or(0, |e| e.stream_version),
         last_position: recorded.last().map(|e| e.position),
+        recorded: recorded.iter().map(|e| (e.event_id, e.position)).collect(),
     })
 }
 
@@ -76,7 +79,9 @@ pub struct Outcome<A: Aggregate> {
     pub position: Position,
 }
 
-/// Runs `command` against the aggregate in `stream`. A domain rejection is
+/// Runs `command` against the aggregate in `stream`. With [`EventIds::Derived`], a command
+/// whose first event is already in the stream is recognised as applied and not decided again.
+/// A domain rejection is
 /// [`AppError::Rejected`]; a lost race is retried, and one lost [`MAX_ATTEMPTS`] times is
 /// [`AppError::Conflict`].
 pub async fn execute<A>(
@@ -94,6 +99,17 @@ where
     loop {
         attempt += 1;
         let loaded = load::<A>(store.as_ref(), stream).await?;
+        if let EventIds::Derived(_) = ids
+            && let Some(&(_, position)) = loaded.recorded.iter().find(|(id, _)| *id == ids.id(0))
+        {
+            // The same command (same derived ids) was applied before: a retry after a lost
+            // acknowledgement. Deciding again would describe a second application.
+            return Ok(Outcome {
+                state: loaded.state,
+                events: Vec::new(),
+                position,
+            });
+        }
         let events = loaded.state.decide(command)?;
         if events.is_empty() {
             let position = match loaded.last_position {

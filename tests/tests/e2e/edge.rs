@@ -124,3 +124,50 @@ async fn a_line_over_the_checkout_quantity_cap_is_refused() {
     let stock = event_types(&stack, &format!("stock-{}", listed.product_id)).await;
     assert_eq!(stock, ["StockReceived"], "{stock:?}");
 }
+
+#[tokio::test]
+async fn a_stock_receipt_or_cart_add_retried_with_its_idempotency_key_lands_once() {
+    // Arrange
+    let stack = Stack::start().await.unwrap();
+    let listed = listed_product(&stack, 10_000, 5).await;
+    let (_, buyer) = stack.register("buyer").await;
+    let receipt = format!(
+        "{}/v1/inventory/{}/receipts",
+        stack.command_url, listed.product_id
+    );
+    let add = format!("{}/v1/cart/items", stack.command_url);
+    let item = json!({ "product_id": listed.product_id, "quantity": 2 });
+
+    // Act: each request sent twice with the same key, as after a lost acknowledgement.
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let (status, body, _) = stack
+            .send(
+                Method::POST,
+                receipt.clone(),
+                Some(&listed.seller_token),
+                Some(json!({ "quantity": 3 })),
+                &[("idempotency-key", "receipt-1")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, cart, _) = stack
+            .send(
+                Method::POST,
+                add.clone(),
+                Some(&buyer),
+                Some(item.clone()),
+                &[("idempotency-key", "add-1")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{cart}");
+        answers.push((body, cart));
+    }
+
+    // Assert: one receipt, one add; the retry answers with the same state.
+    assert_eq!(answers[0].0["on_hand"], 8);
+    assert_eq!(answers[1].0["on_hand"], 8, "{:?}", answers[1]);
+    assert_eq!(answers[1].1["items"][0]["quantity"], 2, "{:?}", answers[1]);
+    let stock = event_types(&stack, &format!("stock-{}", listed.product_id)).await;
+    assert_eq!(stock, ["StockReceived", "StockReceived"], "{stock:?}");
+}
