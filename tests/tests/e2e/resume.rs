@@ -191,5 +191,22 @@ async fn a_retry_after_a_crash_at_each_step_finishes_the_checkout_and_gives_back
         })
         .await;
     assert_eq!(product["available"], 46);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let stock = format!("stock-{}", listed.product_id);
+    loop {
+        let events = event_types(&stack, &stock).await;
+        let committed = events
+            .iter()
+            .filter(|t| *t == "ReservationCommitted")
+            .count();
+        if committed == 4 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{events:?}");
+        let head = store.head().await.unwrap();
+        store
+            .wait_for_events(head, std::time::Duration::from_millis(200))
+            .await;
+    }
     assert_paid_orders_hold_their_reservations(&stack).await;
 }
