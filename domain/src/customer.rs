@@ -1,8 +1,9 @@
 //! A customer account and its refresh-token sessions (`customer-{id}`).
 //!
 //! Email uniqueness is not decided here: the caller claims `email-{normalized}` (see
-//! [`normalize_email`]) and, when the claim is lost to a concurrent registration, abandons
-//! this stream with [`CustomerCommand::AbandonRegistration`]. An abandoned stream is dead.
+//! [`normalize_email`] and [`crate::values::Email`]) before registering, and gives the claim
+//! back if the registration cannot be recorded. [`CustomerCommand::AbandonRegistration`]
+//! closes a stream for good (an abandoned stream is dead); nothing issues it today.
 //!
 //! Sessions are refresh-token families. Each refresh rotates the token; only hashes are kept.
 //! Presenting a token the family has already rotated away means it leaked, so the whole

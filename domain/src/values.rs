@@ -77,7 +77,7 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, ValueError> {
-        let email = printable(raw)?.trim().to_lowercase();
+        let email = crate::customer::normalize_email(printable(raw)?);
         let (local, domain) = email.split_once('@').ok_or(ValueError::Email)?;
         let valid = email.len() <= MAX_EMAIL
             && (1..=MAX_LOCAL_PART).contains(&local.len())

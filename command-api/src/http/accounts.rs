@@ -54,6 +54,7 @@ impl TryFrom<&RegisterRequest> for ParsedRegistration {
         let mut fields = Fields::default();
         let email = fields.check("email", Email::parse(&req.email));
         let full_name = fields.check("full_name", Text::parse(&req.full_name));
+        text(&mut fields, "password", &req.password);
         let length = req.password.chars().count();
         if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&length) {
             let message = format!("must be {MIN_PASSWORD} to {MAX_PASSWORD} characters");
@@ -148,6 +149,10 @@ async fn login(
     State(state): State<AppState>,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
+    let mut fields = Fields::default();
+    text(&mut fields, "email", &req.email);
+    text(&mut fields, "password", &req.password);
+    fields.finish()?;
     let refused = || ApiError::from(Rule::InvalidCredentials);
     if req.password.len() > MAX_PASSWORD * 4 {
         return Err(refused());
