@@ -47,6 +47,33 @@ pub async fn load<A: Aggregate>(
     })
 }
 
+impl<A> Loaded<A> {
+    /// Whether the first event `ids` would append is already in the stream.
+    fn applied(&self, ids: EventIds) -> bool {
+        matches!(ids, EventIds::Derived(_)) && self.recorded.iter().any(|(id, _)| *id == ids.id(0))
+    }
+}
+
+/// The outcome of a command that appended nothing: where its effect already is in the log
+/// (its own earlier event when it was applied before, else the stream's last event).
+async fn unchanged<A: Aggregate>(
+    store: &dyn EventStore,
+    loaded: Loaded<A>,
+    ids: EventIds,
+) -> Result<Outcome<A>, AppError> {
+    let earlier = loaded.recorded.iter().find(|(id, _)| *id == ids.id(0));
+    let position = match (ids, earlier, loaded.last_position) {
+        (EventIds::Derived(_), Some(&(_, position)), _) => position,
+        (_, _, Some(last)) => last,
+        _ => store.head().await?,
+    };
+    Ok(Outcome {
+        state: loaded.state,
+        events: Vec::new(),
+        position,
+    })
+}
+
 /// How the ids of appended events are chosen.
 #[derive(Clone, Copy)]
 pub enum EventIds {
@@ -99,28 +126,15 @@ where
     loop {
         attempt += 1;
         let loaded = load::<A>(store.as_ref(), stream).await?;
-        if let EventIds::Derived(_) = ids
-            && let Some(&(_, position)) = loaded.recorded.iter().find(|(id, _)| *id == ids.id(0))
-        {
-            // The same command (same derived ids) was applied before: a retry after a lost
-            // acknowledgement. Deciding again would describe a second application.
-            return Ok(Outcome {
-                state: loaded.state,
-                events: Vec::new(),
-                position,
-            });
-        }
-        let events = loaded.state.decide(command)?;
+        // Already applied (a retry after a lost acknowledgement): deciding again would
+        // describe a second application.
+        let events = if loaded.applied(ids) {
+            Vec::new()
+        } else {
+            loaded.state.decide(command)?
+        };
         if events.is_empty() {
-            let position = match loaded.last_position {
-                Some(p) => p,
-                None => store.head().await?,
-            };
-            return Ok(Outcome {
-                state: loaded.state,
-                events,
-                position,
-            });
+            return unchanged(store.as_ref(), loaded, ids).await;
         }
         let new_events = events
             .iter()
