@@ -52,6 +52,48 @@ pub struct Config {
     pub reactors_enabled: bool,
     /// How often expired reservations are looked for (`EXPIRY_SWEEP_MS`, default 30000).
     pub expiry_sweep_interval: Duration,
+    /// Checkout limits and timing.
+    pub checkout: CheckoutLimits,
+}
+
+/// Checkout limits and timing.
+#[derive(Debug, Clone)]
+pub struct CheckoutLimits {
+    /// An unanswered checkout younger than this is taken to be still running, and a retry with
+    /// its key answers `Checkout in progress` (`CHECKOUT_IN_FLIGHT_SECS`, default 60). An older
+    /// one is taken over by the retry. Keep it above the request timeout (30 s), which drops a
+    /// request still running, so a takeover never races a live attempt.
+    pub in_flight: Duration,
+    /// Most open (unpaid, unexpired) checkouts one buyer may hold
+    /// (`MAX_OPEN_CHECKOUTS_PER_BUYER`, default 3).
+    pub max_open_checkouts: u32,
+    /// Most units of one product in one checkout (`MAX_CHECKOUT_LINE_QUANTITY`, default 100).
+    pub max_line_quantity: i64,
+}
+
+impl Default for CheckoutLimits {
+    fn default() -> Self {
+        CheckoutLimits {
+            in_flight: Duration::from_secs(60),
+            max_open_checkouts: 3,
+            max_line_quantity: 100,
+        }
+    }
+}
+
+impl CheckoutLimits {
+    fn read(env: &Env) -> anyhow::Result<Self> {
+        let default = CheckoutLimits::default();
+        Ok(CheckoutLimits {
+            in_flight: Duration::from_secs(
+                env.parse_or("CHECKOUT_IN_FLIGHT_SECS", default.in_flight.as_secs())?,
+            ),
+            max_open_checkouts: env
+                .parse_or("MAX_OPEN_CHECKOUTS_PER_BUYER", default.max_open_checkouts)?,
+            max_line_quantity: env
+                .parse_or("MAX_CHECKOUT_LINE_QUANTITY", default.max_line_quantity)?,
+        })
+    }
 }
 
 impl Config {
@@ -84,6 +126,7 @@ impl Config {
             admin,
             reactors_enabled: env.parse_or("REACTORS_ENABLED", true)?,
             expiry_sweep_interval: Duration::from_millis(env.parse_or("EXPIRY_SWEEP_MS", 30_000)?),
+            checkout: CheckoutLimits::read(env)?,
         })
     }
 }
@@ -93,7 +136,7 @@ impl MidtransConfig {
     /// command API refuses to start, except in development (`PASAR_ENV=development`), where it
     /// talks to the local simulator with the simulator's public key and says so loudly.
     pub fn read(env: &Env) -> anyhow::Result<Self> {
-        let verify_with_status_api = env.parse_or("MIDTRANS_VERIFY_STATUS", false)?;
+        let verify_with_status_api = env.parse_or("MIDTRANS_VERIFY_STATUS", true)?;
         if let Some(key) = env.get("MIDTRANS_SERVER_KEY") {
             return Ok(MidtransConfig {
                 server_key: Secret::new(key),

@@ -3,7 +3,6 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pasar_domain::FieldError;
-use pasar_events::StoreError;
 use pasar_service::AuthError;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,9 +32,14 @@ pub enum ApiError {
     /// 422: a domain rule refused the command.
     #[error("{detail}")]
     Rejected { title: &'static str, detail: String },
-    /// 502: Midtrans (or another upstream) failed.
-    #[error("{0}")]
-    Upstream(String),
+    /// A recorded answer's problem (a refused checkout), with the status it was given.
+    #[error("{detail}")]
+    Problem {
+        status: StatusCode,
+        title: &'static str,
+        detail: String,
+        extra: Option<serde_json::Value>,
+    },
     /// 503: a dependency is down; retry later.
     #[error("{0}")]
     Unavailable(String),
@@ -56,19 +60,6 @@ impl ApiError {
             title,
             detail: detail.to_string(),
             extra: None,
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict { .. } => ApiError::conflict(
-                "Concurrent update",
-                "the resource changed while the command ran; retry",
-            ),
-            StoreError::Unavailable(m) => ApiError::Unavailable(m),
-            other => ApiError::Internal(other.into()),
         }
     }
 }
@@ -120,15 +111,12 @@ impl IntoResponse for ApiError {
             ApiError::Rejected { title, detail } => {
                 problem(StatusCode::UNPROCESSABLE_ENTITY, title, &detail, None)
             }
-            ApiError::Upstream(d) => {
-                tracing::warn!(detail = %d, "upstream failure");
-                problem(
-                    StatusCode::BAD_GATEWAY,
-                    "Payment provider unavailable",
-                    &d,
-                    None,
-                )
-            }
+            ApiError::Problem {
+                status,
+                title,
+                detail,
+                extra,
+            } => problem(status, title, &detail, extra),
             ApiError::Unavailable(d) => {
                 tracing::error!(detail = %d, "dependency unavailable");
                 pasar_service::problem(

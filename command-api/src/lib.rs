@@ -1,28 +1,28 @@
 //! The command API: takes commands over HTTP, decides with `pasar_domain`, appends to the event
-//! log, and runs the reactors that carry a decision from one stream to the next.
+//! log, and runs the processes that carry a decision from one stream to the next. Three
+//! layers, each importing only the ones below it:
 //!
-//! - [`app`]: the router and [`app::run`]; start here.
-//! - [`routes`]: one module per area (accounts, catalog, cart, checkout, Midtrans webhook).
-//! - [`exec`]: load → decide → append with optimistic concurrency and retries.
-//! - [`auth`]: argon2id passwords, JWT access tokens, rotating refresh tokens.
-//! - [`midtrans`]: Snap and Core API client, signature check.
-//! - [`reactors`]: payment → order → stock process managers; [`expiry`] returns stock held by
-//!   unpaid or never-placed orders.
-//! - [`error`]: the single `ApiError` and its problem+json responses; [`rejections`] maps
-//!   domain rejections onto it.
-//! - [`config`]: the environment, read once. Shared plumbing (secrets, token checks, metrics,
-//!   shutdown) comes from `pasar_service`.
+//! - [`http`]: routes, extractors, request types parsed into commands (`TryFrom`), and the
+//!   only knowledge of status codes and problem+json ([`http::rules`]). Start here.
+//! - [`app`]: one module per use case (`checkout::run(cmd, &state) -> Result<Outcome,
+//!   AppError>`), the dependencies ([`app::AppState`]) and `exec` (load → decide → append).
+//! - [`processes`]: the order flow and the expiry sweeper, as `Processor`s of the runtime.
+//!
+//! Beside them: [`server`] wires everything ([`server::run`]); [`auth`] (argon2id passwords,
+//! JWT access tokens, rotating refresh tokens and the `AuthUser` extractor); [`midtrans`]
+//! (Snap and Core API client, signature check); [`error`] (the single `ApiError`);
+//! [`config`]. Shared plumbing (secrets, token checks, metrics, shutdown) comes from
+//! `pasar_service`.
 
 pub mod app;
 pub mod auth;
 pub mod config;
 pub mod error;
-pub mod exec;
-pub mod expiry;
+pub mod http;
 pub mod midtrans;
-pub mod reactors;
-pub mod rejections;
-pub mod routes;
+pub mod processes;
+pub mod server;
 
-pub use app::run;
+
 pub use config::Config;
+pub use server::run;

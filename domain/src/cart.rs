@@ -66,7 +66,7 @@ pub enum CartCommand {
     },
 }
 
-/// Why a cart command was refused. All are 422 except `CartIsEmpty` (409).
+/// Why a cart command was refused, one variant per rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CartError {
     #[error("the quantity is out of range")]

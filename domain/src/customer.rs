@@ -1,8 +1,9 @@
 //! A customer account and its refresh-token sessions (`customer-{id}`).
 //!
 //! Email uniqueness is not decided here: the caller claims `email-{normalized}` (see
-//! [`normalize_email`]) and, when the claim is lost to a concurrent registration, abandons
-//! this stream with [`CustomerCommand::AbandonRegistration`]. An abandoned stream is dead.
+//! [`normalize_email`] and [`crate::values::Email`]) before registering, and gives the claim
+//! back if the registration cannot be recorded. [`CustomerCommand::AbandonRegistration`]
+//! closes a stream for good (an abandoned stream is dead); nothing issues it today.
 //!
 //! Sessions are refresh-token families. Each refresh rotates the token; only hashes are kept.
 //! Presenting a token the family has already rotated away means it leaked, so the whole
@@ -100,7 +101,8 @@ pub enum CustomerCommand {
         token_hash: String,
         expires_at: DateTime<Utc>,
     },
-    /// Exchange the presented refresh token (by hash) for a new one.
+    /// Exchange the presented refresh token (by hash) for a new one. `expires_at` is the
+    /// newest expiry the caller would grant; the family's own end is never moved later.
     RefreshSession {
         family_id: Uuid,
         presented_hash: String,
@@ -118,31 +120,24 @@ pub enum CustomerCommand {
 /// Why a customer command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CustomerError {
-    /// 409.
     #[error("the customer is already registered")]
     AlreadyRegistered,
-    /// 409: the stream was abandoned after losing its email claim.
+    /// The stream was abandoned after losing its email claim.
     #[error("this registration was abandoned")]
     RegistrationAbandoned,
-    /// 404.
     #[error("the customer is not registered")]
     NotRegistered,
-    /// 401.
     #[error("unknown session")]
     SessionUnknown,
-    /// 401.
     #[error("the session was revoked")]
     SessionRevoked,
-    /// 401.
     #[error("the session has expired")]
     SessionExpired,
-    /// 409: the family id is taken by another token.
+    /// The family id is taken by another token.
     #[error("a session with this id already exists")]
     SessionAlreadyStarted,
-    /// 422.
     #[error("full name must be 1 to {MAX_FULL_NAME_CHARS} characters")]
     InvalidFullName,
-    /// 422.
     #[error("email address is not valid")]
     InvalidEmail,
 }
@@ -306,7 +301,7 @@ impl Customer {
 
     /// Checks run in this order: unknown family, revoked family, reuse of a rotated token
     /// (which revokes the family and is *not* an error, so the revocation gets recorded;
-    /// the caller still answers 401), a token foreign to the family, expiry.
+    /// the caller still refuses the token), a token foreign to the family, expiry.
     fn refresh_session(
         &self,
         family_id: Uuid,
@@ -334,10 +329,12 @@ impl Customer {
         if now >= session.expires_at {
             return Err(CustomerError::SessionExpired);
         }
+        // A family's lifetime is absolute: it ends when the session that started it would
+        // have, however often it is refreshed (a stolen token cannot be kept alive forever).
         Ok(vec![CustomerEvent::SessionRefreshed {
             family_id,
             token_hash: new_hash.to_owned(),
-            expires_at,
+            expires_at: expires_at.min(session.expires_at),
         }])
     }
 
@@ -368,17 +365,9 @@ impl Customer {
     }
 }
 
-/// A deliberately loose check: one `@` with something on both sides, a dot in the domain,
-/// no whitespace. Whether the address works is proven by mail, not by parsing.
+/// A deliberately loose check (see [`crate::values::Email`]): one `@` with something on both
+/// sides within the RFC 5321 limits, a dot in the domain, no whitespace or control characters.
+/// Whether the address works is proven by mail, not by parsing.
 fn is_plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else {
-        return false;
-    };
-    char_len(email) <= MAX_EMAIL_CHARS
-        && !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(char::is_whitespace)
+    char_len(email) <= MAX_EMAIL_CHARS && crate::values::Email::parse(email).is_ok()
 }

@@ -15,6 +15,9 @@
 //! | [`order`] | `order-{id}` | the order state machine; no skips, no reversals |
 //! | [`payment`] | `payment-{id}` | Midtrans notifications mapped to payment states |
 //!
+//! [`values`] holds the validated newtypes (`Email`, `Sku`, `Quantity`, `Price`, `Address`,
+//! `Text`) that requests are parsed into before a command is built.
+//!
 //! Start reading at [`Aggregate`], then [`cart`], the smallest aggregate.
 
 pub mod cart;
@@ -23,6 +26,7 @@ pub mod order;
 pub mod payment;
 pub mod product;
 pub mod stock;
+pub mod values;
 
 use std::borrow::Borrow;
 
@@ -62,7 +66,7 @@ pub fn replay<A: Aggregate>(events: impl IntoIterator<Item = impl Borrow<A::Even
         .fold(A::default(), |state, event| state.evolve(event.borrow()))
 }
 
-/// One invalid field of a command, reported to the client (typically as a 422 body).
+/// One invalid field of a command, named so the client can fix it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct FieldError {
     /// The request field's name, as the client sent it.

@@ -119,32 +119,24 @@ pub enum OrderCommand {
 /// Why an order command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrderError {
-    /// 409.
     #[error("the order is already placed")]
     AlreadyPlaced,
-    /// 404.
     #[error("the order does not exist")]
     NotPlaced,
-    /// 422.
     #[error("an order needs at least one line")]
     NoLines,
-    /// 422: a quantity below one, a negative price or shipping cost, a line total that is
+    /// A quantity below one, a negative price or shipping cost, a line total that is
     /// not unit price × quantity, or mixed currencies.
     #[error("an order line is invalid")]
     InvalidLine,
-    /// 422.
     #[error("the order total overflows")]
     MoneyOverflow,
-    /// 409.
     #[error("an order cannot go from {} to {}", .from.as_str(), .to.as_str())]
     InvalidTransition { from: OrderStatus, to: OrderStatus },
-    /// 409.
     #[error("the order has not reached its expiry time")]
     NotYetExpired,
-    /// 422.
     #[error("the refund exceeds the order total")]
     RefundExceedsTotal,
-    /// 422.
     #[error("a refund must be a positive amount in the order's currency")]
     InvalidRefundAmount,
 }
@@ -253,6 +245,14 @@ impl Order {
                 OrderStatus::Expired => return Ok(None),
                 _ => return invalid(from, OrderStatus::Expired),
             },
+            fulfilment => self.fulfil(from, fulfilment)?,
+        };
+        Ok(Some(event))
+    }
+
+    /// The steps after payment: ship, deliver, complete, refund.
+    fn fulfil(&self, from: OrderStatus, command: &OrderCommand) -> Result<OrderEvent, OrderError> {
+        let event = match command {
             OrderCommand::Ship {
                 courier,
                 tracking_number,
@@ -285,8 +285,14 @@ impl Order {
                     refunded_at: *now,
                 }
             }
+            OrderCommand::Place { .. }
+            | OrderCommand::MarkPaid { .. }
+            | OrderCommand::Cancel { .. }
+            | OrderCommand::Expire { .. } => {
+                unreachable!("invariant: transition handles placement, payment and closing")
+            }
         };
-        Ok(Some(event))
+        Ok(event)
     }
 
     /// One refund per order, from paid onwards, of at most the total.

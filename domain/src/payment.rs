@@ -103,10 +103,9 @@ pub enum PaymentCommand {
 /// Why a payment command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PaymentError {
-    /// 409.
     #[error("the payment was already initiated")]
     AlreadyInitiated,
-    /// 404: a notification for a payment this system never started.
+    /// A notification for a payment this system never started.
     #[error("the payment was never initiated")]
     NotInitiated,
 }

@@ -102,16 +102,13 @@ pub enum ProductCommand {
 /// Why a product command was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProductError {
-    /// 422, with every invalid field.
+    /// Fields broke their rules; every invalid field is named.
     #[error("invalid product: {}", describe(.0))]
     Invalid(Vec<FieldError>),
-    /// 409.
     #[error("the product is already listed")]
     AlreadyListed,
-    /// 404.
     #[error("the product is not listed")]
     NotListed,
-    /// 409.
     #[error("the product is already discontinued")]
     AlreadyDiscontinued,
 }
@@ -225,7 +222,9 @@ impl Product {
 
 /// Every rule a listing breaks, not just the first, so the client can fix them all at once.
 /// Text fields arrive trimmed.
-fn listing_errors(
+/// Every field of a listing that breaks its rule, each named (free text must also be free of
+/// control characters).
+pub fn listing_errors(
     sku: &str,
     name: &str,
     description: &str,
@@ -267,6 +266,16 @@ fn listing_errors(
             "brand",
             format!("must be at most {MAX_BRAND_CHARS} characters"),
         ));
+    }
+    let texts = [
+        ("name", name),
+        ("description", description),
+        ("brand", brand.unwrap_or("")),
+    ];
+    for (field, text) in texts {
+        if crate::values::has_control(text) && !errors.iter().any(|e| e.field == field) {
+            errors.push(crate::values::ValueError::ControlCharacter.at(field));
+        }
     }
     errors
 }

@@ -87,16 +87,13 @@ pub enum StockCommand {
 /// Why a stock command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StockError {
-    /// 422.
     #[error("the quantity is out of range")]
     InvalidQuantity,
-    /// 409.
     #[error("requested {requested} but only {available} available")]
     InsufficientStock { requested: i64, available: i64 },
-    /// 422.
     #[error("a stock adjustment needs a reason")]
     ReasonRequired,
-    /// 409: units promised to unpaid orders cannot be adjusted away.
+    /// Units promised to unpaid orders cannot be adjusted away.
     #[error("on hand would become {on_hand_after}, below the {reserved} units reserved")]
     AdjustmentBelowReserved { on_hand_after: i64, reserved: i64 },
 }

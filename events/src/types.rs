@@ -12,14 +12,19 @@ mod customer;
 mod money;
 mod order;
 mod payment;
+mod sensitive;
 
 pub use cart::CartEvent;
 pub use catalog::{ProductCondition, ProductEvent, StockEvent};
-pub use checkout::CheckoutEvent;
+pub use checkout::{
+    CheckoutEvent, CheckoutOutcome, CheckoutRejection, PaymentHandle, PlacedOrder, PlannedOrder,
+    ShortLine,
+};
 pub use customer::{ClaimEvent, CustomerEvent, Role};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{OrderEvent, OrderLine, OrderStatus, ShippingAddress};
 pub use payment::{PaymentEvent, PaymentFailure};
+pub use sensitive::{SENSITIVE_KEY, Sensitive, is_sensitive};
 
 use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;

@@ -15,7 +15,23 @@ use serde_json::{Value, json};
 type Step = fn(Value) -> Value;
 
 /// (event type, version it upgrades from, step). One entry per version bump, in any order.
-const STEPS: &[(&str, i32, Step)] = &[("ProductListed", 1, product_listed_v1_to_v2)];
+const STEPS: &[(&str, i32, Step)] = &[
+    ("ProductListed", 1, product_listed_v1_to_v2),
+    ("CheckoutAnswered", 1, checkout_answered_v1_to_v2),
+];
+
+/// v2 records a typed outcome. A v1 answer was an HTTP status and body: it becomes the
+/// `recorded` outcome, replayed exactly as it was first sent.
+fn checkout_answered_v1_to_v2(data: Value) -> Value {
+    json!({
+        "outcome": {
+            "kind": "recorded",
+            "status": data["status"],
+            "body": data["body"],
+            "consistency_token": data["consistency_token"],
+        }
+    })
+}
 
 /// v2 added `condition` (new / used / refurbished). Everything listed before it was sold new.
 fn product_listed_v1_to_v2(mut data: Value) -> Value {
@@ -71,6 +87,14 @@ mod tests {
         let (version, data) = upcast("ProductListed", 1, json!({ "name": "Kaos" }));
         assert_eq!(version, current_version("ProductListed"));
         assert_eq!(data["condition"], "new");
+        let (_, answer) = upcast(
+            "CheckoutAnswered",
+            1,
+            json!({ "status": 409, "body": { "title": "x" }, "consistency_token": null }),
+        );
+        assert_eq!(answer["outcome"]["kind"], "recorded");
+        assert_eq!(answer["outcome"]["status"], 409);
+        assert_eq!(answer["outcome"]["body"]["title"], "x");
         assert_eq!(
             upcast("CartItemAdded", 1, json!({})).0,
             1,

@@ -309,10 +309,37 @@ fn samples() -> Vec<(&'static str, String, Value)> {
         ),
         s(
             "checkout",
+            CheckoutEvent::CheckoutResumed {
+                attempt: 2,
+                resumed_at: at(),
+            },
+        ),
+        s(
+            "checkout",
+            CheckoutEvent::CheckoutPlanned {
+                attempt: 2,
+                payment_id: id(8),
+                orders: vec![PlannedOrder {
+                    order_id: id(4),
+                    seller_id: id(2),
+                    product_ids: vec![id(3)],
+                }],
+            },
+        ),
+        s(
+            "checkout",
+            CheckoutEvent::CheckoutAttemptAbandoned { attempt: 2 },
+        ),
+        // A v1 answer (HTTP status and body) upcasts to the `recorded` outcome; typed outcomes
+        // are covered by the unit tests in `types/checkout.rs`.
+        s(
+            "checkout",
             CheckoutEvent::CheckoutAnswered {
-                status: 201,
-                body: json!({ "checkout_id": id(7) }),
-                consistency_token: Some("10-2".into()),
+                outcome: CheckoutOutcome::Recorded {
+                    status: 201,
+                    body: json!({ "checkout_id": id(7) }),
+                    consistency_token: Some("10-2".into()),
+                },
             },
         ),
     ]

@@ -202,10 +202,10 @@ fn starting_a_session_with_a_taken_family_id_is_rejected() {
 }
 
 #[test]
-fn refreshing_with_the_current_token_rotates_it() {
+fn refreshing_with_the_current_token_rotates_it_without_extending_the_family() {
     let customer = given::<Customer>([registered(), session_started()])
         .when(refresh("h1", 10))
-        .then([refreshed("h-new", 70)]);
+        .then([refreshed("h-new", 60)]);
     let session = customer.session(id(7)).unwrap();
     assert_eq!(session.token_hash, "h-new");
     assert_eq!(session.previous_hashes, ["h1"]);
@@ -230,6 +230,23 @@ fn presenting_a_rotated_token_again_revokes_the_whole_family() {
     given::<Customer>(history.into_iter().chain([revoked]))
         .when(refresh("h2", 20))
         .then_rejected(CustomerError::SessionRevoked);
+}
+
+#[test]
+fn a_family_refreshed_again_and_again_still_ends_at_its_absolute_limit() {
+    let history = [registered(), session_started(), refreshed("h2", 60)];
+    given::<Customer>(history)
+        .when(CustomerCommand::RefreshSession {
+            family_id: id(7),
+            presented_hash: "h2".into(),
+            new_hash: "h3".into(),
+            now: at(59),
+            expires_at: at(119),
+        })
+        .then([refreshed("h3", 60)]);
+    given::<Customer>([registered(), session_started(), refreshed("h2", 60)])
+        .when(refresh("h2", 60))
+        .then_rejected(CustomerError::SessionExpired);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use async_nats::HeaderMap;
 use async_nats::header::NATS_MESSAGE_ID;
+use pasar_events::types::{SENSITIVE_KEY, is_sensitive};
 use pasar_events::{Metadata, Position, RecordedEvent};
 use serde_json::{Value, json};
 
@@ -16,12 +17,14 @@ pub const SCHEMA_VERSION_HEADER: &str = "Pasar-Schema-Version";
 pub const STREAM_HEADER: &str = "Pasar-Stream";
 pub const STREAM_VERSION_HEADER: &str = "Pasar-Stream-Version";
 
-/// Fields whose values never leave the command side, at any depth of `data` (the checkout
-/// answer nests the Snap token, for instance). Their values become [`REDACTED`]; the key
-/// stays, so consumers decoding with the shared event types still can.
+/// Secrets are redacted by type first: every [`pasar_events::types::Sensitive`] value (its
+/// stored form is marked, see [`is_sensitive`]) keeps its marker and loses its content, at any
+/// depth, so a new secret needs no entry here. This list covers the fields of events written
+/// before that type existed, whose values are plain strings; their key stays, so consumers
+/// decoding with the shared event types still can.
 /// - `password_hash` (`CustomerRegistered`), `token_hash` (`SessionStarted`,
 ///   `SessionRefreshed`): credential hashes, useful to an offline guessing attack.
-/// - `snap_token`, `redirect_url` (`PaymentInitiated`, `CheckoutAnswered`): a Midtrans Snap
+/// - `snap_token`, `redirect_url` (`PaymentInitiated`, v1 `CheckoutAnswered`): a Midtrans Snap
 ///   token opens the buyer's payment page; the redirect URL carries the same token.
 /// - `idempotency_key` (`CheckoutStarted`): the buyer's retry key for a checkout.
 pub const REDACTED_FIELDS: &[&str] = &[
@@ -115,8 +118,13 @@ pub fn body(event: &RecordedEvent) -> Value {
     })
 }
 
-/// Replaces the value of every [`REDACTED_FIELDS`] key, at any depth.
+/// Replaces the content of every sensitive value and the value of every [`REDACTED_FIELDS`]
+/// key, at any depth.
 pub fn redact(value: &mut Value) {
+    if is_sensitive(value) {
+        *value = json!({ SENSITIVE_KEY: REDACTED });
+        return;
+    }
     match value {
         Value::Object(fields) => {
             for (key, field) in fields.iter_mut() {
@@ -217,10 +225,33 @@ mod tests {
         assert_eq!(body["data"]["answer"]["payment"]["snap_token"], REDACTED);
         assert_eq!(body["data"]["answer"]["payment"]["redirect_url"], REDACTED);
         let text = body.to_string();
+        assert!(event.data.to_string().contains("argon2id"));
         assert!(
-            !text.contains("argon2id") && !text.contains("abc"),
+            !text.contains("argon2id") && !text.contains("x/t"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn sensitive_values_are_redacted_by_type_whatever_their_field_is_called() {
+        let token = pasar_events::types::Sensitive::new("snap-secret-token".to_owned());
+        let event = recorded(
+            "checkout-1",
+            "CheckoutAnswered",
+            json!({ "outcome": { "payment": { "some_new_secret": token, "gross": 5 } } }),
+        );
+        let body = body(&event);
+        let payment = &body["data"]["outcome"]["payment"];
+        assert_eq!(
+            payment["some_new_secret"],
+            json!({ SENSITIVE_KEY: REDACTED })
+        );
+        assert_eq!(payment["gross"], 5);
+        assert!(
+            event.data.to_string().contains("snap-secret-token"),
+            "the input holds the secret"
+        );
+        assert!(!body.to_string().contains("snap-secret-token"), "{body}");
     }
 
     #[test]

@@ -3,8 +3,10 @@
 
 mod concurrency;
 mod crash;
+mod edge;
 mod midtrans_verification;
 mod purchase;
+mod resume;
 mod secrets;
 mod support;
 mod webhooks;

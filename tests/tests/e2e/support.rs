@@ -113,3 +113,70 @@ pub async fn event_types(stack: &Stack, stream: &str) -> Vec<String> {
         .map(|(t, _)| t)
         .collect()
 }
+
+/// Every paid order's every line has one reservation and exactly one commit for that order in
+/// its product's stock stream; nothing is committed for an order that was not paid.
+pub async fn assert_paid_orders_hold_their_reservations(stack: &Stack) {
+    let (client, connection) = tokio_postgres::connect(&stack.database_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let rows = client
+        .query(
+            "SELECT stream_id, event_type, data FROM es_events
+             WHERE event_type IN ('OrderPlaced', 'OrderPaid', 'StockReserved', 'ReservationCommitted')
+             ORDER BY global_position",
+            &[],
+        )
+        .await
+        .unwrap();
+    let mut paid = std::collections::HashSet::new();
+    let mut lines: Vec<(String, String)> = Vec::new();
+    let mut held: Vec<(String, String, &str)> = Vec::new();
+    for row in &rows {
+        let (stream, event_type, data): (String, String, serde_json::Value) =
+            (row.get(0), row.get(1), row.get(2));
+        let order = stream.trim_start_matches("order-").to_owned();
+        match event_type.as_str() {
+            "OrderPaid" => {
+                paid.insert(order);
+            }
+            "OrderPlaced" => {
+                for line in data["lines"].as_array().unwrap() {
+                    lines.push((
+                        order.clone(),
+                        line["product_id"].as_str().unwrap().to_owned(),
+                    ));
+                }
+            }
+            kind => {
+                let product = stream.trim_start_matches("stock-").to_owned();
+                let order = data["order_id"].as_str().unwrap().to_owned();
+                let kind = if kind == "StockReserved" {
+                    "reserved"
+                } else {
+                    "committed"
+                };
+                held.push((order, product, kind));
+            }
+        }
+    }
+    let times = |order: &str, product: &str, kind: &str| {
+        held.iter()
+            .filter(|(o, p, k)| o == order && p == product && *k == kind)
+            .count()
+    };
+    for (order, product) in &lines {
+        let committed = times(order, product, "committed");
+        if paid.contains(order) {
+            assert_eq!(
+                times(order, product, "reserved"),
+                1,
+                "order {order} reserved {product}"
+            );
+            assert_eq!(committed, 1, "paid order {order} committed {product} once");
+        } else {
+            assert_eq!(committed, 0, "unpaid order {order} committed nothing");
+        }
+    }
+}

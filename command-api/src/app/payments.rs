@@ -1,49 +1,32 @@
-//! `POST /v1/webhooks/midtrans`: Midtrans HTTP notifications. The signature is checked in
-//! constant time before anything is read from the log; an unknown order or a bad signature
-//! answers 4xx and appends nothing. Recording is idempotent (event ids derive from the
-//! notification's content), so duplicates are harmless, and the payment aggregate ignores
-//! notifications that would move a settled payment backwards.
+//! Recording a Midtrans notification. The signature is checked in constant time before
+//! anything is read from the log; an unknown order or a bad signature is refused and appends
+//! nothing. Recording is idempotent (event ids derive from the notification's content), so
+//! duplicates are harmless, and the payment aggregate ignores notifications that would move a
+//! settled payment backwards.
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::post;
 use chrono::Utc;
 use pasar_domain::payment::{Notification, Payment, PaymentCommand};
 use pasar_events::Metadata;
 use pasar_events::types::streams;
-use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::error::ApiError;
-use crate::exec::{EventIds, derive_id, execute, load};
+use super::exec::{EventIds, derive_id, execute, load};
+use super::{AppError, AppState, Dependency, Rule};
 use crate::midtrans::signature_matches;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/webhooks/midtrans", post(notification))
+/// The notification fields we use (Midtrans adds fields over time; the rest is ignored).
+pub struct IncomingNotification {
+    pub order_id: String,
+    pub status_code: String,
+    pub gross_amount: String,
+    pub signature_key: String,
+    pub transaction_status: String,
+    pub transaction_id: Option<String>,
+    pub fraud_status: Option<String>,
+    pub payment_type: Option<String>,
 }
 
-/// The fields we use; everything else Midtrans sends is ignored (they add fields over time).
-#[derive(Deserialize)]
-struct Body {
-    order_id: String,
-    status_code: String,
-    gross_amount: String,
-    signature_key: String,
-    transaction_status: String,
-    #[serde(default)]
-    transaction_id: Option<String>,
-    #[serde(default)]
-    fraud_status: Option<String>,
-    #[serde(default)]
-    payment_type: Option<String>,
-}
-
-async fn notification(State(state): State<AppState>, body: Bytes) -> Result<StatusCode, ApiError> {
-    let body: Body = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("not a Midtrans notification: {e}")))?;
+pub async fn record(state: &AppState, body: IncomingNotification) -> Result<(), AppError> {
     let server_key = state.midtrans.server_key();
     if !signature_matches(
         &body.signature_key,
@@ -53,19 +36,18 @@ async fn notification(State(state): State<AppState>, body: Bytes) -> Result<Stat
         server_key,
     ) {
         tracing::warn!(order_id = %body.order_id, "Midtrans notification with a bad signature refused");
-        return Err(ApiError::Forbidden("invalid signature_key".into()));
+        return Err(Rule::BadSignature.into());
     }
-    let payment_id: Uuid = body
-        .order_id
-        .parse()
-        .map_err(|_| ApiError::NotFound("unknown order_id".into()))?;
+    let payment_id: Uuid = body.order_id.parse().map_err(|_| Rule::UnknownPayment)?;
     let stream = streams::payment(payment_id);
-    let payment = load::<Payment>(state.store.as_ref(), &stream).await?;
-    if !payment.exists() {
-        return Err(ApiError::NotFound("unknown order_id".into()));
+    if !load::<Payment>(state.store.as_ref(), &stream)
+        .await?
+        .exists()
+    {
+        return Err(Rule::UnknownPayment.into());
     }
     let notification = if state.midtrans.verifies_with_status_api() {
-        confirmed_by_status_api(&state, &body).await?
+        confirmed_by_status_api(state, &body).await?
     } else {
         as_notification(&body)
     };
@@ -92,10 +74,10 @@ async fn notification(State(state): State<AppState>, body: Bytes) -> Result<Stat
         &metadata,
     )
     .await?;
-    Ok(StatusCode::OK)
+    Ok(())
 }
 
-fn as_notification(body: &Body) -> Notification {
+fn as_notification(body: &IncomingNotification) -> Notification {
     Notification {
         transaction_id: body.transaction_id.clone().unwrap_or_default(),
         transaction_status: body.transaction_status.clone(),
@@ -108,11 +90,20 @@ fn as_notification(body: &Body) -> Notification {
 }
 
 /// Midtrans' status API is the source of truth; a notification is only a prompt to ask it.
-/// If it cannot be asked, answer 503 so Midtrans retries later.
-async fn confirmed_by_status_api(state: &AppState, body: &Body) -> Result<Notification, ApiError> {
-    let status = state.midtrans.status(&body.order_id).await.map_err(|e| {
-        ApiError::Unavailable(format!("confirming with the Midtrans status API: {e}"))
-    })?;
+/// If it cannot be asked, the provider is unavailable, so Midtrans retries later.
+async fn confirmed_by_status_api(
+    state: &AppState,
+    body: &IncomingNotification,
+) -> Result<Notification, AppError> {
+    let status =
+        state
+            .midtrans
+            .status(&body.order_id)
+            .await
+            .map_err(|e| AppError::Unavailable {
+                dependency: Dependency::PaymentProvider,
+                detail: format!("confirming with the Midtrans status API: {e}"),
+            })?;
     let text = |field: &str| status[field].as_str().map(str::to_owned);
     Ok(Notification {
         transaction_id: text("transaction_id")

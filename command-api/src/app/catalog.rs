@@ -1,0 +1,119 @@
+//! Listing products (SKU unique through its claim stream) and receiving stock.
+
+use chrono::Utc;
+use pasar_domain::Aggregate;
+use pasar_domain::product::{Product, ProductCommand};
+use pasar_domain::stock::{Stock, StockCommand};
+use pasar_domain::values::{Price, Sku};
+use pasar_events::types::{ProductCondition, Role, streams};
+use uuid::Uuid;
+
+use super::exec::{EventIds, Outcome, derive_id, execute, load};
+use super::{Actor, AppError, AppState, Rule, claims};
+
+/// `List` with its values parsed; the domain checks the rest (lengths, weight).
+pub struct Listing {
+    pub sku: Sku,
+    pub name: String,
+    pub description: String,
+    pub price: Price,
+    pub category_id: Option<Uuid>,
+    pub brand: Option<String>,
+    pub weight_grams: i32,
+    pub condition: ProductCondition,
+}
+
+/// Lists a product: validates, claims the SKU, records the listing; gives the claim back if
+/// the listing cannot be recorded.
+pub async fn list_product(
+    state: &AppState,
+    actor: Actor,
+    listing: Listing,
+) -> Result<Outcome<Product>, AppError> {
+    let product_id = Uuid::now_v7();
+    let claim_stream = streams::sku_claim(&listing.sku.normalized());
+    let command = ProductCommand::List {
+        product_id,
+        seller_id: actor.id,
+        sku: listing.sku.as_str().to_owned(),
+        name: listing.name,
+        description: listing.description,
+        price: listing.price.money(),
+        category_id: listing.category_id,
+        brand: listing.brand,
+        weight_grams: listing.weight_grams,
+        condition: listing.condition,
+        now: Utc::now(),
+    };
+    // Validate before claiming the SKU, so a refused listing claims nothing.
+    Product::default().decide(&command)?;
+    let metadata = actor.metadata();
+    let claimed = claims::claim::<Product>(
+        state.store.as_ref(),
+        &claim_stream,
+        product_id,
+        streams::product,
+        |p| p.listed,
+        &metadata,
+    )
+    .await?;
+    if !claimed {
+        return Err(Rule::SkuTaken.into());
+    }
+    let stream = streams::product(product_id);
+    let listed = execute::<Product>(&state.store, &stream, &command, EventIds::Random, &metadata);
+    match listed.await {
+        Ok(outcome) => Ok(outcome),
+        Err(e) => {
+            claims::release(state.store.as_ref(), &claim_stream, product_id, &metadata).await;
+            Err(e)
+        }
+    }
+}
+
+/// A product the actor may manage: refused if unknown or someone else's.
+pub async fn managed_product(
+    state: &AppState,
+    actor: Actor,
+    product_id: Uuid,
+) -> Result<Product, AppError> {
+    let product = load::<Product>(state.store.as_ref(), &streams::product(product_id))
+        .await?
+        .state;
+    if !product.listed {
+        return Err(Rule::ProductNotFound.into());
+    }
+    if !product.can_be_managed_by(actor.id, actor.role) || actor.role == Role::Buyer {
+        return Err(Rule::NotProductOwner.into());
+    }
+    Ok(product)
+}
+
+/// Event ids for a command: derived from the client's idempotency key when one was given
+/// (a retry after a lost acknowledgement is then recognised by the store), fresh otherwise.
+pub fn ids_for(actor: Actor, action: &str, key: Option<&str>) -> EventIds {
+    match key {
+        Some(key) => EventIds::Derived(derive_id(&[action, &actor.id.to_string(), key])),
+        None => EventIds::Random,
+    }
+}
+
+/// Goods arrived for a product the actor manages.
+pub async fn receive_stock(
+    state: &AppState,
+    actor: Actor,
+    product_id: Uuid,
+    quantity: i64,
+    idempotency_key: Option<&str>,
+) -> Result<Outcome<Stock>, AppError> {
+    managed_product(state, actor, product_id).await?;
+    let command = StockCommand::Receive { quantity };
+    execute::<Stock>(
+        &state.store,
+        &streams::stock(product_id),
+        &command,
+        ids_for(actor, "stock-receipt", idempotency_key),
+        &actor.metadata(),
+    )
+    .await
+}

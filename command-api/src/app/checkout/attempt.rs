@@ -1,0 +1,270 @@
+//! One attempt at a checkout: check limits, price, plan, reserve, place, pay. Every id it
+//! appends derives from (checkout, attempt, target), so a crash and a retry of the same
+//! attempt land on the same events, and a later attempt never collides with an earlier one.
+//!
+//! Anything that fails after a reservation gives back what this attempt holds before the
+//! error travels up: orders cancelled, reservations released.
+
+use chrono::Utc;
+use pasar_domain::cart::{Cart, CartCommand};
+use pasar_domain::order::{Order, OrderCommand};
+use pasar_domain::payment::{Payment, PaymentStatus};
+use pasar_domain::stock::{Stock, StockCommand};
+use pasar_domain::values::Address;
+use pasar_events::types::{
+    CheckoutEvent, CheckoutOutcome, CheckoutRejection, OrderStatus, PlannedOrder, streams,
+};
+use pasar_events::{ExpectedVersion, Metadata};
+use uuid::Uuid;
+
+use super::open;
+use super::record::Plan;
+use super::steps::{PricedLine, outcome_of};
+use crate::app::exec::{EventIds, derive_id, execute, load};
+use crate::app::{Actor, AppError, AppState};
+
+pub(super) struct Attempt<'a> {
+    pub state: &'a AppState,
+    pub buyer: Actor,
+    pub checkout_id: Uuid,
+    pub attempt: u32,
+    pub stream: &'a str,
+    pub metadata: &'a Metadata,
+    pub address: &'a Address,
+}
+
+pub(super) fn rejected(reason: CheckoutRejection) -> CheckoutOutcome {
+    CheckoutOutcome::Rejected { reason }
+}
+
+impl Attempt<'_> {
+    /// A seed for this attempt's own events in the checkout stream.
+    pub fn seed(&self, step: &str) -> Uuid {
+        derive_id(&[
+            "checkout",
+            step,
+            &self.checkout_id.to_string(),
+            &self.attempt.to_string(),
+        ])
+    }
+
+    /// Ids for this attempt's events on another stream.
+    pub fn ids(&self, step: &str, target: Uuid) -> EventIds {
+        EventIds::Derived(derive_id(&[
+            step,
+            &self.checkout_id.to_string(),
+            &self.attempt.to_string(),
+            &target.to_string(),
+        ]))
+    }
+
+    fn order_id(&self, seller_id: Uuid) -> Uuid {
+        derive_id(&[
+            "order",
+            &self.checkout_id.to_string(),
+            &self.attempt.to_string(),
+            &seller_id.to_string(),
+        ])
+    }
+
+    /// Takes over from dead attempts: finishes the newest if it got as far as the payment,
+    /// else gives back what they all held and runs afresh. (Only the newest can have reached
+    /// the payment: an older one was given back before the next one planned.)
+    pub async fn resume(&self, plans: Vec<Plan>) -> Result<CheckoutOutcome, AppError> {
+        if let Some(newest) = plans.last()
+            && let Some(outcome) = self.finish(newest).await?
+        {
+            return Ok(outcome);
+        }
+        for plan in &plans {
+            self.give_back(plan).await?;
+        }
+        self.run().await
+    }
+
+    pub async fn run(&self) -> Result<CheckoutOutcome, AppError> {
+        let cart = load::<Cart>(self.state.store.as_ref(), &streams::cart(self.buyer.id))
+            .await?
+            .state;
+        if let Some(reason) = self.refused_by_limits(&cart).await? {
+            return Ok(rejected(reason));
+        }
+        let lines = match self.price_lines(&cart).await? {
+            Ok(lines) => lines,
+            Err(reason) => return Ok(rejected(reason)),
+        };
+        let plan = self.plan(&lines).await?;
+        let expires_at = Utc::now() + self.state.config.payment_timeout;
+        if let Some(short_lines) = self.reserve(&lines, &plan, expires_at).await? {
+            return Ok(rejected(CheckoutRejection::InsufficientStock {
+                short_lines,
+            }));
+        }
+        let placed = self.place_and_pay(&lines, &plan, expires_at).await;
+        if !matches!(placed, Ok(CheckoutOutcome::Succeeded { .. })) {
+            self.give_back(&plan).await?;
+        }
+        placed
+    }
+
+    async fn refused_by_limits(&self, cart: &Cart) -> Result<Option<CheckoutRejection>, AppError> {
+        if cart.is_empty() {
+            return Ok(Some(CheckoutRejection::CartIsEmpty));
+        }
+        let max = self.state.config.checkout.max_line_quantity;
+        if let Some((&product_id, _)) = cart.lines().iter().find(|(_, q)| **q > max) {
+            return Ok(Some(CheckoutRejection::LineQuantityTooLarge {
+                product_id,
+                max,
+            }));
+        }
+        let limit = self.state.config.checkout.max_open_checkouts;
+        if open::count(&self.state.pool, self.buyer.id).await? >= i64::from(limit) {
+            return Ok(Some(CheckoutRejection::TooManyOpenCheckouts { limit }));
+        }
+        Ok(None)
+    }
+
+    /// Records what this attempt is about to reserve and place, before it reserves anything.
+    async fn plan(&self, lines: &[PricedLine]) -> Result<Plan, AppError> {
+        let mut orders: Vec<PlannedOrder> = Vec::new();
+        for priced in lines {
+            let order_id = self.order_id(priced.seller_id);
+            match orders.iter_mut().find(|o| o.order_id == order_id) {
+                Some(order) => order.product_ids.push(priced.line.product_id),
+                None => orders.push(PlannedOrder {
+                    order_id,
+                    seller_id: priced.seller_id,
+                    product_ids: vec![priced.line.product_id],
+                }),
+            }
+        }
+        let plan = Plan {
+            attempt: self.attempt,
+            payment_id: derive_id(&[
+                "payment",
+                &self.checkout_id.to_string(),
+                &self.attempt.to_string(),
+            ]),
+            orders,
+        };
+        let event = CheckoutEvent::CheckoutPlanned {
+            attempt: plan.attempt,
+            payment_id: plan.payment_id,
+            orders: plan.orders.clone(),
+        };
+        super::append(
+            self.state,
+            self.stream,
+            ExpectedVersion::Any,
+            &event,
+            &self.seed("planned"),
+            self.metadata,
+        )
+        .await?;
+        Ok(plan)
+    }
+
+    /// The outcome of a dead attempt that started its payment: that attempt is finished
+    /// (the cart checked out) and answered, with its orders as they are now. Its orders are
+    /// never given back, since the payment may be paid. `None` if it never reached the payment.
+    async fn finish(&self, plan: &Plan) -> Result<Option<CheckoutOutcome>, AppError> {
+        let store = self.state.store.as_ref();
+        let payment = load::<Payment>(store, &streams::payment(plan.payment_id))
+            .await?
+            .state;
+        if payment.status == PaymentStatus::NotInitiated {
+            return Ok(None);
+        }
+        let mut orders = Vec::new();
+        for order_id in &payment.order_ids {
+            orders.push(
+                load::<Order>(store, &streams::order(*order_id))
+                    .await?
+                    .state,
+            );
+        }
+        // The buyer may have emptied the cart since; the checkout stands all the same.
+        let position = match self.check_out_cart().await {
+            Err(AppError::Rejected(_)) => self.state.store.head().await?,
+            checked_out => checked_out?,
+        };
+        if let Some(open) = orders
+            .iter()
+            .find(|o| o.status == Some(OrderStatus::AwaitingPayment))
+        {
+            open::opened(&self.state.pool, &payment, open.expires_at).await?;
+        }
+        Ok(Some(outcome_of(
+            self.checkout_id,
+            &orders,
+            &payment,
+            position,
+        )))
+    }
+
+    pub async fn check_out_cart(&self) -> Result<pasar_events::Position, AppError> {
+        let command = CartCommand::CheckOut {
+            checkout_id: self.checkout_id,
+        };
+        let stream = streams::cart(self.buyer.id);
+        let ids = self.ids("cart", self.buyer.id);
+        Ok(
+            execute::<Cart>(&self.state.store, &stream, &command, ids, self.metadata)
+                .await?
+                .position,
+        )
+    }
+
+    /// Gives back what `plan`'s attempt holds: its unpaid orders cancelled, its reservations
+    /// released. Idempotent, and safe for steps the attempt never reached.
+    pub async fn give_back(&self, plan: &Plan) -> Result<(), AppError> {
+        let seed = |step: &str, target: Uuid| {
+            EventIds::Derived(derive_id(&[
+                step,
+                &self.checkout_id.to_string(),
+                &plan.attempt.to_string(),
+                &target.to_string(),
+            ]))
+        };
+        for planned in &plan.orders {
+            let stream = streams::order(planned.order_id);
+            let order = load::<Order>(self.state.store.as_ref(), &stream)
+                .await?
+                .state;
+            match order.status {
+                None | Some(OrderStatus::Cancelled | OrderStatus::Expired) => {}
+                Some(OrderStatus::AwaitingPayment) => {
+                    let cancel = OrderCommand::Cancel {
+                        reason: "checkout attempt abandoned".into(),
+                        now: Utc::now(),
+                    };
+                    let ids = seed("give-back-cancel", planned.order_id);
+                    execute::<Order>(&self.state.store, &stream, &cancel, ids, self.metadata)
+                        .await?;
+                }
+                // Paid or further: its reservations were committed; nothing to give back.
+                Some(_) => continue,
+            }
+            self.release(planned, seed).await?;
+        }
+        Ok(())
+    }
+
+    async fn release(
+        &self,
+        planned: &PlannedOrder,
+        seed: impl Fn(&str, Uuid) -> EventIds,
+    ) -> Result<(), AppError> {
+        for product_id in &planned.product_ids {
+            let command = StockCommand::Release {
+                order_id: planned.order_id,
+                reason: "checkout attempt abandoned".into(),
+            };
+            let stream = streams::stock(*product_id);
+            let ids = seed("give-back-release", *product_id);
+            execute::<Stock>(&self.state.store, &stream, &command, ids, self.metadata).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,301 @@
+//! The steps of an attempt that touch other streams and Midtrans: pricing, reserving,
+//! placing the orders, starting the payment.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use pasar_domain::cart::Cart;
+use pasar_domain::order::{Order, OrderCommand};
+use pasar_domain::payment::{Payment, PaymentCommand};
+use pasar_domain::product::Product;
+use pasar_domain::stock::{Stock, StockCommand, StockError};
+use pasar_events::Position;
+use pasar_events::types::{
+    CheckoutOutcome, CheckoutRejection, Money, OrderLine, PaymentHandle, PlacedOrder, Sensitive,
+    ShortLine, streams,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::attempt::{Attempt, rejected};
+use super::open;
+use super::record::Plan;
+use crate::app::exec::{execute, load};
+use crate::app::{AppError, Rule};
+use crate::midtrans::Item;
+
+pub(super) struct PricedLine {
+    pub seller_id: Uuid,
+    pub line: OrderLine,
+}
+
+/// The answer a checkout gives once its payment has started.
+pub(super) fn outcome_of(
+    checkout_id: Uuid,
+    orders: &[Order],
+    payment: &Payment,
+    position: Position,
+) -> CheckoutOutcome {
+    let orders = orders
+        .iter()
+        .map(|o| PlacedOrder {
+            order_id: o.order_id,
+            seller_id: o.seller_id,
+            status: o
+                .status
+                .unwrap_or(pasar_events::types::OrderStatus::AwaitingPayment),
+            lines: o.lines.clone(),
+            subtotal: o.subtotal,
+            shipping_cost: o.shipping_cost,
+            total: o.total,
+            expires_at: o.expires_at,
+        })
+        .collect();
+    CheckoutOutcome::Succeeded {
+        checkout_id,
+        orders,
+        payment: PaymentHandle {
+            payment_id: payment.payment_id,
+            snap_token: Sensitive::new(payment.snap_token.clone()),
+            redirect_url: Sensitive::new(payment.redirect_url.clone()),
+            gross_amount: payment.gross_amount,
+        },
+        consistency_token: position.to_string(),
+    }
+}
+
+impl Attempt<'_> {
+    /// Prices every line from its product stream, in product-id order.
+    pub async fn price_lines(
+        &self,
+        cart: &Cart,
+    ) -> Result<Result<Vec<PricedLine>, CheckoutRejection>, AppError> {
+        let mut priced = Vec::new();
+        let mut unavailable = Vec::new();
+        for (&product_id, &quantity) in cart.lines() {
+            let stream = streams::product(product_id);
+            let product = load::<Product>(self.state.store.as_ref(), &stream)
+                .await?
+                .state;
+            if !product.listed || !product.is_on_sale() {
+                unavailable.push(product_id);
+                continue;
+            }
+            let Ok(line_total) = product.price.checked_mul(quantity) else {
+                return Ok(Err(CheckoutRejection::InvalidTotal));
+            };
+            let line = OrderLine {
+                product_id,
+                sku: product.sku,
+                name: product.name,
+                unit_price: product.price,
+                quantity,
+                line_total,
+            };
+            priced.push(PricedLine {
+                seller_id: product.seller_id,
+                line,
+            });
+        }
+        if !unavailable.is_empty() {
+            return Ok(Err(CheckoutRejection::ProductsUnavailable {
+                product_ids: unavailable,
+            }));
+        }
+        Ok(Ok(priced))
+    }
+
+    fn planned_order(plan: &Plan, product_id: Uuid) -> Result<Uuid, AppError> {
+        plan.orders
+            .iter()
+            .find(|o| o.product_ids.contains(&product_id))
+            .map(|o| o.order_id)
+            .ok_or_else(|| anyhow::anyhow!("invariant: every priced line is planned").into())
+    }
+
+    /// Reserves line by line in product-id order. On a shortage, checks the remaining lines
+    /// too (to name every short line) and gives back what was reserved; on an error, gives it
+    /// back before returning. `Some(short lines)` when refused.
+    pub async fn reserve(
+        &self,
+        lines: &[PricedLine],
+        plan: &Plan,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Option<Vec<ShortLine>>, AppError> {
+        let mut short = Vec::new();
+        for priced in lines {
+            let (product_id, requested) = (priced.line.product_id, priced.line.quantity);
+            let stream = streams::stock(product_id);
+            if !short.is_empty() {
+                let available = match load::<Stock>(self.state.store.as_ref(), &stream).await {
+                    Ok(stock) => stock.state.available(),
+                    Err(e) => return self.fail(plan, e).await,
+                };
+                if available < requested {
+                    short.push(ShortLine {
+                        product_id,
+                        requested,
+                        available,
+                    });
+                }
+                continue;
+            }
+            let command = StockCommand::Reserve {
+                order_id: Self::planned_order(plan, product_id)?,
+                quantity: requested,
+                expires_at,
+            };
+            let ids = self.ids("reserve", product_id);
+            match execute::<Stock>(&self.state.store, &stream, &command, ids, self.metadata).await {
+                Ok(_) => {}
+                Err(AppError::Rejected(Rule::Stock(StockError::InsufficientStock {
+                    available,
+                    ..
+                }))) => short.push(ShortLine {
+                    product_id,
+                    requested,
+                    available,
+                }),
+                Err(e) => return self.fail(plan, e).await,
+            }
+        }
+        if short.is_empty() {
+            return Ok(None);
+        }
+        self.give_back(plan).await?;
+        Ok(Some(short))
+    }
+
+    async fn fail<T>(&self, plan: &Plan, error: AppError) -> Result<T, AppError> {
+        if let Err(e) = self.give_back(plan).await {
+            tracing::warn!(error = %e, "could not give back a failed checkout's reservations; they expire");
+        }
+        Err(error)
+    }
+
+    /// Places one order per seller, starts the payment, checks out the cart.
+    pub async fn place_and_pay(
+        &self,
+        lines: &[PricedLine],
+        plan: &Plan,
+        expires_at: DateTime<Utc>,
+    ) -> Result<CheckoutOutcome, AppError> {
+        let orders = self.place_orders(lines, plan, expires_at).await?;
+        let payment = match self.start_payment(&orders, lines, plan).await? {
+            Ok(payment) => payment,
+            Err(reason) => return Ok(rejected(reason)),
+        };
+        let position = self.check_out_cart().await?;
+        open::opened(&self.state.pool, &payment, expires_at).await?;
+        Ok(outcome_of(self.checkout_id, &orders, &payment, position))
+    }
+
+    async fn place_orders(
+        &self,
+        lines: &[PricedLine],
+        plan: &Plan,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Vec<Order>, AppError> {
+        let mut by_order: BTreeMap<Uuid, (Uuid, Vec<OrderLine>)> = BTreeMap::new();
+        for priced in lines {
+            let order_id = Self::planned_order(plan, priced.line.product_id)?;
+            let entry = by_order
+                .entry(order_id)
+                .or_insert((priced.seller_id, Vec::new()));
+            entry.1.push(priced.line.clone());
+        }
+        let mut orders = Vec::new();
+        for (order_id, (seller_id, lines)) in by_order {
+            let command = OrderCommand::Place {
+                order_id,
+                checkout_id: self.checkout_id,
+                payment_id: plan.payment_id,
+                buyer_id: self.buyer.id,
+                seller_id,
+                lines,
+                // Shipping quotes arrive with the RajaOngkir issue; until then shipping is free.
+                shipping_cost: Money::idr(0),
+                shipping_address: self.address.as_shipping().clone(),
+                now: Utc::now(),
+                expires_at,
+            };
+            let stream = streams::order(order_id);
+            let ids = self.ids("place", order_id);
+            orders.push(
+                execute::<Order>(&self.state.store, &stream, &command, ids, self.metadata)
+                    .await?
+                    .state,
+            );
+        }
+        Ok(orders)
+    }
+
+    /// Snap's `item_details` (summing to the gross amount) and `customer_details`.
+    fn snap_details(&self, lines: &[PricedLine]) -> (Vec<Item>, serde_json::Value) {
+        let items = lines
+            .iter()
+            .map(|p| Item {
+                id: p.line.sku.clone(),
+                name: p.line.name.clone(),
+                price: p.line.unit_price.amount,
+                quantity: p.line.quantity,
+            })
+            .collect();
+        let address = self.address.as_shipping();
+        let customer = json!({
+            "first_name": address.recipient,
+            "phone": address.phone,
+            "shipping_address": {
+                "first_name": address.recipient, "phone": address.phone, "address": address.address,
+                "city": address.city, "postal_code": address.postal_code, "country_code": "IDN",
+            },
+        });
+        (items, customer)
+    }
+
+    /// Creates the Snap transaction (Midtrans `order_id` = this attempt's payment id) and
+    /// records the payment as initiated. A refusal or failure of Midtrans is the rejection
+    /// [`CheckoutRejection::PaymentNotStarted`].
+    async fn start_payment(
+        &self,
+        orders: &[Order],
+        lines: &[PricedLine],
+        plan: &Plan,
+    ) -> Result<Result<Payment, CheckoutRejection>, AppError> {
+        let Ok(gross) = orders
+            .iter()
+            .try_fold(Money::idr(0), |sum, o| sum.checked_add(o.total))
+        else {
+            return Ok(Err(CheckoutRejection::InvalidTotal));
+        };
+        let (items, customer) = self.snap_details(lines);
+        let payment_id = plan.payment_id;
+        let midtrans_order_id = payment_id.to_string();
+        let created =
+            self.state
+                .midtrans
+                .create_snap(&midtrans_order_id, gross.amount, &items, customer);
+        let snap = match created.await {
+            Ok(snap) => snap,
+            Err(e) => {
+                tracing::warn!(error = %e, checkout = %self.checkout_id, "Snap transaction not created");
+                return Ok(Err(CheckoutRejection::PaymentNotStarted));
+            }
+        };
+        let command = PaymentCommand::Initiate {
+            payment_id,
+            checkout_id: self.checkout_id,
+            buyer_id: self.buyer.id,
+            order_ids: orders.iter().map(|o| o.order_id).collect(),
+            gross_amount: gross,
+            snap_token: snap.token,
+            redirect_url: snap.redirect_url,
+            now: Utc::now(),
+        };
+        let stream = streams::payment(payment_id);
+        let ids = self.ids("pay", payment_id);
+        let outcome =
+            execute::<Payment>(&self.state.store, &stream, &command, ids, self.metadata).await?;
+        Ok(Ok(outcome.state))
+    }
+}

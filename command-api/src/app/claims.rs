@@ -1,0 +1,99 @@
+//! Uniqueness claims (`email-…`, `sku-…`): the claim is taken *before* the owner's stream is
+//! written, and given back if that write fails, so no owner exists without its claim. A crash
+//! between the two leaves a claim whose owner never appeared; after [`ORPHAN_AFTER`] the next
+//! claimant takes it over (at the claim stream's exact version, so only one does).
+
+use chrono::{DateTime, Duration, Utc};
+use pasar_domain::Aggregate;
+use pasar_events::types::ClaimEvent;
+use pasar_events::{DomainEvent, EventStore, ExpectedVersion, Metadata, StoreError};
+use uuid::Uuid;
+
+use super::AppError;
+use super::exec::load;
+
+/// How long a claim whose owner stream is still empty is taken to be a registration in flight.
+pub const ORPHAN_AFTER: Duration = Duration::seconds(30);
+
+/// The claim's holder and the stream's version.
+pub struct Holder {
+    pub owner: Option<(Uuid, DateTime<Utc>)>,
+    pub version: i64,
+}
+
+pub async fn holder(store: &dyn EventStore, stream: &str) -> Result<Holder, AppError> {
+    let events = store.read_stream(stream, 1).await?;
+    let mut owner = None;
+    for event in &events {
+        match ClaimEvent::decode(event).map_err(anyhow::Error::from)? {
+            ClaimEvent::Claimed {
+                owner_id,
+                claimed_at,
+            } => owner = Some((owner_id, claimed_at)),
+            ClaimEvent::Released { owner_id } if owner.is_some_and(|(o, _)| o == owner_id) => {
+                owner = None;
+            }
+            ClaimEvent::Released { .. } => {}
+        }
+    }
+    Ok(Holder {
+        owner,
+        version: events.last().map_or(0, |e| e.stream_version),
+    })
+}
+
+/// Claims `stream` for `owner`. `Ok(false)` when someone else holds it: an owner whose stream
+/// (`owner_stream(id)`) is `live`, or one younger than [`ORPHAN_AFTER`].
+pub async fn claim<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &str,
+    owner: Uuid,
+    owner_stream: fn(Uuid) -> String,
+    live: fn(&A) -> bool,
+    metadata: &Metadata,
+) -> Result<bool, AppError> {
+    let current = holder(store, stream).await?;
+    if let Some((held_by, claimed_at)) = current.owner {
+        if held_by == owner {
+            return Ok(true);
+        }
+        let orphan = Utc::now() - claimed_at > ORPHAN_AFTER
+            && !live(&load::<A>(store, &owner_stream(held_by)).await?.state);
+        if !orphan {
+            return Ok(false);
+        }
+        tracing::info!(stream, orphan = %held_by, "taking over a claim whose owner never appeared");
+    }
+    let event = ClaimEvent::Claimed {
+        owner_id: owner,
+        claimed_at: Utc::now(),
+    };
+    let appended = store
+        .append(
+            stream,
+            ExpectedVersion::from_loaded(current.version),
+            vec![event.to_new_event(Uuid::now_v7(), metadata.clone())],
+        )
+        .await;
+    match appended {
+        Ok(_) => Ok(true),
+        Err(StoreError::Conflict { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Gives the claim back after the owner's own write failed. Best effort: a failure here
+/// leaves an orphan that [`claim`] takes over later, so it is logged, not returned.
+pub async fn release(store: &dyn EventStore, stream: &str, owner: Uuid, metadata: &Metadata) {
+    let event = ClaimEvent::Released { owner_id: owner };
+    let appended = store
+        .append(
+            stream,
+            ExpectedVersion::Any,
+            vec![event.to_new_event(Uuid::now_v7(), metadata.clone())],
+        )
+        .await;
+    if let Err(e) = appended {
+        tracing::warn!(stream, error = %e, "could not release a claim; it will be taken over as an orphan");
+    }
+}

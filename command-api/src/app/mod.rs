@@ -1,0 +1,203 @@
+//! The application layer: one module per use case, each a plain async function over
+//! [`AppState`] that loads, decides with `pasar_domain`, and appends. Nothing here knows HTTP:
+//! every use case answers a typed outcome or an [`AppError`], and the `http` layer alone turns
+//! those into status codes.
+//!
+//! - [`claims`]: uniqueness claims that never leave orphans.
+//! - [`exec`]: load → decide → append with optimistic concurrency and retries.
+//! - [`accounts`], [`catalog`], [`cart`]: the user commands.
+//! - [`checkout`]: the checkout workflow, its claim, attempts and recorded outcome.
+//! - [`payments`]: recording a Midtrans notification.
+
+pub mod accounts;
+pub mod cart;
+pub mod catalog;
+pub mod checkout;
+pub mod claims;
+pub mod exec;
+pub mod payments;
+#[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use pasar_domain::FieldError;
+use pasar_domain::cart::CartError;
+use pasar_domain::customer::CustomerError;
+use pasar_domain::order::OrderError;
+use pasar_domain::payment::PaymentError;
+use pasar_domain::product::ProductError;
+use pasar_domain::stock::StockError;
+use pasar_events::types::{CheckoutRejection, Role};
+use pasar_events::{EventStore, ExpectedVersion, StoreError};
+
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::midtrans::Midtrans;
+
+/// What the use cases depend on. Built once by `server::run`; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn EventStore>,
+    pub midtrans: Midtrans,
+    pub pool: deadpool_postgres::Pool,
+    /// Checks access tokens for the `AuthUser` extractor.
+    pub tokens: Arc<pasar_service::auth::TokenVerifier>,
+    /// This instance's Prometheus metrics (`/metrics`).
+    pub metrics: pasar_service::metrics::Registry,
+}
+
+/// Who issues a command (the authenticated caller, as the http layer found it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    pub id: Uuid,
+    pub role: Role,
+}
+
+impl Actor {
+    /// Metadata for events this actor's request causes.
+    pub fn metadata(&self) -> pasar_events::Metadata {
+        pasar_events::Metadata {
+            correlation_id: Some(Uuid::now_v7()),
+            actor_id: Some(self.id),
+            ..pasar_events::Metadata::default()
+        }
+    }
+}
+
+/// How a use case failed. Keep "a rule refused it" apart from "we could not record it".
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A business rule refused the command; retrying the same command cannot help.
+    #[error("refused: {0}")]
+    Rejected(Rule),
+    /// Another writer kept winning the race for this stream, through every retry.
+    #[error("stream {stream} changed concurrently (expected {expected:?}, found {actual})")]
+    Conflict {
+        stream: String,
+        expected: ExpectedVersion,
+        actual: i64,
+    },
+    /// A dependency is down or failed; retry later.
+    #[error("{dependency:?} unavailable: {detail}")]
+    Unavailable {
+        dependency: Dependency,
+        detail: String,
+    },
+    /// A bug or broken invariant; the outcome could not be recorded.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// What a use case depends on outside this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dependency {
+    EventStore,
+    /// Our own PostgreSQL bookkeeping (open checkouts).
+    Database,
+    PaymentProvider,
+}
+
+/// The rule that refused a command.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Rule {
+    #[error(transparent)]
+    Customer(#[from] CustomerError),
+    #[error(transparent)]
+    Product(#[from] ProductError),
+    #[error(transparent)]
+    Stock(#[from] StockError),
+    #[error(transparent)]
+    Cart(#[from] CartError),
+    #[error(transparent)]
+    Order(#[from] OrderError),
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
+    #[error("checkout refused: {0:?}")]
+    Checkout(CheckoutRejection),
+    #[error("fields are invalid")]
+    Invalid(Vec<FieldError>),
+    #[error("an account with this email exists")]
+    EmailTaken,
+    #[error("another product has this SKU")]
+    SkuTaken,
+    #[error("no such product")]
+    ProductNotFound,
+    #[error("only the product's seller or an admin may do this")]
+    NotProductOwner,
+    #[error("the product is discontinued")]
+    ProductDiscontinued,
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
+    #[error("refresh token was already used; the session is revoked")]
+    RefreshTokenReused,
+    #[error("this idempotency key was used with a different request")]
+    IdempotencyKeyReused,
+    #[error("a request with this idempotency key is still running")]
+    InProgress,
+    #[error("no payment with this order id")]
+    UnknownPayment,
+    #[error("the notification's signature is invalid")]
+    BadSignature,
+}
+
+macro_rules! rejected_from {
+    ($($error:ty),*) => {$(
+        impl From<$error> for AppError {
+            fn from(e: $error) -> Self {
+                AppError::Rejected(Rule::from(e))
+            }
+        }
+    )*};
+}
+rejected_from!(
+    CustomerError,
+    ProductError,
+    StockError,
+    CartError,
+    OrderError,
+    PaymentError
+);
+
+impl From<Rule> for AppError {
+    fn from(rule: Rule) -> Self {
+        AppError::Rejected(rule)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict {
+                stream,
+                expected,
+                actual,
+            } => AppError::Conflict {
+                stream,
+                expected,
+                actual,
+            },
+            StoreError::Unavailable(detail) => AppError::Unavailable {
+                dependency: Dependency::EventStore,
+                detail,
+            },
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl AppError {
+    /// The rule, when a rule refused the command.
+    pub fn rule(&self) -> Option<&Rule> {
+        match self {
+            AppError::Rejected(rule) => Some(rule),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Test support: an [`AppState`] over any event store, with nothing else reachable.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use pasar_events::memory::MemoryEventStore;
+use pasar_events::{
+    AppendResult, EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent, StoreError,
+};
+
+use super::AppState;
+use crate::config::{Config, MidtransConfig, Secret};
+use crate::midtrans::Midtrans;
+
+pub fn state(store: Arc<dyn EventStore>) -> AppState {
+    let midtrans = MidtransConfig {
+        server_key: Secret::new("test-server-key"),
+        snap_url: "http://127.0.0.1:9".into(),
+        api_url: "http://127.0.0.1:9".into(),
+        verify_with_status_api: false,
+    };
+    let config = Config {
+        addr: ([127, 0, 0, 1], 0).into(),
+        database_url: "postgres://127.0.0.1:9/none".into(),
+        event_store: pasar_events::select::Backend::Postgres,
+        jwt_secret: Secret::new("t".repeat(32)),
+        access_token_ttl: Duration::from_secs(60),
+        refresh_token_ttl: Duration::from_secs(600),
+        payment_timeout: Duration::from_secs(60),
+        midtrans: midtrans.clone(),
+        admin: None,
+        reactors_enabled: false,
+        expiry_sweep_interval: Duration::from_secs(1),
+        checkout: crate::config::CheckoutLimits::default(),
+    };
+    // Never connected: deadpool connects on first use.
+    let mut pool_config = deadpool_postgres::Config::new();
+    pool_config.url = Some("postgres://postgres@127.0.0.1:9/none".into());
+    let pool = pool_config
+        .create_pool(None, tokio_postgres::NoTls)
+        .expect("invariant: an empty pool config builds");
+    AppState {
+        tokens: Arc::new(pasar_service::auth::TokenVerifier::new(&config.jwt_secret)),
+        metrics: pasar_service::metrics::Registry::new(),
+        config: Arc::new(config),
+        store,
+        midtrans: Midtrans::new(midtrans).expect("invariant: the test client builds"),
+        pool,
+    }
+}
+
+/// A memory store whose appends to streams starting with `failing` are unavailable.
+pub struct FailingAppends {
+    pub inner: MemoryEventStore,
+    pub failing: &'static str,
+}
+
+#[async_trait]
+impl EventStore for FailingAppends {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, StoreError> {
+        if stream.starts_with(self.failing) {
+            return Err(StoreError::Unavailable("refused by the test".into()));
+        }
+        self.inner.append(stream, expected, events).await
+    }
+
+    async fn read_stream(&self, stream: &str, from: i64) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.read_stream(stream, from).await
+    }
+
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.read_all(after, limit).await
+    }
+
+    async fn wait_for_events(&self, after: Position, max_wait: Duration) {
+        self.inner.wait_for_events(after, max_wait).await;
+    }
+
+    async fn head(&self) -> Result<Position, StoreError> {
+        self.inner.head().await
+    }
+}

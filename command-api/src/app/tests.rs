@@ -1,0 +1,169 @@
+//! Use cases over the in-memory store: claims never leave orphans, the first admin is refused
+//! when it would be unsafe.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use pasar_domain::values::{Email, Price, Sku, Text};
+use pasar_events::memory::MemoryEventStore;
+use pasar_events::types::{ClaimEvent, ProductCondition, Role, streams};
+use pasar_events::{DomainEvent, EventStore, ExpectedVersion, Metadata};
+use uuid::Uuid;
+
+use super::accounts::{self, AdminBootstrapError, Registration};
+use super::catalog::{self, Listing};
+use super::testing::{FailingAppends, state};
+use super::{Actor, AppError, Dependency, Rule, claims};
+
+fn registration(email: &str, role: Role) -> Registration {
+    Registration {
+        email: Email::parse(email).unwrap(),
+        full_name: Text::parse("Ani").unwrap(),
+        role,
+        password_hash: "$argon2id$test".into(),
+    }
+}
+
+async fn event_types(store: &dyn EventStore, stream: &str) -> Vec<String> {
+    let events = store.read_stream(stream, 1).await.unwrap();
+    events.into_iter().map(|e| e.event_type).collect()
+}
+
+#[tokio::test]
+async fn a_registration_that_cannot_be_recorded_gives_its_email_claim_back() {
+    // Arrange: customer streams refuse appends.
+    let store = Arc::new(FailingAppends {
+        inner: MemoryEventStore::new(),
+        failing: "customer-",
+    });
+    let app = state(store.clone());
+
+    // Act
+    let refused = accounts::register(&app, registration("ani@pasar.id", Role::Buyer)).await;
+
+    // Assert
+    assert!(matches!(
+        refused,
+        Err(AppError::Unavailable {
+            dependency: Dependency::EventStore,
+            ..
+        })
+    ));
+    let claim = streams::email_claim("ani@pasar.id");
+    assert_eq!(
+        event_types(store.as_ref(), &claim).await,
+        ["Claimed", "Released"]
+    );
+    assert!(
+        claims::holder(store.as_ref(), &claim)
+            .await
+            .unwrap()
+            .owner
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_listing_that_cannot_be_recorded_gives_its_sku_claim_back() {
+    let store = Arc::new(FailingAppends {
+        inner: MemoryEventStore::new(),
+        failing: "product-",
+    });
+    let app = state(store.clone());
+    let seller = Actor {
+        id: Uuid::now_v7(),
+        role: Role::Seller,
+    };
+    let listing = Listing {
+        sku: Sku::parse("KAOS-1").unwrap(),
+        name: "Kaos".into(),
+        description: String::new(),
+        price: Price::parse(75_000).unwrap(),
+        category_id: None,
+        brand: None,
+        weight_grams: 200,
+        condition: ProductCondition::New,
+    };
+    assert!(catalog::list_product(&app, seller, listing).await.is_err());
+    let claim = streams::sku_claim(&Sku::parse("KAOS-1").unwrap().normalized());
+    assert_eq!(
+        event_types(store.as_ref(), &claim).await,
+        ["Claimed", "Released"]
+    );
+}
+
+async fn claim_for(store: &dyn EventStore, email: &str, owner: Uuid, age: Duration) {
+    let claimed = ClaimEvent::Claimed {
+        owner_id: owner,
+        claimed_at: Utc::now() - age,
+    };
+    let event = claimed.to_new_event(Uuid::now_v7(), Metadata::default());
+    store
+        .append(
+            &streams::email_claim(email),
+            ExpectedVersion::NoStream,
+            vec![event],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_claim_whose_owner_never_appeared_is_taken_over_after_its_grace() {
+    // Arrange: a registration died between its claim and its customer, a minute ago.
+    let store = Arc::new(MemoryEventStore::new());
+    let app = state(store.clone());
+    claim_for(
+        store.as_ref(),
+        "ani@pasar.id",
+        Uuid::now_v7(),
+        Duration::minutes(1),
+    )
+    .await;
+
+    // Act
+    let customer = accounts::register(&app, registration("ani@pasar.id", Role::Buyer))
+        .await
+        .unwrap();
+
+    // Assert
+    let email = Email::parse("ani@pasar.id").unwrap();
+    let found = accounts::customer_by_email(store.as_ref(), &email)
+        .await
+        .unwrap();
+    assert_eq!(found.and_then(|c| c.id), customer.id);
+}
+
+#[tokio::test]
+async fn a_fresh_claim_is_respected_as_a_registration_in_flight() {
+    let store = Arc::new(MemoryEventStore::new());
+    let app = state(store.clone());
+    claim_for(
+        store.as_ref(),
+        "ani@pasar.id",
+        Uuid::now_v7(),
+        Duration::zero(),
+    )
+    .await;
+    let refused = accounts::register(&app, registration("ani@pasar.id", Role::Buyer)).await;
+    assert!(matches!(refused, Err(AppError::Rejected(Rule::EmailTaken))));
+}
+
+#[tokio::test]
+async fn the_first_admin_is_refused_a_weak_password_or_someone_elses_email() {
+    let store = Arc::new(MemoryEventStore::new());
+    let app = state(store.clone());
+    let weak = crate::server::bootstrap_admin(&app, "admin@pasar.id", "password").await;
+    assert!(matches!(weak, Err(AdminBootstrapError::WeakPassword)));
+
+    accounts::register(&app, registration("boss@pasar.id", Role::Buyer))
+        .await
+        .unwrap();
+    let taken = crate::server::bootstrap_admin(&app, "boss@pasar.id", "Str0ng-enough-pw").await;
+    assert!(matches!(
+        taken,
+        Err(AdminBootstrapError::EmailTakenByNonAdmin)
+    ));
+    assert!(accounts::is_strong_admin_password("admin-password-123"));
+    assert!(!accounts::is_strong_admin_password("aaaaaaaaaaaaaaaa"));
+}

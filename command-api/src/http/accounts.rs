@@ -1,0 +1,212 @@
+//! `/v1/auth/*`: registration, login, token refresh and logout. Requests are parsed into
+//! validated values here; passwords are hashed and tokens minted with the auth module; the
+//! rules run in `app::accounts`.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
+use pasar_domain::customer::Customer;
+use pasar_domain::values::{Email, Text};
+use pasar_events::types::Role;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::accepted;
+use super::input::{Fields, text};
+use crate::app::accounts::{self, Refresh, Registration};
+use crate::app::{AppError, AppState, Rule};
+use crate::auth::{AuthUser, RefreshToken, hash_password, issue_access_token, verify_password};
+use crate::error::{ApiError, Json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/auth/register", post(register))
+        .route("/v1/auth/login", post(login))
+        .route("/v1/auth/refresh", post(refresh))
+        .route("/v1/auth/logout", post(logout))
+}
+
+pub const MIN_PASSWORD: usize = 10;
+pub const MAX_PASSWORD: usize = 128;
+
+#[derive(Deserialize)]
+struct RegisterRequest {
+    email: String,
+    password: String,
+    full_name: String,
+    role: Option<String>,
+}
+
+/// A registration request with its values parsed, before the password is hashed.
+struct ParsedRegistration {
+    email: Email,
+    full_name: Text<1, 100>,
+    role: Role,
+}
+
+impl TryFrom<&RegisterRequest> for ParsedRegistration {
+    type Error = ApiError;
+
+    fn try_from(req: &RegisterRequest) -> Result<Self, ApiError> {
+        let mut fields = Fields::default();
+        let email = fields.check("email", Email::parse(&req.email));
+        let full_name = fields.check("full_name", Text::parse(&req.full_name));
+        text(&mut fields, "password", &req.password);
+        let length = req.password.chars().count();
+        if !(MIN_PASSWORD..=MAX_PASSWORD).contains(&length) {
+            let message = format!("must be {MIN_PASSWORD} to {MAX_PASSWORD} characters");
+            fields.push([pasar_domain::FieldError::new("password", message)]);
+        }
+        let role = match req.role.as_deref() {
+            None | Some("buyer") => Some(Role::Buyer),
+            Some("seller") => Some(Role::Seller),
+            Some(_) => {
+                fields.push([pasar_domain::FieldError::new(
+                    "role",
+                    "must be buyer or seller",
+                )]);
+                None
+            }
+        };
+        fields.finish()?;
+        match (email, full_name, role) {
+            (Some(email), Some(full_name), Some(role)) => Ok(ParsedRegistration {
+                email,
+                full_name,
+                role,
+            }),
+            _ => Err(ApiError::Internal(anyhow::anyhow!(
+                "invariant: no field errors"
+            ))),
+        }
+    }
+}
+
+async fn register(
+    State(state): State<AppState>,
+    Json(req): Json<RegisterRequest>,
+) -> Result<Response, ApiError> {
+    let parsed = ParsedRegistration::try_from(&req)?;
+    let registration = Registration {
+        email: parsed.email,
+        full_name: parsed.full_name,
+        role: parsed.role,
+        password_hash: hash_password(req.password).await?,
+    };
+    let customer = accounts::register(&state, registration).await?;
+    session_answer(&state, &customer, StatusCode::CREATED).await
+}
+
+/// Begins a refresh-token family and answers with a token pair and the user.
+async fn session_answer(
+    state: &AppState,
+    customer: &Customer,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let id = customer
+        .id
+        .ok_or(AppError::Rejected(Rule::InvalidCredentials))?;
+    let token = RefreshToken::generate(id, Uuid::now_v7());
+    let outcome = accounts::start_session(state, id, token.family_id, token.hash()).await?;
+    Ok(accepted(
+        status,
+        token_body(state, &outcome.state, &token)?,
+        outcome.position,
+    ))
+}
+
+fn token_body(
+    state: &AppState,
+    customer: &Customer,
+    token: &RefreshToken,
+) -> Result<serde_json::Value, ApiError> {
+    let role = customer.role.unwrap_or(Role::Buyer);
+    let ttl = state.config.access_token_ttl;
+    Ok(json!({
+        "access_token": issue_access_token(state.config.jwt_secret.expose(), token.customer_id, role, ttl)?,
+        "refresh_token": token.token,
+        "token_type": "Bearer",
+        "expires_in": ttl.as_secs(),
+        "user": {
+            "id": token.customer_id,
+            "email": customer.email,
+            "full_name": customer.full_name,
+            "role": role,
+        },
+    }))
+}
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let mut fields = Fields::default();
+    text(&mut fields, "email", &req.email);
+    text(&mut fields, "password", &req.password);
+    fields.finish()?;
+    let refused = || ApiError::from(Rule::InvalidCredentials);
+    if req.password.len() > MAX_PASSWORD * 4 {
+        return Err(refused());
+    }
+    // An address that cannot exist still costs a hash, so timing does not tell it apart.
+    let customer = match Email::parse(&req.email) {
+        Ok(email) => accounts::customer_by_email(state.store.as_ref(), &email).await?,
+        Err(_) => None,
+    };
+    let hash = customer.as_ref().map(|c| c.password_hash.clone());
+    if !verify_password(req.password, hash).await {
+        return Err(refused());
+    }
+    let customer = customer.ok_or_else(refused)?;
+    session_answer(&state, &customer, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+struct RefreshRequest {
+    refresh_token: String,
+}
+
+fn parse_refresh(req: &RefreshRequest) -> Result<RefreshToken, ApiError> {
+    let mut fields = Fields::default();
+    text(&mut fields, "refresh_token", &req.refresh_token);
+    fields.finish()?;
+    RefreshToken::parse(&req.refresh_token).ok_or_else(|| Rule::InvalidRefreshToken.into())
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    Json(req): Json<RefreshRequest>,
+) -> Result<Response, ApiError> {
+    let presented = parse_refresh(&req)?;
+    let next = RefreshToken::generate(presented.customer_id, presented.family_id);
+    let command = Refresh {
+        customer_id: presented.customer_id,
+        family_id: presented.family_id,
+        presented_hash: presented.hash(),
+        new_hash: next.hash(),
+    };
+    let outcome = accounts::refresh(&state, command).await?;
+    let body = token_body(&state, &outcome.state, &next)?;
+    Ok(accepted(StatusCode::OK, body, outcome.position))
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(req): Json<RefreshRequest>,
+) -> Result<StatusCode, ApiError> {
+    let token = Some(parse_refresh(&req)?)
+        .filter(|t| t.customer_id == user.id)
+        .ok_or(ApiError::from(Rule::InvalidRefreshToken))?;
+    accounts::logout(&state, user.id, token.family_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

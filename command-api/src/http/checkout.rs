@@ -1,0 +1,196 @@
+//! `POST /v1/checkout`: parses the request into a [`CheckoutCommand`], runs it, and renders
+//! the (possibly recorded) [`CheckoutOutcome`]. A replay renders the same outcome the same way,
+//! so a retry with the key gets the first answer verbatim.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use pasar_domain::values::Address;
+use pasar_events::types::{CheckoutOutcome, CheckoutRejection, PlacedOrder, Role, ShippingAddress};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::input::{Fields, IdempotencyKey, text};
+use super::{accepted_with_token, actor};
+use crate::app::AppState;
+use crate::app::checkout::{self, CheckoutCommand};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, Json, problem};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/checkout", post(run))
+}
+
+#[derive(Deserialize, Serialize)]
+struct CheckoutRequest {
+    shipping_address: ShippingAddress,
+    #[serde(default)]
+    courier: Option<String>,
+    #[serde(default)]
+    service: Option<String>,
+}
+
+impl CheckoutRequest {
+    /// The shipping address, every field bounded printable text; courier and service printable.
+    fn address(&self) -> Result<Address, ApiError> {
+        let mut fields = Fields::default();
+        let address = Address::parse(&self.shipping_address)
+            .map_err(|e| fields.push(e))
+            .ok();
+        text(
+            &mut fields,
+            "courier",
+            self.courier.as_deref().unwrap_or_default(),
+        );
+        text(
+            &mut fields,
+            "service",
+            self.service.as_deref().unwrap_or_default(),
+        );
+        fields.finish()?;
+        address.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("invariant: no field errors")))
+    }
+
+    fn hash(&self) -> Result<String, ApiError> {
+        let bytes = serde_json::to_vec(self).map_err(anyhow::Error::from)?;
+        Ok(hex::encode(Sha256::digest(bytes)))
+    }
+}
+
+async fn run(
+    State(state): State<AppState>,
+    user: AuthUser,
+    key: IdempotencyKey,
+    Json(req): Json<CheckoutRequest>,
+) -> Result<Response, ApiError> {
+    user.require(&[Role::Buyer])?;
+    let command = CheckoutCommand {
+        buyer: actor(&user),
+        idempotency_key: key.required()?,
+        request_hash: req.hash()?,
+        address: req.address()?,
+    };
+    let outcome = checkout::run(&state, command).await?;
+    Ok(render(outcome))
+}
+
+fn render(outcome: CheckoutOutcome) -> Response {
+    match outcome {
+        CheckoutOutcome::Succeeded {
+            checkout_id,
+            orders,
+            payment,
+            consistency_token,
+        } => {
+            let orders: Vec<Value> = orders.iter().map(order_json).collect();
+            let body = json!({
+                "checkout_id": checkout_id,
+                "orders": orders,
+                "payment": {
+                    "id": payment.payment_id,
+                    "snap_token": payment.snap_token.expose(),
+                    "redirect_url": payment.redirect_url.expose(),
+                    "gross_amount": payment.gross_amount.amount,
+                    "currency": payment.gross_amount.currency,
+                },
+            });
+            accepted_with_token(StatusCode::CREATED, body, &consistency_token)
+        }
+        CheckoutOutcome::Rejected { reason } => rejection_problem(&reason).into_response(),
+        CheckoutOutcome::Recorded {
+            status,
+            body,
+            consistency_token,
+        } => recorded(status, body, consistency_token),
+    }
+}
+
+/// An answer recorded before outcomes were typed, replayed as it was sent.
+fn recorded(status: u16, body: Value, token: Option<String>) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match token {
+        Some(token) if status.is_success() => accepted_with_token(status, body, &token),
+        _ => {
+            let title = body["title"]
+                .as_str()
+                .unwrap_or("Checkout failed")
+                .to_owned();
+            let detail = body["detail"].as_str().unwrap_or_default().to_owned();
+            problem(status, &title, &detail, Some(body))
+        }
+    }
+}
+
+/// The problem a refused checkout answers with.
+pub fn rejection_problem(reason: &CheckoutRejection) -> ApiError {
+    let (status, title, detail, extra) = match reason {
+        CheckoutRejection::CartIsEmpty => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Cart is empty",
+            "add items to the cart before checking out".to_owned(),
+            None,
+        ),
+        CheckoutRejection::ProductsUnavailable { product_ids } => (
+            StatusCode::CONFLICT,
+            "Products unavailable",
+            "some products in the cart are no longer sold; remove them and retry".to_owned(),
+            Some(json!({ "unavailable_products": product_ids })),
+        ),
+        CheckoutRejection::InsufficientStock { short_lines } => (
+            StatusCode::CONFLICT,
+            "Insufficient stock",
+            "not enough stock for some lines; nothing was reserved".to_owned(),
+            Some(json!({ "short_lines": short_lines })),
+        ),
+        CheckoutRejection::LineQuantityTooLarge { product_id, max } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Line quantity too large",
+            format!("one checkout may hold at most {max} units of a product"),
+            Some(json!({ "product_id": product_id, "max": max })),
+        ),
+        CheckoutRejection::TooManyOpenCheckouts { limit } => (
+            StatusCode::CONFLICT,
+            "Too many open checkouts",
+            format!("you have {limit} unpaid checkouts; pay or let one expire first"),
+            Some(json!({ "limit": limit })),
+        ),
+        CheckoutRejection::InvalidTotal => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid order",
+            "the order total is out of range".to_owned(),
+            None,
+        ),
+        CheckoutRejection::PaymentNotStarted => (
+            StatusCode::BAD_GATEWAY,
+            "Payment provider unavailable",
+            "the payment could not be started; nothing is held; try again with a new Idempotency-Key".to_owned(),
+            None,
+        ),
+    };
+    ApiError::Problem {
+        status,
+        title,
+        detail,
+        extra,
+    }
+}
+
+fn order_json(order: &PlacedOrder) -> Value {
+    json!({
+        "id": order.order_id,
+        "seller_id": order.seller_id,
+        "status": order.status.as_str(),
+        "lines": order.lines.iter().map(|l| json!({
+            "product_id": l.product_id, "sku": l.sku, "name": l.name,
+            "unit_price": l.unit_price.amount, "quantity": l.quantity, "line_total": l.line_total.amount,
+        })).collect::<Vec<_>>(),
+        "subtotal": order.subtotal.amount,
+        "shipping_cost": order.shipping_cost.amount,
+        "total": order.total.amount,
+        "currency": order.total.currency,
+        "expires_at": order.expires_at,
+    })
+}

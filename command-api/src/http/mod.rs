@@ -1,0 +1,109 @@
+//! The HTTP layer: routes, extractors and request types that parse into commands. The only
+//! place that knows status codes and problem+json; each handler parses its input, calls one
+//! use case in `app`, and renders the outcome with a consistency token.
+//!
+//! - [`accounts`], [`catalog`], [`cart`], [`checkout`], [`webhook`]: one module per area,
+//!   each with its `router()`; [`router`] merges them (one line per area).
+//! - [`rules`]: how an `AppError` becomes an `ApiError` (status and problem per rule).
+//! - [`input`]: request-field parsing helpers and the `Idempotency-Key` extractor.
+
+pub mod accounts;
+pub mod cart;
+pub mod catalog;
+pub mod checkout;
+pub mod input;
+pub mod rules;
+pub mod webhook;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use pasar_events::Position;
+use pasar_service::metrics::track_http;
+use serde_json::json;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::{Actor, AppState};
+use crate::auth::AuthUser;
+
+/// Largest request body accepted (JSON commands are small).
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+pub const CONSISTENCY_HEADER: HeaderName = HeaderName::from_static("x-consistency-token");
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(accounts::router())
+        .merge(catalog::router())
+        .merge(cart::router())
+        .merge(checkout::router())
+        .merge(webhook::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { crate::error::ApiError::NotFound("no such route".into()) })
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            track_http,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    state.metrics.response()
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let database = match state.pool.get().await {
+        Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
+        Err(_) => false,
+    };
+    let status = if database {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(json!({ "database": database })))
+}
+
+/// A successful command's answer: its JSON body gains `consistency_token`, and the same token
+/// goes in the `X-Consistency-Token` header.
+pub fn accepted(status: StatusCode, body: serde_json::Value, position: Position) -> Response {
+    accepted_with_token(status, body, &position.to_string())
+}
+
+pub fn accepted_with_token(
+    status: StatusCode,
+    mut body: serde_json::Value,
+    token: &str,
+) -> Response {
+    if let Some(map) = body.as_object_mut() {
+        map.insert("consistency_token".into(), token.into());
+    }
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(token) {
+        response.headers_mut().insert(CONSISTENCY_HEADER, value);
+    }
+    response
+}
+
+/// The use-case layer's view of the caller.
+pub fn actor(user: &AuthUser) -> Actor {
+    Actor {
+        id: user.id,
+        role: user.role,
+    }
+}

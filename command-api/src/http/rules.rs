@@ -1,0 +1,130 @@
+//! How the application layer's errors become HTTP: a broken rule about the request's content
+//! is 422, a clash with the current state (a rule, or a race lost through every retry) is 409,
+//! a missing thing is 404, a dependency down is 503, anything else 500.
+
+use pasar_domain::FieldError;
+use pasar_domain::cart::CartError;
+use pasar_domain::customer::CustomerError;
+use pasar_domain::order::OrderError;
+use pasar_domain::payment::PaymentError;
+use pasar_domain::product::ProductError;
+use pasar_domain::stock::StockError;
+use serde_json::json;
+
+use crate::app::{AppError, Rule};
+use crate::error::ApiError;
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Rejected(rule) => rule.into(),
+            AppError::Conflict { .. } => ApiError::conflict(
+                "Concurrent update",
+                "the resource kept changing while the command ran; retry",
+            ),
+            AppError::Unavailable { dependency, detail } => {
+                ApiError::Unavailable(format!("{dependency:?}: {detail}"))
+            }
+            AppError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl From<Rule> for ApiError {
+    fn from(rule: Rule) -> Self {
+        match rule {
+            Rule::Customer(e) => customer(e),
+            Rule::Product(e) => product(e),
+            Rule::Stock(e) => stock(e),
+            Rule::Cart(e) => cart(e),
+            Rule::Order(e) => order(e),
+            Rule::Payment(PaymentError::NotInitiated) => {
+                ApiError::NotFound("payment not found".into())
+            }
+            Rule::Payment(e) => ApiError::conflict("Payment conflict", e),
+            Rule::Checkout(reason) => super::checkout::rejection_problem(&reason),
+            Rule::Invalid(errors) => ApiError::Validation(errors),
+            Rule::EmailTaken => ApiError::conflict(
+                "Email already registered",
+                "an account with this email exists",
+            ),
+            Rule::SkuTaken => {
+                ApiError::conflict("SKU already in use", "another product has this SKU")
+            }
+            Rule::ProductNotFound => ApiError::NotFound("product not found".into()),
+            Rule::NotProductOwner => ApiError::Forbidden(rule.to_string()),
+            Rule::ProductDiscontinued => ApiError::rejected("Product unavailable", rule),
+            Rule::InvalidCredentials | Rule::InvalidRefreshToken | Rule::RefreshTokenReused => {
+                ApiError::Unauthorized(rule.to_string())
+            }
+            Rule::IdempotencyKeyReused => ApiError::rejected(
+                "Idempotency key reused",
+                "this Idempotency-Key was used with a different request body",
+            ),
+            Rule::InProgress => ApiError::conflict(
+                "Checkout in progress",
+                "a request with this Idempotency-Key is still running; retry shortly",
+            ),
+            Rule::UnknownPayment => ApiError::NotFound("unknown order_id".into()),
+            Rule::BadSignature => ApiError::Forbidden("invalid signature_key".into()),
+        }
+    }
+}
+
+fn customer(e: CustomerError) -> ApiError {
+    match e {
+        CustomerError::SessionUnknown
+        | CustomerError::SessionRevoked
+        | CustomerError::SessionExpired => ApiError::Unauthorized(e.to_string()),
+        CustomerError::NotRegistered | CustomerError::RegistrationAbandoned => {
+            ApiError::NotFound(e.to_string())
+        }
+        CustomerError::InvalidFullName => {
+            ApiError::Validation(vec![FieldError::new("full_name", e.to_string())])
+        }
+        CustomerError::InvalidEmail => {
+            ApiError::Validation(vec![FieldError::new("email", e.to_string())])
+        }
+        other => ApiError::conflict("Customer conflict", other),
+    }
+}
+
+fn product(e: ProductError) -> ApiError {
+    match e {
+        ProductError::Invalid(errors) => ApiError::Validation(errors),
+        ProductError::NotListed => ApiError::NotFound("product not found".into()),
+        other => ApiError::conflict("Product conflict", other),
+    }
+}
+
+fn stock(e: StockError) -> ApiError {
+    match e {
+        StockError::InsufficientStock {
+            requested,
+            available,
+        } => ApiError::Conflict {
+            title: "Insufficient stock",
+            detail: e.to_string(),
+            extra: Some(json!({ "requested": requested, "available": available })),
+        },
+        StockError::AdjustmentBelowReserved { .. } => ApiError::conflict("Stock conflict", e),
+        other => ApiError::rejected("Invalid stock change", other),
+    }
+}
+
+fn cart(e: CartError) -> ApiError {
+    match e {
+        CartError::CartIsEmpty => ApiError::rejected("Cart is empty", e),
+        other => ApiError::rejected("Invalid cart change", other),
+    }
+}
+
+fn order(e: OrderError) -> ApiError {
+    match e {
+        OrderError::NotPlaced => ApiError::NotFound("order not found".into()),
+        OrderError::InvalidTransition { .. }
+        | OrderError::AlreadyPlaced
+        | OrderError::NotYetExpired => ApiError::conflict("Order state conflict", e),
+        other => ApiError::rejected("Invalid order", other),
+    }
+}

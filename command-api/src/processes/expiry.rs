@@ -1,0 +1,206 @@
+//! Reservations must not leak. The sweeper keeps a list of open reservations (fed, in its
+//! batch transaction, by the stock events it reads) and, on its own tick, deals with those
+//! past their expiry, several at a time (at most [`CONCURRENCY`] Midtrans calls in flight):
+//! - the order exists and is still unpaid → ask Midtrans to expire the transaction, then
+//!   expire the order; the order flow reacting to `OrderExpired` releases the stock;
+//! - the order never appeared (the checkout died before placing it) → release directly.
+//!
+//! It is its own processor: a slow Midtrans delays only the sweep, never a settlement.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use deadpool_postgres::Transaction;
+use futures::StreamExt;
+use pasar_domain::order::{Order, OrderCommand};
+use pasar_domain::stock::{Stock, StockCommand};
+use pasar_events::runtime::{ProcessError, Processor};
+use pasar_events::types::streams::{self, Category};
+use pasar_events::types::{OrderStatus, StockEvent};
+use pasar_events::{DomainEvent, EventStore, Metadata, RecordedEvent};
+use uuid::Uuid;
+
+use super::process_error;
+use crate::app::AppError;
+use crate::app::exec::{EventIds, derive_id, execute, load};
+use crate::midtrans::{Midtrans, MidtransError};
+
+pub const NAME: &str = "expiry-sweeper";
+/// Most expirations handled at once (each may wait on Midtrans).
+pub const CONCURRENCY: usize = 8;
+/// Most expired reservations looked at per tick.
+const PER_TICK: i64 = 200;
+
+pub struct ExpirySweeper {
+    store: Arc<dyn EventStore>,
+    pool: deadpool_postgres::Pool,
+    midtrans: Midtrans,
+    interval: Duration,
+}
+
+impl ExpirySweeper {
+    pub fn new(
+        store: Arc<dyn EventStore>,
+        pool: deadpool_postgres::Pool,
+        midtrans: Midtrans,
+        interval: Duration,
+    ) -> Self {
+        ExpirySweeper {
+            store,
+            pool,
+            midtrans,
+            interval,
+        }
+    }
+
+    /// Handles every reservation past its expiry (up to [`PER_TICK`]). Returns how many.
+    pub async fn sweep(&self) -> Result<usize, AppError> {
+        let rows = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| anyhow::anyhow!("sweeper connection: {e}"))?
+            .query(
+                "SELECT product_id, order_id FROM reactor_open_reservations WHERE expires_at <= now()
+                 ORDER BY expires_at LIMIT $1",
+                &[&PER_TICK],
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("reading open reservations: {e}"))?;
+        let expired: Vec<(Uuid, Uuid)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let results: Vec<Result<(), AppError>> = futures::stream::iter(expired.clone())
+            .map(|(product_id, order_id)| self.expire_one(product_id, order_id))
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        results.into_iter().collect::<Result<Vec<()>, _>>()?;
+        Ok(expired.len())
+    }
+
+    async fn expire_one(&self, product_id: Uuid, order_id: Uuid) -> Result<(), AppError> {
+        let metadata = Metadata {
+            correlation_id: Some(order_id),
+            ..Metadata::default()
+        };
+        let order = load::<Order>(self.store.as_ref(), &streams::order(order_id))
+            .await?
+            .state;
+        match order.status {
+            None => {
+                let command = StockCommand::Release {
+                    order_id,
+                    reason: "reservation expired before its order was placed".into(),
+                };
+                let seed = derive_id(&[
+                    "expire-release",
+                    &order_id.to_string(),
+                    &product_id.to_string(),
+                ]);
+                let stream = streams::stock(product_id);
+                execute::<Stock>(
+                    &self.store,
+                    &stream,
+                    &command,
+                    EventIds::Derived(seed),
+                    &metadata,
+                )
+                .await?;
+            }
+            Some(OrderStatus::AwaitingPayment) => self.expire_order(&order, &metadata).await?,
+            // Paid, cancelled, expired: the order flow commits or releases it as those pass.
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    async fn expire_order(&self, order: &Order, metadata: &Metadata) -> Result<(), AppError> {
+        let order_id = order.order_id;
+        match self.midtrans.expire(&order.payment_id.to_string()).await {
+            Ok(())
+            | Err(MidtransError::Refused {
+                status: 404 | 412, ..
+            }) => {}
+            Err(e) => {
+                // Try again next tick rather than expiring an order Midtrans may still settle.
+                tracing::warn!(order = %order_id, error = %e, "could not expire the Midtrans transaction; will retry");
+                return Ok(());
+            }
+        }
+        let command = OrderCommand::Expire { now: Utc::now() };
+        let ids = EventIds::Derived(derive_id(&["expire", &order_id.to_string()]));
+        let stream = streams::order(order_id);
+        match execute::<Order>(&self.store, &stream, &command, ids, metadata).await {
+            Ok(_) => tracing::info!(order = %order_id, "unpaid order expired"),
+            // Paid or cancelled meanwhile: nothing to expire.
+            Err(AppError::Rejected(_)) => {}
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+}
+
+/// Keeps the open-reservation list in step with a stock event (idempotent).
+async fn track(tx: &Transaction<'_>, event: &RecordedEvent) -> Result<(), ProcessError> {
+    let Some(product_id) = streams::id_of(&event.stream) else {
+        return Ok(());
+    };
+    let transient = |e: tokio_postgres::Error| ProcessError::Transient(e.into());
+    match StockEvent::decode(event).map_err(|e| ProcessError::Fatal(e.into()))? {
+        StockEvent::StockReserved {
+            order_id,
+            expires_at,
+            ..
+        } => {
+            tx.execute(
+                "INSERT INTO reactor_open_reservations (product_id, order_id, expires_at) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&product_id, &order_id, &expires_at],
+            )
+            .await
+            .map_err(transient)?;
+        }
+        StockEvent::ReservationReleased { order_id, .. }
+        | StockEvent::ReservationCommitted { order_id, .. } => {
+            tx.execute(
+                "DELETE FROM reactor_open_reservations WHERE product_id = $1 AND order_id = $2",
+                &[&product_id, &order_id],
+            )
+            .await
+            .map_err(transient)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Processor for ExpirySweeper {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn categories(&self) -> &[Category] {
+        &[Category::Stock]
+    }
+
+    async fn handle(
+        &self,
+        events: &[RecordedEvent],
+        tx: &Transaction<'_>,
+    ) -> Result<(), ProcessError> {
+        for event in events {
+            track(tx, event).await?;
+        }
+        Ok(())
+    }
+
+    fn tick_interval(&self) -> Option<Duration> {
+        Some(self.interval)
+    }
+
+    async fn tick(&self) -> Result<(), ProcessError> {
+        self.sweep().await.map(drop).map_err(process_error)
+    }
+}

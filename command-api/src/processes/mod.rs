@@ -1,0 +1,80 @@
+//! Processes that follow the log, written against `pasar_events::runtime::Processor`:
+//! - [`order_flow::OrderFlow`]: payment → orders → stock (settled: paid and committed;
+//!   failed: cancelled and released), and the open-checkout bookkeeping;
+//! - [`expiry::ExpirySweeper`]: tracks open reservations and, on its own tick with bounded
+//!   concurrency for the Midtrans calls, expires what outlived its order's payment window.
+//!   It is a processor of its own, so settlements never wait behind a sweep.
+//!
+//! Their tables are created by the numbered SQL files in `command-api/migrations/`
+//! ([`MIGRATIONS`]).
+
+pub mod driver;
+pub mod expiry;
+pub mod order_flow;
+#[cfg(test)]
+mod tests;
+
+use pasar_domain::Aggregate;
+use pasar_events::runtime::ProcessError;
+use pasar_events::{EventStore, Metadata, RecordedEvent};
+
+use crate::app::AppError;
+use crate::app::exec::{EventIds, derive_id, execute};
+
+/// command-api's own schema: (name, SQL), applied in order, each once.
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "001_open_reservations",
+        include_str!("../../migrations/001_open_reservations.sql"),
+    ),
+    (
+        "002_open_checkouts",
+        include_str!("../../migrations/002_open_checkouts.sql"),
+    ),
+];
+
+/// How a failed reaction reaches the runtime: a lost race or a dependency down is retried;
+/// a broken invariant stops the processor.
+pub fn process_error(e: AppError) -> ProcessError {
+    match e {
+        AppError::Internal(e) => ProcessError::Fatal(e.into()),
+        other => ProcessError::Transient(Box::new(other)),
+    }
+}
+
+/// Metadata of events a reaction appends: same correlation, caused by `event`.
+pub fn caused_by(event: &RecordedEvent) -> Metadata {
+    Metadata {
+        correlation_id: event.metadata.correlation_id,
+        causation_id: Some(event.event_id),
+        ..Metadata::default()
+    }
+}
+
+/// Runs `command` on `stream` in reaction to `event`, with ids derived from both, so a replay
+/// appends nothing new. A rule refusing it (the target moved on) is logged for a human and
+/// not retried; a lost race or an outage is.
+pub async fn react<A>(
+    store: &std::sync::Arc<dyn EventStore>,
+    event: &RecordedEvent,
+    stream: &str,
+    command: &A::Command,
+) -> Result<(), AppError>
+where
+    A: Aggregate,
+    AppError: From<A::Error>,
+{
+    let ids = EventIds::Derived(derive_id(&[
+        "reaction",
+        &event.event_id.to_string(),
+        stream,
+    ]));
+    match execute::<A>(store, stream, command, ids, &caused_by(event)).await {
+        Ok(_) => Ok(()),
+        Err(AppError::Rejected(rule)) => {
+            tracing::error!(%stream, cause = %event.event_id, %rule, "reaction refused by a rule; needs manual review");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}

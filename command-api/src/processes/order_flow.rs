@@ -1,0 +1,147 @@
+//! Payment → orders → stock. Delivery is at least once: every reaction appends with ids
+//! derived from (the event it reacts to, the target), and the aggregates treat repeats as
+//! already done, so a replay changes nothing.
+//! - payment settled → its orders paid; order paid → its reservations committed;
+//! - payment denied / cancelled / expired / failed → its orders cancelled; order cancelled or
+//!   expired → its reservations released.
+//!
+//! The checkout's open-checkout row is removed (in the batch transaction) when its payment
+//! settles or fails or an order of it closes.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use deadpool_postgres::Transaction;
+use pasar_domain::order::{Order, OrderCommand};
+use pasar_domain::payment::Payment;
+use pasar_domain::stock::{Stock, StockCommand};
+use pasar_events::runtime::{ProcessError, Processor};
+use pasar_events::types::streams::{self, Category};
+use pasar_events::types::{OrderEvent, OrderStatus, PaymentEvent};
+use pasar_events::{DomainEvent, EventStore, RecordedEvent};
+use uuid::Uuid;
+
+use super::{process_error, react};
+use crate::app::AppError;
+use crate::app::exec::load;
+
+pub const NAME: &str = "order-flow";
+
+pub struct OrderFlow {
+    store: Arc<dyn EventStore>,
+}
+
+impl OrderFlow {
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        OrderFlow { store }
+    }
+
+    async fn on_payment(&self, event: &RecordedEvent, settled: bool) -> Result<Uuid, AppError> {
+        let payment = load::<Payment>(self.store.as_ref(), &event.stream)
+            .await?
+            .state;
+        for order_id in &payment.order_ids {
+            let stream = streams::order(*order_id);
+            let command = if settled {
+                OrderCommand::MarkPaid {
+                    payment_id: payment.payment_id,
+                    now: Utc::now(),
+                }
+            } else {
+                let order = load::<Order>(self.store.as_ref(), &stream).await?.state;
+                if matches!(
+                    order.status,
+                    Some(OrderStatus::Cancelled | OrderStatus::Expired)
+                ) {
+                    continue; // already closed (e.g. expired by the sweeper)
+                }
+                OrderCommand::Cancel {
+                    reason: "payment did not complete".into(),
+                    now: Utc::now(),
+                }
+            };
+            react::<Order>(&self.store, event, &stream, &command).await?;
+        }
+        Ok(payment.payment_id)
+    }
+
+    async fn on_order(&self, event: &RecordedEvent, paid: bool) -> Result<Uuid, AppError> {
+        let order = load::<Order>(self.store.as_ref(), &event.stream)
+            .await?
+            .state;
+        for line in &order.lines {
+            let command = if paid {
+                StockCommand::Commit {
+                    order_id: order.order_id,
+                }
+            } else {
+                StockCommand::Release {
+                    order_id: order.order_id,
+                    reason: format!("order {}", order.order_id),
+                }
+            };
+            react::<Stock>(
+                &self.store,
+                event,
+                &streams::stock(line.product_id),
+                &command,
+            )
+            .await?;
+        }
+        Ok(order.payment_id)
+    }
+
+    /// Reacts to one event; `Some(payment id)` when its checkout is no longer open.
+    async fn react(&self, event: &RecordedEvent) -> Result<Option<Uuid>, AppError> {
+        let decode = |e: pasar_events::EventDecodeError| AppError::Internal(e.into());
+        match Category::of(&event.stream) {
+            Some(Category::Payment) => match PaymentEvent::decode(event).map_err(decode)? {
+                PaymentEvent::PaymentSettled { .. } => self.on_payment(event, true).await.map(Some),
+                PaymentEvent::PaymentFailed { failure, .. } => {
+                    tracing::info!(payment = %event.stream, ?failure, "payment failed; cancelling its orders");
+                    self.on_payment(event, false).await.map(Some)
+                }
+                _ => Ok(None),
+            },
+            Some(Category::Order) => match OrderEvent::decode(event).map_err(decode)? {
+                OrderEvent::OrderPaid { .. } => self.on_order(event, true).await.map(|_| None),
+                OrderEvent::OrderCancelled { .. } | OrderEvent::OrderExpired { .. } => {
+                    self.on_order(event, false).await.map(Some)
+                }
+                _ => Ok(None),
+            },
+            _ => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl Processor for OrderFlow {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn categories(&self) -> &[Category] {
+        &[Category::Payment, Category::Order]
+    }
+
+    async fn handle(
+        &self,
+        events: &[RecordedEvent],
+        tx: &Transaction<'_>,
+    ) -> Result<(), ProcessError> {
+        for event in events {
+            let closed = self.react(event).await.map_err(process_error)?;
+            if let Some(payment_id) = closed {
+                tx.execute(
+                    "DELETE FROM checkout_open WHERE payment_id = $1",
+                    &[&payment_id],
+                )
+                .await
+                .map_err(|e| ProcessError::Transient(e.into()))?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,110 @@
+//! Builds the command API from a [`Config`], a bound listener and a shutdown future: connects
+//! the event store, migrates, sets up the first admin, starts the processes and serves the
+//! router of [`crate::http`].
+
+use std::future::Future;
+use std::sync::Arc;
+
+use pasar_domain::values::Email;
+use pasar_events::runtime::Processor;
+use tokio::net::TcpListener;
+
+use crate::app::accounts::{self, AdminBootstrapError, Registration};
+use crate::app::{AppError, AppState, Rule};
+use crate::config::Config;
+use crate::midtrans::Midtrans;
+use crate::processes::driver::{self, Driver};
+use crate::processes::expiry::ExpirySweeper;
+use crate::processes::order_flow::OrderFlow;
+
+/// Connects, migrates, starts the processes and serves until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let metrics = pasar_service::metrics::Registry::new();
+    metrics.install_global();
+    let (store, pool) =
+        pasar_events::select::connect(&config.event_store, &config.database_url, 16).await?;
+    tracing::info!(backend = config.event_store.name(), "event store connected");
+    driver::migrate(&pool, crate::processes::MIGRATIONS).await?;
+    let state = AppState {
+        midtrans: Midtrans::new(config.midtrans.clone())?,
+        store,
+        pool,
+        tokens: Arc::new(pasar_service::auth::TokenVerifier::new(&config.jwt_secret)),
+        metrics,
+        config: Arc::new(config),
+    };
+    if let Some((email, password)) = &state.config.admin {
+        bootstrap_admin(&state, email, password.expose()).await?;
+    }
+    let tasks = if state.config.reactors_enabled {
+        let driver = Arc::new(Driver {
+            store: state.store.clone(),
+            pool: state.pool.clone(),
+            database_url: state.config.database_url.clone(),
+        });
+        driver.spawn(processors(&state))
+    } else {
+        Vec::new()
+    };
+    tracing::info!(addr = %listener.local_addr()?, "command API listening");
+    axum::serve(listener, crate::http::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    tasks.iter().for_each(tokio::task::JoinHandle::abort);
+    Ok(())
+}
+
+/// Every process this service hosts (one line each).
+pub fn processors(state: &AppState) -> Vec<Arc<dyn Processor>> {
+    vec![
+        Arc::new(OrderFlow::new(state.store.clone())),
+        Arc::new(ExpirySweeper::new(
+            state.store.clone(),
+            state.pool.clone(),
+            state.midtrans.clone(),
+            state.config.expiry_sweep_interval,
+        )),
+    ]
+}
+
+/// Creates the first admin from configuration. Refuses (and the service with it) a weak
+/// password or an email that someone else registered first.
+pub async fn bootstrap_admin(
+    state: &AppState,
+    email: &str,
+    password: &str,
+) -> Result<(), AdminBootstrapError> {
+    let email = Email::parse(email).map_err(|_| AdminBootstrapError::InvalidEmail)?;
+    if !accounts::is_strong_admin_password(password) {
+        return Err(AdminBootstrapError::WeakPassword);
+    }
+    if accounts::admin_status(state.store.as_ref(), &email)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let password_hash = crate::auth::hash_password(password.to_owned())
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing the admin password: {e}")))?;
+    let registration = Registration {
+        email: email.clone(),
+        full_name: pasar_domain::values::Text::parse("Administrator")
+            .map_err(|e| AppError::Internal(e.into()))?,
+        role: pasar_events::types::Role::Admin,
+        password_hash,
+    };
+    match accounts::register(state, registration).await {
+        Ok(_) => tracing::info!("created the first admin account from PASAR_ADMIN_EMAIL"),
+        // Another instance created it at the same moment; check it is the admin.
+        Err(AppError::Rejected(Rule::EmailTaken)) => {
+            accounts::admin_status(state.store.as_ref(), &email).await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
