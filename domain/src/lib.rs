@@ -33,7 +33,7 @@ use std::borrow::Borrow;
 /// A consistency boundary: one event stream, its state, and the rules that guard it.
 pub trait Aggregate: Default + Clone + Send + Sync + 'static {
     type Event: pasar_events::DomainEvent + Clone + Send + Sync;
-    type Command;
+    type Command: Clone + Send + Sync + 'static;
     /// One variant per broken rule.
     type Error: std::error::Error + PartialEq + Send + Sync + 'static;
 

@@ -4,14 +4,10 @@
 use std::sync::Arc;
 
 use pasar_domain::Aggregate;
-use pasar_events::types::streams::Category;
-use pasar_events::{DomainEvent, EventStore, ExpectedVersion, Metadata, Position, StoreError};
+use pasar_events::{DomainEvent, EventStore, Metadata, Position};
 use uuid::Uuid;
 
 use super::AppError;
-
-/// How many times a command is re-decided after losing an optimistic-concurrency race.
-const MAX_ATTEMPTS: usize = 8;
 
 pub struct Loaded<A> {
     pub state: A,
@@ -49,16 +45,16 @@ pub async fn load<A: Aggregate>(
 
 impl<A> Loaded<A> {
     /// Whether the first event `ids` would append is already in the stream.
-    fn applied(&self, ids: EventIds) -> bool {
+    pub(super) fn applied(&self, ids: EventIds) -> bool {
         matches!(ids, EventIds::Derived(_)) && self.recorded.iter().any(|(id, _)| *id == ids.id(0))
     }
 }
 
 /// The outcome of a command that appended nothing: where its effect already is in the log
 /// (its own earlier event when it was applied before, else the stream's last event).
-async fn unchanged<A: Aggregate>(
+pub(super) async fn unchanged<A: Aggregate>(
     store: &dyn EventStore,
-    loaded: Loaded<A>,
+    loaded: &Loaded<A>,
     ids: EventIds,
 ) -> Result<Outcome<A>, AppError> {
     let earlier = loaded.recorded.iter().find(|(id, _)| *id == ids.id(0));
@@ -68,7 +64,7 @@ async fn unchanged<A: Aggregate>(
         _ => store.head().await?,
     };
     Ok(Outcome {
-        state: loaded.state,
+        state: loaded.state.clone(),
         events: Vec::new(),
         position,
     })
@@ -85,7 +81,15 @@ pub enum EventIds {
 }
 
 impl EventIds {
-    fn id(self, index: usize) -> Uuid {
+    /// The first event's id when it is derived (a retry would repeat it), else `None`.
+    pub fn first(self) -> Option<Uuid> {
+        match self {
+            EventIds::Random => None,
+            EventIds::Derived(_) => Some(self.id(0)),
+        }
+    }
+
+    pub(super) fn id(self, index: usize) -> Uuid {
         match self {
             EventIds::Random => Uuid::now_v7(),
             EventIds::Derived(seed) => Uuid::new_v5(&seed, &index.to_le_bytes()),
@@ -108,9 +112,9 @@ pub struct Outcome<A: Aggregate> {
 
 /// Runs `command` against the aggregate in `stream`. With [`EventIds::Derived`], a command
 /// whose first event is already in the stream is recognised as applied and not decided again.
-/// A domain rejection is
-/// [`AppError::Rejected`]; a lost race is retried, and one lost [`MAX_ATTEMPTS`] times is
-/// [`AppError::Conflict`].
+/// A domain rejection is [`AppError::Rejected`]. Commands on one stream are serialised in this
+/// instance and decided together (see [`super::serial`]); a race lost to another instance is
+/// decided again until [`super::serial::CONFLICT_DEADLINE`], then [`AppError::Conflict`].
 pub async fn execute<A>(
     store: &Arc<dyn EventStore>,
     stream: &str,
@@ -122,48 +126,17 @@ where
     A: Aggregate,
     AppError: From<A::Error>,
 {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let loaded = load::<A>(store.as_ref(), stream).await?;
-        // Already applied (a retry after a lost acknowledgement): deciding again would
-        // describe a second application.
-        let events = if loaded.applied(ids) {
-            Vec::new()
-        } else {
-            loaded.state.decide(command)?
-        };
-        if events.is_empty() {
-            return unchanged(store.as_ref(), loaded, ids).await;
-        }
-        let new_events = events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| e.to_new_event(ids.id(i), metadata.clone()))
-            .collect();
-        match store
-            .append(
-                stream,
-                ExpectedVersion::from_loaded(loaded.version),
-                new_events,
-            )
-            .await
-        {
-            Ok(result) => {
-                let state = events.iter().fold(loaded.state, |s, e| s.evolve(e));
-                return Ok(Outcome {
-                    state,
-                    events,
-                    position: result.position,
-                });
-            }
-            Err(StoreError::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
-                let category = Category::of(stream).map_or("other", Category::as_str);
-                metrics::counter!("pasar_command_retries_total", "category" => category)
-                    .increment(1);
-                tracing::debug!(stream, attempt, "concurrent update; deciding again");
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let pending = super::serial::Pending {
+        command: command.clone(),
+        ids,
+        metadata: metadata.clone(),
+        reply,
+    };
+    super::serial::submit(store, stream, pending);
+    answer.await.map_err(|_| {
+        AppError::Internal(anyhow::anyhow!(
+            "the command queue of {stream} stopped without answering"
+        ))
+    })?
 }
