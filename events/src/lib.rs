@@ -26,5 +26,5 @@ pub mod runtime;
 pub mod select;
 
 pub use envelope::{Metadata, NewEvent, Position, RecordedEvent};
-pub use store::{AppendResult, EventStore, ExpectedVersion, StoreError};
+pub use store::{AppendResult, EventStore, ExpectedVersion, Snapshot, StoreError};
 pub use types::{DomainEvent, EventDecodeError};

@@ -14,8 +14,11 @@ pub struct Loaded<A> {
     pub version: i64,
     /// Position of the stream's last event (`None` for a new stream).
     pub last_position: Option<Position>,
-    /// Ids and positions of the stream's events, to recognise a command already applied.
+    /// Ids and positions of the events read (those after the snapshot, when one was used), to
+    /// recognise a command already applied.
     recorded: Vec<(Uuid, Position)>,
+    /// The version of the snapshot the state started from, if one was used.
+    pub(super) snapshot_version: Option<i64>,
 }
 
 impl<A> Loaded<A> {
@@ -24,12 +27,21 @@ impl<A> Loaded<A> {
     }
 }
 
+/// Loads a stream's state: from its snapshot (when the aggregate keeps them and one of the
+/// current shape exists) plus the events after it, else from the whole stream.
 pub async fn load<A: Aggregate>(
     store: &dyn EventStore,
     stream: &str,
 ) -> Result<Loaded<A>, AppError> {
-    let recorded = store.read_stream(stream, 1).await?;
-    let mut state = A::default();
+    let snapshot = match A::SNAPSHOT_VERSION {
+        Some(schema) => snapshot_of::<A>(store, stream, schema).await,
+        None => None,
+    };
+    let (mut state, base_version, base_position) = match snapshot {
+        Some((state, snapshot)) => (state, snapshot.version, Some(snapshot.position)),
+        None => (A::default(), 0, None),
+    };
+    let recorded = store.read_stream(stream, base_version + 1).await?;
     for event in &recorded {
         let typed = A::Event::decode(event)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("{stream}: {e}")))?;
@@ -37,14 +49,34 @@ pub async fn load<A: Aggregate>(
     }
     Ok(Loaded {
         state,
-        version: recorded.last().map_or(0, |e| e.stream_version),
-        last_position: recorded.last().map(|e| e.position),
+        version: recorded.last().map_or(base_version, |e| e.stream_version),
+        last_position: recorded.last().map(|e| e.position).or(base_position),
         recorded: recorded.iter().map(|e| (e.event_id, e.position)).collect(),
+        snapshot_version: base_position.map(|_| base_version),
     })
 }
 
+/// The stream's snapshot if it has the aggregate's current shape. A snapshot that cannot be
+/// read is only logged: the stream is replayed instead.
+async fn snapshot_of<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &str,
+    schema: i32,
+) -> Option<(A, pasar_events::Snapshot)> {
+    match store.load_snapshot(stream).await {
+        Ok(Some(snapshot)) if snapshot.schema == schema => {
+            A::from_snapshot(&snapshot.state).map(|state| (state, snapshot))
+        }
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(stream, error = %e, "snapshot unreadable; replaying the stream");
+            None
+        }
+    }
+}
+
 impl<A> Loaded<A> {
-    /// Whether the first event `ids` would append is already in the stream.
+    /// Whether the first event `ids` would append is among the events read.
     pub(super) fn applied(&self, ids: EventIds) -> bool {
         matches!(ids, EventIds::Derived(_)) && self.recorded.iter().any(|(id, _)| *id == ids.id(0))
     }

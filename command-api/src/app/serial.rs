@@ -22,6 +22,7 @@ use pasar_events::types::streams::Category;
 use pasar_events::{DomainEvent, EventStore, ExpectedVersion, Metadata, NewEvent, StoreError};
 use rand::Rng as _;
 use tokio::sync::oneshot;
+use uuid::Uuid;
 
 use super::AppError;
 use super::exec::{EventIds, Loaded, Outcome, load, unchanged};
@@ -30,6 +31,8 @@ use super::exec::{EventIds, Loaded, Outcome, load, unchanged};
 pub const CONFLICT_DEADLINE: Duration = Duration::from_secs(10);
 /// Most commands decided together in one round (bounds the append's size).
 const MAX_ROUND: usize = 256;
+/// A snapshot is taken once a stream has grown this many events past its last one.
+const SNAPSHOT_EVERY: i64 = 100;
 
 /// One queued command and where its outcome goes.
 pub struct Pending<A: Aggregate> {
@@ -129,13 +132,18 @@ where
             Ok(loaded) => loaded,
             Err(e) => return answer_all(round, &e),
         };
-        let (decisions, new_events) = decide_round(&loaded, &round);
+        let stored = match stored_before_snapshot(store, stream, &loaded, &round).await {
+            Ok(stored) => stored,
+            Err(e) => return answer_all(round, &e),
+        };
+        let (decisions, new_events) = decide_round(&loaded, &round, &stored);
         if new_events.is_empty() {
             return answer(store, round, decisions, loaded, None).await;
         }
         let expected = ExpectedVersion::from_loaded(loaded.version);
         match store.append(stream, expected, new_events).await {
             Ok(result) => {
+                snapshot_if_due(store, stream, &loaded, &decisions, &result).await;
                 return answer(store, round, decisions, loaded, Some(result.position)).await;
             }
             Err(StoreError::Conflict { .. }) if Instant::now() < deadline => {
@@ -150,8 +158,74 @@ where
     }
 }
 
+/// Derived first-event ids of the round that are stored before the snapshot the stream was
+/// loaded from (the events read after it cannot show them). Without this, a retried command
+/// would be decided again, and its already-stored first id would make the store skip the
+/// whole round's append as a retry.
+async fn stored_before_snapshot<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &str,
+    loaded: &Loaded<A>,
+    round: &[Pending<A>],
+) -> Result<HashSet<Uuid>, AppError> {
+    if loaded.snapshot_version.is_none() {
+        return Ok(HashSet::new());
+    }
+    let unseen: Vec<Uuid> = round
+        .iter()
+        .filter(|p| !loaded.applied(p.ids))
+        .filter_map(|p| p.ids.first())
+        .collect();
+    if unseen.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(store
+        .stored_ids(stream, &unseen)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Saves the state after the round once the stream has grown [`SNAPSHOT_EVERY`] events past
+/// its last snapshot. Best effort: a failure only means the next load reads more events.
+async fn snapshot_if_due<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &str,
+    loaded: &Loaded<A>,
+    decisions: &[Decision<A>],
+    appended: &pasar_events::AppendResult,
+) {
+    let Some(schema) = A::SNAPSHOT_VERSION else {
+        return;
+    };
+    if appended.stream_version - loaded.snapshot_version.unwrap_or(0) < SNAPSHOT_EVERY {
+        return;
+    }
+    let last = decisions.iter().rev().find_map(|d| match d {
+        Decision::Appends { state, .. } => Some(state),
+        _ => None,
+    });
+    let Some(state) = last.and_then(Aggregate::to_snapshot) else {
+        return;
+    };
+    let snapshot = pasar_events::Snapshot {
+        stream: stream.to_owned(),
+        version: appended.stream_version,
+        position: appended.position,
+        schema,
+        state,
+    };
+    if let Err(e) = store.save_snapshot(snapshot).await {
+        tracing::warn!(stream, error = %e, "could not save a snapshot");
+    }
+}
+
 /// Decides every command of the round on the state the ones before it left.
-fn decide_round<A>(loaded: &Loaded<A>, round: &[Pending<A>]) -> (Vec<Decision<A>>, Vec<NewEvent>)
+fn decide_round<A>(
+    loaded: &Loaded<A>,
+    round: &[Pending<A>],
+    stored: &HashSet<Uuid>,
+) -> (Vec<Decision<A>>, Vec<NewEvent>)
 where
     A: Aggregate,
     AppError: From<A::Error>,
@@ -164,7 +238,8 @@ where
         .map(|p| {
             // A retry of a command already applied, in the log or earlier in this round.
             let first = p.ids.first();
-            if loaded.applied(p.ids) || first.is_some_and(|id| !seen.insert(id)) {
+            let repeated = first.is_some_and(|id| stored.contains(&id) || !seen.insert(id));
+            if loaded.applied(p.ids) || repeated {
                 return Decision::Unchanged;
             }
             match state.decide(&p.command) {
@@ -371,5 +446,92 @@ mod tests {
             .unwrap()
             .state;
         assert_eq!(stock.reserved(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_long_stream_loads_from_its_snapshot_to_the_same_state() {
+        // Arrange: enough receipts to pass a snapshot point
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let stream = "stock-00000000-0000-0000-0000-000000000003";
+        let meta = Metadata::default();
+        for _ in 0..(SNAPSHOT_EVERY + 20) {
+            let receive = StockCommand::Receive { quantity: 1 };
+            execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+                .await
+                .unwrap();
+        }
+
+        // Act
+        let loaded = crate::app::exec::load::<Stock>(store.as_ref(), stream)
+            .await
+            .unwrap();
+
+        // Assert
+        let snapshot = store
+            .load_snapshot(stream)
+            .await
+            .unwrap()
+            .expect("a snapshot");
+        assert!(
+            loaded.snapshot_version.is_some(),
+            "loaded from the snapshot"
+        );
+        assert_eq!(loaded.snapshot_version, Some(snapshot.version));
+        let events = store.read_stream(stream, 1).await.unwrap();
+        let replayed: Stock = pasar_domain::replay(
+            events
+                .iter()
+                .map(|e| <Stock as Aggregate>::Event::decode(e).unwrap()),
+        );
+        assert_eq!(loaded.state, replayed);
+        assert_eq!(loaded.version, SNAPSHOT_EVERY + 20);
+    }
+
+    #[tokio::test]
+    async fn a_retry_of_a_command_from_before_the_snapshot_appends_nothing_and_spoils_no_round() {
+        // Arrange: a derived reservation, then enough history to snapshot past it
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let stream = "stock-00000000-0000-0000-0000-000000000004";
+        let meta = Metadata::default();
+        let receive = StockCommand::Receive { quantity: 10 };
+        execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+            .await
+            .unwrap();
+        let order = Uuid::new_v4();
+        let ids = EventIds::Derived(derive_id(&["reserve", &order.to_string()]));
+        execute::<Stock>(&store, stream, &reserve(order), ids, &meta)
+            .await
+            .unwrap();
+        let release = StockCommand::Release {
+            order_id: order,
+            reason: "test".into(),
+        };
+        execute::<Stock>(&store, stream, &release, EventIds::Random, &meta)
+            .await
+            .unwrap();
+        for _ in 0..SNAPSHOT_EVERY {
+            let receive = StockCommand::Receive { quantity: 1 };
+            execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+                .await
+                .unwrap();
+        }
+        assert!(store.load_snapshot(stream).await.unwrap().is_some());
+
+        // Act: the old reservation retried beside a new one, in one round
+        let other = reserve(Uuid::new_v4());
+        let retry = reserve(order);
+        let (retried, fresh) = tokio::join!(
+            execute::<Stock>(&store, stream, &retry, ids, &meta),
+            execute::<Stock>(&store, stream, &other, EventIds::Random, &meta),
+        );
+
+        // Assert
+        assert!(retried.unwrap().events.is_empty(), "recognised as applied");
+        assert_eq!(fresh.unwrap().events.len(), 1);
+        let stock = crate::app::exec::load::<Stock>(store.as_ref(), stream)
+            .await
+            .unwrap()
+            .state;
+        assert_eq!(stock.reserved(), 1, "only the new reservation holds stock");
     }
 }
