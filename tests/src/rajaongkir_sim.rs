@@ -2,7 +2,7 @@
 //! Start one with [`RajaOngkirSim::start`] and point `RAJAONGKIR_URL` at
 //! [`RajaOngkirSim::api_url`] (`http://127.0.0.1:PORT/api/v1`).
 //!
-//! Map: `data` (the places and couriers it knows), `tariff` (deterministic cost and `etd`),
+//! Map: `places` and `couriers` (the world it knows), `tariff` (deterministic cost and `etd`),
 //! `envelope` (the `meta` + `data` answers and error shapes), `destination` (search and the
 //! step-by-step lists), `cost` (the two cost calculations), `state` (key, knobs, call log),
 //! `http` (router and the gate in front of the API) and `control` (the `/_sim` endpoints,
@@ -13,10 +13,11 @@
 
 mod control;
 mod cost;
-mod data;
+mod couriers;
 mod destination;
 mod envelope;
 mod http;
+mod places;
 mod state;
 mod tariff;
 

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::data::courier;
+use super::couriers::courier;
 use super::state::Inner;
 
 fn one() -> u32 {

@@ -22,8 +22,9 @@ use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::data::{Courier, PLACES, Place, courier, place_by_id};
+use super::couriers::{Courier, courier};
 use super::envelope::{self, Refusal};
+use super::places::{PLACES, Place, place_by_id};
 use super::state::Inner;
 use super::tariff::{Quote, quotes};
 

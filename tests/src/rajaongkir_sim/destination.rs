@@ -13,8 +13,8 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::data::{PLACES, Place};
 use super::envelope::{self, Refusal};
+use super::places::{PLACES, Place};
 
 /// Rows per page when `limit` is not given; larger limits are capped at [`MAX_LIMIT`].
 const DEFAULT_LIMIT: usize = 10;

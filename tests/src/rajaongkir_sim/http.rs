@@ -48,8 +48,10 @@ pub fn router(inner: Arc<Inner>) -> Router {
     sim.merge(api).with_state(inner)
 }
 
-async fn api_not_found() -> Response {
-    envelope::not_found("Endpoint not found")
+/// An unknown path gets a bare 404 page, not the envelope, so a client pointed at the wrong
+/// base URL can tell "no such endpoint" from "no such location".
+async fn api_not_found() -> (StatusCode, &'static str) {
+    (StatusCode::NOT_FOUND, "404 page not found")
 }
 
 /// Runs in front of every API call (and unknown paths): waits the configured latency, then

@@ -5,7 +5,8 @@
 //! distance and is rounded up to a multiple of 500 rupiah; `etd` grows with distance too and is
 //! written in the courier's own style, so clients have to treat it as free text.
 
-use super::data::{Courier, EtdStyle, Place, Service};
+use super::couriers::{Courier, EtdStyle, Service};
+use super::places::Place;
 
 /// One `data[]` row of a cost answer, before serialisation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,7 +80,8 @@ pub fn quotes(courier: &Courier, from: &Place, to: &Place, grams: u64) -> Vec<Qu
 
 #[cfg(test)]
 mod tests {
-    use super::super::data::{courier, place_by_id};
+    use super::super::couriers::courier;
+    use super::super::places::place_by_id;
     use super::*;
 
     #[test]
