@@ -80,7 +80,7 @@ pub async fn search(Query(params): Query<HashMap<String, String>>) -> Response {
 }
 
 /// Distinct `(id, name, zip)` entries of one level, in id order.
-fn distinct(rows: impl Iterator<Item = (u32, &'static str, &'static str)>) -> Vec<Value> {
+fn distinct(rows: impl Iterator<Item = Entry>) -> Vec<Value> {
     let unique: BTreeMap<u32, (&str, &str)> =
         rows.map(|(id, name, zip)| (id, (name, zip))).collect();
     unique
@@ -116,38 +116,50 @@ pub async fn provinces() -> Response {
     list_or_404("Success Get Province", rows)
 }
 
+/// One `(id, name, zip)` entry of a level.
+type Entry = (u32, &'static str, &'static str);
+
+/// The distinct `child` entries of the places whose `parent` id is `raw`.
+fn children(
+    raw: &str,
+    message: &str,
+    parent: fn(&Place) -> u32,
+    child: fn(&Place) -> Entry,
+) -> Response {
+    let id = parse_id(raw);
+    let rows = distinct(PLACES.iter().filter(|p| Some(parent(p)) == id).map(child));
+    list_or_404(message, rows)
+}
+
 /// `GET destination/city/{province_id}`: `[{id, name, zip_code}]`.
 pub async fn cities(Path(raw): Path<String>) -> Response {
-    let province_id = parse_id(&raw);
-    let rows = distinct(
-        PLACES
-            .iter()
-            .filter(|p| Some(p.province_id) == province_id)
-            .map(|p| (p.city_id, p.city, p.city_zip)),
-    );
-    list_or_404("Success Get City By Province ID", rows)
+    let message = "Success Get City By Province ID";
+    children(
+        &raw,
+        message,
+        |p| p.province_id,
+        |p| (p.city_id, p.city, p.city_zip),
+    )
 }
 
 /// `GET destination/district/{city_id}`: `[{id, name, zip_code}]` (`zip_code` is `"0"`).
 pub async fn districts(Path(raw): Path<String>) -> Response {
-    let city_id = parse_id(&raw);
-    let rows = distinct(
-        PLACES
-            .iter()
-            .filter(|p| Some(p.city_id) == city_id)
-            .map(|p| (p.district_id, p.district, "0")),
-    );
-    list_or_404("Success Get District By City ID", rows)
+    let message = "Success Get District By City ID";
+    children(
+        &raw,
+        message,
+        |p| p.city_id,
+        |p| (p.district_id, p.district, "0"),
+    )
 }
 
 /// `GET destination/sub-district/{district_id}`: `[{id, name, zip_code}]`.
 pub async fn subdistricts(Path(raw): Path<String>) -> Response {
-    let district_id = parse_id(&raw);
-    let rows = distinct(
-        PLACES
-            .iter()
-            .filter(|p| Some(p.district_id) == district_id)
-            .map(|p| (p.id, p.subdistrict, p.zip)),
-    );
-    list_or_404("Success Get Sub District By District ID", rows)
+    let message = "Success Get Sub District By District ID";
+    children(
+        &raw,
+        message,
+        |p| p.district_id,
+        |p| (p.id, p.subdistrict, p.zip),
+    )
 }
