@@ -114,6 +114,7 @@ impl RajaOngkirSim {
         format!("{}/api/v1", self.inner.base_url)
     }
 
+    /// The key callers must send in the `key` header.
     pub fn api_key(&self) -> &str {
         &self.inner.api_key
     }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Values by key, each served for `ttl` after it was stored, at most `capacity` of them.
 pub struct TtlCache<V> {
     ttl: Duration,
     capacity: usize,

@@ -1,8 +1,8 @@
 //! The client's error type. `Display` and [`ShippingError::client_message`] are safe to show a
-//! client: fixed text, never RajaOngkir's words. `Debug` adds what happened for logs (HTTP
-//! status, our description of the failure, RajaOngkir's `meta.message` cut to 200 characters).
-//! Neither ever contains the API key: the key only lives in the request header, which no error
-//! copies.
+//! client: fixed text. `Debug` adds, for logs, the typed cause and our own description of what
+//! happened (which call, the HTTP status, a timeout). Neither ever contains RajaOngkir's text
+//! (its `meta.message` is only traced at debug level where the answer is read) nor the API key:
+//! the key only lives in the request header, which no error copies.
 
 use std::time::Duration;
 
@@ -107,12 +107,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn display_never_carries_the_upstream_text_but_debug_does() {
-        let error = ShippingError::rejected(RejectReason::InvalidRequest, "invalid courier xyz");
+    fn display_is_fixed_text_and_debug_adds_the_cause_for_logs() {
+        let error =
+            ShippingError::rejected(RejectReason::InvalidRequest, "cost calculation: HTTP 422");
 
-        assert!(!error.to_string().contains("courier xyz"));
-        assert!(!error.client_message().contains("courier xyz"));
-        assert!(format!("{error:?}").contains("invalid courier xyz"));
+        assert_eq!(error.to_string(), "the shipping request was refused");
+        assert!(!error.client_message().contains("422"));
+        assert!(format!("{error:?}").contains("InvalidRequest"));
+        assert!(format!("{error:?}").contains("cost calculation: HTTP 422"));
         assert!(!error.is_transient());
     }
 

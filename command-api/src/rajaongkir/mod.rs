@@ -16,8 +16,11 @@
 //! is worth it ([`ShippingError::is_transient`], [`ShippingError::retry_after`]).
 
 mod cache;
+/// [`ShippingError`] and its causes.
 pub mod error;
+/// [`Destination`] and [`CourierService`].
 pub mod model;
+/// [`RajaOngkirSettings`].
 pub mod settings;
 
 use std::fmt;
@@ -69,7 +72,7 @@ impl Reply {
             .as_ref()
             .and_then(|b| b["meta"]["message"].as_str())
             .unwrap_or("");
-        // Logs only, and bounded: an upstream page must not flood them.
+        // Debug logs only, and bounded: an upstream page must not flood them.
         let end = message
             .char_indices()
             .nth(200)
@@ -239,7 +242,17 @@ fn courier_list(couriers: &[&str]) -> Result<String, ShippingError> {
 
 /// The `data` of a successful answer, or the error its code stands for.
 fn data_of(reply: Reply, what: &str) -> Result<Value, ShippingError> {
-    let detail = format!("{what}: HTTP {} {:?}", reply.code, reply.meta_message());
+    // RajaOngkir's own words stay out of the error (whose Debug reaches logs and reports);
+    // they are only traced here, at debug level, for whoever is chasing a refusal.
+    let detail = format!("{what}: HTTP {}", reply.code);
+    if reply.code >= 300 {
+        tracing::debug!(
+            what,
+            code = reply.code,
+            upstream_message = reply.meta_message(),
+            "rajaongkir refused a call"
+        );
+    }
     match reply.code {
         200..=299 => {
             let body = reply.body.filter(|b| b["meta"].is_object());

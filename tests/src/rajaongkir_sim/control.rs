@@ -71,10 +71,12 @@ fn refuse(message: &str) -> Response {
         .into_response()
 }
 
+/// `GET /_sim/calls`.
 pub async fn calls(State(inner): State<Arc<Inner>>) -> Response {
     Json(inner.calls()).into_response()
 }
 
+/// `POST /_sim/fail-next`.
 pub async fn fail_next(State(inner): State<Arc<Inner>>, Json(body): Json<FailBody>) -> Response {
     if !(500..=599).contains(&body.status) {
         return refuse("status must be between 500 and 599");
@@ -83,6 +85,7 @@ pub async fn fail_next(State(inner): State<Arc<Inner>>, Json(body): Json<FailBod
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// `POST /_sim/rate-limit`.
 pub async fn rate_limit(
     State(inner): State<Arc<Inner>>,
     Json(body): Json<RateLimitBody>,
@@ -91,16 +94,19 @@ pub async fn rate_limit(
     StatusCode::NO_CONTENT
 }
 
+/// `PUT /_sim/quota`.
 pub async fn quota(State(inner): State<Arc<Inner>>, Json(body): Json<QuotaBody>) -> StatusCode {
     inner.set_quota(body.limit);
     StatusCode::NO_CONTENT
 }
 
+/// `PUT /_sim/latency`.
 pub async fn latency(State(inner): State<Arc<Inner>>, Json(body): Json<LatencyBody>) -> StatusCode {
     inner.set_latency(Duration::from_millis(body.millis));
     StatusCode::NO_CONTENT
 }
 
+/// `PUT /_sim/couriers/{code}/empty`; an unknown courier is a 422.
 pub async fn empty_courier(
     State(inner): State<Arc<Inner>>,
     Path(code): Path<String>,
@@ -113,6 +119,7 @@ pub async fn empty_courier(
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// `POST /_sim/reset`.
 pub async fn reset(State(inner): State<Arc<Inner>>) -> StatusCode {
     inner.reset();
     StatusCode::NO_CONTENT

@@ -14,6 +14,7 @@ use axum::routing::{get, post, put};
 use super::state::{CallRecord, Gate, Inner};
 use super::{control, cost, destination, envelope};
 
+/// The whole simulator: API routes behind `gate`, `/_sim` routes beside them.
 pub fn router(inner: Arc<Inner>) -> Router {
     let api = Router::new()
         .route(

@@ -47,6 +47,7 @@ struct Knobs {
     calls: Vec<CallRecord>,
 }
 
+/// Everything the handlers share.
 pub struct Inner {
     pub api_key: String,
     pub base_url: String,
@@ -56,6 +57,7 @@ pub struct Inner {
 }
 
 impl Inner {
+    /// A simulator state with no knob set and an empty call log.
     pub fn new(api_key: String, base_url: String, quota: Option<u32>) -> Self {
         let knobs = Knobs {
             quota,
@@ -99,14 +101,17 @@ impl Inner {
         Gate::Pass
     }
 
+    /// How long each API call waits before it is answered.
     pub fn latency(&self) -> Duration {
         self.knobs().latency
     }
 
+    /// Appends one answered API call to the log.
     pub fn record(&self, call: CallRecord) {
         self.knobs().calls.push(call);
     }
 
+    /// The call log, oldest first.
     pub fn calls(&self) -> Vec<CallRecord> {
         self.knobs().calls.clone()
     }
@@ -133,6 +138,7 @@ impl Inner {
         knobs.used = 0;
     }
 
+    /// Every later API call waits `latency` (zero turns it off).
     pub fn set_latency(&self, latency: Duration) {
         self.knobs().latency = latency;
     }
@@ -142,6 +148,7 @@ impl Inner {
         self.knobs().empty_couriers.contains(courier)
     }
 
+    /// Makes `courier` return zero services, or normal ones again.
     pub fn set_empty_courier(&self, courier: &str, empty: bool) {
         let mut knobs = self.knobs();
         if empty {

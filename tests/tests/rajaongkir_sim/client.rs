@@ -183,6 +183,14 @@ async fn an_unknown_location_or_courier_is_rejected() {
     assert_rejected(&unknown_place, RejectReason::UnknownLocation);
     assert_rejected(&unknown_courier, RejectReason::InvalidRequest);
     assert!(!unknown_place.is_transient());
+    // The simulator said "destination not found" and "invalid courier fedex"; neither leaks.
+    for error in [&unknown_place, &unknown_courier] {
+        let printed = format!("{error} {error:?} {}", error.client_message());
+        assert!(
+            !printed.contains("not found") && !printed.contains("fedex"),
+            "{printed}"
+        );
+    }
 }
 
 #[tokio::test]
