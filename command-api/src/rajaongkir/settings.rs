@@ -4,14 +4,16 @@ use std::fmt;
 use std::time::Duration;
 
 use anyhow::bail;
+use pasar_service::Env;
 
 use crate::config::Secret;
 
 /// The live V2 (Komerce) base URL, used when a key is set and `RAJAONGKIR_URL` is not.
 pub const LIVE_URL: &str = "https://rajaongkir.komerce.id/api/v1";
-/// The local simulator (`rajaongkir-sim`), used when no key is set.
+/// The local simulator (`rajaongkir-sim`), used in development when no key is set.
 pub const DEV_URL: &str = "http://127.0.0.1:8091/api/v1";
-/// The simulator's development key, used when `RAJAONGKIR_API_KEY` is not set.
+/// The simulator's development key, used only in development (`PASAR_ENV=development`) when
+/// `RAJAONGKIR_API_KEY` is not set. It is public: never in production.
 pub const DEV_API_KEY: &str = "pasar-dev-rajaongkir-key";
 
 /// Settings of the RajaOngkir client. `Debug` never prints the key.
@@ -54,10 +56,17 @@ impl RajaOngkirSettings {
         }
     }
 
+    /// [`RajaOngkirSettings::from_lookup`] over the service's [`Env`].
+    pub fn read(env: &Env) -> anyhow::Result<Self> {
+        Self::from_lookup(|name| env.get(name))
+    }
+
     /// Reads `RAJAONGKIR_API_KEY` and `RAJAONGKIR_URL` through `lookup` (blank counts as
-    /// unset). With a key, the URL defaults to [`LIVE_URL`]; without one, the client talks to
-    /// the local simulator ([`DEV_URL`] with [`DEV_API_KEY`]) and this logs a warning. Fails,
-    /// naming the variable, when `RAJAONGKIR_URL` is not an `http(s)://` URL.
+    /// unset). With a key, the URL defaults to [`LIVE_URL`]. Without one the command API must
+    /// not start, except in development (`PASAR_ENV=development`, the same rule as Midtrans),
+    /// where the client talks to the local simulator ([`DEV_URL`] with [`DEV_API_KEY`]) and
+    /// this logs a warning. Fails, naming the variable, on a missing key outside development,
+    /// a bad `PASAR_ENV`, or a `RAJAONGKIR_URL` that is not an `http(s)://` URL.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
         let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let settings = match var("RAJAONGKIR_API_KEY") {
@@ -66,6 +75,14 @@ impl RajaOngkirSettings {
                 var("RAJAONGKIR_URL").unwrap_or_else(|| LIVE_URL.into()),
             ),
             None => {
+                // The service-wide PASAR_ENV rule, applied to the one value it needs.
+                let mode = var("PASAR_ENV").unwrap_or_default();
+                if !Env::from_pairs(&[("PASAR_ENV", &mode)]).development()? {
+                    bail!(
+                        "RAJAONGKIR_API_KEY is not set: it authenticates shipping-cost calls. \
+                         Set it, or set PASAR_ENV=development to use the local simulator"
+                    );
+                }
                 tracing::warn!(
                     "RAJAONGKIR_API_KEY is not set: talking to the local RajaOngkir SIMULATOR"
                 );
@@ -106,11 +123,33 @@ mod tests {
     }
 
     #[test]
-    fn no_key_means_the_local_simulator() {
-        let settings =
-            RajaOngkirSettings::from_lookup(lookup(&[("RAJAONGKIR_API_KEY", " ")])).unwrap();
+    fn no_key_in_development_means_the_local_simulator() {
+        let settings = RajaOngkirSettings::from_lookup(lookup(&[
+            ("RAJAONGKIR_API_KEY", " "),
+            ("PASAR_ENV", "development"),
+        ]))
+        .unwrap();
         assert_eq!(settings.base_url, DEV_URL);
         assert_eq!(settings.api_key.expose(), DEV_API_KEY);
+    }
+
+    #[test]
+    fn no_key_outside_development_is_refused_naming_the_variable() {
+        let missing = RajaOngkirSettings::from_lookup(lookup(&[])).unwrap_err();
+        let typo = RajaOngkirSettings::from_lookup(lookup(&[("PASAR_ENV", "dev")])).unwrap_err();
+
+        assert!(missing.to_string().contains("RAJAONGKIR_API_KEY"));
+        assert!(typo.to_string().contains("PASAR_ENV"));
+    }
+
+    #[test]
+    fn read_takes_the_services_env() {
+        let env = Env::from_pairs(&[
+            ("RAJAONGKIR_API_KEY", "k-1"),
+            ("RAJAONGKIR_URL", "http://sim:8091/api/v1"),
+        ]);
+        let settings = RajaOngkirSettings::read(&env).unwrap();
+        assert_eq!(settings.base_url, "http://sim:8091/api/v1");
     }
 
     #[test]

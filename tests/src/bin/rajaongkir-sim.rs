@@ -19,8 +19,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
+use pasar_service::shutdown_signal;
 use pasar_tests::rajaongkir_sim::{RajaOngkirSim, SimConfig};
-use pasar_tests::signal::shutdown_signal;
 
 /// The key the development configuration uses when `RAJAONGKIR_API_KEY` is not set.
 const DEV_KEY: &str = "pasar-dev-rajaongkir-key";
