@@ -10,7 +10,8 @@
 //!
 //! Beside them: [`server`] wires everything ([`server::run`]); [`auth`] (argon2id passwords,
 //! JWT access tokens, rotating refresh tokens and the `AuthUser` extractor); [`midtrans`]
-//! (Snap and Core API client, signature check); [`error`] (the single `ApiError`);
+//! (Snap and Core API client, signature check); [`rajaongkir`] (shipping destinations and
+//! courier quotes, not yet wired into routes); [`error`] (the single `ApiError`);
 //! [`config`]. Shared plumbing (secrets, token checks, metrics, shutdown) comes from
 //! `pasar_service`.
 
@@ -21,6 +22,7 @@ pub mod error;
 pub mod http;
 pub mod midtrans;
 pub mod processes;
+pub mod rajaongkir;
 pub mod server;
 
 pub use config::Config;
