@@ -19,6 +19,8 @@ pub mod eventstoredb;
 #[cfg(feature = "memory")]
 pub mod memory;
 #[cfg(feature = "postgres")]
+pub mod migrate;
+#[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "runtime")]
 pub mod runtime;

@@ -23,7 +23,6 @@ use tokio_postgres::{AsyncMessage, NoTls, Row};
 use crate::envelope::{Metadata, NewEvent, Position, RecordedEvent};
 use crate::store::{AppendResult, EventStore, ExpectedVersion, StoreError, validate_append};
 
-const MIGRATION_LOCK: i64 = 0x7061_7361_7200_0001;
 const CHANNEL: &str = "es_events";
 /// Shortest gap between two wake-up NOTIFYs sent by one process.
 const NOTIFY_INTERVAL: Duration = Duration::from_millis(2);
@@ -219,19 +218,25 @@ impl PgEventStore {
     }
 }
 
+/// The event store's schema, applied by [`crate::migrate::migrate`] (owner `event_store`).
+/// Both files predate the history table and were written to be re-applied safely, so a
+/// database migrated before it simply records them once more.
+pub const MIGRATIONS: crate::migrate::Migrations = crate::migrate::Migrations {
+    owner: "event_store",
+    steps: &[
+        (
+            "001_event_store",
+            include_str!("../migrations/001_event_store.sql"),
+        ),
+        (
+            "002_append_without_stream_table",
+            include_str!("../migrations/002_append_without_stream_table.sql"),
+        ),
+    ],
+};
+
 async fn migrate(pool: &Pool) -> Result<(), StoreError> {
-    let client = pool
-        .get()
-        .await
-        .map_err(|e| unavailable("getting a connection", e))?;
-    // Every file is written to be re-applied safely; they run in order on every start.
-    let sql = format!(
-        "BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock({MIGRATION_LOCK}); {} {} COMMIT;",
-        include_str!("../migrations/001_event_store.sql"),
-        include_str!("../migrations/002_append_without_stream_table.sql"),
-    );
-    client
-        .batch_execute(&sql)
+    crate::migrate::migrate(pool, &[MIGRATIONS])
         .await
         .map_err(|e| unavailable("migrating the event store", e))
 }
