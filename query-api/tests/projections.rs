@@ -1,6 +1,6 @@
 use pasar_events::types::{Role, streams};
-use pasar_projector::projections::Catalog;
 use pasar_projector::registry;
+use pasar_projector::slices::Catalog;
 use serde_json::Value;
 use uuid::Uuid;
 

@@ -6,7 +6,7 @@
 -- positions, rm.publisher_checkpoints and the command API's reactor_checkpoints. No
 -- production data exists yet, so nothing is carried over: a processor without a row starts at
 -- the beginning of the log (every handler is idempotent).
-CREATE TABLE processor_checkpoints (
+CREATE TABLE public.processor_checkpoints (
     name       text PRIMARY KEY,
     -- The log position (transaction id, global sequence) of the last event covered.
     txid       bigint NOT NULL DEFAULT 0 CHECK (txid >= 0),

@@ -60,7 +60,7 @@ fn position_of(row: &tokio_postgres::Row) -> Position {
 pub async fn ensure(client: &impl GenericClient, names: &[&str]) -> Result<(), CheckpointError> {
     client
         .execute(
-            "INSERT INTO processor_checkpoints (name) SELECT unnest($1::text[])
+            "INSERT INTO public.processor_checkpoints (name) SELECT unnest($1::text[])
              ON CONFLICT (name) DO NOTHING",
             &[&names],
         )
@@ -72,7 +72,7 @@ pub async fn ensure(client: &impl GenericClient, names: &[&str]) -> Result<(), C
 pub async fn load(client: &impl GenericClient, name: &str) -> Result<Position, CheckpointError> {
     let row = client
         .query_opt(
-            "SELECT txid, global FROM processor_checkpoints WHERE name = $1",
+            "SELECT txid, global FROM public.processor_checkpoints WHERE name = $1",
             &[&name],
         )
         .await?;
@@ -84,7 +84,7 @@ pub async fn load(client: &impl GenericClient, name: &str) -> Result<Position, C
 pub async fn load_all(client: &impl GenericClient) -> Result<Vec<Checkpoint>, CheckpointError> {
     let rows = client
         .query(
-            "SELECT name, txid, global, updated_at FROM processor_checkpoints ORDER BY name",
+            "SELECT name, txid, global, updated_at FROM public.processor_checkpoints ORDER BY name",
             &[],
         )
         .await?;
@@ -113,7 +113,7 @@ pub async fn compare_and_set(
     // this wait, then re-check the condition against the row it committed.
     let updated = client
         .execute(
-            "UPDATE processor_checkpoints SET txid = $4, global = $5, updated_at = now()
+            "UPDATE public.processor_checkpoints SET txid = $4, global = $5, updated_at = now()
              WHERE name = $1 AND txid = $2 AND global = $3",
             &[&name, &old_txid, &old_global, &txid, &global],
         )
@@ -138,7 +138,7 @@ pub async fn set(
     let (txid, global) = columns(position)?;
     client
         .execute(
-            "INSERT INTO processor_checkpoints (name, txid, global) VALUES ($1, $2, $3)
+            "INSERT INTO public.processor_checkpoints (name, txid, global) VALUES ($1, $2, $3)
              ON CONFLICT (name) DO UPDATE SET txid = EXCLUDED.txid, global = EXCLUDED.global,
                  updated_at = now()",
             &[&name, &txid, &global],

@@ -39,7 +39,7 @@ use crate::{Position, RecordedEvent};
 pub use crate::migrate::{MigrateError, Migrations, migrate};
 pub use backoff::Backoff;
 pub use checkpoint::{Checkpoint, CheckpointError};
-pub use runner::{Runtime, RuntimeError, RuntimeOptions};
+pub use runner::{CaughtUp, Runtime, RuntimeError, RuntimeOptions};
 
 impl ProcessError {
     /// A [`ProcessError::Transient`] from any error.
@@ -119,7 +119,13 @@ pub trait Processor: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Called after a batch's transaction committed with the checkpoint at `position` (and
-    /// never for a rolled-back one): announcements, caches. Best effort; cannot fail.
-    async fn committed(&self, _position: Position) {}
+    /// Called after a batch's transaction committed with the checkpoint at `position`, the
+    /// batch having covered `events` events of the log (those not handed over included), and
+    /// never for a rolled-back one: announcements, caches, counters. Best effort; cannot fail.
+    async fn committed(&self, _position: Position, _events: usize) {}
+
+    /// Told when this instance becomes the active one (`true`, it holds the leader lock) or
+    /// stops being it (`false`: lock lost, shutdown, fatal error). The runtime's own metrics
+    /// already count this; a processor may mirror it.
+    fn on_active(&self, _active: bool) {}
 }

@@ -79,6 +79,16 @@ impl Default for RuntimeOptions {
     }
 }
 
+/// What a [`Runtime::catch_up_counted`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CaughtUp {
+    /// The checkpoint now.
+    pub position: Position,
+    /// Events read and covered (including those not handed to the processor).
+    pub events: u64,
+    pub batches: u64,
+}
+
 /// What one committed batch covered.
 pub(super) struct Batch {
     pub(super) position: Position,
@@ -178,13 +188,25 @@ impl Runtime {
     /// (tests, CLIs): an active instance running meanwhile makes one of the two fail its
     /// compare-and-set ([`CheckpointError::Moved`]) and roll its batch back.
     pub async fn catch_up(&self, processor: &dyn Processor) -> Result<Position, RuntimeError> {
+        Ok(self.catch_up_counted(processor).await?.position)
+    }
+
+    /// [`Runtime::catch_up`], also counting what it did.
+    pub async fn catch_up_counted(
+        &self,
+        processor: &dyn Processor,
+    ) -> Result<CaughtUp, RuntimeError> {
         self.register(&[processor.name()]).await?;
-        let mut position =
-            checkpoint::load(&self.inner.pool.get().await?, processor.name()).await?;
-        while let Some(batch) = self.step(processor, position).await? {
-            position = batch.position;
+        let mut caught_up = CaughtUp {
+            position: checkpoint::load(&self.inner.pool.get().await?, processor.name()).await?,
+            ..CaughtUp::default()
+        };
+        while let Some(batch) = self.step(processor, caught_up.position).await? {
+            caught_up.position = batch.position;
+            caught_up.events += batch.events as u64;
+            caught_up.batches += 1;
         }
-        Ok(position)
+        Ok(caught_up)
     }
 
     /// One batch after `from`: `None` when the log holds nothing after it.
@@ -224,7 +246,7 @@ impl Runtime {
         }
         checkpoint::compare_and_set(&tx, name, from, batch.position).await?;
         tx.commit().await?;
-        processor.committed(batch.position).await;
+        processor.committed(batch.position, batch.events).await;
         Ok(Some(batch))
     }
 
@@ -237,10 +259,12 @@ impl Runtime {
         while let Some(mut lock) = self.become_active(name, shutdown).await {
             tracing::info!(processor = name, "active");
             metrics.active(true);
+            processor.on_active(true);
             let ended = self
                 .run_active(processor, &metrics, &mut lock, shutdown)
                 .await;
             metrics.active(false);
+            processor.on_active(false);
             match ended {
                 Ok(Ended::Shutdown) => return,
                 Ok(Ended::LockLost) => tracing::warn!(processor = name, "lost the leader lock"),

@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use pasar_events::RecordedEvent;
+use pasar_events::types::streams::Category;
 use pasar_events::types::{OrderEvent, OrderLine, OrderStatus, PaymentEvent};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -19,16 +20,19 @@ use super::payments::payment_status;
 use super::{Projection, Write, currency, decode, position_columns, stmt, stream_uuid};
 use crate::ProjectorError;
 
+/// The projection's name: its checkpoint, its lock, what a consistent read waits for.
+pub const NAME: &str = "orders";
+
 pub struct Orders;
 
 #[async_trait]
 impl Projection for Orders {
     fn name(&self) -> &'static str {
-        "orders"
+        NAME
     }
 
-    fn categories(&self) -> &'static [&'static str] {
-        &["order", "payment"]
+    fn categories(&self) -> &'static [Category] {
+        &[Category::Order, Category::Payment]
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -36,7 +40,7 @@ impl Projection for Orders {
     }
 
     fn schema(&self) -> &'static str {
-        include_str!("orders.sql")
+        include_str!("schema.sql")
     }
 
     fn replay_safe(&self) -> bool {
@@ -44,10 +48,10 @@ impl Projection for Orders {
     }
 
     fn writes(&self, event: &RecordedEvent, out: &mut Vec<Write>) -> Result<(), ProjectorError> {
-        match event.category() {
+        match Category::of(&event.stream) {
             // A group of one: placements and payments have a single writer, `Groups`.
-            "order" => self.batch_writes(&[event], out)?,
-            "payment" => out.extend(payment_write(event, &decode(event)?)?),
+            Some(Category::Order) => self.batch_writes(&[event], out)?,
+            Some(Category::Payment) => out.extend(payment_write(event, &decode(event)?)?),
             _ => {}
         }
         Ok(())
@@ -62,7 +66,7 @@ impl Projection for Orders {
     ) -> Result<(), ProjectorError> {
         let mut groups = Groups::default();
         for event in events {
-            if event.category() == "order" {
+            if Category::of(&event.stream) == Some(Category::Order) {
                 match decode(event)? {
                     placed @ OrderEvent::OrderPlaced { .. } => groups.placed(event, placed, out)?,
                     OrderEvent::OrderPaid {

@@ -6,20 +6,24 @@
 use async_trait::async_trait;
 use pasar_events::RecordedEvent;
 use pasar_events::types::CartEvent;
+use pasar_events::types::streams::Category;
 
 use super::{Projection, Write, decode, stmt, stream_uuid};
 use crate::ProjectorError;
+
+/// The projection's name: its checkpoint, its lock, what a consistent read waits for.
+pub const NAME: &str = "carts";
 
 pub struct Carts;
 
 #[async_trait]
 impl Projection for Carts {
     fn name(&self) -> &'static str {
-        "carts"
+        NAME
     }
 
-    fn categories(&self) -> &'static [&'static str] {
-        &["cart"]
+    fn categories(&self) -> &'static [Category] {
+        &[Category::Cart]
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -27,7 +31,7 @@ impl Projection for Carts {
     }
 
     fn schema(&self) -> &'static str {
-        include_str!("carts.sql")
+        include_str!("schema.sql")
     }
 
     fn replay_safe(&self) -> bool {
@@ -37,7 +41,7 @@ impl Projection for Carts {
     /// One statement per event: it advances the cart's row and, only if that advanced (a
     /// data-modifying `WITH` returns the row only then), changes the lines.
     fn writes(&self, event: &RecordedEvent, out: &mut Vec<Write>) -> Result<(), ProjectorError> {
-        if event.category() != "cart" {
+        if Category::of(&event.stream) != Some(Category::Cart) {
             return Ok(());
         }
         let cart: CartEvent = decode(event)?;
