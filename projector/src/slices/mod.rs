@@ -20,6 +20,7 @@ pub mod carts;
 pub mod catalog;
 pub mod orders;
 pub mod payments;
+pub mod query;
 
 use std::future::Future;
 use std::sync::Arc;

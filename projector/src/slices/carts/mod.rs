@@ -3,6 +3,8 @@
 //! Lines come and go, so the version guard sits on `rm.carts` (one row per cart stream): an
 //! event is applied only when it advances that row.
 
+pub mod queries;
+
 use async_trait::async_trait;
 use pasar_events::RecordedEvent;
 use pasar_events::types::CartEvent;

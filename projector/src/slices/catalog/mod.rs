@@ -3,6 +3,8 @@
 //! The product stream and the stock stream of one product are versioned separately, so the
 //! row keeps one guard per stream (`product_version`, `stock_version`).
 
+pub mod queries;
+
 use async_trait::async_trait;
 use pasar_events::RecordedEvent;
 use pasar_events::types::streams::Category;

@@ -6,6 +6,8 @@
 //! race (an order inserted while its payment row changes would keep a stale status), and a
 //! reader waiting for `orders` would not know whether the payment status was current.
 
+pub mod queries;
+
 use async_trait::async_trait;
 use std::collections::{HashMap, HashSet};
 
