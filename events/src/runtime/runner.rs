@@ -252,7 +252,7 @@ impl Runtime {
 
     /// The long-running loop of one processor: become active, process, stand by again when
     /// the lock is lost; returns on shutdown or after a fatal error.
-    async fn run(&self, processor: &dyn Processor, shutdown: &CancellationToken) {
+    pub async fn run(&self, processor: &dyn Processor, shutdown: &CancellationToken) {
         let name = processor.name();
         let metrics = ProcessorMetrics::new(name);
         metrics.active(false);
