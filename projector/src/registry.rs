@@ -33,8 +33,13 @@ use pasar_events::Position;
 use crate::slices::Projection;
 use crate::{ProjectorError, checkpoint};
 
+mod swap;
+
+pub use swap::drop_retired;
+pub(crate) use swap::{lock_for_swap, promote};
+
 /// Serialises registry changes (new versions, swaps, drops) across processes.
-const REGISTRY_LOCK: i64 = 0x7061_7361_7200_0003;
+pub(crate) const REGISTRY_LOCK: i64 = 0x7061_7361_7200_0003;
 
 /// Lifecycle of a projection version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +84,7 @@ pub fn schema_name(projection: &str, version: i32) -> String {
 }
 
 /// `"…"` around an identifier, doubling quotes inside.
-fn quote(identifier: &str) -> String {
+pub(crate) fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
@@ -92,7 +97,7 @@ pub(crate) fn position_of(row: &tokio_postgres::Row) -> Position {
     }
 }
 
-fn version_of(row: &tokio_postgres::Row) -> ProjectionVersion {
+pub(crate) fn version_of(row: &tokio_postgres::Row) -> ProjectionVersion {
     ProjectionVersion {
         name: row.get("name"),
         version: row.get("version"),
@@ -103,13 +108,13 @@ fn version_of(row: &tokio_postgres::Row) -> ProjectionVersion {
 }
 
 /// The registry with each version's checkpoint (START where it has none: a retired version).
-const VERSIONS: &str = "(SELECT v.name, v.version, v.state, COALESCE(c.txid, 0) AS txid,
+pub(crate) const VERSIONS: &str = "(SELECT v.name, v.version, v.state, COALESCE(c.txid, 0) AS txid,
         COALESCE(c.global, 0) AS global, COALESCE(c.updated_at, v.created_at) AS updated_at
     FROM rm.projection_versions v
     LEFT JOIN public.processor_checkpoints c
            ON c.name = CASE WHEN v.state = 'live' THEN v.name ELSE v.name || '@v' || v.version END
     ) versions";
-const COLUMNS: &str = "name, version, state, txid, global, updated_at";
+pub(crate) const COLUMNS: &str = "name, version, state, txid, global, updated_at";
 
 /// The live version of `name`, if it has one.
 pub async fn live(
@@ -285,7 +290,7 @@ pub(crate) async fn use_version(
 /// readers' cached plans) when the columns are unchanged; if the new version's columns differ
 /// in more than added trailing ones, the view is dropped and re-created in the same
 /// transaction instead, which readers never see either.
-async fn point_views(
+pub(crate) async fn point_views(
     tx: &Transaction<'_>,
     projection: &dyn Projection,
     version: i32,
@@ -310,107 +315,4 @@ async fn point_views(
         }
     }
     Ok(())
-}
-
-/// The registry rows of `name` that a swap changes (live and building), locked `FOR UPDATE`
-/// until the transaction ends: the live version's projector cannot commit a batch meanwhile.
-pub(crate) async fn lock_for_swap(
-    tx: &Transaction<'_>,
-    name: &str,
-) -> Result<(Option<ProjectionVersion>, Option<ProjectionVersion>), ProjectorError> {
-    // Registry rows first, then the live checkpoint row: the order live batches take them in
-    // (share lock on the registry, then the checkpoint's compare-and-set), so no deadlock.
-    tx.execute(
-        "SELECT 1 FROM rm.projection_versions
-         WHERE name = $1 AND state IN ('live', 'building') ORDER BY version FOR UPDATE",
-        &[&name],
-    )
-    .await?;
-    tx.execute(
-        "SELECT 1 FROM public.processor_checkpoints WHERE name = $1 FOR UPDATE",
-        &[&name],
-    )
-    .await?;
-    let rows = tx
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM {VERSIONS}
-                 WHERE name = $1 AND state IN ('live', 'building') ORDER BY version"
-            ),
-            &[&name],
-        )
-        .await?;
-    let versions: Vec<ProjectionVersion> = rows.iter().map(version_of).collect();
-    let find = |state| versions.iter().find(|v| v.state == state).cloned();
-    Ok((find(VersionState::Live), find(VersionState::Building)))
-}
-
-/// Inside the swap transaction: the views now show `building`, which becomes live at
-/// `position` (its checkpoint moves onto the live row); `live` (if any) is retired.
-pub(crate) async fn promote(
-    tx: &Transaction<'_>,
-    projection: &dyn Projection,
-    building: i32,
-    position: Position,
-    live: Option<i32>,
-) -> Result<(), ProjectorError> {
-    let name = projection.name();
-    point_views(tx, projection, building).await?;
-    // Retire first: at most one live version per projection, checked row by row.
-    if let Some(live) = live {
-        tx.execute(
-            "UPDATE rm.projection_versions SET state = 'retired', retired_at = now() WHERE name = $1 AND version = $2",
-            &[&name, &live],
-        )
-        .await?;
-    }
-    tx.execute(
-        "UPDATE rm.projection_versions SET state = 'live', live_since = now() WHERE name = $1 AND version = $2",
-        &[&name, &building],
-    )
-    .await?;
-    pasar_events::runtime::checkpoint::set(tx, name, position).await?;
-    tx.execute(
-        "DELETE FROM public.processor_checkpoints WHERE name = $1",
-        &[&checkpoint::row_name(name, building, false)],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Drops the tables of every retired version not dropped yet (of `name` only, if given) and
-/// returns which. Waits (up to `lock_timeout`) for a batch still in flight on one of them.
-pub async fn drop_retired(
-    client: &mut deadpool_postgres::Object,
-    name: Option<&str>,
-) -> Result<Vec<(String, i32)>, ProjectorError> {
-    let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&REGISTRY_LOCK])
-        .await?;
-    tx.batch_execute("SET LOCAL lock_timeout = '30s'").await?;
-    let rows = tx
-        .query(
-            "SELECT name, version FROM rm.projection_versions
-             WHERE state = 'retired' AND dropped_at IS NULL AND ($1::text IS NULL OR name = $1)
-             ORDER BY name, version",
-            &[&name],
-        )
-        .await?;
-    let mut dropped = Vec::with_capacity(rows.len());
-    for row in rows {
-        let (name, version): (String, i32) = (row.get(0), row.get(1));
-        tx.batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {} CASCADE",
-            quote(&schema_name(&name, version))
-        ))
-        .await?;
-        tx.execute(
-            "UPDATE rm.projection_versions SET dropped_at = now() WHERE name = $1 AND version = $2",
-            &[&name, &version],
-        )
-        .await?;
-        dropped.push((name, version));
-    }
-    tx.commit().await?;
-    Ok(dropped)
 }
