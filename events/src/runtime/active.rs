@@ -72,20 +72,36 @@ impl Runtime {
                     Some(wait)
                 }
             };
-            let idle_from = position.unwrap_or(Position::START);
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(Ended::Shutdown),
-                () = lock.lost() => return Ok(Ended::LockLost),
-                () = sleep_until(next_tick) => {}
-                () = async {
-                    match wait {
-                        Some(wait) => tokio::time::sleep(wait).await,
-                        None => self.inner.store.wait_for_events(idle_from, options.idle_wait).await,
-                    }
-                } => {}
+            let from = position.unwrap_or(Position::START);
+            if let Some(ended) = self.pause(lock, shutdown, next_tick, wait, from).await {
+                return Ok(ended);
             }
         }
         Ok(Ended::Shutdown)
+    }
+
+    /// Waits for `backoff` (after a failure) or for events after `from` (when caught up), or
+    /// until the next tick; `Some` when the active period ends meanwhile.
+    async fn pause(
+        &self,
+        lock: &mut LeaderLock,
+        shutdown: &CancellationToken,
+        next_tick: Option<Instant>,
+        backoff: Option<Duration>,
+        from: Position,
+    ) -> Option<Ended> {
+        let idle_wait = self.inner.options.idle_wait;
+        tokio::select! {
+            () = shutdown.cancelled() => Some(Ended::Shutdown),
+            () = lock.lost() => Some(Ended::LockLost),
+            () = sleep_until(next_tick) => None,
+            () = async {
+                match backoff {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => self.inner.store.wait_for_events(from, idle_wait).await,
+                }
+            } => None,
+        }
     }
 
     async fn load(&self, name: &str) -> Result<Position, RuntimeError> {
