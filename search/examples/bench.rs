@@ -157,7 +157,7 @@ fn product_events(n: usize, rng: &mut StdRng, out: &mut Vec<RecordedEvent>) {
         category_id: Some(Uuid::new_v5(&Uuid::NAMESPACE_OID, category.as_bytes())),
         brand: Some(brand.to_owned()),
         weight_grams: 500,
-        condition: if n % 10 == 0 {
+        condition: if n.is_multiple_of(10) {
             ProductCondition::Used
         } else {
             ProductCondition::New
@@ -307,20 +307,8 @@ fn change_latency(index: &SearchIndex, products: usize) {
     report("apply 1 event (visible)", &mut samples);
 }
 
-fn main() {
-    let products: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
-    let mut rng = StdRng::seed_from_u64(7);
-    let mut events = Vec::with_capacity(products * 2);
-    for n in 0..products {
-        product_events(n, &mut rng, &mut events);
-    }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let index = SearchIndex::open(dir.path()).expect("open");
-    build(&index, &events, products);
-    drop(events);
+/// Reports one-client latencies per query kind; returns all the requests as a mix.
+fn latencies(index: &SearchIndex) -> Vec<SearchRequest> {
     let exact = requests(&[
         "sepatu lari",
         "kemeja batik",
@@ -343,14 +331,34 @@ fn main() {
         "tas ransle pria",
     ]);
     let faceted = filtered();
-    report("exact", &mut time_queries(&index, &exact, 40));
-    report("prefix (last word)", &mut time_queries(&index, &prefix, 40));
-    report("typo", &mut time_queries(&index, &typo, 40));
-    report(
-        "filtered + faceted",
-        &mut time_queries(&index, &faceted, 50),
-    );
+    report("exact", &mut time_queries(index, &exact, 40));
+    report("prefix (last word)", &mut time_queries(index, &prefix, 40));
+    report("typo", &mut time_queries(index, &typo, 40));
+    report("filtered + faceted", &mut time_queries(index, &faceted, 50));
     let mix: Vec<SearchRequest> = [exact, prefix, typo, faceted].concat();
+    mix
+}
+
+fn main() {
+    let products: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut events = Vec::with_capacity(products * 2);
+    for n in 0..products {
+        product_events(n, &mut rng, &mut events);
+    }
+    let (rss, _) = rss_kib();
+    println!(
+        "memory: RSS {} MiB with the generated events, before indexing",
+        rss / 1024
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = SearchIndex::open(dir.path()).expect("open");
+    build(&index, &events, products);
+    drop(events);
+    let mix = latencies(&index);
     throughput(&index, &mix);
     let mut suggest = Vec::new();
     for _ in 0..200 {

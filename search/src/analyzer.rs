@@ -222,10 +222,10 @@ pub fn query_forms(text: &str) -> Vec<String> {
         if token.group != last_group {
             forms.push(token.term.clone());
             last_group = token.group;
-        } else if token.joined {
-            if let Some(last) = forms.last_mut() {
-                last.clone_from(&token.term);
-            }
+        } else if token.joined
+            && let Some(last) = forms.last_mut()
+        {
+            last.clone_from(&token.term);
         }
     }
     forms

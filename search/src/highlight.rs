@@ -74,10 +74,10 @@ pub fn highlight_snippet(text: &str, terms: &HashSet<String>) -> Highlight {
     if lead == 0 {
         start = first;
     }
-    if let Some(space) = text[start..first].find(' ') {
-        if start > 0 {
-            start += space + 1;
-        }
+    if let Some(space) = text[start..first].find(' ')
+        && start > 0
+    {
+        start += space + 1;
     }
     let end = advance(text, start, SNIPPET_CHARS);
     let prefix = if start > 0 { "…" } else { "" };

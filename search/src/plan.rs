@@ -211,10 +211,10 @@ fn scan_prefix(
             break;
         }
         scanned += 1;
-        if key.len() > word.len() {
-            if let Ok(term) = std::str::from_utf8(key) {
-                note(term, 1, stream.value().doc_freq);
-            }
+        if key.len() > word.len()
+            && let Ok(term) = std::str::from_utf8(key)
+        {
+            note(term, 1, stream.value().doc_freq);
         }
     }
     Ok(())

@@ -110,18 +110,18 @@ impl SearchRequest {
         if self.q.chars().count() > MAX_QUERY_CHARS {
             return Err(invalid("q", "must be at most 500 characters"));
         }
-        if let (Some(min), Some(max)) = (self.min_price, self.max_price) {
-            if min > max {
-                return Err(invalid("min_price", "must not exceed max_price"));
-            }
+        if let (Some(min), Some(max)) = (self.min_price, self.max_price)
+            && min > max
+        {
+            return Err(invalid("min_price", "must not exceed max_price"));
         }
         if self.min_price.is_some_and(|p| p < 0) || self.max_price.is_some_and(|p| p < 0) {
             return Err(invalid("min_price", "prices are not negative"));
         }
-        if let Some(c) = &self.condition {
-            if !["new", "used", "refurbished"].contains(&c.as_str()) {
-                return Err(invalid("condition", "expected new, used or refurbished"));
-            }
+        if let Some(c) = &self.condition
+            && !["new", "used", "refurbished"].contains(&c.as_str())
+        {
+            return Err(invalid("condition", "expected new, used or refurbished"));
         }
         match self.limit {
             0 => Ok(20),

@@ -34,7 +34,7 @@ pub fn category(slug: &str) -> Uuid {
 
 /// The seller of the n-th product: three sellers take turns.
 pub fn seller(n: usize) -> Uuid {
-    Uuid::from_u128(0x5e11e2_0000 + (n % 3) as u128)
+    Uuid::from_u128(0x005e_11e2_0000 + (n % 3) as u128)
 }
 
 /// Every fixture product, in file order.
