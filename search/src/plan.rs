@@ -5,6 +5,9 @@
 //! one, 9 or more two; a typo on the first letter counts as two; words with digits allow
 //! none. The last query word also matches as a prefix. At most [`MAX_WORDS`] words count.
 //!
+//! A hit must match the first word (Meilisearch's default `last` matching strategy never
+//! drops it); the other words rank hits that have them higher.
+//!
 //! Each word becomes a disjunction-max over its derivations in each text field, every one a
 //! constant score `WORD + quality + field`, so the summed score orders hits first by the
 //! number of words found, then by exactness (exact, prefix, one typo, two typos), then by
@@ -16,8 +19,8 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query,
-    RangeQuery, TermQuery, TermSetQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery,
+    Occur, Query, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::termdict::TermDictionary;
@@ -236,7 +239,7 @@ fn typo_cost(word: &str, term: &str, last: bool, distance: usize, budget: u8) ->
     }
 }
 
-/// The text part of the query: one disjunction per word, summed.
+/// The text part of the query: one disjunction per word, summed; the first word required.
 pub(crate) fn text_query(fields: &Fields, words: &[WordPlan]) -> Box<dyn Query> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for word in words {
@@ -254,10 +257,20 @@ pub(crate) fn text_query(fields: &Fields, words: &[WordPlan]) -> Box<dyn Query> 
                 disjuncts.push(Box::new(ConstScoreQuery::new(Box::new(term), score)));
             }
         }
+        // The first word is required (Meilisearch's default `last` matching strategy drops
+        // words from the end, never the first); the others add to the score when present.
+        let occur = if clauses.is_empty() {
+            Occur::Must
+        } else {
+            Occur::Should
+        };
         if disjuncts.is_empty() {
+            if occur == Occur::Must {
+                return Box::new(EmptyQuery);
+            }
             continue;
         }
-        clauses.push((Occur::Should, Box::new(DisjunctionMaxQuery::new(disjuncts))));
+        clauses.push((occur, Box::new(DisjunctionMaxQuery::new(disjuncts))));
         let bm25 = TermQuery::new(
             Term::from_field_text(fields.name, &word.word),
             IndexRecordOption::WithFreqs,

@@ -97,6 +97,12 @@ fn text_cases() -> Vec<Case> {
             ],
             &["kemeja-batik"],
         ),
+        // The first word is required: "bantalan" (ba…) alone does not bring a shoe in.
+        case(
+            q("kemeja ba"),
+            &["kemeja-batik", "kemeja-batik-pendek"],
+            &["sepatu-lari-pria"],
+        ),
         case(q("kemeja fla"), &["kemeja-flanel"], &["sepatu-sekolah"]),
         case(q("jaket kul"), &["jaket-kulit"], &["kopi-bubuk"]),
         case(q("sepatu fut"), &["sepatu-futsal"], &["kemeja-putih"]),
