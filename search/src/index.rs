@@ -25,6 +25,9 @@ use crate::schema::{self, Fields};
 use crate::suggest::{Suggester, Suggestion};
 use crate::synonyms::Synonyms;
 
+/// The documents a batch touches: as stored before it (if any), and after it.
+type Batch = HashMap<Uuid, (Option<ProductDoc>, ProductDoc)>;
+
 /// Memory the writer may buffer before flushing a segment.
 const WRITER_MEMORY: usize = 64_000_000;
 
@@ -137,7 +140,27 @@ impl SearchIndex {
     /// committing anything if an event cannot be decoded or the index cannot be written.
     pub fn apply(&self, events: &[RecordedEvent]) -> Result<Applied, SearchError> {
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let mut docs: HashMap<Uuid, (Option<ProductDoc>, ProductDoc)> = HashMap::new();
+        let (docs, changed) = self.fold(events)?;
+        let last = events.iter().map(|e| e.position).max();
+        let checkpoint = self.checkpoint().max(last);
+        let written = self.commit(&mut writer, &docs, &changed, checkpoint);
+        if written.is_err() {
+            // Leave nothing half-written in the writer for the next batch to commit.
+            let _ = writer.rollback();
+        }
+        written?;
+        self.reader.reload()?;
+        *self.checkpoint.write().unwrap_or_else(|e| e.into_inner()) = checkpoint;
+        self.update_suggester(changed.iter().map(|id| &docs[id]));
+        Ok(Applied {
+            documents_written: changed.len(),
+            checkpoint,
+        })
+    }
+
+    /// Folds a batch into the affected documents (before, after) and the ids that changed.
+    fn fold(&self, events: &[RecordedEvent]) -> Result<(Batch, HashSet<Uuid>), SearchError> {
+        let mut docs: Batch = HashMap::new();
         let mut changed: HashSet<Uuid> = HashSet::new();
         for event in events {
             let Some(id) = product_of(event) else {
@@ -155,26 +178,29 @@ impl SearchIndex {
                 changed.insert(id);
             }
         }
-        for id in &changed {
+        Ok((docs, changed))
+    }
+
+    /// Replaces the changed documents and commits them with the checkpoint as payload.
+    fn commit(
+        &self,
+        writer: &mut IndexWriter,
+        docs: &Batch,
+        changed: &HashSet<Uuid>,
+        checkpoint: Option<Position>,
+    ) -> Result<(), SearchError> {
+        for id in changed {
             let (_, doc) = &docs[id];
             writer.delete_term(self.fields.id_term(*id));
             writer.add_document(self.fields.to_document(doc))?;
         }
-        let last = events.iter().map(|e| e.position).max();
-        let checkpoint = self.checkpoint().max(last);
         let mut prepared = writer.prepare_commit()?;
         if let Some(position) = checkpoint {
             let payload = serde_json::to_string(&position).map_err(std::io::Error::other)?;
             prepared.set_payload(&payload);
         }
         prepared.commit()?;
-        self.reader.reload()?;
-        *self.checkpoint.write().unwrap_or_else(|e| e.into_inner()) = checkpoint;
-        self.update_suggester(changed.iter().map(|id| &docs[id]));
-        Ok(Applied {
-            documents_written: changed.len(),
-            checkpoint,
-        })
+        Ok(())
     }
 
     /// The stored document of a product, if any.
