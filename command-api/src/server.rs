@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use pasar_domain::values::Email;
 use pasar_events::runtime::{Processor, Runtime};
-use tokio_util::sync::CancellationToken;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::app::accounts::{self, AdminBootstrapError, Registration};
 use crate::app::{AppError, AppState, Rule};

@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use pasar_events::types::StockEvent;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::Aggregate;

@@ -18,9 +18,12 @@ use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use tokio::sync::{Notify, watch};
 use tokio_postgres::Row;
+use uuid::Uuid;
 
 use crate::envelope::{Metadata, NewEvent, Position, RecordedEvent};
-use crate::store::{AppendResult, EventStore, ExpectedVersion, StoreError, validate_append};
+use crate::store::{
+    AppendResult, EventStore, ExpectedVersion, Snapshot, StoreError, validate_append,
+};
 
 const CHANNEL: &str = "es_events";
 /// Shortest gap between two wake-up NOTIFYs sent by one process.
@@ -31,6 +34,7 @@ fn unavailable(context: &str, e: impl std::fmt::Display) -> StoreError {
 }
 
 mod setup;
+mod snapshots;
 mod wakeup;
 
 use setup::migrate;
@@ -356,5 +360,17 @@ impl EventStore for PgEventStore {
         rows.first().map_or(Ok(Position::START), |r| {
             position_of(r, "txid", "global_position")
         })
+    }
+
+    async fn load_snapshot(&self, stream: &str) -> Result<Option<Snapshot>, StoreError> {
+        snapshots::load(self, stream).await
+    }
+
+    async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StoreError> {
+        snapshots::save(self, &snapshot).await
+    }
+
+    async fn stored_ids(&self, stream: &str, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+        snapshots::stored_ids(self, stream, ids).await
     }
 }

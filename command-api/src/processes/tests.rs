@@ -129,7 +129,9 @@ async fn a_settlement_reaches_paid_while_the_sweep_waits_on_a_slow_expire() {
     let (store, pool) = pasar_events::select::connect(&backend, &url, 4)
         .await
         .unwrap();
-    pasar_events::runtime::migrate(&pool, &[MIGRATIONS]).await.unwrap();
+    pasar_events::runtime::migrate(&pool, &[MIGRATIONS])
+        .await
+        .unwrap();
     let entered = Arc::new(Notify::new());
     let mut app = testing::state(store.clone());
     app.pool = pool.clone();

@@ -248,8 +248,14 @@ fn a_stock_remembers_only_its_latest_commits_so_its_state_stays_small() {
     let orders = REMEMBERED_COMMITS as u128 + 50;
     let stock: Stock = pasar_domain::replay(sales(orders));
     assert_eq!(stock.committed.len(), REMEMBERED_COMMITS);
-    assert!(!stock.is_committed(Uuid::from_u128(1)), "the oldest is forgotten");
-    assert!(stock.is_committed(Uuid::from_u128(orders)), "the newest is kept");
+    assert!(
+        !stock.is_committed(Uuid::from_u128(1)),
+        "the oldest is forgotten"
+    );
+    assert!(
+        stock.is_committed(Uuid::from_u128(orders)),
+        "the newest is kept"
+    );
 }
 
 #[test]

@@ -87,6 +87,10 @@ pub const MIGRATIONS: crate::migrate::Migrations = crate::migrate::Migrations {
             "002_append_without_stream_table",
             include_str!("../../migrations/002_append_without_stream_table.sql"),
         ),
+        (
+            "003_snapshots",
+            include_str!("../../migrations/003_snapshots.sql"),
+        ),
     ],
 };
 
