@@ -20,9 +20,11 @@ pub mod error;
 pub mod exec;
 pub mod expiry;
 pub mod midtrans;
+pub mod passwords;
 pub mod reactors;
 pub mod rejections;
 pub mod routes;
+pub mod throttle;
 
 pub use app::run;
 pub use config::Config;
