@@ -8,8 +8,10 @@
 //! for `base_delay`, then twice that, and so on up to `max_delay`; a refused attempt is answered
 //! [`Throttled`], which the HTTP layer turns into `429` with `Retry-After`.
 //!
-//! A success does not clear the client address's count: otherwise an attacker could log in to
-//! an account of their own between guesses and never be slowed down. A key is forgotten once it
+//! A success clears the account's count but only takes back its own attempt from the client
+//! address's count: clearing it would let an attacker log in to an account of their own between
+//! guesses and never be slowed down, while counting successes would throttle an office whose
+//! people log in all day. A key is forgotten once it
 //! has been quiet for [`ThrottlePolicy::forget_after`].
 //!
 //! **Per instance.** The counts live in this process's memory. Behind a load balancer with `n`
@@ -222,9 +224,12 @@ impl LoginThrottle {
         Ok(attempt)
     }
 
-    /// The password was right: the account starts again from zero (the address does not).
+    /// The password was right: the account starts again from zero, and the address takes back
+    /// this attempt only (its earlier failures stay).
     pub fn succeeded(&self, attempt: LoginAttempt) {
-        self.lock().0.clear(&attempt.account);
+        let mut tables = self.lock();
+        tables.0.clear(&attempt.account);
+        tables.1.refund(&attempt.client);
     }
 
     /// The password was never checked (hashing was busy, a dependency failed): the attempt no

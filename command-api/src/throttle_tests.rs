@@ -87,21 +87,22 @@ fn a_success_clears_the_account_but_not_the_address() {
     };
     let throttle = LoginThrottle::new(policy, policy);
     let t0 = Instant::now();
-    fail(&throttle, ALICE, HOME, t0, 2);
-    let attempt = throttle
-        .begin(ALICE, HOME, t0)
-        .expect("third attempt allowed");
+    fail(&throttle, ALICE, HOME, t0, 3);
+    let t1 = t0 + secs(1);
+    let attempt = throttle.begin(ALICE, HOME, t1).expect("the block is over");
 
     throttle.succeeded(attempt);
 
-    let from_elsewhere = throttle.begin(ALICE, address(1), t0);
+    let from_elsewhere = throttle.begin(ALICE, address(1), t1);
     assert!(from_elsewhere.is_ok(), "the account starts again from zero");
+    let t2 = t1 + secs(2);
+    fail(&throttle, "bob@pasar.test", HOME, t2, 1);
     assert_eq!(
-        throttle.begin("bob@pasar.test", HOME, t0),
+        throttle.begin("carol@pasar.test", HOME, t2),
         Err(Throttled {
-            retry_after: secs(1)
+            retry_after: secs(2)
         }),
-        "the address keeps its failures"
+        "the address kept its three failures, so a fourth blocks for 2 s"
     );
 }
 
@@ -259,4 +260,19 @@ fn quiet_keys_are_pruned_before_recent_ones_are_evicted() {
     fail(&throttle, "new@pasar.test", address(2), later, 1);
 
     assert_eq!(throttle.len().0, 1, "all ten quiet accounts were forgotten");
+}
+
+#[test]
+fn successes_never_throttle_an_address() {
+    let throttle = LoginThrottle::default();
+    let t0 = Instant::now();
+
+    for i in 0..100 {
+        let attempt = throttle
+            .begin(&format!("user-{i}@pasar.test"), HOME, t0)
+            .expect("no failures yet");
+        throttle.succeeded(attempt);
+    }
+
+    assert!(throttle.begin(ALICE, HOME, t0).is_ok());
 }
