@@ -1,6 +1,6 @@
-//! Bounded password hashing. Each argon2id hash or check takes 19 MiB and a core for a while
-//! (see [`crate::auth`], which owns the parameters), and tokio's blocking pool runs up to 512 of
-//! them at once: 600 concurrent failed logins once took the command API to 7.6 GB RSS.
+//! Bounded password hashing. Each argon2id hash or check takes 19 MiB and a core for a while,
+//! and tokio's blocking pool runs up to 512 of them at once: 600 concurrent failed logins once
+//! took the command API to 7.6 GB RSS.
 //!
 //! [`Passwords`] lets at most `concurrency` hashes run at a time (by default one per available
 //! core). A request waits up to `wait` for a slot and is otherwise refused with
@@ -8,22 +8,27 @@
 //! is better than a long one here, because every queued request holds a connection and its
 //! client is likely to give up and retry anyway.
 //!
-//! A slot is held by the hashing itself, not by the request: if the client goes away while its
-//! password is being hashed, the slot stays taken until the hash finishes, so cancelled requests
-//! cannot open more slots than the bound.
+//! Each slot keeps its argon2 memory and reuses it ([`memory`] says why: with glibc, freed
+//! 19 MiB blocks otherwise stay resident per thread arena). The hashing memory is therefore at
+//! most `concurrency × 19 MiB`, allocated on first use and held for the life of the process.
+//!
+//! A slot is held by the blocking task doing the hashing, not by the request: if the client goes
+//! away while its password is being hashed, the slot stays taken until the hash finishes, so
+//! cancelled requests cannot open more slots than the bound.
 
-use std::future::Future;
-use std::sync::Arc;
+mod memory;
+
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use crate::auth;
+use self::memory::Memory;
 
 /// How many password hashes may run at once and how long a request waits for a slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordLimits {
-    /// Hashes running at the same time (at least 1). Each holds 19 MiB while it runs.
+    /// Hashes running at the same time (at least 1). Each slot holds 19 MiB once used.
     pub concurrency: usize,
     /// How long a request waits for a free slot before it is answered [`PasswordError::Busy`].
     pub wait: Duration,
@@ -64,11 +69,14 @@ pub enum PasswordError {
     Internal(#[from] anyhow::Error),
 }
 
-/// The command API's password hasher: [`crate::auth`]'s argon2id, at most
+/// The command API's password hasher: argon2id with `Argon2::default()`'s parameters (as in
+/// [`crate::auth`], whose hashes it reads and which reads its hashes), at most
 /// [`PasswordLimits::concurrency`] at a time. Cheap to clone; clones share the slots.
 #[derive(Debug, Clone)]
 pub struct Passwords {
     slots: Arc<Semaphore>,
+    /// The memory of slots not in use; never more than `concurrency` entries.
+    memories: Arc<Mutex<Vec<Memory>>>,
     limits: PasswordLimits,
 }
 
@@ -81,6 +89,7 @@ impl Passwords {
         };
         Self {
             slots: Arc::new(Semaphore::new(limits.concurrency)),
+            memories: Arc::default(),
             limits,
         }
     }
@@ -95,15 +104,13 @@ impl Passwords {
     /// Fails with [`PasswordError::Busy`] when no slot frees within the wait, and with
     /// [`PasswordError::Internal`] when hashing itself fails.
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
-        self.bounded(auth::hash_password(password))
+        self.bounded(move |memory| memory::hash(memory, password.as_bytes()))
             .await?
-            .map_err(|e| {
-                PasswordError::Internal(anyhow::Error::new(e).context("hashing a password"))
-            })
+            .map_err(|e| PasswordError::Internal(e.context("hashing a password")))
     }
 
-    /// Checks a password against a stored hash; with `None` (an unknown account) it still does
-    /// the work of a check and answers `false`, so timing does not reveal registered emails.
+    /// Checks a password against a stored PHC hash; with `None` (an unknown account) it does
+    /// the same work, a hash, and answers `false`, so timing does not reveal registered emails.
     ///
     /// Fails only with [`PasswordError::Busy`] (nothing was checked) or
     /// [`PasswordError::Internal`].
@@ -112,25 +119,36 @@ impl Passwords {
         password: String,
         hash: Option<String>,
     ) -> Result<bool, PasswordError> {
-        self.bounded(auth::verify_password(password, hash)).await
+        self.bounded(move |memory| match hash {
+            Some(hash) => memory::verify(memory, password.as_bytes(), &hash),
+            None => {
+                let _ = memory::hash(memory, password.as_bytes());
+                false
+            }
+        })
+        .await
     }
 
-    /// Runs `work` once a slot is free, waiting at most [`PasswordLimits::wait`] for one.
-    /// The work runs on a task of its own that owns the slot, so dropping the returned future
-    /// (a client that hung up) does not free the slot before the work is done.
-    async fn bounded<F>(&self, work: F) -> Result<F::Output, PasswordError>
+    /// Runs `work` on the blocking pool with a slot's memory once a slot is free, waiting at
+    /// most [`PasswordLimits::wait`] for one. The blocking task owns the slot, so dropping the
+    /// returned future (a client that hung up) does not free it before the work is done.
+    async fn bounded<F, T>(&self, work: F) -> Result<T, PasswordError>
     where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F: FnOnce(&mut Memory) -> T + Send + 'static,
+        T: Send + 'static,
     {
-        let slot = tokio::time::timeout(self.limits.wait, Arc::clone(&self.slots).acquire_owned())
+        let slot = Arc::clone(&self.slots).acquire_owned();
+        let slot = tokio::time::timeout(self.limits.wait, slot)
             .await
             .map_err(|_| PasswordError::Busy {
                 retry_after: self.limits.retry_after,
             })?
             .map_err(|_| anyhow::anyhow!("invariant: the password slots are never closed"))?;
-        let task = tokio::spawn(async move {
-            let output = work.await;
+        let memories = Arc::clone(&self.memories);
+        let task = tokio::task::spawn_blocking(move || {
+            let mut memory = lock(&memories).pop().unwrap_or_default();
+            let output = work(&mut memory);
+            lock(&memories).push(memory);
             drop(slot);
             output
         });
@@ -140,18 +158,25 @@ impl Passwords {
     }
 }
 
+/// A panic while hashing cannot leave the list of free memories inconsistent; keep using it.
+fn lock(memories: &Mutex<Vec<Memory>>) -> std::sync::MutexGuard<'_, Vec<Memory>> {
+    memories
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Barrier;
     use std::sync::atomic::{AtomicUsize, Ordering};
-
-    use tokio::sync::oneshot;
+    use std::sync::mpsc;
 
     use super::*;
 
     fn limits(concurrency: usize) -> PasswordLimits {
         PasswordLimits {
             concurrency,
-            wait: Duration::from_millis(250),
+            wait: Duration::from_secs(30),
             retry_after: Duration::from_secs(3),
         }
     }
@@ -165,57 +190,73 @@ mod tests {
     }
 
     impl Gauge {
-        /// Work that stays running across several scheduler turns, so that without a bound
-        /// every piece would be inside at once.
-        async fn work(self: Arc<Self>) {
+        /// Work that waits at `together` until as many others are inside, so that the most
+        /// running at once is exactly the bound (and every piece at once without one).
+        fn work(&self, together: &Barrier) {
             let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
             self.most.fetch_max(now, Ordering::SeqCst);
-            for _ in 0..20 {
-                tokio::task::yield_now().await;
-            }
+            together.wait();
             self.running.fetch_sub(1, Ordering::SeqCst);
             self.done.fetch_add(1, Ordering::SeqCst);
         }
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    #[tokio::test]
     async fn no_more_than_the_limit_run_at_once() {
         // Arrange: 2 slots, 10 requests, and a wait long enough for all of them.
-        let passwords = Passwords::new(PasswordLimits {
-            wait: Duration::from_secs(30),
-            ..limits(2)
-        });
+        let passwords = Passwords::new(limits(2));
         let gauge = Arc::new(Gauge::default());
+        let together = Arc::new(Barrier::new(2));
 
         // Act
-        let requests = (0..10).map(|_| passwords.bounded(Arc::clone(&gauge).work()));
+        let requests = (0..10).map(|_| {
+            let (gauge, together) = (Arc::clone(&gauge), Arc::clone(&together));
+            passwords.bounded(move |_| gauge.work(&together))
+        });
         let results = futures::future::join_all(requests).await;
 
         // Assert
         assert!(results.iter().all(Result::is_ok));
         assert_eq!(gauge.done.load(Ordering::SeqCst), 10);
-        assert_eq!(
-            gauge.most.load(Ordering::SeqCst),
-            2,
-            "the bound is reached, never passed"
+        assert_eq!(gauge.most.load(Ordering::SeqCst), 2);
+        assert!(
+            lock(&passwords.memories).len() <= 2,
+            "one memory per slot at most"
         );
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_request_that_finds_no_free_slot_in_time_is_busy() {
-        // Arrange: the only slot is held by work that waits for our signal.
-        let passwords = Passwords::new(limits(1));
-        let (release, released) = oneshot::channel::<()>();
+    /// Takes the only slot with work that runs until `release` is sent or dropped.
+    async fn hold_the_slot(
+        passwords: &Passwords,
+    ) -> (mpsc::Sender<()>, tokio::task::JoinHandle<()>) {
+        let (release, released) = mpsc::channel::<()>();
+        let (started, has_started) = tokio::sync::oneshot::channel();
         let holder = tokio::spawn({
             let passwords = passwords.clone();
-            async move { passwords.bounded(released).await }
+            async move {
+                let _ = passwords
+                    .bounded(move |_| {
+                        let _ = started.send(());
+                        let _ = released.recv();
+                    })
+                    .await;
+            }
         });
-        while passwords.slots.available_permits() > 0 {
-            tokio::task::yield_now().await;
-        }
+        has_started.await.expect("the holding work started");
+        (release, holder)
+    }
 
-        // Act: with the clock paused, the 250 ms wait elapses as soon as nothing else can run.
-        let refused = passwords.bounded(async {}).await;
+    #[tokio::test]
+    async fn a_request_that_finds_no_free_slot_in_time_is_busy() {
+        // Arrange: the only slot is held; the wait is short because it is what we test.
+        let passwords = Passwords::new(PasswordLimits {
+            wait: Duration::from_millis(50),
+            ..limits(1)
+        });
+        let (release, holder) = hold_the_slot(&passwords).await;
+
+        // Act
+        let refused = passwords.bounded(|_| ()).await;
 
         // Assert
         assert!(
@@ -223,9 +264,9 @@ mod tests {
             "{refused:?}"
         );
         release.send(()).expect("the holder is waiting");
-        assert!(holder.await.expect("holder task").is_ok());
+        holder.await.expect("holder task");
         assert!(
-            passwords.bounded(async {}).await.is_ok(),
+            passwords.bounded(|_| ()).await.is_ok(),
             "the freed slot is usable again"
         );
     }
@@ -234,26 +275,16 @@ mod tests {
     async fn a_cancelled_request_keeps_its_slot_until_its_work_is_done() {
         // Arrange
         let passwords = Passwords::new(limits(1));
-        let (release, released) = oneshot::channel::<()>();
-        let (started_tx, started) = oneshot::channel::<()>();
-        let work = async move {
-            let _ = started_tx.send(());
-            let _ = released.await;
-        };
-        let request = tokio::spawn({
-            let passwords = passwords.clone();
-            async move { passwords.bounded(work).await }
-        });
-        started.await.expect("the work started");
+        let (release, holder) = hold_the_slot(&passwords).await;
 
         // Act: the client hangs up.
-        request.abort();
-        let _ = request.await;
+        holder.abort();
+        let _ = holder.await;
 
         // Assert: the work still runs, so its slot is still taken.
         assert_eq!(passwords.slots.available_permits(), 0);
         release.send(()).expect("the work is still waiting");
-        assert!(passwords.bounded(async {}).await.is_ok());
+        assert!(passwords.bounded(|_| ()).await.is_ok());
         assert_eq!(passwords.slots.available_permits(), 1);
     }
 
