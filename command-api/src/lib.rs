@@ -5,6 +5,8 @@
 //! - [`routes`]: one module per area (accounts, catalog, cart, checkout, Midtrans webhook).
 //! - [`exec`]: load → decide → append with optimistic concurrency and retries.
 //! - [`auth`]: argon2id passwords, JWT access tokens, rotating refresh tokens.
+//! - [`passwords`]: password hashing bounded to one argon2id per core (busy → 503);
+//!   [`throttle`]: failed-login backoff per account and client address (→ 429).
 //! - [`midtrans`]: Snap and Core API client, signature check.
 //! - [`reactors`]: payment → order → stock process managers; [`expiry`] returns stock held by
 //!   unpaid or never-placed orders.
