@@ -20,6 +20,9 @@
 //! peer, so behind a proxy it is the proxy's address unless the wiring takes it from a header the
 //! proxy sets and we trust. A shared store (PostgreSQL, Redis) would lift both limits.
 //!
+//! IPv6 clients are counted per /64 prefix (what one subscriber usually gets), so rotating
+//! through one's own prefix does not escape the per-address count.
+//!
 //! **Bounded.** Each table holds at most [`ThrottlePolicy::capacity`] keys. When one is full,
 //! forgotten keys are pruned first, and if that is not enough the least recently seen tenth is
 //! evicted. An attacker who fills the account table with invented emails can thus push a
@@ -206,8 +209,9 @@ impl LoginThrottle {
     ) -> Result<LoginAttempt, Throttled> {
         let attempt = LoginAttempt {
             account: account.to_owned(),
-            client,
+            client: client_key(client),
         };
+        let client = attempt.client;
         let mut tables = self.lock();
         let (accounts, clients) = &mut *tables;
         let blocked = [
@@ -256,6 +260,19 @@ impl LoginThrottle {
         self.tables
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The key an address is counted under: IPv6 addresses by their /64 prefix, since one
+/// subscriber usually holds a whole /64 and could otherwise rotate through it; IPv4-mapped IPv6
+/// addresses as the IPv4 address.
+fn client_key(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V4(_) => client,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
     }
 }
 

@@ -276,3 +276,31 @@ fn successes_never_throttle_an_address() {
 
     assert!(throttle.begin(ALICE, HOME, t0).is_ok());
 }
+
+#[test]
+fn ipv6_clients_are_counted_by_their_slash_64() {
+    let throttle = LoginThrottle::default();
+    let t0 = Instant::now();
+    let host = |n: u16| IpAddr::V6(std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 7, 0, 0, 0, n));
+
+    for i in 0..21 {
+        let account = format!("guess-{i}@pasar.test");
+        assert!(throttle.begin(&account, host(i), t0).is_ok(), "attempt {i}");
+    }
+
+    let next = throttle.begin("another@pasar.test", host(999), t0);
+    assert_eq!(
+        next,
+        Err(Throttled {
+            retry_after: secs(1)
+        })
+    );
+    assert_eq!(throttle.len().1, 1);
+}
+
+#[test]
+fn an_ipv4_mapped_address_counts_as_its_ipv4_address() {
+    let mapped = IpAddr::V6(Ipv4Addr::new(203, 0, 113, 7).to_ipv6_mapped());
+
+    assert_eq!(client_key(mapped), HOME);
+}
