@@ -1,9 +1,14 @@
 //! The one error type of the command API and its RFC 9457 problem+json rendering.
 
+use std::time::Duration;
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pasar_domain::FieldError;
 use pasar_service::AuthError;
+
+use crate::passwords::PasswordError;
+use crate::throttle::Throttled;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -43,6 +48,12 @@ pub enum ApiError {
     /// 503: a dependency is down; retry later.
     #[error("{0}")]
     Unavailable(String),
+    /// 429 with `Retry-After`: too many failed logins for this account or address.
+    #[error("too many failed logins")]
+    TooManyAttempts { retry_after: Duration },
+    /// 503 with `Retry-After`: every password-hashing slot is busy; nothing was checked.
+    #[error("password hashing is busy")]
+    Busy { retry_after: Duration },
     /// 500: we could not record the outcome. Logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -62,6 +73,29 @@ impl ApiError {
             extra: None,
         }
     }
+}
+
+impl From<PasswordError> for ApiError {
+    fn from(e: PasswordError) -> Self {
+        match e {
+            PasswordError::Busy { retry_after } => ApiError::Busy { retry_after },
+            PasswordError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl From<Throttled> for ApiError {
+    fn from(e: Throttled) -> Self {
+        ApiError::TooManyAttempts {
+            retry_after: e.retry_after,
+        }
+    }
+}
+
+/// `Retry-After` in whole seconds, rounded up, at least 1.
+fn whole_seconds(after: Duration) -> u32 {
+    let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+    u32::try_from(secs.max(1)).unwrap_or(u32::MAX)
 }
 
 impl From<AuthError> for ApiError {
@@ -127,6 +161,20 @@ impl IntoResponse for ApiError {
                 .retry_after(1)
                 .response()
             }
+            ApiError::TooManyAttempts { retry_after } => pasar_service::problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed logins",
+                "too many failed logins; retry later",
+            )
+            .retry_after(whole_seconds(retry_after))
+            .response(),
+            ApiError::Busy { retry_after } => pasar_service::problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service busy",
+                "too many logins at once; retry shortly",
+            )
+            .retry_after(whole_seconds(retry_after))
+            .response(),
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 problem(

@@ -3,6 +3,7 @@
 //! router of [`crate::http`].
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use pasar_domain::values::Email;
@@ -14,8 +15,10 @@ use crate::app::accounts::{self, AdminBootstrapError, Registration};
 use crate::app::{AppError, AppState, Rule};
 use crate::config::Config;
 use crate::midtrans::Midtrans;
+use crate::passwords::{PasswordLimits, Passwords};
 use crate::processes::expiry::ExpirySweeper;
 use crate::processes::order_flow::OrderFlow;
+use crate::throttle::LoginThrottle;
 
 /// Connects, migrates, starts the processes and serves until `shutdown` resolves.
 pub async fn run(
@@ -35,6 +38,8 @@ pub async fn run(
         pool,
         tokens: Arc::new(pasar_service::auth::TokenVerifier::new(&config.jwt_secret)),
         metrics,
+        passwords: Passwords::new(PasswordLimits::from_cores()),
+        login_throttle: Arc::new(LoginThrottle::default()),
         config: Arc::new(config),
     };
     if let Some((email, password)) = &state.config.admin {
@@ -52,7 +57,9 @@ pub async fn run(
         Vec::new()
     };
     tracing::info!(addr = %listener.local_addr()?, "command API listening");
-    axum::serve(listener, crate::http::router(state))
+    // The peer address is the login throttle's client key.
+    let app = crate::http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     // Processes stop between batches: what they had begun commits or rolls back whole.
@@ -93,7 +100,9 @@ pub async fn bootstrap_admin(
     {
         return Ok(());
     }
-    let password_hash = crate::auth::hash_password(password.to_owned())
+    let password_hash = state
+        .passwords
+        .hash(password.to_owned())
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing the admin password: {e}")))?;
     let registration = Registration {

@@ -50,6 +50,10 @@ pub struct AppState {
     pub tokens: Arc<pasar_service::auth::TokenVerifier>,
     /// This instance's Prometheus metrics (`/metrics`).
     pub metrics: pasar_service::metrics::Registry,
+    /// Password hashing, bounded to one argon2id per core.
+    pub passwords: crate::passwords::Passwords,
+    /// Failed-login throttling (per instance).
+    pub login_throttle: Arc<crate::throttle::LoginThrottle>,
 }
 
 /// Who issues a command (the authenticated caller, as the http layer found it).

@@ -43,6 +43,8 @@ pub fn state(store: Arc<dyn EventStore>) -> AppState {
     AppState {
         tokens: Arc::new(pasar_service::auth::TokenVerifier::new(&config.jwt_secret)),
         metrics: pasar_service::metrics::Registry::new(),
+        passwords: crate::passwords::Passwords::new(crate::passwords::PasswordLimits::from_cores()),
+        login_throttle: Arc::default(),
         config: Arc::new(config),
         store,
         midtrans: Midtrans::new(midtrans).expect("invariant: the test client builds"),

@@ -15,10 +15,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::accepted;
-use super::input::{Fields, text};
+use super::input::{ClientAddr, Fields, text};
 use crate::app::accounts::{self, Refresh, Registration};
 use crate::app::{AppError, AppState, Rule};
-use crate::auth::{AuthUser, RefreshToken, hash_password, issue_access_token, verify_password};
+use crate::auth::{AuthUser, RefreshToken, issue_access_token};
 use crate::error::{ApiError, Json};
 
 pub fn router() -> Router<AppState> {
@@ -94,7 +94,7 @@ async fn register(
         email: parsed.email,
         full_name: parsed.full_name,
         role: parsed.role,
-        password_hash: hash_password(req.password).await?,
+        password_hash: state.passwords.hash(req.password).await?,
     };
     let customer = accounts::register(&state, registration).await?;
     session_answer(&state, &customer, StatusCode::CREATED).await
@@ -145,8 +145,11 @@ struct LoginRequest {
     password: String,
 }
 
+/// Logs in, unless the account or the client address failed too often lately (429) or every
+/// hashing slot is busy (503); an attempt whose password was never checked does not count.
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let mut fields = Fields::default();
@@ -157,17 +160,32 @@ async fn login(
     if req.password.len() > MAX_PASSWORD * 4 {
         return Err(refused());
     }
-    // An address that cannot exist still costs a hash, so timing does not tell it apart.
+    let throttle = &state.login_throttle;
+    let key = req.email.trim().to_lowercase();
+    let attempt = throttle.begin(&key, client, std::time::Instant::now())?;
+    match check_password(&state, req).await {
+        Ok(Some(customer)) => {
+            throttle.succeeded(attempt);
+            session_answer(&state, &customer, StatusCode::OK).await
+        }
+        Ok(None) => Err(refused()),
+        Err(e) => {
+            throttle.not_checked(attempt);
+            Err(e)
+        }
+    }
+}
+
+/// The account whose password this is, if any. An address that cannot exist still costs a
+/// hash, so timing does not tell it apart.
+async fn check_password(state: &AppState, req: LoginRequest) -> Result<Option<Customer>, ApiError> {
     let customer = match Email::parse(&req.email) {
         Ok(email) => accounts::customer_by_email(state.store.as_ref(), &email).await?,
         Err(_) => None,
     };
     let hash = customer.as_ref().map(|c| c.password_hash.clone());
-    if !verify_password(req.password, hash).await {
-        return Err(refused());
-    }
-    let customer = customer.ok_or_else(refused)?;
-    session_answer(&state, &customer, StatusCode::OK).await
+    let matches = state.passwords.verify(req.password, hash).await?;
+    Ok(customer.filter(|_| matches))
 }
 
 #[derive(Deserialize)]

@@ -4,6 +4,7 @@
 mod concurrency;
 mod crash;
 mod edge;
+mod logins;
 mod midtrans_verification;
 mod purchase;
 mod resume;
