@@ -245,12 +245,22 @@ impl Stack {
     }
 
     /// Registers a fresh account with `role` and returns (user id, access token).
+    /// Password hashing is bounded per core, so a burst of registrations may be answered 503
+    /// with `Retry-After`; like a well-behaved client, this retries those (for up to 60 s).
     pub async fn register(&self, role: &str) -> (Uuid, String) {
         let email = format!("{role}-{}@pasar.test", Uuid::new_v4().simple());
         let body = json!({ "email": email, "password": "a-long-password", "full_name": format!("Test {role}"), "role": role });
-        let (status, body, _) = self
-            .command(Method::POST, "/v1/auth/register", None, Some(body))
-            .await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let (status, body) = loop {
+            let (status, answer, _) = self
+                .command(Method::POST, "/v1/auth/register", None, Some(body.clone()))
+                .await;
+            if status != StatusCode::SERVICE_UNAVAILABLE || Instant::now() > deadline {
+                break (status, answer);
+            }
+            let jitter = u64::from(Uuid::new_v4().as_u128() as u8);
+            tokio::time::sleep(Duration::from_millis(200 + jitter)).await;
+        };
         assert_eq!(status, StatusCode::CREATED, "register: {body}");
         (
             body["user"]["id"].as_str().unwrap().parse().unwrap(),
