@@ -41,11 +41,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use eventstore::{
-    AppendToStreamOptions, Client, ClientSettings, CurrentRevision, EventData, ExpectedRevision,
-    ReadAllOptions, ReadStreamOptions, ResolvedEvent, StreamPosition, SubscribeToAllOptions,
-    SubscriptionEvent, SubscriptionFilter,
+    Client, ClientSettings, ExpectedRevision, ReadAllOptions, ReadStreamOptions, StreamPosition,
+    SubscribeToAllOptions, SubscriptionEvent, SubscriptionFilter,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -54,6 +52,11 @@ use crate::envelope::{Metadata, NewEvent, Position, RecordedEvent};
 use crate::store::{AppendResult, EventStore, ExpectedVersion, StoreError, validate_append};
 
 /// Smallest and largest page read from `$all` at a time.
+mod convert;
+mod steps;
+
+use convert::*;
+
 const PAGE_MIN: usize = 32;
 const PAGE_MAX: usize = 4096;
 /// Page size when looking backwards for the newest non-system event.
@@ -118,235 +121,6 @@ impl EsdbEventStore {
     pub fn client(&self) -> &Client {
         &self.client
     }
-
-    /// Reads `stream` newest first, looking for the batch's ids.
-    async fn scan(&self, stream: &str, ids: &[Uuid]) -> Result<StreamScan, StoreError> {
-        let mut scan = StreamScan::default();
-        let options = ReadStreamOptions::default()
-            .position(StreamPosition::End)
-            .backwards();
-        let mut read = match self.client.read_stream(stream, &options).await {
-            Ok(read) => read,
-            Err(eventstore::Error::ResourceNotFound) => return Ok(scan),
-            Err(e) => return Err(unavailable("reading a stream", e)),
-        };
-        let mut newest_of_batch: Option<AppendResult> = None;
-        loop {
-            let resolved = match read.next().await {
-                Ok(Some(resolved)) => resolved,
-                Ok(None) | Err(eventstore::Error::ResourceNotFound) => return Ok(scan),
-                Err(e) => return Err(unavailable("reading a stream", e)),
-            };
-            let Some(event) = original(&resolved) else {
-                continue;
-            };
-            scan.current.get_or_insert(version_of(event.revision));
-            if !ids.contains(&event.id) {
-                continue;
-            }
-            // Newest first: the first batch event met is the original batch's last one.
-            let stored = match newest_of_batch {
-                Some(stored) => stored,
-                None => {
-                    let stored = AppendResult {
-                        stream_version: version_of(event.revision),
-                        position: stored_position(event)?,
-                    };
-                    newest_of_batch = Some(stored);
-                    stored
-                }
-            };
-            if event.id == ids[0] {
-                scan.original = Some(stored);
-                scan.duplicate = None;
-                return Ok(scan);
-            }
-            scan.duplicate.get_or_insert(event.id);
-        }
-    }
-
-    /// The result of an append the server acknowledged: the stored last event (read back, so
-    /// the position is the one readers see, also when the server de-duplicated a retry).
-    async fn confirm(
-        &self,
-        stream: &str,
-        revision: u64,
-        last_id: Uuid,
-    ) -> Result<AppendResult, StoreError> {
-        let options = ReadStreamOptions::default()
-            .position(StreamPosition::Position(revision))
-            .forwards()
-            .max_count(1);
-        let mut read = self
-            .client
-            .read_stream(stream, &options)
-            .await
-            .map_err(|e| unavailable("reading back an append", e))?;
-        let resolved = read
-            .next()
-            .await
-            .map_err(|e| unavailable("reading back an append", e))?;
-        let Some(event) = resolved.as_ref().and_then(original) else {
-            return Err(StoreError::Unavailable(format!(
-                "appended event {stream}@{revision} is not readable"
-            )));
-        };
-        if event.id != last_id {
-            tracing::warn!(
-                stream,
-                revision,
-                expected = %last_id,
-                found = %event.id,
-                "the acknowledged append ends with another event id"
-            );
-        }
-        Ok(AppendResult {
-            stream_version: version_of(event.revision),
-            position: stored_position(event)?,
-        })
-    }
-
-    async fn write(
-        &self,
-        stream: &str,
-        revision: ExpectedRevision,
-        data: &[EventData],
-    ) -> Result<u64, eventstore::Error> {
-        let options = AppendToStreamOptions::default().expected_revision(revision);
-        self.client
-            .append_to_stream(stream, &options, data.to_vec())
-            .await
-            .map(|written| written.next_expected_version)
-    }
-}
-
-#[derive(Default)]
-struct StreamScan {
-    /// Version (1-based) of the stream's last event; `None` if the stream does not exist.
-    current: Option<i64>,
-    /// The batch's first event is stored: the original result.
-    original: Option<AppendResult>,
-    /// Another event of the batch (not the first) is stored in the stream.
-    duplicate: Option<Uuid>,
-}
-
-/// The event read, or the link when the read resolved links (we never ask it to).
-fn original(resolved: &ResolvedEvent) -> Option<&eventstore::RecordedEvent> {
-    resolved.link.as_ref().or(resolved.event.as_ref())
-}
-
-fn is_system(event: &eventstore::RecordedEvent) -> bool {
-    event.event_type.starts_with('$') || event.stream_id.starts_with('$')
-}
-
-fn version_of(revision: u64) -> i64 {
-    i64::try_from(revision).map_or(i64::MAX, |r| r + 1)
-}
-
-/// The expected revision (0-based revision of the last event) for a stream at `version`.
-fn revision_for(version: i64) -> ExpectedRevision {
-    match u64::try_from(version - 1) {
-        Ok(revision) => ExpectedRevision::Exact(revision),
-        Err(_) => ExpectedRevision::NoStream,
-    }
-}
-
-fn version_of_current(current: CurrentRevision) -> i64 {
-    match current {
-        CurrentRevision::Current(revision) => version_of(revision),
-        CurrentRevision::NoStream => 0,
-    }
-}
-
-fn position_of(p: eventstore::Position) -> Position {
-    Position {
-        txid: p.commit,
-        global: i64::try_from(p.prepare).unwrap_or(i64::MAX),
-    }
-}
-
-/// The `$all` position of an event, refusing the "no position" marker (`u64::MAX`) that
-/// servers before EventStoreDB 22.6 send for events read from a stream rather than from `$all`.
-fn stored_position(event: &eventstore::RecordedEvent) -> Result<Position, StoreError> {
-    if event.position.commit == u64::MAX {
-        return Err(StoreError::Unavailable(format!(
-            "the server gave no $all position for event {} of {}; EventStoreDB 22.6 or later \
-             (or KurrentDB) is required",
-            event.id, event.stream_id
-        )));
-    }
-    Ok(position_of(event.position))
-}
-
-/// When the event was stored, to the 100 ns the server keeps (the client's own `created` is
-/// truncated to the second).
-fn created_at(event: &eventstore::RecordedEvent) -> DateTime<Utc> {
-    event
-        .metadata
-        .get("created")
-        .and_then(|ticks| ticks.parse::<i64>().ok())
-        .and_then(|ticks| {
-            let nanos = u32::try_from(ticks.rem_euclid(10_000_000) * 100).ok()?;
-            DateTime::from_timestamp(ticks.div_euclid(10_000_000), nanos)
-        })
-        .unwrap_or(event.created)
-}
-
-fn esdb_position(p: Position) -> eventstore::Position {
-    eventstore::Position {
-        commit: p.txid,
-        prepare: u64::try_from(p.global).unwrap_or(0),
-    }
-}
-
-/// Where a read of `$all` "strictly after `after`" starts. Reads start *at* a position
-/// (inclusive), so callers skip events at or before `after`.
-fn start_at(after: Position) -> StreamPosition<eventstore::Position> {
-    if after == Position::START {
-        StreamPosition::Start
-    } else {
-        StreamPosition::Position(esdb_position(after))
-    }
-}
-
-fn event_data(event: &NewEvent) -> Result<EventData, StoreError> {
-    let metadata = StoredMetadata {
-        metadata: event.metadata.clone(),
-        schema_version: event.schema_version,
-    };
-    EventData::json(&event.event_type, &event.data)
-        .and_then(|data| data.metadata_as_json(&metadata))
-        .map(|data| data.id(event.event_id))
-        .map_err(|e| StoreError::Invalid(format!("event {}: {e}", event.event_id)))
-}
-
-fn recorded(event: &eventstore::RecordedEvent) -> Result<RecordedEvent, StoreError> {
-    let data = if event.data.is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_slice(&event.data).map_err(|e| {
-            StoreError::Unavailable(format!(
-                "event {} ({}@{}) is not JSON: {e}",
-                event.id, event.stream_id, event.revision
-            ))
-        })?
-    };
-    let metadata = serde_json::from_slice::<StoredMetadata>(&event.custom_metadata).ok();
-    let (metadata, schema_version) = metadata.map_or_else(
-        || (Metadata::default(), first_schema_version()),
-        |m| (m.metadata, m.schema_version),
-    );
-    Ok(RecordedEvent {
-        event_id: event.id,
-        stream: event.stream_id.clone(),
-        stream_version: version_of(event.revision),
-        position: stored_position(event)?,
-        event_type: event.event_type.clone(),
-        schema_version,
-        data,
-        metadata,
-        recorded_at: created_at(event),
-    })
 }
 
 #[async_trait]
@@ -582,6 +356,9 @@ impl EventStore for EsdbEventStore {
 
 #[cfg(test)]
 mod tests {
+    use chrono::{DateTime, Utc};
+    use eventstore::CurrentRevision;
+
     use super::*;
 
     #[test]
