@@ -92,10 +92,15 @@ impl From<Throttled> for ApiError {
     }
 }
 
-/// `Retry-After` in whole seconds, rounded up, at least 1.
-fn whole_seconds(after: Duration) -> u32 {
+const ONE_S: Duration = Duration::from_secs(1);
+
+/// A problem with `Retry-After` in whole seconds, rounded up, at least 1.
+fn retry_later(status: StatusCode, title: &str, detail: &str, after: Duration) -> Response {
     let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-    u32::try_from(secs.max(1)).unwrap_or(u32::MAX)
+    let secs = u32::try_from(secs.max(1)).unwrap_or(u32::MAX);
+    pasar_service::problem(status, title, detail)
+        .retry_after(secs)
+        .response()
 }
 
 impl From<AuthError> for ApiError {
@@ -153,28 +158,26 @@ impl IntoResponse for ApiError {
             } => problem(status, title, &detail, extra),
             ApiError::Unavailable(d) => {
                 tracing::error!(detail = %d, "dependency unavailable");
-                pasar_service::problem(
+                let detail = "a dependency is unavailable; retry shortly";
+                retry_later(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Service unavailable",
-                    "a dependency is unavailable; retry shortly",
+                    detail,
+                    ONE_S,
                 )
-                .retry_after(1)
-                .response()
             }
-            ApiError::TooManyAttempts { retry_after } => pasar_service::problem(
+            ApiError::TooManyAttempts { retry_after } => retry_later(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many failed logins",
                 "too many failed logins; retry later",
-            )
-            .retry_after(whole_seconds(retry_after))
-            .response(),
-            ApiError::Busy { retry_after } => pasar_service::problem(
+                retry_after,
+            ),
+            ApiError::Busy { retry_after } => retry_later(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Service busy",
                 "too many logins at once; retry shortly",
-            )
-            .retry_after(whole_seconds(retry_after))
-            .response(),
+                retry_after,
+            ),
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 problem(

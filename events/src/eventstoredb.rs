@@ -125,6 +125,9 @@ impl EsdbEventStore {
 
 #[async_trait]
 impl EventStore for EsdbEventStore {
+    // Longer than 60 lines: the expected-version mapping, the idempotency scan, the write and
+    // the confirmation of an unknown outcome are one retry loop whose steps share its state;
+    // the steps themselves live in `eventstoredb/steps.rs`.
     async fn append(
         &self,
         stream: &str,

@@ -76,6 +76,9 @@ fn original_result(
 
 #[async_trait]
 impl EventStore for MemoryEventStore {
+    // Longer than 60 lines: every check must run before the first write under one lock, so the
+    // log can never be left half-appended; split into functions it would need the guard passed
+    // around and the order of checks would be easier to break.
     async fn append(
         &self,
         stream: &str,

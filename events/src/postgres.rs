@@ -163,6 +163,45 @@ impl PgEventStore {
     }
 }
 
+impl PgEventStore {
+    /// Turns `es_append`'s answer into the append's result: counts it, wakes local and remote
+    /// subscribers after a real append, and maps a conflict or a foreign id to its error.
+    fn append_outcome(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        first_id: uuid::Uuid,
+        row: &Row,
+        started: std::time::Instant,
+    ) -> Result<AppendResult, StoreError> {
+        let outcome: &str = row.get("outcome");
+        metrics::histogram!("pasar_event_append_seconds", "outcome" => outcome.to_owned())
+            .record(started.elapsed().as_secs_f64());
+        match outcome {
+            "conflict" => {
+                metrics::counter!("pasar_event_append_conflicts_total").increment(1);
+                Err(StoreError::Conflict {
+                    stream: stream.to_owned(),
+                    expected,
+                    actual: row.get("last_version"),
+                })
+            }
+            "elsewhere" => Err(StoreError::DuplicateEventId { event_id: first_id }),
+            _ => {
+                let result = AppendResult {
+                    stream_version: row.get("last_version"),
+                    position: position_of(row, "last_txid", "last_position")?,
+                };
+                if outcome == "appended" {
+                    self.inner.wake.send_modify(|n| *n = n.wrapping_add(1));
+                    self.inner.notify_others.notify_one();
+                }
+                Ok(result)
+            }
+        }
+    }
+}
+
 fn expected_code(expected: ExpectedVersion) -> i64 {
     match expected {
         ExpectedVersion::Any => -1,
@@ -247,31 +286,7 @@ impl EventStore for PgEventStore {
             }
             Err(e) => return Err(unavailable("appending", e)),
         };
-        let outcome: &str = row.get("outcome");
-        metrics::histogram!("pasar_event_append_seconds", "outcome" => outcome.to_owned())
-            .record(started.elapsed().as_secs_f64());
-        if outcome == "conflict" {
-            metrics::counter!("pasar_event_append_conflicts_total").increment(1);
-        }
-        match outcome {
-            "conflict" => Err(StoreError::Conflict {
-                stream: stream.to_owned(),
-                expected,
-                actual: row.get("last_version"),
-            }),
-            "elsewhere" => Err(StoreError::DuplicateEventId { event_id: ids[0] }),
-            _ => {
-                let result = AppendResult {
-                    stream_version: row.get("last_version"),
-                    position: position_of(&row, "last_txid", "last_position")?,
-                };
-                if outcome == "appended" {
-                    self.inner.wake.send_modify(|n| *n = n.wrapping_add(1));
-                    self.inner.notify_others.notify_one();
-                }
-                Ok(result)
-            }
-        }
+        self.append_outcome(stream, expected, ids[0], &row, started)
     }
 
     async fn read_stream(
