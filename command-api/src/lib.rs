@@ -23,6 +23,5 @@ pub mod midtrans;
 pub mod processes;
 pub mod server;
 
-
 pub use config::Config;
 pub use server::run;

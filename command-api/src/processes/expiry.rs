@@ -1,8 +1,10 @@
 //! Reservations must not leak. The sweeper keeps a list of open reservations (fed, in its
 //! batch transaction, by the stock events it reads) and, on its own tick, deals with those
 //! past their expiry, several at a time (at most [`CONCURRENCY`] Midtrans calls in flight):
-//! - the order exists and is still unpaid → ask Midtrans to expire the transaction, then
-//!   expire the order; the order flow reacting to `OrderExpired` releases the stock;
+//! - the order exists and is still unpaid → ask Midtrans to close the transaction
+//!   ([`Midtrans::close_unpaid`]): if it will not take the payment any more, expire the order
+//!   (the order flow reacting to `OrderExpired` releases the stock); if it was paid meanwhile,
+//!   record that status as the webhook would; otherwise look again next sweep;
 //! - the order never appeared (the checkout died before placing it) → release directly.
 //!
 //! It is its own processor: a slow Midtrans delays only the sweep, never a settlement.
@@ -25,7 +27,8 @@ use uuid::Uuid;
 use super::process_error;
 use crate::app::AppError;
 use crate::app::exec::{EventIds, derive_id, execute, load};
-use crate::midtrans::{Midtrans, MidtransError};
+use crate::app::payments;
+use crate::midtrans::{ExpiryDecision, Midtrans, SnapExpiry};
 
 pub const NAME: &str = "expiry-sweeper";
 /// Most expirations handled at once (each may wait on Midtrans).
@@ -115,30 +118,54 @@ impl ExpirySweeper {
         Ok(())
     }
 
+    /// Asks Midtrans to close the transaction and acts on what it says: expired (or never
+    /// paid with the page closed) → expire the order; moved on (settled while we were
+    /// expiring) → record that status exactly as the webhook would, so a paid order is paid,
+    /// never expired; anything else or no answer → look again next sweep.
     async fn expire_order(&self, order: &Order, metadata: &Metadata) -> Result<(), AppError> {
-        let order_id = order.order_id;
-        match self.midtrans.expire(&order.payment_id.to_string()).await {
-            Ok(())
-            | Err(MidtransError::Refused {
-                status: 404 | 412, ..
-            }) => {}
+        let now = Utc::now();
+        let payment_id = order.payment_id;
+        let page_closed = payment_page(order).is_closed_at(now);
+        match self
+            .midtrans
+            .close_unpaid(&payment_id.to_string(), page_closed)
+            .await
+        {
+            Ok(ExpiryDecision::ExpireOrder) => {}
+            Ok(ExpiryDecision::ActOnStatus(status)) => {
+                tracing::info!(order = %order.order_id, status = ?status.transaction_status, "Midtrans moved on before the order expired; recording its status");
+                return payments::record_status(&self.store, payment_id, &status, now).await;
+            }
+            Ok(ExpiryDecision::TryLater) => return Ok(()),
             Err(e) => {
                 // Try again next tick rather than expiring an order Midtrans may still settle.
-                tracing::warn!(order = %order_id, error = %e, "could not expire the Midtrans transaction; will retry");
+                tracing::warn!(order = %order.order_id, error = ?e, "could not close the Midtrans transaction; will retry");
                 return Ok(());
             }
         }
-        let command = OrderCommand::Expire { now: Utc::now() };
-        let ids = EventIds::Derived(derive_id(&["expire", &order_id.to_string()]));
-        let stream = streams::order(order_id);
+        let command = OrderCommand::Expire { now };
+        let ids = EventIds::Derived(derive_id(&["expire", &order.order_id.to_string()]));
+        let stream = streams::order(order.order_id);
         match execute::<Order>(&self.store, &stream, &command, ids, metadata).await {
-            Ok(_) => tracing::info!(order = %order_id, "unpaid order expired"),
+            Ok(_) => tracing::info!(order = %order.order_id, "unpaid order expired"),
             // Paid or cancelled meanwhile: nothing to expire.
             Err(AppError::Rejected(_)) => {}
             Err(e) => return Err(e),
         }
         Ok(())
     }
+}
+
+/// The latest the order's Snap page can close. Checkout sends `SnapExpiry::new(reserved_at,
+/// timeout)` with `expires_at = reserved_at + timeout` and `reserved_at <= placed_at`; that
+/// page closes by `max(expires_at, reserved_at + 1 min)`. Counting whole minutes up from
+/// `placed_at` gives a window that closes no earlier, without the configured timeout (which
+/// may have changed since). The price: a page with no method chosen is expired up to a minute
+/// late.
+fn payment_page(order: &Order) -> SnapExpiry {
+    let open_for = (order.expires_at - order.placed_at).num_seconds().max(1);
+    let minutes = u64::try_from(open_for).unwrap_or(1).div_ceil(60);
+    SnapExpiry::new(order.placed_at, Duration::from_secs(minutes * 60))
 }
 
 /// Keeps the open-reservation list in step with a stock event (idempotent).
