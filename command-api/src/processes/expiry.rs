@@ -7,9 +7,12 @@
 //!   record that status as the webhook would; otherwise look again next sweep;
 //! - the order never appeared (the checkout died before placing it) → release directly.
 //!
-//! It is its own processor: a slow Midtrans delays only the sweep, never a settlement.
+//! It is its own processor: a slow Midtrans delays only the sweep, never a settlement. As the
+//! process holding the Midtrans client, it also carries out the refunds that late settlements
+//! require ([`crate::app::refunds`]) and keeps the `pasar_refunds_owed` gauge.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -20,14 +23,14 @@ use pasar_domain::order::{Order, OrderCommand};
 use pasar_domain::stock::{Stock, StockCommand};
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::streams::{self, Category};
-use pasar_events::types::{OrderStatus, StockEvent};
+use pasar_events::types::{OrderStatus, PaymentEvent, StockEvent};
 use pasar_events::{DomainEvent, EventStore, Metadata, RecordedEvent};
 use uuid::Uuid;
 
 use super::process_error;
 use crate::app::AppError;
 use crate::app::exec::{EventIds, derive_id, execute, load};
-use crate::app::payments;
+use crate::app::{payments, refunds};
 use crate::midtrans::{ExpiryDecision, Midtrans, SnapExpiry};
 
 pub const NAME: &str = "expiry-sweeper";
@@ -41,6 +44,8 @@ pub struct ExpirySweeper {
     pool: deadpool_postgres::Pool,
     midtrans: Midtrans,
     interval: Duration,
+    /// Whether `pasar_refunds_owed` was set since start.
+    owed_counted: AtomicBool,
 }
 
 impl ExpirySweeper {
@@ -55,6 +60,31 @@ impl ExpirySweeper {
             pool,
             midtrans,
             interval,
+            owed_counted: AtomicBool::new(false),
+        }
+    }
+
+    /// Sets `pasar_refunds_owed` to the number of `PaymentRefundOwed` events in the log. It is
+    /// counted from the log (PostgreSQL backend), not kept in memory, so it is right after a
+    /// restart (counted on the first tick) and on any instance; it changes when this processor
+    /// sees a new owed refund. Nothing settles an owed refund yet (the wallet, issue 11, will),
+    /// so the count is the number outstanding. With another backend the query fails and the
+    /// gauge stays unset (logged).
+    async fn refresh_refunds_owed(&self) {
+        let counted = async {
+            let client = self.pool.get().await.map_err(anyhow::Error::from)?;
+            let row = client
+                .query_one(
+                    "SELECT count(*) FROM es_events WHERE event_type = 'PaymentRefundOwed'",
+                    &[],
+                )
+                .await?;
+            anyhow::Ok(row.get::<_, i64>(0))
+        };
+        match counted.await {
+            #[expect(clippy::cast_precision_loss, reason = "a count far below 2^52")]
+            Ok(owed) => metrics::gauge!("pasar_refunds_owed").set(owed as f64),
+            Err(e) => tracing::warn!(error = ?e, "could not count owed refunds"),
         }
     }
 
@@ -209,7 +239,7 @@ impl Processor for ExpirySweeper {
     }
 
     fn categories(&self) -> &[Category] {
-        &[Category::Stock]
+        &[Category::Stock, Category::Payment]
     }
 
     async fn handle(
@@ -217,8 +247,27 @@ impl Processor for ExpirySweeper {
         events: &[RecordedEvent],
         tx: &Transaction<'_>,
     ) -> Result<(), ProcessError> {
+        let mut owed_changed = false;
         for event in events {
-            track(tx, event).await?;
+            if Category::of(&event.stream) != Some(Category::Payment) {
+                track(tx, event).await?;
+                continue;
+            }
+            match PaymentEvent::decode(event).map_err(|e| ProcessError::Fatal(e.into()))? {
+                PaymentEvent::PaymentRefundRequired { .. } => {
+                    let Some(payment_id) = streams::id_of(&event.stream) else {
+                        continue;
+                    };
+                    refunds::carry_out(&self.store, &self.midtrans, payment_id)
+                        .await
+                        .map_err(process_error)?;
+                }
+                PaymentEvent::PaymentRefundOwed { .. } => owed_changed = true,
+                _ => {}
+            }
+        }
+        if owed_changed {
+            self.refresh_refunds_owed().await;
         }
         Ok(())
     }
@@ -228,6 +277,9 @@ impl Processor for ExpirySweeper {
     }
 
     async fn tick(&self) -> Result<(), ProcessError> {
+        if !self.owed_counted.swap(true, Ordering::Relaxed) {
+            self.refresh_refunds_owed().await;
+        }
         self.sweep().await.map(drop).map_err(process_error)
     }
 }
