@@ -20,6 +20,7 @@ use chrono::Utc;
 use deadpool_postgres::Transaction;
 use futures::StreamExt;
 use pasar_domain::order::{Order, OrderCommand};
+use pasar_domain::payment::{Payment, PaymentStatus};
 use pasar_domain::stock::{Stock, StockCommand};
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::streams::{self, Category};
@@ -155,7 +156,13 @@ impl ExpirySweeper {
     async fn expire_order(&self, order: &Order, metadata: &Metadata) -> Result<(), AppError> {
         let now = Utc::now();
         let payment_id = order.payment_id;
-        let page_closed = payment_page(order).is_closed_at(now);
+        // A payment never recorded as initiated means its checkout died before answering: if
+        // a Snap page exists, its token never left this service, so nobody can open it.
+        let payment = load::<Payment>(self.store.as_ref(), &streams::payment(payment_id))
+            .await?
+            .state;
+        let unreachable = payment.status == PaymentStatus::NotInitiated;
+        let page_closed = unreachable || payment_page(order).is_closed_at(now);
         match self
             .midtrans
             .close_unpaid(&payment_id.to_string(), page_closed)
