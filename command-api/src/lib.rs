@@ -10,7 +10,10 @@
 //!
 //! Beside them: [`server`] wires everything ([`server::run`]); [`auth`] (argon2id passwords,
 //! JWT access tokens, rotating refresh tokens and the `AuthUser` extractor); [`midtrans`]
-//! (Snap and Core API client, signature check); [`error`] (the single `ApiError`);
+//! (Snap and Core API client, signature check); [`passwords`] (argon2id bounded to one hash
+//! per core, busy → 503); [`throttle`] (failed-login backoff per account and address → 429);
+//! [`rajaongkir`] (shipping destinations and courier quotes, not yet wired into routes);
+//! [`error`] (the single `ApiError`);
 //! [`config`]. Shared plumbing (secrets, token checks, metrics, shutdown) comes from
 //! `pasar_service`.
 
@@ -20,8 +23,11 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod midtrans;
+pub mod passwords;
 pub mod processes;
+pub mod rajaongkir;
 pub mod server;
+pub mod throttle;
 
 pub use config::Config;
 pub use server::run;

@@ -6,14 +6,14 @@ use std::future::Future;
 use std::sync::Arc;
 
 use pasar_domain::values::Email;
-use pasar_events::runtime::Processor;
+use pasar_events::runtime::{Processor, Runtime};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::app::accounts::{self, AdminBootstrapError, Registration};
 use crate::app::{AppError, AppState, Rule};
 use crate::config::Config;
 use crate::midtrans::Midtrans;
-use crate::processes::driver::{self, Driver};
 use crate::processes::expiry::ExpirySweeper;
 use crate::processes::order_flow::OrderFlow;
 
@@ -28,7 +28,7 @@ pub async fn run(
     let (store, pool) =
         pasar_events::select::connect(&config.event_store, &config.database_url, 16).await?;
     tracing::info!(backend = config.event_store.name(), "event store connected");
-    driver::migrate(&pool, crate::processes::MIGRATIONS).await?;
+    pasar_events::runtime::migrate(&pool, &[crate::processes::MIGRATIONS]).await?;
     let state = AppState {
         midtrans: Midtrans::new(config.midtrans.clone())?,
         store,
@@ -40,13 +40,14 @@ pub async fn run(
     if let Some((email, password)) = &state.config.admin {
         bootstrap_admin(&state, email, password.expose()).await?;
     }
+    let stop = CancellationToken::new();
     let tasks = if state.config.reactors_enabled {
-        let driver = Arc::new(Driver {
-            store: state.store.clone(),
-            pool: state.pool.clone(),
-            database_url: state.config.database_url.clone(),
-        });
-        driver.spawn(processors(&state))
+        let runtime = Runtime::new(
+            state.store.clone(),
+            state.pool.clone(),
+            state.config.database_url.clone(),
+        );
+        runtime.spawn(processors(&state), stop.clone())
     } else {
         Vec::new()
     };
@@ -54,7 +55,11 @@ pub async fn run(
     axum::serve(listener, crate::http::router(state))
         .with_graceful_shutdown(shutdown)
         .await?;
-    tasks.iter().for_each(tokio::task::JoinHandle::abort);
+    // Processes stop between batches: what they had begun commits or rolls back whole.
+    stop.cancel();
+    for task in tasks {
+        let _ = task.await;
+    }
     Ok(())
 }
 

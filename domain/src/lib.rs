@@ -33,7 +33,7 @@ use std::borrow::Borrow;
 /// A consistency boundary: one event stream, its state, and the rules that guard it.
 pub trait Aggregate: Default + Clone + Send + Sync + 'static {
     type Event: pasar_events::DomainEvent + Clone + Send + Sync;
-    type Command;
+    type Command: Clone + Send + Sync + 'static;
     /// One variant per broken rule.
     type Error: std::error::Error + PartialEq + Send + Sync + 'static;
 
@@ -45,6 +45,22 @@ pub trait Aggregate: Default + Clone + Send + Sync + 'static {
     /// Records one fact. Never fails and never checks rules, so history always replays even
     /// after the rules change.
     fn evolve(self, event: &Self::Event) -> Self;
+
+    /// The version of [`Aggregate::to_snapshot`]'s shape; `None` (the default) when this
+    /// aggregate is never snapshotted. Bump it whenever the state's shape changes: snapshots of
+    /// another version are ignored and the stream is replayed instead.
+    const SNAPSHOT_VERSION: Option<i32> = None;
+
+    /// The state as JSON, for aggregates whose streams grow without bound (stock), so that
+    /// loading one costs the snapshot plus the events after it, not the whole history.
+    fn to_snapshot(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// The state back from [`Aggregate::to_snapshot`]'s JSON; `None` if it does not parse.
+    fn from_snapshot(_value: &serde_json::Value) -> Option<Self> {
+        None
+    }
 }
 
 /// Folds events, oldest first, into state. Accepts owned events or references.

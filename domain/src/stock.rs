@@ -5,10 +5,11 @@
 //! `on_hand ≥ reserved`, so available never drops below zero. Reserve, release and commit are
 //! idempotent per order id because reactors retry them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use chrono::{DateTime, Utc};
 use pasar_events::types::StockEvent;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::Aggregate;
@@ -18,16 +19,25 @@ pub const MAX_MOVEMENT: i64 = 1_000_000;
 /// The reason recorded when [`StockCommand::ReleaseExpired`] frees a reservation.
 pub const EXPIRED_REASON: &str = "reservation expired";
 
-#[derive(Debug, Clone, Default, PartialEq)]
+/// How many committed orders a stock remembers (oldest forgotten first). Remembering them
+/// makes a late retry of an order's reservation a no-op; retries come within a checkout's
+/// lifetime, long before this many later orders, and a retried append of an already stored
+/// event is a no-op at the store anyway. The bound keeps the state (and its snapshot) small
+/// however long the stream grows.
+pub const REMEMBERED_COMMITS: usize = 1_000;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stock {
     pub on_hand: i64,
     /// Open reservations by order id.
     pub reservations: BTreeMap<Uuid, Reservation>,
-    /// Orders whose reservation was committed.
+    /// The last [`REMEMBERED_COMMITS`] orders whose reservation was committed.
     pub committed: BTreeSet<Uuid>,
+    /// The same orders, oldest first (which to forget next).
+    committed_order: VecDeque<Uuid>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reservation {
     pub quantity: i64,
     pub expires_at: DateTime<Utc>,
@@ -103,6 +113,16 @@ impl Aggregate for Stock {
     type Command = StockCommand;
     type Error = StockError;
 
+    const SNAPSHOT_VERSION: Option<i32> = Some(1);
+
+    fn to_snapshot(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(self).ok()
+    }
+
+    fn from_snapshot(value: &serde_json::Value) -> Option<Self> {
+        serde_json::from_value(value.clone()).ok()
+    }
+
     fn decide(&self, command: &StockCommand) -> Result<Vec<StockEvent>, StockError> {
         match command {
             StockCommand::Receive { quantity } => self.receive(*quantity),
@@ -143,7 +163,14 @@ impl Aggregate for Stock {
                 order_id, on_hand, ..
             } => {
                 self.reservations.remove(order_id);
-                self.committed.insert(*order_id);
+                if self.committed.insert(*order_id) {
+                    self.committed_order.push_back(*order_id);
+                }
+                while self.committed_order.len() > REMEMBERED_COMMITS {
+                    if let Some(oldest) = self.committed_order.pop_front() {
+                        self.committed.remove(&oldest);
+                    }
+                }
                 self.on_hand = *on_hand;
             }
         }

@@ -10,7 +10,7 @@ use chrono::Utc;
 use tokio::sync::watch;
 
 use crate::envelope::{NewEvent, Position, RecordedEvent};
-use crate::store::{AppendResult, EventStore, ExpectedVersion, StoreError};
+use crate::store::{AppendResult, EventStore, ExpectedVersion, Snapshot, StoreError};
 
 #[derive(Default)]
 struct Log {
@@ -18,6 +18,7 @@ struct Log {
     /// stream → indexes into `events`
     streams: HashMap<String, Vec<usize>>,
     by_id: HashMap<uuid::Uuid, usize>,
+    snapshots: HashMap<String, Snapshot>,
 }
 
 pub struct MemoryEventStore {
@@ -179,5 +180,21 @@ impl EventStore for MemoryEventStore {
             .events
             .last()
             .map_or(Position::START, |e| e.position))
+    }
+
+    async fn load_snapshot(&self, stream: &str) -> Result<Option<Snapshot>, StoreError> {
+        Ok(self.lock().snapshots.get(stream).cloned())
+    }
+
+    async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StoreError> {
+        let mut log = self.lock();
+        let newer = log
+            .snapshots
+            .get(&snapshot.stream)
+            .is_some_and(|kept| kept.version >= snapshot.version);
+        if !newer {
+            log.snapshots.insert(snapshot.stream.clone(), snapshot);
+        }
+        Ok(())
     }
 }

@@ -11,19 +11,20 @@
 //!   (coalesced: a burst of appends sends a handful of notifications). Other processes
 //!   LISTEN on a dedicated connection. Waiters also re-check on a bounded timer.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use futures::StreamExt;
+use deadpool_postgres::Pool;
 use tokio::sync::{Notify, watch};
-use tokio_postgres::{AsyncMessage, NoTls, Row};
+use tokio_postgres::Row;
+use uuid::Uuid;
 
 use crate::envelope::{Metadata, NewEvent, Position, RecordedEvent};
-use crate::store::{AppendResult, EventStore, ExpectedVersion, StoreError, validate_append};
+use crate::store::{
+    AppendResult, EventStore, ExpectedVersion, Snapshot, StoreError, validate_append,
+};
 
-const MIGRATION_LOCK: i64 = 0x7061_7361_7200_0001;
 const CHANNEL: &str = "es_events";
 /// Shortest gap between two wake-up NOTIFYs sent by one process.
 const NOTIFY_INTERVAL: Duration = Duration::from_millis(2);
@@ -32,70 +33,13 @@ fn unavailable(context: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("{context}: {e}"))
 }
 
-/// Creates the database named in `url` if it does not exist yet (connecting to the
-/// `postgres` maintenance database with the same credentials).
-pub async fn ensure_database(url: &str) -> Result<(), StoreError> {
-    let config: tokio_postgres::Config = url
-        .parse()
-        .map_err(|e| unavailable("parsing DATABASE_URL", e))?;
-    let Some(name) = config.get_dbname().map(str::to_owned) else {
-        return Ok(());
-    };
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(StoreError::Invalid(format!(
-            "database name {name:?} must be [A-Za-z0-9_]"
-        )));
-    }
-    let mut admin = config.clone();
-    admin.dbname("postgres");
-    let (client, connection) = admin
-        .connect(NoTls)
-        .await
-        .map_err(|e| unavailable("connecting to PostgreSQL", e))?;
-    let driver = tokio::spawn(connection);
-    let exists = client
-        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
-        .await
-        .map_err(|e| unavailable("looking up the database", e))?
-        .is_some();
-    if !exists {
-        // Identifier checked above; CREATE DATABASE takes no bind parameters.
-        match client
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .await
-        {
-            Ok(()) => tracing::info!(database = %name, "created database"),
-            Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => {}
-            Err(e) => return Err(unavailable("creating the database", e)),
-        }
-    }
-    drop(client);
-    let _ = driver.await;
-    Ok(())
-}
+mod setup;
+mod snapshots;
+mod wakeup;
 
-/// A connection pool for `url` (statement timeout and idle-in-transaction timeout set, so a
-/// stuck writer cannot hold the log's read horizon back for long).
-pub fn pool(url: &str, max_size: usize) -> Result<Pool, StoreError> {
-    let mut config: tokio_postgres::Config = url
-        .parse()
-        .map_err(|e| unavailable("parsing DATABASE_URL", e))?;
-    config.options("-c statement_timeout=30000 -c idle_in_transaction_session_timeout=10000");
-    config.connect_timeout(Duration::from_secs(5));
-    let manager = Manager::from_config(
-        config,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
-    Pool::builder(manager)
-        .max_size(max_size)
-        .wait_timeout(Some(Duration::from_secs(5)))
-        .runtime(deadpool_postgres::Runtime::Tokio1)
-        .build()
-        .map_err(|e| unavailable("building the pool", e))
-}
+use setup::migrate;
+pub use setup::{MIGRATIONS, ensure_database, pool};
+use wakeup::{listen, send_notifications};
 
 struct Inner {
     pool: Pool,
@@ -216,98 +160,6 @@ impl PgEventStore {
             )
             .await?;
         Ok(rows.first().map(|r| r.get("readable")))
-    }
-}
-
-async fn migrate(pool: &Pool) -> Result<(), StoreError> {
-    let client = pool
-        .get()
-        .await
-        .map_err(|e| unavailable("getting a connection", e))?;
-    // Every file is written to be re-applied safely; they run in order on every start.
-    let sql = format!(
-        "BEGIN; SET LOCAL client_min_messages = warning; SELECT pg_advisory_xact_lock({MIGRATION_LOCK}); {} {} COMMIT;",
-        include_str!("../migrations/001_event_store.sql"),
-        include_str!("../migrations/002_append_without_stream_table.sql"),
-    );
-    client
-        .batch_execute(&sql)
-        .await
-        .map_err(|e| unavailable("migrating the event store", e))
-}
-
-/// Sends coalesced NOTIFYs after commits, outside the appending transactions (a NOTIFY inside
-/// them would serialise every commit on the notification queue lock).
-async fn send_notifications(inner: Weak<Inner>) {
-    loop {
-        let Some(strong) = inner.upgrade() else {
-            return;
-        };
-        let signalled =
-            tokio::time::timeout(Duration::from_secs(5), strong.notify_others.notified()).await;
-        if signalled.is_err() {
-            continue;
-        }
-        if let Ok(client) = strong.pool.get().await
-            && let Err(e) = client.batch_execute(&format!("NOTIFY {CHANNEL}")).await
-        {
-            tracing::debug!(error = %e, "could not send the events wake-up");
-        }
-        drop(strong);
-        // Appends signalled meanwhile share the next NOTIFY: under load one per interval,
-        // not one per append, at the cost of at most this much extra wake-up latency.
-        tokio::time::sleep(NOTIFY_INTERVAL).await;
-    }
-}
-
-/// Keeps a dedicated LISTEN connection (pooled connections do not surface notifications) and
-/// bumps the wake channel on each notification and on every reconnect.
-async fn listen(url: String, inner: Weak<Inner>) {
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        if inner.upgrade().is_none() {
-            return;
-        }
-        match tokio_postgres::connect(&url, NoTls).await {
-            Ok((client, mut connection)) => {
-                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-                let driver = tokio::spawn(async move {
-                    let mut messages =
-                        futures::stream::poll_fn(move |cx| connection.poll_message(cx));
-                    while let Some(Ok(message)) = messages.next().await {
-                        if let AsyncMessage::Notification(_) = message {
-                            let _ = tx.send(());
-                        }
-                    }
-                });
-                if client
-                    .batch_execute(&format!("LISTEN {CHANNEL}"))
-                    .await
-                    .is_ok()
-                {
-                    backoff = Duration::from_millis(100);
-                    bump(&inner);
-                    loop {
-                        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
-                            Ok(Some(())) => bump(&inner),
-                            Ok(None) => break,
-                            Err(_) if inner.upgrade().is_none() => return,
-                            Err(_) => {}
-                        }
-                    }
-                }
-                driver.abort();
-            }
-            Err(e) => tracing::debug!(error = %e, "events LISTEN connection failed; retrying"),
-        }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(5));
-    }
-}
-
-fn bump(inner: &Weak<Inner>) {
-    if let Some(inner) = inner.upgrade() {
-        inner.wake.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 
@@ -508,5 +360,17 @@ impl EventStore for PgEventStore {
         rows.first().map_or(Ok(Position::START), |r| {
             position_of(r, "txid", "global_position")
         })
+    }
+
+    async fn load_snapshot(&self, stream: &str) -> Result<Option<Snapshot>, StoreError> {
+        snapshots::load(self, stream).await
+    }
+
+    async fn save_snapshot(&self, snapshot: Snapshot) -> Result<(), StoreError> {
+        snapshots::save(self, &snapshot).await
+    }
+
+    async fn stored_ids(&self, stream: &str, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+        snapshots::stored_ids(self, stream, ids).await
     }
 }

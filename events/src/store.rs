@@ -60,6 +60,21 @@ pub enum StoreError {
     Unavailable(String),
 }
 
+/// A stream's state as of one of its versions, kept beside the log so that loading a long
+/// stream costs the snapshot plus the events after it. Only a cache: the log stays the truth,
+/// and a snapshot that is missing, stale or of another shape is simply not used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub stream: String,
+    /// The stream version the state includes.
+    pub version: i64,
+    /// The position of that version's event.
+    pub position: Position,
+    /// The shape of `state` (the aggregate's snapshot version).
+    pub schema: i32,
+    pub state: serde_json::Value,
+}
+
 /// Events of the global log, first the backlog, then live.
 pub type Subscription =
     std::pin::Pin<Box<dyn Stream<Item = Result<RecordedEvent, StoreError>> + Send>>;
@@ -101,6 +116,27 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// The position of the newest readable event (`Position::START` for an empty log).
     async fn head(&self) -> Result<Position, StoreError>;
+
+    /// The latest snapshot of `stream`, where this backend keeps snapshots (default: none).
+    async fn load_snapshot(&self, _stream: &str) -> Result<Option<Snapshot>, StoreError> {
+        Ok(None)
+    }
+
+    /// Keeps `snapshot` unless a newer one of its stream is already kept (default: dropped).
+    async fn save_snapshot(&self, _snapshot: Snapshot) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Which of `ids` are stored in `stream` (to recognise a retried command whose events lie
+    /// before the snapshot it was loaded from). The default reads the whole stream.
+    async fn stored_ids(&self, stream: &str, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+        let events = self.read_stream(stream, 1).await?;
+        Ok(ids
+            .iter()
+            .copied()
+            .filter(|id| events.iter().any(|e| e.event_id == *id))
+            .collect())
+    }
 }
 
 /// Catch-up then live subscription to the global log after `after`, built on `read_all` and

@@ -12,7 +12,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::rebuild::{RebuildOptions, Rebuilt};
-use crate::{Config, connect, projections, registry};
+use crate::{Config, connect, registry, slices};
 
 pub const USAGE: &str = "usage: projector [run]
        projector status
@@ -54,7 +54,7 @@ async fn rebuild(config: &Config, args: &[String], out: &mut impl Write) -> anyh
         }
     }
     if all {
-        names = projections::all()
+        names = slices::all()
             .iter()
             .filter(|p| p.replay_safe())
             .map(|p| p.name().to_owned())

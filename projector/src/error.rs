@@ -47,6 +47,12 @@ pub enum ProjectorError {
     /// epoch << 32 | xid).
     #[error("log position {0} does not fit the checkpoint columns")]
     PositionOutOfRange(Position),
+    /// The schema migrations failed.
+    #[error(transparent)]
+    Migrate(#[from] pasar_events::runtime::MigrateError),
+    /// A processor failed with an error of another kind than the above.
+    #[error("processing: {0}")]
+    Process(String),
     /// No projection of that name is registered.
     #[error("no projection named {0}")]
     UnknownProjection(String),

@@ -1,14 +1,15 @@
 //! Pasar's projector: tails the event log and keeps the PostgreSQL read models (schema `rm`).
 //!
-//! - [`projections`]: the read models (`catalog`, `carts`, `orders`, `payments`), one
-//!   [`Projection`] each. Start reading there: every handler is an idempotent upsert, because
-//!   delivery is at least once.
-//! - [`Projector`] (`projector.rs`): reads a batch of up to [`BATCH_SIZE`] events *before*
-//!   opening a transaction, applies it to one version of a projection and compare-and-sets
-//!   that version's checkpoint in the same transaction (exactly-once effect).
-//!   [`Projector::catch_up`] processes what is pending and returns; `runner.rs` is the
-//!   long-running loop (one task per projection, one active instance per projection through a
-//!   PostgreSQL advisory lock, live wake-ups from `EventStore::wait_for_events`).
+//! - [`slices`]: the read-model slices, one folder per feature (`catalog`, `carts`, `orders`,
+//!   `payments`): its [`Projection`], its `schema.sql` and its queries (which the query API
+//!   calls). Start reading there: every handler is an idempotent upsert, because delivery is
+//!   at least once.
+//! - [`Projector`] (`projector.rs`): the projections on the processor runtime
+//!   (`pasar_events::runtime`: one checkpoint table, leader lock per name, backoff loop,
+//!   metrics). `processor.rs` adapts a projection to a runtime `Processor`: inside the
+//!   runtime's batch transaction it writes the live version's rows; the runtime
+//!   compare-and-sets the checkpoint in the same transaction (exactly-once effect).
+//!   [`Projector::catch_up`] processes what is pending and returns.
 //! - `announce.rs`: after each commit the checkpoint is announced on NATS
 //!   (`pasar.checkpoints.<projection>`) and by `pg_notify('pasar_checkpoints', …)`, so the
 //!   query API can wake readers holding a consistency token.
@@ -17,7 +18,9 @@
 //!   live one, swap atomically). [`commands`]: `rebuild`, `drop-retired`, `events`.
 //! - [`publisher`]: integration events to NATS JetStream (`PASAR_EVENTS`). Not a projection:
 //!   its own task, lock and checkpoint table; rebuilds never run it.
-//! - [`migrate`], [`checkpoint`], [`status`] (`projector status`, lag), [`metrics`],
+//! - [`migrate`] (the one migration mechanism, owner `read_models`), [`checkpoint`] (versions'
+//!   rows in the runtime's checkpoint table), [`status`] (`projector status`: every processor
+//!   sharing the checkpoint table, with lag), [`metrics`],
 //!   `http.rs` (`/healthz`, `/readyz`, `/metrics`), [`config`]. Plumbing shared with the
 //!   other services (metrics registry, shutdown, NATS connection) comes from `pasar_service`.
 //!
@@ -31,12 +34,12 @@ mod error;
 mod http;
 pub mod metrics;
 pub mod migrate;
-pub mod projections;
+mod processor;
 mod projector;
 pub mod publisher;
 pub mod rebuild;
 pub mod registry;
-mod runner;
+pub mod slices;
 pub mod status;
 
 use std::future::Future;
@@ -51,10 +54,10 @@ use tokio_util::sync::CancellationToken;
 pub use announce::{CHECKPOINT_CHANNEL, CHECKPOINT_SUBJECT_PREFIX};
 pub use config::{Config, ConfigError};
 pub use error::ProjectorError;
-pub use projections::Projection;
 pub use projector::{BATCH_SIZE, CaughtUp, Progress, Projector};
 pub use publisher::PublisherConfig;
 pub use rebuild::{RebuildOptions, Rebuilt};
+pub use slices::Projection;
 
 /// Connection pool size for read-model writes, `/readyz` and `/metrics`.
 const POOL_SIZE: usize = 8;
@@ -159,7 +162,15 @@ pub async fn status_report(config: &Config) -> anyhow::Result<String> {
     migrate::migrate(&pool)
         .await
         .context("migrating the read models")?;
-    let names: Vec<&str> = projections::all().iter().map(|p| p.name()).collect();
+    // Every processor sharing the checkpoint table: projections first, then the others
+    // (the publisher, the command API's reactors and sweeper) by name.
+    let mut names: Vec<String> = slices::all().iter().map(|p| p.name().to_owned()).collect();
+    for checkpoint in pasar_events::runtime::checkpoint::load_all(&pool.get().await?).await? {
+        if !names.contains(&checkpoint.name) && !checkpoint.name.contains("@v") {
+            names.push(checkpoint.name);
+        }
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let store: &dyn EventStore = &store;
     status::report(store, &pool, &names)
         .await

@@ -1,18 +1,22 @@
-//! The [`Projector`]: reads the log in batches and applies each batch to one version of a
-//! projection in one transaction together with that version's checkpoint.
+//! The [`Projector`]: the registered projections on the processor runtime. The runtime reads
+//! the log in batches and applies each batch to a projection's live version in one transaction
+//! together with its checkpoint (`processor.rs`); rebuilds write a building version through
+//! [`Projector::apply_to`] here.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use deadpool_postgres::{Pool, Transaction};
+use pasar_events::runtime::{ProcessError, Processor, Runtime};
 use pasar_events::{EventStore, Position, RecordedEvent};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::announce::Announcer;
 use crate::metrics::Metrics;
-use crate::projections::{self, Projection};
-use crate::registry::{self, VersionState};
-use crate::{ProjectorError, checkpoint, migrate};
+use crate::processor::{ProjectionProcessor, no_flush_wait, write_batch};
+use crate::slices::{self, Projection};
+use crate::{ProjectorError, checkpoint, migrate, registry};
 
 /// Events read per batch while catching up.
 pub const BATCH_SIZE: usize = 500;
@@ -61,12 +65,12 @@ pub struct Projector {
 }
 
 impl Projector {
-    /// Migrates the `rm` schema, makes sure every projection has a live version and returns
-    /// a projector that announces checkpoints through PostgreSQL only (see
-    /// [`Projector::with_nats`]).
+    /// Migrates the event store's, the runtime's and the read models' schemas, makes sure
+    /// every projection has a live version and returns a projector that announces checkpoints
+    /// through PostgreSQL only (see [`Projector::with_nats`]).
     pub async fn new(store: Arc<dyn EventStore>, pool: Pool) -> Result<Self, ProjectorError> {
         migrate::migrate(&pool).await?;
-        let projections = projections::all();
+        let projections = slices::all();
         registry::ensure(&mut pool.get().await?, &projections).await?;
         let announcer = Announcer::new(pool.clone(), None);
         Ok(Projector {
@@ -104,13 +108,44 @@ impl Projector {
         self.announcer.nats()
     }
 
+    /// A runtime on this projector's store and database; `database_url` (the same database)
+    /// is only needed for leader locks, which [`Projector::catch_up`] does not take.
+    pub fn runtime(&self, database_url: &str) -> Runtime {
+        Runtime::new(
+            Arc::clone(&self.store),
+            self.pool.clone(),
+            database_url.to_owned(),
+        )
+    }
+
+    /// The projections as processors of the runtime.
+    pub fn processors(&self) -> Vec<Arc<dyn Processor>> {
+        self.projections
+            .iter()
+            .map(|projection| {
+                Arc::new(ProjectionProcessor {
+                    projection: Arc::clone(projection),
+                    announcer: self.announcer.clone(),
+                    metrics: Arc::clone(&self.metrics),
+                }) as Arc<dyn Processor>
+            })
+            .collect()
+    }
+
+    /// Starts every projection on the runtime (one task each, one active instance per
+    /// projection across processes); they stop between batches once `shutdown` fires.
+    pub fn spawn_live(
+        &self,
+        database_url: &str,
+        shutdown: &CancellationToken,
+    ) -> Vec<JoinHandle<()>> {
+        self.runtime(database_url)
+            .spawn(self.processors(), shutdown.clone())
+    }
+
     /// Tells waiting readers that the live version of `name` now covers `position`.
     pub(crate) async fn announce(&self, name: &str, position: Position) {
         self.announcer.announce(name, position).await;
-    }
-
-    pub(crate) fn projections(&self) -> &[Arc<dyn Projection>] {
-        &self.projections
     }
 
     pub(crate) fn projection(&self, name: &str) -> Result<&Arc<dyn Projection>, ProjectorError> {
@@ -135,43 +170,23 @@ impl Projector {
 
     /// Projects everything readable now into one projection's live version.
     pub async fn catch_up_projection(&self, name: &str) -> Result<Progress, ProjectorError> {
-        self.catch_up_until_cancelled(name, &CancellationToken::new())
-            .await
-    }
-
-    /// Like [`Projector::catch_up_projection`], stopping between batches once `cancel` fires.
-    ///
-    /// The live version is looked up in the registry before every batch, so after a rebuild's
-    /// swap the next batch goes to the new version (a batch caught mid-swap is rolled back
-    /// and redone there).
-    pub(crate) async fn catch_up_until_cancelled(
-        &self,
-        name: &str,
-        cancel: &CancellationToken,
-    ) -> Result<Progress, ProjectorError> {
-        let projection = Arc::clone(self.projection(name)?);
-        let mut progress = Progress::default();
-        while !cancel.is_cancelled() {
-            let live = registry::live(&self.pool.get().await?, name)
-                .await?
-                .ok_or_else(|| ProjectorError::UnknownProjection(name.to_owned()))?;
-            (progress.position, progress.version) = (live.position, live.version);
-            // Read before the write transaction opens: a transaction of ours that holds an
-            // xid would hold the log's read horizon (and so our own next read) back.
-            let events = self.store.read_all(live.position, BATCH_SIZE).await?;
-            if events.is_empty() {
-                break;
-            }
-            let target = Target::live(projection.as_ref(), live.version);
-            match self.apply_to(target, live.position, &events).await {
-                Ok(position) => progress.position = position,
-                Err(ProjectorError::VersionRetired { .. }) => continue,
-                Err(e) => return Err(e),
-            }
-            progress.events += events.len() as u64;
-            progress.batches += 1;
-        }
-        Ok(progress)
+        self.projection(name)?;
+        let processor = self
+            .processors()
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| ProjectorError::UnknownProjection(name.to_owned()))?;
+        let done = self
+            .runtime("")
+            .catch_up_counted(processor.as_ref())
+            .await?;
+        let live = registry::live(&self.pool.get().await?, name).await?;
+        Ok(Progress {
+            position: done.position,
+            version: live.map_or(1, |v| v.version),
+            events: done.events,
+            batches: done.batches,
+        })
     }
 
     /// Applies `events` (consecutive log events following `expected`) to the live version of
@@ -211,9 +226,16 @@ impl Projector {
         let Some(last) = events.last().map(|e| e.position) else {
             return Ok(expected);
         };
-        if let Err(e) = self.commit_batch(target, expected, last, events).await {
-            let e = self.retired_or(target, e).await;
-            if target.live && !matches!(e, ProjectorError::VersionRetired { .. }) {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let committed = async {
+            no_flush_wait(&tx).await?;
+            apply_in(&tx, target, expected, last, events).await?;
+            tx.commit().await?;
+            Ok::<(), ProjectorError>(())
+        };
+        if let Err(e) = committed.await {
+            if target.live {
                 self.metrics.failed(name);
             }
             return Err(e);
@@ -224,43 +246,6 @@ impl Projector {
         }
         tracing::debug!(projection = name, version = target.version, position = %last, events = events.len(), "batch committed");
         Ok(last)
-    }
-
-    /// A batch that failed because its version's tables were dropped under it (a rebuild
-    /// swapped and dropped them) is reported as [`ProjectorError::VersionRetired`].
-    async fn retired_or(&self, target: Target<'_>, error: ProjectorError) -> ProjectorError {
-        if matches!(error, ProjectorError::Db(_)) {
-            let name = target.projection.name();
-            if let Ok(client) = self.pool.get().await
-                && let Ok(found) = registry::version(&client, name, target.version).await
-                && found.is_none_or(|v| v.state == VersionState::Retired)
-            {
-                return ProjectorError::VersionRetired {
-                    projection: name.to_owned(),
-                    version: target.version,
-                };
-            }
-        }
-        error
-    }
-
-    async fn commit_batch(
-        &self,
-        target: Target<'_>,
-        expected: Position,
-        last: Position,
-        events: &[RecordedEvent],
-    ) -> Result<(), ProjectorError> {
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        // No WAL flush wait: rows and checkpoint commit together and both derive from the log,
-        // so a server crash can only lose the last few milliseconds of batches as a whole,
-        // which are projected again. Readers see the commit at once either way.
-        tx.batch_execute("SET LOCAL synchronous_commit = off")
-            .await?;
-        apply_in(&tx, target, expected, last, events).await?;
-        tx.commit().await?;
-        Ok(())
     }
 }
 
@@ -289,10 +274,16 @@ impl<'a> Target<'a> {
             live: false,
         }
     }
+
+    /// Its row in the checkpoint table.
+    fn checkpoint_row(&self) -> String {
+        checkpoint::row_name(self.projection.name(), self.version, self.live)
+    }
 }
 
 /// Inside `tx`: writes `events` into `target`'s tables and moves its checkpoint from
-/// `expected` to `last`.
+/// `expected` to `last`. A live target must still be the live version (checked under a share
+/// lock that a swap waits for).
 pub(crate) async fn apply_in(
     tx: &Transaction<'_>,
     target: Target<'_>,
@@ -301,24 +292,49 @@ pub(crate) async fn apply_in(
     events: &[RecordedEvent],
 ) -> Result<(), ProjectorError> {
     let projection = target.projection;
-    registry::use_version(tx, projection.name(), target.version).await?;
-    // Every write looks rows up by key, but a multi-row one joins an array to a table, and
-    // PostgreSQL keeps the generic plan it settles on for a cached statement: one made while a
-    // new version's tables were nearly empty would hash-join them by scanning them whole, for
-    // good. Only index lookups are planned here.
-    tx.batch_execute(
-        "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; \
-         SET LOCAL enable_seqscan = off",
-    )
-    .await?;
-    let categories = projection.categories();
+    if target.live && registry::share_live(tx, projection.name()).await? != target.version {
+        return Err(ProjectorError::VersionRetired {
+            projection: projection.name().to_owned(),
+            version: target.version,
+        });
+    }
     let read: Vec<&RecordedEvent> = events
         .iter()
-        .filter(|e| categories.contains(&e.category()))
+        .filter(|e| {
+            pasar_events::types::streams::Category::of(&e.stream)
+                .is_some_and(|c| projection.categories().contains(&c))
+        })
         .collect();
-    let mut writes = Vec::new();
-    projection.batch_writes(&read, &mut writes)?;
-    // The whole batch in one pipeline: one round trip's wait instead of one per statement.
-    projections::execute_pipelined(tx, &writes).await?;
-    checkpoint::compare_and_set_version(tx, projection.name(), target.version, expected, last).await
+    write_batch(tx, projection, target.version, &read).await?;
+    checkpoint::compare_and_set(
+        tx,
+        projection.name(),
+        &target.checkpoint_row(),
+        expected,
+        last,
+    )
+    .await
+}
+
+impl From<pasar_events::runtime::RuntimeError> for ProjectorError {
+    fn from(e: pasar_events::runtime::RuntimeError) -> Self {
+        use pasar_events::runtime::RuntimeError as R;
+        match e {
+            R::Store(e) => ProjectorError::Store(e),
+            R::Checkpoint(e) => e.into(),
+            R::Db(e) => ProjectorError::Db(e),
+            R::Pool(e) => ProjectorError::Pool(e),
+            R::Migrate(e) => ProjectorError::Migrate(e),
+            // A projection's own error comes back as itself.
+            R::Process { source, .. } => {
+                let inner = match source {
+                    ProcessError::Transient(e) | ProcessError::Fatal(e) => e,
+                };
+                match inner.downcast::<ProjectorError>() {
+                    Ok(e) => *e,
+                    Err(other) => ProjectorError::Process(other.to_string()),
+                }
+            }
+        }
+    }
 }

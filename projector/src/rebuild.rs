@@ -71,8 +71,20 @@ impl Projector {
         name: &str,
         options: &RebuildOptions,
     ) -> Result<Rebuilt, ProjectorError> {
-        let started = Instant::now();
         let projection = Arc::clone(self.projection(name)?);
+        self.rebuild_projection(projection, options).await
+    }
+
+    /// Rebuilds `projection`, registered or not (see [`Projector::rebuild`]); refuses with
+    /// [`ProjectorError::NotReplaySafe`], before touching anything, one that does not declare
+    /// itself replay-safe.
+    pub async fn rebuild_projection(
+        &self,
+        projection: Arc<dyn Projection>,
+        options: &RebuildOptions,
+    ) -> Result<Rebuilt, ProjectorError> {
+        let started = Instant::now();
+        let name = projection.name();
         if !projection.replay_safe() {
             return Err(ProjectorError::NotReplaySafe(name.to_owned()));
         }
@@ -213,6 +225,7 @@ impl Projector {
             &tx,
             projection,
             building.version,
+            position,
             live.as_ref().map(|l| l.version),
         )
         .await?;

@@ -14,25 +14,32 @@
 //! service), `building` (being filled by `projector rebuild`) or `retired` (replaced; its
 //! schema is dropped right after the swap or later by `projector drop-retired`, and
 //! `dropped_at` records that). At most one live and one building version per projection
-//! (unique indexes). Every row carries its version's checkpoint, moved in the same transaction
-//! as that version's rows (see `checkpoint.rs`).
+//! (unique indexes). Each version's checkpoint is a row of the runtime's checkpoint table,
+//! moved in the same transaction as that version's rows (see `checkpoint.rs`): the live one
+//! under the projection's name, a building one under `<name>@v<n>`.
 //!
 //! **Swap.** [`promote`] runs inside one transaction that already holds the registry rows
-//! `FOR UPDATE`: it re-points every view at the new version's tables and flips the states. A
+//! `FOR UPDATE` (and the live checkpoint row): it re-points every view at the new version's
+//! tables, flips the states and moves the live checkpoint to where the new version stands. A
 //! reader either runs before the commit (old version) or after it (new version); there is no
-//! moment without rows. The running service loads the live version from the registry before
-//! each batch, so it follows the swap without a restart; a batch it had in flight on the old
-//! version fails its compare-and-set with [`ProjectorError::VersionRetired`] and is rolled back.
+//! moment without rows. Every live batch reads the live version under a share lock
+//! ([`share_live`]), so a swap waits for batches in flight and a batch waits for the swap, then
+//! finds the new version (or fails and is retried by the runtime).
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Transaction};
 use pasar_events::Position;
 
-use crate::ProjectorError;
-use crate::projections::Projection;
+use crate::slices::Projection;
+use crate::{ProjectorError, checkpoint};
+
+mod swap;
+
+pub use swap::drop_retired;
+pub(crate) use swap::{lock_for_swap, promote};
 
 /// Serialises registry changes (new versions, swaps, drops) across processes.
-const REGISTRY_LOCK: i64 = 0x7061_7361_7200_0003;
+pub(crate) const REGISTRY_LOCK: i64 = 0x7061_7361_7200_0003;
 
 /// Lifecycle of a projection version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +84,7 @@ pub fn schema_name(projection: &str, version: i32) -> String {
 }
 
 /// `"…"` around an identifier, doubling quotes inside.
-fn quote(identifier: &str) -> String {
+pub(crate) fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
@@ -90,7 +97,7 @@ pub(crate) fn position_of(row: &tokio_postgres::Row) -> Position {
     }
 }
 
-fn version_of(row: &tokio_postgres::Row) -> ProjectionVersion {
+pub(crate) fn version_of(row: &tokio_postgres::Row) -> ProjectionVersion {
     ProjectionVersion {
         name: row.get("name"),
         version: row.get("version"),
@@ -100,7 +107,14 @@ fn version_of(row: &tokio_postgres::Row) -> ProjectionVersion {
     }
 }
 
-const COLUMNS: &str = "name, version, state, txid, global, updated_at";
+/// The registry with each version's checkpoint (START where it has none: a retired version).
+pub(crate) const VERSIONS: &str = "(SELECT v.name, v.version, v.state, COALESCE(c.txid, 0) AS txid,
+        COALESCE(c.global, 0) AS global, COALESCE(c.updated_at, v.created_at) AS updated_at
+    FROM rm.projection_versions v
+    LEFT JOIN public.processor_checkpoints c
+           ON c.name = CASE WHEN v.state = 'live' THEN v.name ELSE v.name || '@v' || v.version END
+    ) versions";
+pub(crate) const COLUMNS: &str = "name, version, state, txid, global, updated_at";
 
 /// The live version of `name`, if it has one.
 pub async fn live(
@@ -109,9 +123,7 @@ pub async fn live(
 ) -> Result<Option<ProjectionVersion>, ProjectorError> {
     let row = client
         .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM rm.projection_versions WHERE name = $1 AND state = 'live'"
-            ),
+            &format!("SELECT {COLUMNS} FROM {VERSIONS} WHERE name = $1 AND state = 'live'"),
             &[&name],
         )
         .await?;
@@ -126,9 +138,7 @@ pub async fn version(
 ) -> Result<Option<ProjectionVersion>, ProjectorError> {
     let row = client
         .query_opt(
-            &format!(
-                "SELECT {COLUMNS} FROM rm.projection_versions WHERE name = $1 AND version = $2"
-            ),
+            &format!("SELECT {COLUMNS} FROM {VERSIONS} WHERE name = $1 AND version = $2"),
             &[&name, &version],
         )
         .await?;
@@ -139,7 +149,7 @@ pub async fn version(
 pub async fn all(client: &impl GenericClient) -> Result<Vec<ProjectionVersion>, ProjectorError> {
     let rows = client
         .query(
-            &format!("SELECT {COLUMNS} FROM rm.projection_versions ORDER BY name, version"),
+            &format!("SELECT {COLUMNS} FROM {VERSIONS} ORDER BY name, version"),
             &[],
         )
         .await?;
@@ -174,6 +184,8 @@ pub async fn ensure(
         )
         .await?;
         point_views(&tx, projection.as_ref(), version).await?;
+        // New, empty tables cover nothing yet, whatever an older row said.
+        pasar_events::runtime::checkpoint::set(&tx, projection.name(), Position::START).await?;
         tracing::info!(
             projection = projection.name(),
             version,
@@ -197,7 +209,7 @@ pub async fn begin_building(
         .await?;
     let existing = tx
         .query_opt(
-            &format!("SELECT {COLUMNS} FROM rm.projection_versions WHERE name = $1 AND state = 'building'"),
+            &format!("SELECT {COLUMNS} FROM {VERSIONS} WHERE name = $1 AND state = 'building'"),
             &[&name],
         )
         .await?;
@@ -205,18 +217,21 @@ pub async fn begin_building(
         tx.commit().await?;
         return Ok(version_of(&row));
     }
-    let row = tx
+    let version: i32 = tx
         .query_one(
-            &format!(
-                "INSERT INTO rm.projection_versions (name, version, state)
-                 SELECT $1, COALESCE(max(version), 0) + 1, 'building' FROM rm.projection_versions WHERE name = $1
-                 RETURNING {COLUMNS}"
-            ),
+            "INSERT INTO rm.projection_versions (name, version, state)
+             SELECT $1, COALESCE(max(version), 0) + 1, 'building' FROM rm.projection_versions WHERE name = $1
+             RETURNING version",
             &[&name],
         )
-        .await?;
-    let building = version_of(&row);
-    create_tables(&tx, projection, building.version).await?;
+        .await?
+        .get(0);
+    create_tables(&tx, projection, version).await?;
+    let row = checkpoint::row_name(name, version, false);
+    pasar_events::runtime::checkpoint::set(&tx, &row, Position::START).await?;
+    let building = self::version(&tx, name, version)
+        .await?
+        .ok_or_else(|| ProjectorError::UnknownProjection(name.to_owned()))?;
     tx.commit().await?;
     Ok(building)
 }
@@ -239,6 +254,24 @@ async fn create_tables(
     Ok(())
 }
 
+/// The live version of `name`, read under a share lock held until the batch transaction ends:
+/// a swap (which takes the registry rows `FOR UPDATE`) waits for the batch, and a batch that
+/// started during a swap waits for it and then fails with
+/// [`ProjectorError::VersionRetired`] (the runtime retries it on the new version).
+pub(crate) async fn share_live(tx: &Transaction<'_>, name: &str) -> Result<i32, ProjectorError> {
+    let row = tx
+        .query_opt(
+            "SELECT version FROM rm.projection_versions WHERE name = $1 AND state = 'live' FOR SHARE",
+            &[&name],
+        )
+        .await?;
+    row.map(|row| row.get(0))
+        .ok_or_else(|| ProjectorError::VersionRetired {
+            projection: name.to_owned(),
+            version: 0,
+        })
+}
+
 /// Makes the batch transaction's unqualified table names mean `version`'s tables.
 pub(crate) async fn use_version(
     tx: &Transaction<'_>,
@@ -257,7 +290,7 @@ pub(crate) async fn use_version(
 /// readers' cached plans) when the columns are unchanged; if the new version's columns differ
 /// in more than added trailing ones, the view is dropped and re-created in the same
 /// transaction instead, which readers never see either.
-async fn point_views(
+pub(crate) async fn point_views(
     tx: &Transaction<'_>,
     projection: &dyn Projection,
     version: i32,
@@ -282,87 +315,4 @@ async fn point_views(
         }
     }
     Ok(())
-}
-
-/// The registry rows of `name` that a swap changes (live and building), locked `FOR UPDATE`
-/// until the transaction ends: the live version's projector cannot commit a batch meanwhile.
-pub(crate) async fn lock_for_swap(
-    tx: &Transaction<'_>,
-    name: &str,
-) -> Result<(Option<ProjectionVersion>, Option<ProjectionVersion>), ProjectorError> {
-    let rows = tx
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM rm.projection_versions
-                 WHERE name = $1 AND state IN ('live', 'building') ORDER BY version FOR UPDATE"
-            ),
-            &[&name],
-        )
-        .await?;
-    let versions: Vec<ProjectionVersion> = rows.iter().map(version_of).collect();
-    let find = |state| versions.iter().find(|v| v.state == state).cloned();
-    Ok((find(VersionState::Live), find(VersionState::Building)))
-}
-
-/// Inside the swap transaction: the views now show `building`, which becomes live; `live`
-/// (if any) is retired.
-pub(crate) async fn promote(
-    tx: &Transaction<'_>,
-    projection: &dyn Projection,
-    building: i32,
-    live: Option<i32>,
-) -> Result<(), ProjectorError> {
-    let name = projection.name();
-    point_views(tx, projection, building).await?;
-    // Retire first: at most one live version per projection, checked row by row.
-    if let Some(live) = live {
-        tx.execute(
-            "UPDATE rm.projection_versions SET state = 'retired', retired_at = now() WHERE name = $1 AND version = $2",
-            &[&name, &live],
-        )
-        .await?;
-    }
-    tx.execute(
-        "UPDATE rm.projection_versions SET state = 'live', live_since = now() WHERE name = $1 AND version = $2",
-        &[&name, &building],
-    )
-    .await?;
-    Ok(())
-}
-
-/// Drops the tables of every retired version not dropped yet (of `name` only, if given) and
-/// returns which. Waits (up to `lock_timeout`) for a batch still in flight on one of them.
-pub async fn drop_retired(
-    client: &mut deadpool_postgres::Object,
-    name: Option<&str>,
-) -> Result<Vec<(String, i32)>, ProjectorError> {
-    let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&REGISTRY_LOCK])
-        .await?;
-    tx.batch_execute("SET LOCAL lock_timeout = '30s'").await?;
-    let rows = tx
-        .query(
-            "SELECT name, version FROM rm.projection_versions
-             WHERE state = 'retired' AND dropped_at IS NULL AND ($1::text IS NULL OR name = $1)
-             ORDER BY name, version",
-            &[&name],
-        )
-        .await?;
-    let mut dropped = Vec::with_capacity(rows.len());
-    for row in rows {
-        let (name, version): (String, i32) = (row.get(0), row.get(1));
-        tx.batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {} CASCADE",
-            quote(&schema_name(&name, version))
-        ))
-        .await?;
-        tx.execute(
-            "UPDATE rm.projection_versions SET dropped_at = now() WHERE name = $1 AND version = $2",
-            &[&name, &version],
-        )
-        .await?;
-        dropped.push((name, version));
-    }
-    tx.commit().await?;
-    Ok(dropped)
 }

@@ -1,6 +1,7 @@
-//! Position and lag of each projection version: `projector status`, `/metrics`. Both read the
-//! view `rm.projection_status` (migration 002), as does the query API's `GET /v1/projections`,
-//! so all three agree.
+//! Position and lag of every processor on the runtime's checkpoint table (each projection's
+//! live and building versions, the publisher, the command API's reactors and sweeper):
+//! `projector status`, `/metrics` and the query API's `GET /v1/projections` all read the view
+//! `rm.projection_status` through [`statuses`] or [`all`], so they agree.
 
 use std::fmt::Write as _;
 
@@ -43,25 +44,54 @@ pub async fn statuses(
             &[&names],
         )
         .await?;
+    Ok(rows.iter().map(status_of).collect())
+}
+
+/// Every processor's live (and building) checkpoints, by name.
+pub async fn all(
+    client: &impl deadpool_postgres::GenericClient,
+) -> Result<Vec<ProjectionStatus>, ProjectorError> {
+    let rows = client
+        .query(
+            "SELECT name, version, state, txid, global, updated_at, lag_events, lag_seconds
+             FROM rm.projection_status ORDER BY name, state = 'building', version",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(status_of).collect())
+}
+
+/// Every live checkpoint by name: what consistency tokens are compared with.
+pub async fn live_positions(
+    client: &impl deadpool_postgres::GenericClient,
+) -> Result<Vec<(String, Position)>, ProjectorError> {
+    let rows = client
+        .query(
+            "SELECT name, txid, global FROM rm.projection_checkpoints",
+            &[],
+        )
+        .await?;
     Ok(rows
         .iter()
-        .map(|row| {
-            let state: &str = row.get("state");
-            ProjectionStatus {
-                name: row.get("name"),
-                version: row.get("version"),
-                state: if state == "building" {
-                    VersionState::Building
-                } else {
-                    VersionState::Live
-                },
-                position: position_of(row),
-                lag: row.get("lag_events"),
-                lag_seconds: row.get("lag_seconds"),
-                updated_at: Some(row.get("updated_at")),
-            }
-        })
+        .map(|row| (row.get("name"), position_of(row)))
         .collect())
+}
+
+fn status_of(row: &tokio_postgres::Row) -> ProjectionStatus {
+    let state: &str = row.get("state");
+    ProjectionStatus {
+        name: row.get("name"),
+        version: row.get("version"),
+        state: if state == "building" {
+            VersionState::Building
+        } else {
+            VersionState::Live
+        },
+        position: position_of(row),
+        lag: row.get("lag_events"),
+        lag_seconds: row.get("lag_seconds"),
+        updated_at: Some(row.get("updated_at")),
+    }
 }
 
 /// The table `projector status` prints: the log's head, then one line per version.

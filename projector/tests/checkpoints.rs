@@ -2,9 +2,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use pasar_events::runtime::lock::LeaderLock as ProjectionLock;
 use pasar_events::types::{CartEvent, StockEvent, streams};
 use pasar_events::{EventStore, Metadata, NewEvent, Position};
-use pasar_projector::checkpoint::ProjectionLock;
 use pasar_projector::{Projector, ProjectorError};
 use serde_json::json;
 use tokio_postgres::{AsyncMessage, NoTls};

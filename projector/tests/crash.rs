@@ -51,8 +51,8 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 /// did.
 const ROWS_OFF_CHECKPOINT: &str = "
     WITH cp AS (
-        SELECT txid::text::xid8 AS txid, global FROM rm.projection_versions
-        WHERE name = 'catalog' AND state = 'live'
+        SELECT txid::text::xid8 AS txid, global FROM rm.projection_checkpoints
+        WHERE name = 'catalog'
     ), covered AS (
         SELECT substring(stream_id FROM 7)::uuid AS id, max(stream_version) AS version
         FROM es_events, cp

@@ -2,8 +2,8 @@
 //! real binary where the command line itself is what is tested.
 
 use pasar_events::types::{StockEvent, streams};
-use pasar_projector::projections::Catalog;
 use pasar_projector::registry;
+use pasar_projector::slices::Catalog;
 use serde_json::Value;
 use uuid::Uuid;
 

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use pasar_events::RecordedEvent;
-use pasar_events::types::streams;
-use pasar_projector::projections::{Catalog, Write};
+use pasar_events::types::streams::{self, Category};
+use pasar_projector::slices::{Catalog, Write};
 use pasar_projector::{Projection, ProjectorError, RebuildOptions, registry};
 use tokio::task::JoinHandle;
 use tokio_postgres::NoTls;
@@ -277,8 +277,8 @@ impl Projection for Mailer {
         "mailer"
     }
 
-    fn categories(&self) -> &'static [&'static str] {
-        &["order"]
+    fn categories(&self) -> &'static [Category] {
+        &[Category::Order]
     }
 
     fn writes(&self, _: &RecordedEvent, _: &mut Vec<Write>) -> Result<(), ProjectorError> {
@@ -297,10 +297,20 @@ async fn only_replay_safe_projections_are_ever_rebuilt() {
         .await
         .unwrap_err();
 
+    let mailer = h
+        .projector
+        .rebuild_projection(Arc::new(Mailer), &RebuildOptions::default())
+        .await
+        .unwrap_err();
+
     assert!(
         matches!(publisher, ProjectorError::UnknownProjection(_)),
         "{publisher}"
     );
     assert!(!Mailer.replay_safe(), "side effects are opt-out by default");
+    assert!(
+        matches!(&mailer, ProjectorError::NotReplaySafe(name) if name == "mailer"),
+        "{mailer}"
+    );
     assert_eq!(h.versions().await, registered, "nothing was registered");
 }

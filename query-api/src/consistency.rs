@@ -155,19 +155,11 @@ impl Consistency {
     /// Re-reads every checkpoint from the database.
     pub async fn reload(&self) -> Result<(), ApiError> {
         let client = self.pool.get().await?;
-        let rows = client
-            .query(
-                "SELECT name, txid, global FROM rm.projection_checkpoints",
-                &[],
-            )
-            .await?;
-        for row in rows {
-            let txid: i64 = row.get("txid");
-            let position = Position {
-                txid: u64::try_from(txid).unwrap_or(0),
-                global: row.get("global"),
-            };
-            self.observe(row.get("name"), position);
+        let positions = pasar_projector::status::live_positions(&client)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        for (name, position) in positions {
+            self.observe(&name, position);
         }
         Ok(())
     }

@@ -1,5 +1,7 @@
 use serde_json::Value;
+use uuid::Uuid;
 
+use crate::support::fixtures::NewProduct;
 use crate::support::spawn_app;
 
 #[tokio::test]
@@ -45,12 +47,40 @@ async fn an_unknown_route_is_a_404_problem() {
 }
 
 #[tokio::test]
-async fn the_service_shuts_down_gracefully() {
+async fn shutting_down_lets_a_request_in_flight_finish() {
+    // Arrange: a read waiting on a consistency token that the projector has not reached.
     let app = spawn_app().await;
-    assert_eq!(app.get("/healthz", None, None).await.status(), 200);
+    let product = NewProduct::new(Uuid::new_v4(), 8_000);
+    let written = app.list_product(&product, 0).await;
+    let reader = {
+        let (http, url, token) = (
+            app.http.clone(),
+            format!("{}/v1/products/{}", app.base, product.id),
+            written.to_string(),
+        );
+        tokio::spawn(async move {
+            http.get(url)
+                .header("X-Consistency-Token", token)
+                .send()
+                .await
+        })
+    };
+    app.until_waiting(1).await;
 
-    app.shut_down()
+    // Act: shut down while it waits.
+    let stopped = tokio::spawn(app.shut_down());
+
+    // Assert: the request still gets a whole answer (its wait ends in 503 with Retry-After,
+    // never a dropped connection), and the server returns once it has.
+    let response = reader
         .await
+        .unwrap()
+        .expect("the request in flight was answered");
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    stopped
+        .await
+        .unwrap()
         .expect("run returns Ok after shutdown");
 }
 

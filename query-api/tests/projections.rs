@@ -1,6 +1,6 @@
 use pasar_events::types::{Role, streams};
-use pasar_projector::projections::Catalog;
 use pasar_projector::registry;
+use pasar_projector::slices::Catalog;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -66,4 +66,32 @@ async fn admins_see_version_state_position_and_lag_of_every_projection() {
         ),
         (&Value::from("catalog"), &Value::from(2), &Value::from(1))
     );
+}
+
+#[tokio::test]
+async fn every_processor_on_the_checkpoint_table_is_listed_not_only_projections() {
+    // Arrange: a processor that is no projection (a reactor, the publisher) registered with
+    // the runtime; it shares the one checkpoint table.
+    let app = spawn_app().await;
+    let pool = pasar_events::postgres::pool(app.database_url(), 1).unwrap();
+    let reactor = format!("reactor.test-{}", Uuid::new_v4().simple());
+    pasar_events::runtime::checkpoint::ensure(&pool.get().await.unwrap(), &[&reactor])
+        .await
+        .unwrap();
+    let admin = token(Uuid::new_v4(), Role::Admin);
+
+    // Act
+    let body: Value = app.get_json("/v1/projections", Some(&admin)).await;
+
+    // Assert
+    let served = body["projections"].as_array().unwrap();
+    let found = served
+        .iter()
+        .find(|p| p["name"] == reactor.as_str())
+        .unwrap_or_else(|| panic!("{reactor} in {body}"));
+    assert_eq!(found["state"], "live");
+    assert_eq!(found["position"], "0-0");
+    for name in app.projector.names() {
+        assert!(served.iter().any(|p| p["name"] == name), "{name} in {body}");
+    }
 }

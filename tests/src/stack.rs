@@ -351,3 +351,14 @@ impl Stack {
         gone
     }
 }
+
+impl Stack {
+    /// The process id of a running service (`command-api`, `projector`, `query-api`), e.g. to
+    /// read its memory from `/proc/<pid>/status`.
+    pub fn pid(&self, name: &str) -> Option<u32> {
+        self.children
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, child)| child.id())
+    }
+}

@@ -4,22 +4,21 @@
 use std::sync::Arc;
 
 use pasar_domain::Aggregate;
-use pasar_events::types::streams::Category;
-use pasar_events::{DomainEvent, EventStore, ExpectedVersion, Metadata, Position, StoreError};
+use pasar_events::{DomainEvent, EventStore, Metadata, Position};
 use uuid::Uuid;
 
 use super::AppError;
-
-/// How many times a command is re-decided after losing an optimistic-concurrency race.
-const MAX_ATTEMPTS: usize = 8;
 
 pub struct Loaded<A> {
     pub state: A,
     pub version: i64,
     /// Position of the stream's last event (`None` for a new stream).
     pub last_position: Option<Position>,
-    /// Ids and positions of the stream's events, to recognise a command already applied.
+    /// Ids and positions of the events read (those after the snapshot, when one was used), to
+    /// recognise a command already applied.
     recorded: Vec<(Uuid, Position)>,
+    /// The version of the snapshot the state started from, if one was used.
+    pub(super) snapshot_version: Option<i64>,
 }
 
 impl<A> Loaded<A> {
@@ -28,12 +27,21 @@ impl<A> Loaded<A> {
     }
 }
 
+/// Loads a stream's state: from its snapshot (when the aggregate keeps them and one of the
+/// current shape exists) plus the events after it, else from the whole stream.
 pub async fn load<A: Aggregate>(
     store: &dyn EventStore,
     stream: &str,
 ) -> Result<Loaded<A>, AppError> {
-    let recorded = store.read_stream(stream, 1).await?;
-    let mut state = A::default();
+    let snapshot = match A::SNAPSHOT_VERSION {
+        Some(schema) => snapshot_of::<A>(store, stream, schema).await,
+        None => None,
+    };
+    let (mut state, base_version, base_position) = match snapshot {
+        Some((state, snapshot)) => (state, snapshot.version, Some(snapshot.position)),
+        None => (A::default(), 0, None),
+    };
+    let recorded = store.read_stream(stream, base_version + 1).await?;
     for event in &recorded {
         let typed = A::Event::decode(event)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("{stream}: {e}")))?;
@@ -41,24 +49,44 @@ pub async fn load<A: Aggregate>(
     }
     Ok(Loaded {
         state,
-        version: recorded.last().map_or(0, |e| e.stream_version),
-        last_position: recorded.last().map(|e| e.position),
+        version: recorded.last().map_or(base_version, |e| e.stream_version),
+        last_position: recorded.last().map(|e| e.position).or(base_position),
         recorded: recorded.iter().map(|e| (e.event_id, e.position)).collect(),
+        snapshot_version: base_position.map(|_| base_version),
     })
 }
 
+/// The stream's snapshot if it has the aggregate's current shape. A snapshot that cannot be
+/// read is only logged: the stream is replayed instead.
+async fn snapshot_of<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &str,
+    schema: i32,
+) -> Option<(A, pasar_events::Snapshot)> {
+    match store.load_snapshot(stream).await {
+        Ok(Some(snapshot)) if snapshot.schema == schema => {
+            A::from_snapshot(&snapshot.state).map(|state| (state, snapshot))
+        }
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(stream, error = %e, "snapshot unreadable; replaying the stream");
+            None
+        }
+    }
+}
+
 impl<A> Loaded<A> {
-    /// Whether the first event `ids` would append is already in the stream.
-    fn applied(&self, ids: EventIds) -> bool {
+    /// Whether the first event `ids` would append is among the events read.
+    pub(super) fn applied(&self, ids: EventIds) -> bool {
         matches!(ids, EventIds::Derived(_)) && self.recorded.iter().any(|(id, _)| *id == ids.id(0))
     }
 }
 
 /// The outcome of a command that appended nothing: where its effect already is in the log
 /// (its own earlier event when it was applied before, else the stream's last event).
-async fn unchanged<A: Aggregate>(
+pub(super) async fn unchanged<A: Aggregate>(
     store: &dyn EventStore,
-    loaded: Loaded<A>,
+    loaded: &Loaded<A>,
     ids: EventIds,
 ) -> Result<Outcome<A>, AppError> {
     let earlier = loaded.recorded.iter().find(|(id, _)| *id == ids.id(0));
@@ -68,7 +96,7 @@ async fn unchanged<A: Aggregate>(
         _ => store.head().await?,
     };
     Ok(Outcome {
-        state: loaded.state,
+        state: loaded.state.clone(),
         events: Vec::new(),
         position,
     })
@@ -85,7 +113,15 @@ pub enum EventIds {
 }
 
 impl EventIds {
-    fn id(self, index: usize) -> Uuid {
+    /// The first event's id when it is derived (a retry would repeat it), else `None`.
+    pub fn first(self) -> Option<Uuid> {
+        match self {
+            EventIds::Random => None,
+            EventIds::Derived(_) => Some(self.id(0)),
+        }
+    }
+
+    pub(super) fn id(self, index: usize) -> Uuid {
         match self {
             EventIds::Random => Uuid::now_v7(),
             EventIds::Derived(seed) => Uuid::new_v5(&seed, &index.to_le_bytes()),
@@ -108,9 +144,9 @@ pub struct Outcome<A: Aggregate> {
 
 /// Runs `command` against the aggregate in `stream`. With [`EventIds::Derived`], a command
 /// whose first event is already in the stream is recognised as applied and not decided again.
-/// A domain rejection is
-/// [`AppError::Rejected`]; a lost race is retried, and one lost [`MAX_ATTEMPTS`] times is
-/// [`AppError::Conflict`].
+/// A domain rejection is [`AppError::Rejected`]. Commands on one stream are serialised in this
+/// instance and decided together (see [`super::serial`]); a race lost to another instance is
+/// decided again until [`super::serial::CONFLICT_DEADLINE`], then [`AppError::Conflict`].
 pub async fn execute<A>(
     store: &Arc<dyn EventStore>,
     stream: &str,
@@ -122,48 +158,17 @@ where
     A: Aggregate,
     AppError: From<A::Error>,
 {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let loaded = load::<A>(store.as_ref(), stream).await?;
-        // Already applied (a retry after a lost acknowledgement): deciding again would
-        // describe a second application.
-        let events = if loaded.applied(ids) {
-            Vec::new()
-        } else {
-            loaded.state.decide(command)?
-        };
-        if events.is_empty() {
-            return unchanged(store.as_ref(), loaded, ids).await;
-        }
-        let new_events = events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| e.to_new_event(ids.id(i), metadata.clone()))
-            .collect();
-        match store
-            .append(
-                stream,
-                ExpectedVersion::from_loaded(loaded.version),
-                new_events,
-            )
-            .await
-        {
-            Ok(result) => {
-                let state = events.iter().fold(loaded.state, |s, e| s.evolve(e));
-                return Ok(Outcome {
-                    state,
-                    events,
-                    position: result.position,
-                });
-            }
-            Err(StoreError::Conflict { .. }) if attempt < MAX_ATTEMPTS => {
-                let category = Category::of(stream).map_or("other", Category::as_str);
-                metrics::counter!("pasar_command_retries_total", "category" => category)
-                    .increment(1);
-                tracing::debug!(stream, attempt, "concurrent update; deciding again");
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let pending = super::serial::Pending {
+        command: command.clone(),
+        ids,
+        metadata: metadata.clone(),
+        reply,
+    };
+    super::serial::submit(store, stream, pending);
+    answer.await.map_err(|_| {
+        AppError::Internal(anyhow::anyhow!(
+            "the command queue of {stream} stopped without answering"
+        ))
+    })?
 }

@@ -18,6 +18,7 @@ pub mod exec;
 pub mod late_settlement;
 pub mod payments;
 pub mod refunds;
+pub mod serial;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
@@ -93,6 +94,29 @@ pub enum AppError {
     /// A bug or broken invariant; the outcome could not be recorded.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    /// The same error for another waiter (an internal error's chain becomes its text).
+    pub fn duplicate(&self) -> AppError {
+        match self {
+            AppError::Rejected(rule) => AppError::Rejected(rule.clone()),
+            AppError::Conflict {
+                stream,
+                expected,
+                actual,
+            } => AppError::Conflict {
+                stream: stream.clone(),
+                expected: *expected,
+                actual: *actual,
+            },
+            AppError::Unavailable { dependency, detail } => AppError::Unavailable {
+                dependency: *dependency,
+                detail: detail.clone(),
+            },
+            AppError::Internal(e) => AppError::Internal(anyhow::anyhow!("{e:#}")),
+        }
+    }
 }
 
 /// What a use case depends on outside this process.

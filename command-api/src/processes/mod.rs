@@ -8,30 +8,32 @@
 //! Their tables are created by the numbered SQL files in `command-api/migrations/`
 //! ([`MIGRATIONS`]).
 
-pub mod driver;
 pub mod expiry;
 pub mod order_flow;
 #[cfg(test)]
 mod tests;
 
 use pasar_domain::Aggregate;
-use pasar_events::runtime::ProcessError;
+use pasar_events::runtime::{Migrations, ProcessError};
 use pasar_events::{EventStore, Metadata, RecordedEvent};
 
 use crate::app::AppError;
 use crate::app::exec::{EventIds, derive_id, execute};
 
-/// command-api's own schema: (name, SQL), applied in order, each once.
-pub const MIGRATIONS: &[(&str, &str)] = &[
-    (
-        "001_open_reservations",
-        include_str!("../../migrations/001_open_reservations.sql"),
-    ),
-    (
-        "002_open_checkouts",
-        include_str!("../../migrations/002_open_checkouts.sql"),
-    ),
-];
+/// command-api's own schema, applied by the runtime's migration mechanism at start-up.
+pub const MIGRATIONS: Migrations = Migrations {
+    owner: "command_api",
+    steps: &[
+        (
+            "001_open_reservations",
+            include_str!("../../migrations/001_open_reservations.sql"),
+        ),
+        (
+            "002_open_checkouts",
+            include_str!("../../migrations/002_open_checkouts.sql"),
+        ),
+    ],
+};
 
 /// How a failed reaction reaches the runtime: a lost race or a dependency down is retried;
 /// a broken invariant stops the processor.

@@ -1,4 +1,4 @@
-//! The order flow and the expiry sweeper on the (temporary) driver over a fresh PostgreSQL
+//! The order flow and the expiry sweeper on the processor runtime over a fresh PostgreSQL
 //! database: a sweep stuck on a slow Midtrans `/expire` does not hold up a settlement.
 
 use std::sync::Arc;
@@ -16,7 +16,6 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::MIGRATIONS;
-use super::driver::{self, Driver};
 use crate::app::exec::{EventIds, execute, load};
 use crate::app::{AppState, testing};
 use crate::config::{MidtransConfig, Secret};
@@ -130,7 +129,9 @@ async fn a_settlement_reaches_paid_while_the_sweep_waits_on_a_slow_expire() {
     let (store, pool) = pasar_events::select::connect(&backend, &url, 4)
         .await
         .unwrap();
-    driver::migrate(&pool, MIGRATIONS).await.unwrap();
+    pasar_events::runtime::migrate(&pool, &[MIGRATIONS])
+        .await
+        .unwrap();
     let entered = Arc::new(Notify::new());
     let mut app = testing::state(store.clone());
     app.pool = pool.clone();
@@ -148,12 +149,9 @@ async fn a_settlement_reaches_paid_while_the_sweep_waits_on_a_slow_expire() {
     .await
     .unwrap();
     let stale = reserved_order(&app, product_id, Uuid::now_v7(), -1).await;
-    let driver = Arc::new(Driver {
-        store: store.clone(),
-        pool,
-        database_url: url,
-    });
-    let tasks = driver.spawn(crate::server::processors(&app));
+    let runtime = pasar_events::runtime::Runtime::new(store.clone(), pool, url);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let tasks = runtime.spawn(crate::server::processors(&app), stop.clone());
     entered.notified().await; // the sweep is now stuck on /expire
 
     // Act: a payment for another order settles.

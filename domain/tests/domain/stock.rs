@@ -222,3 +222,58 @@ fn available_never_reads_below_zero_even_for_history_written_under_older_rules()
     let stock: Stock = pasar_domain::replay([received(2, 2), reserved(id(1), 5, 30, 0)]);
     assert_eq!(stock.available(), 0);
 }
+
+/// A history of `orders` one-unit sales: received, reserved, committed, in turn.
+fn sales(orders: u128) -> Vec<StockEvent> {
+    (1..=orders)
+        .flat_map(|n| {
+            let order_id = Uuid::from_u128(n);
+            [
+                received(1, 1),
+                reserved(order_id, 1, 30, 0),
+                StockEvent::ReservationCommitted {
+                    order_id,
+                    quantity: 1,
+                    on_hand: 0,
+                    available: 0,
+                },
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn a_stock_remembers_only_its_latest_commits_so_its_state_stays_small() {
+    use pasar_domain::stock::REMEMBERED_COMMITS;
+    let orders = REMEMBERED_COMMITS as u128 + 50;
+    let stock: Stock = pasar_domain::replay(sales(orders));
+    assert_eq!(stock.committed.len(), REMEMBERED_COMMITS);
+    assert!(
+        !stock.is_committed(Uuid::from_u128(1)),
+        "the oldest is forgotten"
+    );
+    assert!(
+        stock.is_committed(Uuid::from_u128(orders)),
+        "the newest is kept"
+    );
+}
+
+#[test]
+fn a_recent_paid_order_reserving_again_changes_nothing() {
+    given::<Stock>(sales(3))
+        .when(reserve(Uuid::from_u128(3), 1))
+        .then_nothing();
+}
+
+#[test]
+fn a_snapshot_restores_exactly_the_replayed_state() {
+    use pasar_domain::Aggregate as _;
+    let history = sales(20);
+    let (head, tail) = history.split_at(31);
+    let replayed: Stock = pasar_domain::replay(&history);
+    let snapshot = pasar_domain::replay::<Stock>(head).to_snapshot().unwrap();
+    let restored = tail
+        .iter()
+        .fold(Stock::from_snapshot(&snapshot).unwrap(), |s, e| s.evolve(e));
+    assert_eq!(restored, replayed);
+}

@@ -12,15 +12,46 @@
 //! batch transaction handed to [`Processor::handle`] commit atomically with the checkpoint
 //! (exactly-once effect for read models).
 //!
-//! This module is the contract; the machinery lands beside it.
+//! - [`Processor`] and [`ProcessError`]: the contract (below).
+//! - `runner.rs`: [`Runtime`] (`spawn` the long-running tasks, `catch_up` for tests and
+//!   CLIs); `active.rs` the active instance's loop (batches, waits, ticks, backoff).
+//! - [`checkpoint`]: the one checkpoint table, `processor_checkpoints`.
+//! - [`lock`]: the leader lock derived from the name.
+//! - `metrics.rs`: the metric names (position, lag, errors, active/standby).
+//! - [`migrate`]: the one migration mechanism (re-exported from [`crate::migrate`], which the
+//!   event store uses without this feature).
+
+mod active;
+mod backoff;
+pub mod checkpoint;
+pub mod lock;
+mod metrics;
+mod runner;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
 
-use crate::RecordedEvent;
 use crate::types::streams::Category;
+use crate::{Position, RecordedEvent};
+
+pub use crate::migrate::{MigrateError, Migrations, migrate};
+pub use backoff::Backoff;
+pub use checkpoint::{Checkpoint, CheckpointError};
+pub use runner::{CaughtUp, Runtime, RuntimeError, RuntimeOptions};
+
+impl ProcessError {
+    /// A [`ProcessError::Transient`] from any error.
+    pub fn transient(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ProcessError::Transient(e.into())
+    }
+
+    /// A [`ProcessError::Fatal`] from any error.
+    pub fn fatal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        ProcessError::Fatal(e.into())
+    }
+}
 
 /// A processor's failure. The runtime retries a [`ProcessError::Transient`] batch with
 /// backoff (the checkpoint has not moved); a [`ProcessError::Fatal`] one stops this processor
@@ -53,6 +84,13 @@ pub trait Processor: Send + Sync + 'static {
         false
     }
 
+    /// Whether `event` is passed to [`Processor::handle`]. By default: its stream's category
+    /// is one of [`Processor::categories`]. A processor that wants every event of the log
+    /// (the NATS publisher, including categories unknown to this build) overrides it.
+    fn wants(&self, event: &RecordedEvent) -> bool {
+        Category::of(&event.stream).is_some_and(|c| self.categories().contains(&c))
+    }
+
     /// Most events per batch.
     fn batch_size(&self) -> usize {
         500
@@ -80,4 +118,14 @@ pub trait Processor: Send + Sync + 'static {
     async fn tick(&self) -> Result<(), ProcessError> {
         Ok(())
     }
+
+    /// Called after a batch's transaction committed with the checkpoint at `position`, the
+    /// batch having covered `events` events of the log (those not handed over included), and
+    /// never for a rolled-back one: announcements, caches, counters. Best effort; cannot fail.
+    async fn committed(&self, _position: Position, _events: usize) {}
+
+    /// Told when this instance becomes the active one (`true`, it holds the leader lock) or
+    /// stops being it (`false`: lock lost, shutdown, fatal error). The runtime's own metrics
+    /// already count this; a processor may mirror it.
+    fn on_active(&self, _active: bool) {}
 }

@@ -201,7 +201,7 @@ async fn a_crash_between_the_acks_and_the_checkpoint_commit_republishes_nothing(
         .unwrap();
     tokio::spawn(connection);
     db.execute(
-        "UPDATE rm.publisher_checkpoints SET txid = 0, global = 0",
+        "UPDATE processor_checkpoints SET txid = 0, global = 0 WHERE name LIKE 'publisher.%'",
         &[],
     )
     .await

@@ -73,7 +73,8 @@ async fn wait_until_projections_reach(database_url: &str, head: pasar_events::Po
         .unwrap();
     tokio::spawn(connection);
     let behind = format!(
-        "SELECT count(*) FROM rm.projection_checkpoints WHERE (txid, global) < ({}, {})",
+        "SELECT count(*) FROM rm.projection_checkpoints
+         WHERE name NOT LIKE 'publisher.%' AND (txid, global) < ({}, {})",
         head.txid, head.global
     );
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

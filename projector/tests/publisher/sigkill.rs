@@ -70,7 +70,7 @@ pub async fn publisher_checkpoint(database_url: &str, stream: &str) -> (i64, i64
     loop {
         let row = client
             .query_one(
-                "SELECT txid, global FROM rm.publisher_checkpoints WHERE stream = $1",
+                "SELECT txid, global FROM processor_checkpoints WHERE name = 'publisher.' || $1",
                 &[&stream],
             )
             .await

@@ -221,7 +221,7 @@ impl Harness {
         let client = self.pool.get().await.unwrap();
         client
             .execute(
-                "UPDATE rm.projection_versions SET txid = 0, global = 0 WHERE state = 'live'",
+                "UPDATE processor_checkpoints SET txid = 0, global = 0 WHERE name NOT LIKE '%@v%'",
                 &[],
             )
             .await

@@ -4,8 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use pasar_events::types::Role;
+use pasar_projector::slices::carts::queries::{self, CartLine};
+use pasar_projector::slices::{carts, catalog};
 use serde::Serialize;
-use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::AppState;
@@ -13,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::error::ApiError;
 
 /// Projections this route reads: the lines, and the catalog that prices them.
-const READS: &[&str] = &["carts", "catalog"];
+const READS: &[&str] = &[carts::NAME, catalog::NAME];
 
 /// A cart line. Price fields are `null` while the catalog does not know the product.
 #[derive(Debug, Serialize)]
@@ -43,45 +44,34 @@ pub async fn get_cart(
 ) -> Result<Json<Cart>, ApiError> {
     user.require(&[Role::Buyer])?;
     state.consistency.require(&headers, READS).await?;
-    let rows = state
-        .pool
-        .get()
-        .await?
-        .query(
-            "SELECT l.product_id, l.quantity, p.name, p.price, p.currency, p.available, p.status
-             FROM rm.cart_lines l
-             LEFT JOIN rm.products p ON p.id = l.product_id AND p.status IS NOT NULL
-             WHERE l.customer_id = $1
-             ORDER BY l.added_at, l.product_id",
-            &[&user.id],
-        )
-        .await?;
-    price_cart(&rows).map(Json)
+    let client = state.pool.get().await?;
+    let lines = queries::lines(&client, user.id).await?;
+    price_cart(lines).map(Json)
 }
 
-fn price_cart(rows: &[Row]) -> Result<Cart, ApiError> {
+fn price_cart(lines: Vec<CartLine>) -> Result<Cart, ApiError> {
     let overflow = || ApiError::Internal(anyhow::anyhow!("cart total overflows i64"));
     let mut total: i64 = 0;
     let mut currency: Option<String> = None;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        let quantity: i64 = row.get("quantity");
-        let unit_price: Option<i64> = row.get("price");
+    let mut items = Vec::with_capacity(lines.len());
+    for line in lines {
+        let quantity = line.quantity;
+        let unit_price = line.price;
         let line_total = unit_price
             .map(|p| p.checked_mul(quantity).ok_or_else(overflow))
             .transpose()?;
         total = total
             .checked_add(line_total.unwrap_or(0))
             .ok_or_else(overflow)?;
-        currency = currency.or_else(|| row.get("currency"));
+        currency = currency.or(line.currency);
         items.push(CartItem {
-            product_id: row.get("product_id"),
+            product_id: line.product_id,
             quantity,
-            name: row.get("name"),
+            name: line.name,
             unit_price,
             line_total,
-            available: row.get("available"),
-            status: row.get("status"),
+            available: line.available,
+            status: line.status,
         });
     }
     Ok(Cart {

@@ -1,13 +1,12 @@
-//! `GET /v1/projections` (admin): the projector's progress, the same figures as
-//! `projector status`. Both read the projector's view `rm.projection_status`.
+//! `GET /v1/projections` (admin): every processor on the runtime's checkpoint table (projections
+//! with their live and building versions, the publisher, the command API's reactors and
+//! sweeper), the same figures as `projector status` (both through `pasar_projector::status`).
 
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use pasar_events::Position;
 use pasar_events::types::Role;
 use serde::Serialize;
-use tokio_postgres::Row;
 
 use crate::AppState;
 use crate::auth::AuthUser;
@@ -31,20 +30,15 @@ pub struct ProjectionStatus {
 }
 
 impl ProjectionStatus {
-    fn from_row(row: &Row) -> Self {
-        let txid: i64 = row.get("txid");
-        let position = Position {
-            txid: u64::try_from(txid).unwrap_or(0),
-            global: row.get("global"),
-        };
+    fn from_status(status: pasar_projector::status::ProjectionStatus) -> Self {
         ProjectionStatus {
-            name: row.get("name"),
-            version: row.get("version"),
-            state: row.get("state"),
-            position: position.to_string(),
-            lag_events: row.get("lag_events"),
-            lag_seconds: row.get("lag_seconds"),
-            updated_at: row.get("updated_at"),
+            name: status.name,
+            version: status.version,
+            state: status.state.as_str().to_owned(),
+            position: status.position.to_string(),
+            lag_events: status.lag,
+            lag_seconds: status.lag_seconds,
+            updated_at: status.updated_at.unwrap_or_default(),
         }
     }
 }
@@ -61,14 +55,13 @@ pub async fn list(
 ) -> Result<Json<Projections>, ApiError> {
     user.require(&[Role::Admin])?;
     let client = state.pool.get().await?;
-    let rows = client
-        .query(
-            "SELECT name, version, state, txid, global, lag_events, lag_seconds, updated_at
-             FROM rm.projection_status ORDER BY name, state = 'building', version",
-            &[],
-        )
-        .await?;
+    let statuses = pasar_projector::status::all(&client)
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(Projections {
-        projections: rows.iter().map(ProjectionStatus::from_row).collect(),
+        projections: statuses
+            .into_iter()
+            .map(ProjectionStatus::from_status)
+            .collect(),
     }))
 }

@@ -6,6 +6,7 @@ pub mod catchup;
 pub mod flash;
 pub mod history;
 pub mod latency;
+pub mod logins;
 
 /// A fresh scratch database URL on the local PostgreSQL.
 pub fn scratch_database(prefix: &str) -> String {

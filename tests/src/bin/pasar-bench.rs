@@ -36,6 +36,8 @@ enum Command {
     History,
     /// Flash sales: 1,000 buyers on 300 units, and 100 buyers on 80 units.
     Flash,
+    /// 600 concurrent failed logins (BENCH_LOGINS): the command API's peak RSS and the answers.
+    Logins,
     /// The soak (kills, PostgreSQL and NATS restarts); fails when an invariant broke.
     Soak {
         /// How long the load runs.
@@ -90,6 +92,11 @@ async fn main() -> anyhow::Result<()> {
             runs.push(bench::flash::run(Arc::clone(&stack), buyers, units).await?);
         }
         bench::flash::print(&runs);
+    }
+    if which.runs(Command::Logins) {
+        let stack = Stack::start_with(&[("RUST_LOG", "error")]).await?;
+        let attempts = env_number("BENCH_LOGINS", 600);
+        bench::logins::print(&bench::logins::run(&stack, attempts).await?);
     }
     if which.runs(Command::Latency) || which.runs(Command::Queries) {
         let stack = Arc::new(Stack::start_with(&[("RUST_LOG", "error")]).await?);

@@ -3,23 +3,29 @@
 //! The product stream and the stock stream of one product are versioned separately, so the
 //! row keeps one guard per stream (`product_version`, `stock_version`).
 
+pub mod queries;
+
 use async_trait::async_trait;
 use pasar_events::RecordedEvent;
+use pasar_events::types::streams::Category;
 use pasar_events::types::{ProductEvent, StockEvent};
 
 use super::{Projection, Write, currency, decode, position_columns, stmt, stream_uuid};
 use crate::ProjectorError;
+
+/// The projection's name: its checkpoint, its lock, what a consistent read waits for.
+pub const NAME: &str = "catalog";
 
 pub struct Catalog;
 
 #[async_trait]
 impl Projection for Catalog {
     fn name(&self) -> &'static str {
-        "catalog"
+        NAME
     }
 
-    fn categories(&self) -> &'static [&'static str] {
-        &["product", "stock"]
+    fn categories(&self) -> &'static [Category] {
+        &[Category::Product, Category::Stock]
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -27,7 +33,7 @@ impl Projection for Catalog {
     }
 
     fn schema(&self) -> &'static str {
-        include_str!("catalog.sql")
+        include_str!("schema.sql")
     }
 
     fn replay_safe(&self) -> bool {
@@ -35,9 +41,9 @@ impl Projection for Catalog {
     }
 
     fn writes(&self, event: &RecordedEvent, out: &mut Vec<Write>) -> Result<(), ProjectorError> {
-        match event.category() {
-            "product" => out.push(product_write(event, decode(event)?)?),
-            "stock" => out.push(stock_write(event, decode(event)?)?),
+        match Category::of(&event.stream) {
+            Some(Category::Product) => out.push(product_write(event, decode(event)?)?),
+            Some(Category::Stock) => out.push(stock_write(event, decode(event)?)?),
             _ => {}
         }
         Ok(())

@@ -5,10 +5,14 @@
 
 use async_trait::async_trait;
 use pasar_events::RecordedEvent;
+use pasar_events::types::streams::Category;
 use pasar_events::types::{PaymentEvent, PaymentFailure};
 
 use super::{Projection, Write, currency, decode, stmt, stream_uuid};
 use crate::ProjectorError;
+
+/// The projection's name: its checkpoint, its lock, what a consistent read waits for.
+pub const NAME: &str = "payments";
 
 pub struct Payments;
 
@@ -44,11 +48,11 @@ fn failure_text(failure: PaymentFailure) -> &'static str {
 #[async_trait]
 impl Projection for Payments {
     fn name(&self) -> &'static str {
-        "payments"
+        NAME
     }
 
-    fn categories(&self) -> &'static [&'static str] {
-        &["payment"]
+    fn categories(&self) -> &'static [Category] {
+        &[Category::Payment]
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -56,15 +60,17 @@ impl Projection for Payments {
     }
 
     fn schema(&self) -> &'static str {
-        include_str!("payments.sql")
+        include_str!("schema.sql")
     }
 
     fn replay_safe(&self) -> bool {
         true
     }
 
+    // Longer than 60 lines on purpose: one arm per event type, each one SQL statement on
+    // this projection's tables; split up, the writes to one table would be scattered.
     fn writes(&self, event: &RecordedEvent, out: &mut Vec<Write>) -> Result<(), ProjectorError> {
-        if event.category() != "payment" {
+        if Category::of(&event.stream) != Some(Category::Payment) {
             return Ok(());
         }
         let payment: PaymentEvent = decode(event)?;

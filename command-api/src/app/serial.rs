@@ -1,0 +1,537 @@
+//! Hot streams: commands on one stream are serialised inside this instance and decided
+//! together. The first command to arrive for a stream starts a drainer task; commands that
+//! arrive while it works queue up behind it, and each round takes every queued command, loads
+//! the stream once, decides them one after another on the evolving state and appends all
+//! their events in one append. A thousand reservations on one product in a flash sale are a
+//! handful of appends, not a thousand optimistic-concurrency retries.
+//!
+//! Across instances the optimistic check still decides: a round that loses the race is
+//! decided again after a short jittered pause, until [`CONFLICT_DEADLINE`] passes, and only
+//! then does a client see a conflict.
+//!
+//! Each command keeps its own outcome: a rule refusing one command refuses only that one, and
+//! the others' events are appended as if they had run alone, in arrival order.
+
+use std::any::{Any, TypeId};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use pasar_domain::Aggregate;
+use pasar_events::types::streams::Category;
+use pasar_events::{DomainEvent, EventStore, ExpectedVersion, Metadata, NewEvent, StoreError};
+use rand::Rng as _;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::AppError;
+use super::exec::{EventIds, Loaded, Outcome, load, unchanged};
+
+/// How long a round keeps deciding again after losing races to other instances.
+pub const CONFLICT_DEADLINE: Duration = Duration::from_secs(10);
+/// Most commands decided together in one round (bounds the append's size).
+const MAX_ROUND: usize = 256;
+/// A snapshot is taken once a stream has grown this many events past its last one.
+const SNAPSHOT_EVERY: i64 = 100;
+
+/// One queued command and where its outcome goes.
+pub struct Pending<A: Aggregate> {
+    pub command: A::Command,
+    pub ids: EventIds,
+    pub metadata: Metadata,
+    pub reply: oneshot::Sender<Result<Outcome<A>, AppError>>,
+}
+
+struct Queue<A: Aggregate> {
+    waiting: VecDeque<Pending<A>>,
+    draining: bool,
+}
+
+type Key = (TypeId, String);
+
+/// Every stream with queued commands, by aggregate type and stream name. Entries are removed
+/// when their queue drains, so the map only holds streams busy right now.
+static QUEUES: LazyLock<Mutex<HashMap<Key, Arc<dyn Any + Send + Sync>>>> =
+    LazyLock::new(Mutex::default);
+
+/// Queues `pending` on `stream`, starting its drainer if none runs.
+pub fn submit<A>(store: &Arc<dyn EventStore>, stream: &str, pending: Pending<A>)
+where
+    A: Aggregate,
+    AppError: From<A::Error>,
+{
+    let key: Key = (TypeId::of::<A>(), stream.to_owned());
+    let mut queues = QUEUES
+        .lock()
+        .expect("invariant: the queue map lock is never poisoned");
+    let entry = queues.entry(key.clone()).or_insert_with(|| {
+        Arc::new(Mutex::new(Queue::<A> {
+            waiting: VecDeque::new(),
+            draining: false,
+        }))
+    });
+    let queue = Arc::clone(entry)
+        .downcast::<Mutex<Queue<A>>>()
+        .expect("invariant: the key's TypeId names the queue's aggregate");
+    let mut guard = queue
+        .lock()
+        .expect("invariant: a queue lock is never poisoned");
+    guard.waiting.push_back(pending);
+    if !guard.draining {
+        guard.draining = true;
+        drop(guard);
+        drop(queues);
+        tokio::spawn(drain(Arc::clone(store), key, queue));
+    }
+}
+
+/// Runs rounds until the queue is empty, then removes it from the map.
+async fn drain<A>(store: Arc<dyn EventStore>, key: Key, queue: Arc<Mutex<Queue<A>>>)
+where
+    A: Aggregate,
+    AppError: From<A::Error>,
+{
+    loop {
+        let round: Vec<Pending<A>> = {
+            // Lock order: the map, then the queue (as in `submit`).
+            let mut queues = QUEUES.lock().expect("invariant: never poisoned");
+            let mut guard = queue.lock().expect("invariant: never poisoned");
+            if guard.waiting.is_empty() {
+                guard.draining = false;
+                queues.remove(&key);
+                return;
+            }
+            let n = guard.waiting.len().min(MAX_ROUND);
+            guard.waiting.drain(..n).collect()
+        };
+        run_round(store.as_ref(), &key.1, round).await;
+    }
+}
+
+/// What one command of a round came to, before the append.
+enum Decision<A: Aggregate> {
+    /// Nothing to append (already applied, or already satisfied).
+    Unchanged,
+    Refused(AppError),
+    /// Its events, the state after them, and how many of the round's events precede them.
+    Appends {
+        events: Vec<A::Event>,
+        state: A,
+    },
+}
+
+/// Decides and appends one round, answering every command in it.
+async fn run_round<A>(store: &dyn EventStore, stream: &str, round: Vec<Pending<A>>)
+where
+    A: Aggregate,
+    AppError: From<A::Error>,
+{
+    let deadline = Instant::now() + CONFLICT_DEADLINE;
+    loop {
+        let loaded = match load::<A>(store, stream).await {
+            Ok(loaded) => loaded,
+            Err(e) => return answer_all(round, &e),
+        };
+        let stored = match stored_before_snapshot(store, stream, &loaded, &round).await {
+            Ok(stored) => stored,
+            Err(e) => return answer_all(round, &e),
+        };
+        let (decisions, new_events) = decide_round(&loaded, &round, &stored);
+        if new_events.is_empty() {
+            return answer(store, round, decisions, loaded, None).await;
+        }
+        let expected = ExpectedVersion::from_loaded(loaded.version);
+        match store.append(stream, expected, new_events).await {
+            Ok(result) => {
+                snapshot_if_due(store, stream, &loaded, &decisions, &result).await;
+                return answer(store, round, decisions, loaded, Some(result.position)).await;
+            }
+            Err(StoreError::Conflict { .. }) if Instant::now() < deadline => {
+                let category = Category::of(stream).map_or("other", Category::as_str);
+                metrics::counter!("pasar_command_retries_total", "category" => category)
+                    .increment(1);
+                let pause = rand::thread_rng().gen_range(1..=20);
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+            }
+            Err(e) => return answer_all(round, &<AppError as From<StoreError>>::from(e)),
+        }
+    }
+}
+
+/// Derived first-event ids of the round that are stored before the snapshot the stream was
+/// loaded from (the events read after it cannot show them). Without this, a retried command
+/// would be decided again, and its already-stored first id would make the store skip the
+/// whole round's append as a retry.
+async fn stored_before_snapshot<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &str,
+    loaded: &Loaded<A>,
+    round: &[Pending<A>],
+) -> Result<HashSet<Uuid>, AppError> {
+    if loaded.snapshot_version.is_none() {
+        return Ok(HashSet::new());
+    }
+    let unseen: Vec<Uuid> = round
+        .iter()
+        .filter(|p| !loaded.applied(p.ids))
+        .filter_map(|p| p.ids.first())
+        .collect();
+    if unseen.is_empty() {
+        return Ok(HashSet::new());
+    }
+    Ok(store
+        .stored_ids(stream, &unseen)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+/// Saves the state after the round once the stream has grown [`SNAPSHOT_EVERY`] events past
+/// its last snapshot. Best effort: a failure only means the next load reads more events.
+async fn snapshot_if_due<A: Aggregate>(
+    store: &dyn EventStore,
+    stream: &str,
+    loaded: &Loaded<A>,
+    decisions: &[Decision<A>],
+    appended: &pasar_events::AppendResult,
+) {
+    let Some(schema) = A::SNAPSHOT_VERSION else {
+        return;
+    };
+    if appended.stream_version - loaded.snapshot_version.unwrap_or(0) < SNAPSHOT_EVERY {
+        return;
+    }
+    let last = decisions.iter().rev().find_map(|d| match d {
+        Decision::Appends { state, .. } => Some(state),
+        _ => None,
+    });
+    let Some(state) = last.and_then(Aggregate::to_snapshot) else {
+        return;
+    };
+    let snapshot = pasar_events::Snapshot {
+        stream: stream.to_owned(),
+        version: appended.stream_version,
+        position: appended.position,
+        schema,
+        state,
+    };
+    if let Err(e) = store.save_snapshot(snapshot).await {
+        tracing::warn!(stream, error = %e, "could not save a snapshot");
+    }
+}
+
+/// Decides every command of the round on the state the ones before it left.
+fn decide_round<A>(
+    loaded: &Loaded<A>,
+    round: &[Pending<A>],
+    stored: &HashSet<Uuid>,
+) -> (Vec<Decision<A>>, Vec<NewEvent>)
+where
+    A: Aggregate,
+    AppError: From<A::Error>,
+{
+    let mut state = loaded.state.clone();
+    let mut seen = HashSet::new();
+    let mut new_events = Vec::new();
+    let decisions = round
+        .iter()
+        .map(|p| {
+            // A retry of a command already applied, in the log or earlier in this round.
+            let first = p.ids.first();
+            let repeated = first.is_some_and(|id| stored.contains(&id) || !seen.insert(id));
+            if loaded.applied(p.ids) || repeated {
+                return Decision::Unchanged;
+            }
+            match state.decide(&p.command) {
+                Ok(events) if events.is_empty() => Decision::Unchanged,
+                Ok(events) => {
+                    let ids = p.ids;
+                    new_events.extend(
+                        events
+                            .iter()
+                            .enumerate()
+                            .map(|(i, e)| e.to_new_event(ids.id(i), p.metadata.clone())),
+                    );
+                    state = events.iter().fold(state.clone(), |s, e| s.evolve(e));
+                    Decision::Appends {
+                        events,
+                        state: state.clone(),
+                    }
+                }
+                Err(e) => Decision::Refused(e.into()),
+            }
+        })
+        .collect();
+    (decisions, new_events)
+}
+
+/// Sends each command its outcome. An appending command's position is the round's last one
+/// (its own events are at or before it, so a consistency token from it is never early).
+async fn answer<A: Aggregate>(
+    store: &dyn EventStore,
+    round: Vec<Pending<A>>,
+    decisions: Vec<Decision<A>>,
+    loaded: Loaded<A>,
+    appended_at: Option<pasar_events::Position>,
+) {
+    for (pending, decision) in round.into_iter().zip(decisions) {
+        let outcome = match decision {
+            Decision::Refused(e) => Err(e),
+            Decision::Appends { events, state } => Ok(Outcome {
+                state,
+                events,
+                position: appended_at.expect("invariant: a round with events appended them"),
+            }),
+            Decision::Unchanged => unchanged(store, &loaded, pending.ids).await,
+        };
+        // The caller may have gone (its request was dropped); its command stands regardless.
+        let _ = pending.reply.send(outcome);
+    }
+}
+
+fn answer_all<A: Aggregate>(round: Vec<Pending<A>>, error: &AppError) {
+    for pending in round {
+        let _ = pending.reply.send(Err(error.duplicate()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+    use chrono::Utc;
+    use pasar_domain::stock::{Stock, StockCommand, StockError};
+    use pasar_events::memory::MemoryEventStore;
+    use pasar_events::{AppendResult, Position, RecordedEvent};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::app::Rule;
+    use crate::app::exec::{derive_id, execute};
+
+    /// A memory store that counts appends.
+    #[derive(Default)]
+    struct Counting {
+        inner: MemoryEventStore,
+        appends: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl EventStore for Counting {
+        async fn append(
+            &self,
+            stream: &str,
+            expected: ExpectedVersion,
+            events: Vec<NewEvent>,
+        ) -> Result<AppendResult, StoreError> {
+            self.appends.fetch_add(1, Ordering::SeqCst);
+            self.inner.append(stream, expected, events).await
+        }
+        async fn read_stream(
+            &self,
+            stream: &str,
+            from: i64,
+        ) -> Result<Vec<RecordedEvent>, StoreError> {
+            self.inner.read_stream(stream, from).await
+        }
+        async fn read_all(
+            &self,
+            after: Position,
+            limit: usize,
+        ) -> Result<Vec<RecordedEvent>, StoreError> {
+            self.inner.read_all(after, limit).await
+        }
+        async fn wait_for_events(&self, after: Position, max_wait: Duration) {
+            self.inner.wait_for_events(after, max_wait).await;
+        }
+        async fn head(&self) -> Result<Position, StoreError> {
+            self.inner.head().await
+        }
+    }
+
+    fn reserve(order_id: Uuid) -> StockCommand {
+        StockCommand::Reserve {
+            order_id,
+            quantity: 1,
+            expires_at: Utc::now() + chrono::Duration::hours(1),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_flash_sale_on_one_stream_sells_exactly_the_stock_in_few_appends_and_no_conflicts() {
+        // Arrange
+        let counting = Arc::new(Counting::default());
+        let store: Arc<dyn EventStore> = counting.clone();
+        let stream = "stock-00000000-0000-0000-0000-000000000001";
+        let meta = Metadata::default();
+        let receive = StockCommand::Receive { quantity: 80 };
+        execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+            .await
+            .unwrap();
+        counting.appends.store(0, Ordering::SeqCst);
+
+        // Act: 200 buyers at once
+        let tasks: Vec<_> = (0..200)
+            .map(|_| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    let cmd = reserve(Uuid::new_v4());
+                    execute::<Stock>(&store, stream, &cmd, EventIds::Random, &Metadata::default())
+                        .await
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap());
+        }
+
+        // Assert
+        let sold = outcomes.iter().filter(|o| o.is_ok()).count();
+        let short = outcomes
+            .iter()
+            .filter(|o| {
+                matches!(
+                    o,
+                    Err(AppError::Rejected(Rule::Stock(
+                        StockError::InsufficientStock { .. }
+                    )))
+                )
+            })
+            .count();
+        assert_eq!((sold, short), (80, 120), "every buyer gets a stock answer");
+        let appends = counting.appends.load(Ordering::SeqCst);
+        assert!(
+            appends < 80,
+            "{appends} appends for 80 reservations: not batched"
+        );
+        let stock: Stock = crate::app::exec::load(store.as_ref(), stream)
+            .await
+            .unwrap()
+            .state;
+        assert_eq!((stock.on_hand, stock.reserved()), (80, 80));
+    }
+
+    #[tokio::test]
+    async fn a_retry_in_the_same_round_as_its_original_appends_once() {
+        // Arrange
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let stream = "stock-00000000-0000-0000-0000-000000000002";
+        let meta = Metadata::default();
+        execute::<Stock>(
+            &store,
+            stream,
+            &StockCommand::Receive { quantity: 5 },
+            EventIds::Random,
+            &meta,
+        )
+        .await
+        .unwrap();
+        let order = Uuid::new_v4();
+        let ids = EventIds::Derived(derive_id(&["reserve", &order.to_string()]));
+
+        // Act: the same derived command twice at once
+        let command = reserve(order);
+        let (a, b) = tokio::join!(
+            execute::<Stock>(&store, stream, &command, ids, &meta),
+            execute::<Stock>(&store, stream, &command, ids, &meta),
+        );
+
+        // Assert
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.events.len() + b.events.len(), 1, "one of them appended");
+        let stock: Stock = crate::app::exec::load(store.as_ref(), stream)
+            .await
+            .unwrap()
+            .state;
+        assert_eq!(stock.reserved(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_long_stream_loads_from_its_snapshot_to_the_same_state() {
+        // Arrange: enough receipts to pass a snapshot point
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let stream = "stock-00000000-0000-0000-0000-000000000003";
+        let meta = Metadata::default();
+        for _ in 0..(SNAPSHOT_EVERY + 20) {
+            let receive = StockCommand::Receive { quantity: 1 };
+            execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+                .await
+                .unwrap();
+        }
+
+        // Act
+        let loaded = crate::app::exec::load::<Stock>(store.as_ref(), stream)
+            .await
+            .unwrap();
+
+        // Assert
+        let snapshot = store
+            .load_snapshot(stream)
+            .await
+            .unwrap()
+            .expect("a snapshot");
+        assert!(
+            loaded.snapshot_version.is_some(),
+            "loaded from the snapshot"
+        );
+        assert_eq!(loaded.snapshot_version, Some(snapshot.version));
+        let events = store.read_stream(stream, 1).await.unwrap();
+        let replayed: Stock = pasar_domain::replay(
+            events
+                .iter()
+                .map(|e| <Stock as Aggregate>::Event::decode(e).unwrap()),
+        );
+        assert_eq!(loaded.state, replayed);
+        assert_eq!(loaded.version, SNAPSHOT_EVERY + 20);
+    }
+
+    #[tokio::test]
+    async fn a_retry_of_a_command_from_before_the_snapshot_appends_nothing_and_spoils_no_round() {
+        // Arrange: a derived reservation, then enough history to snapshot past it
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let stream = "stock-00000000-0000-0000-0000-000000000004";
+        let meta = Metadata::default();
+        let receive = StockCommand::Receive { quantity: 10 };
+        execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+            .await
+            .unwrap();
+        let order = Uuid::new_v4();
+        let ids = EventIds::Derived(derive_id(&["reserve", &order.to_string()]));
+        execute::<Stock>(&store, stream, &reserve(order), ids, &meta)
+            .await
+            .unwrap();
+        let release = StockCommand::Release {
+            order_id: order,
+            reason: "test".into(),
+        };
+        execute::<Stock>(&store, stream, &release, EventIds::Random, &meta)
+            .await
+            .unwrap();
+        for _ in 0..SNAPSHOT_EVERY {
+            let receive = StockCommand::Receive { quantity: 1 };
+            execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+                .await
+                .unwrap();
+        }
+        assert!(store.load_snapshot(stream).await.unwrap().is_some());
+
+        // Act: the old reservation retried beside a new one, in one round
+        let other = reserve(Uuid::new_v4());
+        let retry = reserve(order);
+        let (retried, fresh) = tokio::join!(
+            execute::<Stock>(&store, stream, &retry, ids, &meta),
+            execute::<Stock>(&store, stream, &other, EventIds::Random, &meta),
+        );
+
+        // Assert
+        assert!(retried.unwrap().events.is_empty(), "recognised as applied");
+        assert_eq!(fresh.unwrap().events.len(), 1);
+        let stock = crate::app::exec::load::<Stock>(store.as_ref(), stream)
+            .await
+            .unwrap()
+            .state;
+        assert_eq!(stock.reserved(), 1, "only the new reservation holds stock");
+    }
+}

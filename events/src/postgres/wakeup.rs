@@ -1,0 +1,85 @@
+//! Wake-ups off the commit path: coalesced NOTIFYs after commits, and a LISTEN connection that
+//! bumps the in-process watch channel when another process appended.
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio_postgres::{AsyncMessage, NoTls};
+
+use super::{CHANNEL, Inner, NOTIFY_INTERVAL};
+
+/// Sends coalesced NOTIFYs after commits, outside the appending transactions (a NOTIFY inside
+/// them would serialise every commit on the notification queue lock).
+pub(super) async fn send_notifications(inner: Weak<Inner>) {
+    loop {
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
+        let signalled =
+            tokio::time::timeout(Duration::from_secs(5), strong.notify_others.notified()).await;
+        if signalled.is_err() {
+            continue;
+        }
+        if let Ok(client) = strong.pool.get().await
+            && let Err(e) = client.batch_execute(&format!("NOTIFY {CHANNEL}")).await
+        {
+            tracing::debug!(error = %e, "could not send the events wake-up");
+        }
+        drop(strong);
+        // Appends signalled meanwhile share the next NOTIFY: under load one per interval,
+        // not one per append, at the cost of at most this much extra wake-up latency.
+        tokio::time::sleep(NOTIFY_INTERVAL).await;
+    }
+}
+
+/// Keeps a dedicated LISTEN connection (pooled connections do not surface notifications) and
+/// bumps the wake channel on each notification and on every reconnect.
+pub(super) async fn listen(url: String, inner: Weak<Inner>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        if inner.upgrade().is_none() {
+            return;
+        }
+        match tokio_postgres::connect(&url, NoTls).await {
+            Ok((client, mut connection)) => {
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                let driver = tokio::spawn(async move {
+                    let mut messages =
+                        futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+                    while let Some(Ok(message)) = messages.next().await {
+                        if let AsyncMessage::Notification(_) = message {
+                            let _ = tx.send(());
+                        }
+                    }
+                });
+                if client
+                    .batch_execute(&format!("LISTEN {CHANNEL}"))
+                    .await
+                    .is_ok()
+                {
+                    backoff = Duration::from_millis(100);
+                    bump(&inner);
+                    loop {
+                        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+                            Ok(Some(())) => bump(&inner),
+                            Ok(None) => break,
+                            Err(_) if inner.upgrade().is_none() => return,
+                            Err(_) => {}
+                        }
+                    }
+                }
+                driver.abort();
+            }
+            Err(e) => tracing::debug!(error = %e, "events LISTEN connection failed; retrying"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+fn bump(inner: &Weak<Inner>) {
+    if let Some(inner) = inner.upgrade() {
+        inner.wake.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}

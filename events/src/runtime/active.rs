@@ -1,0 +1,163 @@
+//! The active instance's loop (see `runner.rs`): batches until caught up, then wait for new
+//! events or the next tick; transient errors back off and retry the same batch.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::backoff::Backoff;
+use super::checkpoint;
+use super::lock::LeaderLock;
+use super::metrics::ProcessorMetrics;
+use super::runner::{Ended, Runtime, RuntimeError};
+use super::{ProcessError, Processor};
+use crate::Position;
+
+/// Shortest gap between two lag measurements (each reads the log's head) during a catch-up.
+const LAG_INTERVAL: Duration = Duration::from_secs(1);
+
+impl Runtime {
+    /// Processes while this instance holds `lock`. `Err` only for a fatal error.
+    pub(super) async fn run_active(
+        &self,
+        processor: &dyn Processor,
+        metrics: &ProcessorMetrics,
+        lock: &mut LeaderLock,
+        shutdown: &CancellationToken,
+    ) -> Result<Ended, RuntimeError> {
+        let options = &self.inner.options;
+        let mut backoff = Backoff::new(options.min_backoff, options.max_backoff);
+        let mut next_tick = processor
+            .tick_interval()
+            .map(|every| Instant::now() + every);
+        let mut last_lag: Option<Instant> = None;
+        // Reloaded from the table after every error: the truth may have moved.
+        let mut position: Option<Position> = None;
+        while !shutdown.is_cancelled() {
+            self.tick_if_due(processor, metrics, &mut next_tick).await?;
+            let outcome = match position {
+                Some(from) => self.step(processor, from).await.map(|b| (from, b)),
+                None => self.load(processor.name()).await.map(|from| (from, None)),
+            };
+            let wait = match outcome {
+                Ok((_, Some(batch))) => {
+                    backoff.reset();
+                    metrics.committed(batch.position, batch.events);
+                    if last_lag.is_none_or(|at| at.elapsed() >= LAG_INTERVAL) {
+                        self.measure_lag(metrics, batch.position, Some(batch.oldest))
+                            .await;
+                        last_lag = Some(Instant::now());
+                    }
+                    position = Some(batch.position);
+                    continue;
+                }
+                Ok((from, None)) if position.is_none() => {
+                    position = Some(from);
+                    continue;
+                }
+                Ok((from, None)) => {
+                    backoff.reset();
+                    self.measure_lag(metrics, from, None).await;
+                    None
+                }
+                Err(e) => {
+                    metrics.error(e.is_fatal());
+                    if e.is_fatal() {
+                        return Err(e);
+                    }
+                    position = None;
+                    let wait = backoff.next_wait();
+                    tracing::warn!(processor = processor.name(), error = %e, retry_in = ?wait, "batch failed; retrying");
+                    Some(wait)
+                }
+            };
+            let from = position.unwrap_or(Position::START);
+            if let Some(ended) = self.pause(lock, shutdown, next_tick, wait, from).await {
+                return Ok(ended);
+            }
+        }
+        Ok(Ended::Shutdown)
+    }
+
+    /// Waits for `backoff` (after a failure) or for events after `from` (when caught up), or
+    /// until the next tick; `Some` when the active period ends meanwhile.
+    async fn pause(
+        &self,
+        lock: &mut LeaderLock,
+        shutdown: &CancellationToken,
+        next_tick: Option<Instant>,
+        backoff: Option<Duration>,
+        from: Position,
+    ) -> Option<Ended> {
+        let idle_wait = self.inner.options.idle_wait;
+        tokio::select! {
+            () = shutdown.cancelled() => Some(Ended::Shutdown),
+            () = lock.lost() => Some(Ended::LockLost),
+            () = sleep_until(next_tick) => None,
+            () = async {
+                match backoff {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => self.inner.store.wait_for_events(from, idle_wait).await,
+                }
+            } => None,
+        }
+    }
+
+    async fn load(&self, name: &str) -> Result<Position, RuntimeError> {
+        Ok(checkpoint::load(&self.inner.pool.get().await?, name).await?)
+    }
+
+    /// Runs the processor's tick if one is due (never while a batch is in flight: the loop
+    /// calls it between batches). A transient failure is logged and counted; the next tick
+    /// comes at the usual interval.
+    async fn tick_if_due(
+        &self,
+        processor: &dyn Processor,
+        metrics: &ProcessorMetrics,
+        next_tick: &mut Option<Instant>,
+    ) -> Result<(), RuntimeError> {
+        let (Some(due), Some(every)) = (*next_tick, processor.tick_interval()) else {
+            return Ok(());
+        };
+        if Instant::now() < due {
+            return Ok(());
+        }
+        *next_tick = Some(Instant::now() + every);
+        match processor.tick().await {
+            Ok(()) => Ok(()),
+            Err(source) => {
+                let fatal = matches!(source, ProcessError::Fatal(_));
+                metrics.error(fatal);
+                let e = RuntimeError::Process {
+                    name: processor.name().to_owned(),
+                    source,
+                };
+                if fatal {
+                    return Err(e);
+                }
+                tracing::warn!(processor = processor.name(), error = %e, "tick failed");
+                Ok(())
+            }
+        }
+    }
+
+    async fn measure_lag(
+        &self,
+        metrics: &ProcessorMetrics,
+        position: Position,
+        oldest: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
+        if let Ok(head) = self.inner.store.head().await {
+            metrics.lag(position, head, oldest);
+        }
+    }
+}
+
+/// Resolves at `at`, or never without one.
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,357 @@
+//! The processor runtime against a real PostgreSQL: checkpoints commit with the processor's
+//! writes, transient failures retry the same batch, one instance per name is active and a
+//! standby takes over, ticks run, and the migration mechanism refuses edited steps.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Pool, Transaction};
+use pasar_events::postgres::{PgEventStore, pool};
+use pasar_events::runtime::{
+    self, Migrations, ProcessError, Processor, Runtime, RuntimeOptions, checkpoint,
+    lock::LeaderLock,
+};
+use pasar_events::types::streams::Category;
+use pasar_events::{EventStore, ExpectedVersion, Position, RecordedEvent};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+#[expect(
+    dead_code,
+    reason = "helpers shared by the test binaries; this one uses some"
+)]
+mod common;
+use common::{database_url, event};
+
+/// What a test processor reports.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Batch(Vec<String>),
+    Tick,
+}
+
+/// Records the streams it handles in table `seen` (through the batch transaction) and on a
+/// channel; fails its first `failures` batches.
+struct Recorder {
+    name: String,
+    failures: AtomicUsize,
+    fatal: bool,
+    tick: Option<Duration>,
+    report: mpsc::UnboundedSender<Seen>,
+}
+
+#[async_trait]
+impl Processor for Recorder {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn categories(&self) -> &[Category] {
+        &[Category::Order]
+    }
+    fn batch_size(&self) -> usize {
+        2
+    }
+    async fn handle(
+        &self,
+        events: &[RecordedEvent],
+        tx: &Transaction<'_>,
+    ) -> Result<(), ProcessError> {
+        for e in events {
+            tx.execute("INSERT INTO seen (event_id) VALUES ($1)", &[&e.event_id])
+                .await
+                .map_err(ProcessError::transient)?;
+        }
+        if self.failures.load(Ordering::SeqCst) > 0 {
+            self.failures.fetch_sub(1, Ordering::SeqCst);
+            let e = std::io::Error::other("told to fail");
+            return Err(if self.fatal {
+                ProcessError::fatal(e)
+            } else {
+                ProcessError::transient(e)
+            });
+        }
+        let _ = self.report.send(Seen::Batch(
+            events.iter().map(|e| e.stream.clone()).collect(),
+        ));
+        Ok(())
+    }
+    fn tick_interval(&self) -> Option<Duration> {
+        self.tick
+    }
+    async fn tick(&self) -> Result<(), ProcessError> {
+        let _ = self.report.send(Seen::Tick);
+        Ok(())
+    }
+}
+
+fn recorder(name: &str) -> (Recorder, mpsc::UnboundedReceiver<Seen>) {
+    let (report, seen) = mpsc::unbounded_channel();
+    let recorder = Recorder {
+        name: name.to_owned(),
+        failures: AtomicUsize::new(0),
+        fatal: false,
+        tick: None,
+        report,
+    };
+    (recorder, seen)
+}
+
+struct Setup {
+    url: String,
+    store: Arc<PgEventStore>,
+    pool: Pool,
+}
+
+async fn setup() -> Setup {
+    let url = database_url();
+    let store = Arc::new(PgEventStore::connect(&url).await.unwrap());
+    let pool = pool(&url, 4).unwrap();
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute("CREATE TABLE seen (event_id uuid PRIMARY KEY)")
+        .await
+        .unwrap();
+    Setup { url, store, pool }
+}
+
+impl Setup {
+    fn runtime(&self) -> Runtime {
+        Runtime::new(self.store.clone(), self.pool.clone(), self.url.clone()).with_options(
+            RuntimeOptions {
+                idle_wait: Duration::from_millis(200),
+                standby_retry: Duration::from_millis(50),
+                min_backoff: Duration::from_millis(10),
+                max_backoff: Duration::from_millis(50),
+            },
+        )
+    }
+
+    async fn append(&self, category: Category) -> Position {
+        let stream = category.stream(Uuid::new_v4());
+        let appended = self
+            .store
+            .append(&stream, ExpectedVersion::Any, vec![event(1)])
+            .await
+            .unwrap();
+        appended.position
+    }
+
+    async fn seen(&self) -> i64 {
+        let client = self.pool.get().await.unwrap();
+        client
+            .query_one("SELECT count(*) FROM seen", &[])
+            .await
+            .unwrap()
+            .get(0)
+    }
+
+    async fn checkpoint(&self, name: &str) -> Position {
+        checkpoint::load(&self.pool.get().await.unwrap(), name)
+            .await
+            .unwrap()
+    }
+}
+
+async fn next(seen: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
+    tokio::time::timeout(Duration::from_secs(10), seen.recv())
+        .await
+        .expect("the processor reported within 10 s")
+        .expect("the processor is alive")
+}
+
+#[tokio::test]
+async fn catch_up_hands_over_only_wanted_events_and_commits_the_checkpoint_with_the_writes() {
+    // Arrange
+    let s = setup().await;
+    let (processor, mut seen) = recorder("orders-test");
+    let order = s.append(Category::Order).await;
+    s.append(Category::Cart).await;
+    let head = s.append(Category::Cart).await;
+
+    // Act
+    let reached = s.runtime().catch_up(&processor).await.unwrap();
+
+    // Assert
+    assert_eq!(reached, head, "ignored events still move the checkpoint");
+    assert_eq!(s.checkpoint("orders-test").await, head);
+    assert_eq!(
+        next(&mut seen).await,
+        Seen::Batch(vec![format!("order-{}", order_id(&s, order).await)])
+    );
+    assert_eq!(s.seen().await, 1);
+    assert_eq!(
+        s.runtime().catch_up(&processor).await.unwrap(),
+        head,
+        "nothing new"
+    );
+    assert_eq!(s.seen().await, 1, "no event handled twice");
+}
+
+async fn order_id(s: &Setup, at: Position) -> String {
+    let events = s.store.read_all(Position::START, 100).await.unwrap();
+    let event = events.iter().find(|e| e.position == at).unwrap();
+    event.stream.trim_start_matches("order-").to_owned()
+}
+
+#[tokio::test]
+async fn a_failed_batch_rolls_back_its_writes_and_keeps_the_checkpoint() {
+    let s = setup().await;
+    let (processor, _seen) = recorder("failing");
+    processor.failures.store(1, Ordering::SeqCst);
+    s.append(Category::Order).await;
+
+    let error = s.runtime().catch_up(&processor).await.unwrap_err();
+
+    assert!(!error.is_fatal(), "{error}");
+    assert_eq!(s.checkpoint("failing").await, Position::START);
+    assert_eq!(s.seen().await, 0, "the batch's writes were rolled back");
+    let head = s.runtime().catch_up(&processor).await.unwrap();
+    assert_eq!(s.checkpoint("failing").await, head);
+    assert_eq!(s.seen().await, 1);
+}
+
+#[tokio::test]
+async fn the_running_loop_retries_a_transient_failure_until_the_batch_commits() {
+    let s = setup().await;
+    let (processor, mut seen) = recorder("retrying");
+    processor.failures.store(3, Ordering::SeqCst);
+    let head = s.append(Category::Order).await;
+    let stop = CancellationToken::new();
+
+    let tasks = s.runtime().spawn(vec![Arc::new(processor)], stop.clone());
+
+    assert!(matches!(next(&mut seen).await, Seen::Batch(_)));
+    stop.cancel();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(s.checkpoint("retrying").await, head);
+    assert_eq!(s.seen().await, 1, "three rolled-back attempts, one commit");
+}
+
+#[tokio::test]
+async fn a_fatal_failure_is_reported_as_fatal() {
+    let s = setup().await;
+    let (mut processor, _seen) = recorder("fatal");
+    processor.fatal = true;
+    processor.failures.store(1, Ordering::SeqCst);
+    s.append(Category::Order).await;
+
+    let error = s.runtime().catch_up(&processor).await.unwrap_err();
+
+    assert!(error.is_fatal(), "{error}");
+    assert_eq!(s.checkpoint("fatal").await, Position::START);
+}
+
+#[tokio::test]
+async fn one_instance_per_name_holds_the_leader_lock() {
+    let s = setup().await;
+    let name = format!("locked-{}", Uuid::new_v4());
+    let first = LeaderLock::try_acquire(&s.url, &name).await.unwrap();
+    assert!(first.is_some());
+    assert!(
+        LeaderLock::try_acquire(&s.url, &name)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        LeaderLock::try_acquire(&s.url, "another")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    drop(first);
+    // The lock goes with its connection; the server notices the closed socket at once.
+    let mut taken = None;
+    for _ in 0..100 {
+        taken = LeaderLock::try_acquire(&s.url, &name).await.unwrap();
+        if taken.is_some() {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(taken.is_some(), "the lock is free once its holder is gone");
+}
+
+#[tokio::test]
+async fn a_standby_instance_takes_over_when_the_active_one_stops() {
+    // Arrange: instance A is active and has handled the first event.
+    let s = setup().await;
+    let name = format!("takeover-{}", Uuid::new_v4());
+    let (a, mut seen_a) = recorder(&name);
+    let (b, mut seen_b) = recorder(&name);
+    s.append(Category::Order).await;
+    let stop_a = CancellationToken::new();
+    let stop_b = CancellationToken::new();
+    let tasks_a = s.runtime().spawn(vec![Arc::new(a)], stop_a.clone());
+    assert!(matches!(next(&mut seen_a).await, Seen::Batch(_)));
+    let tasks_b = s.runtime().spawn(vec![Arc::new(b)], stop_b.clone());
+
+    // Act: A stops; a new event arrives.
+    stop_a.cancel();
+    for task in tasks_a {
+        task.await.unwrap();
+    }
+    let head = s.append(Category::Order).await;
+
+    // Assert: B handles it, and only it (A's event is not handed over twice).
+    assert!(matches!(next(&mut seen_b).await, Seen::Batch(streams) if streams.len() == 1));
+    stop_b.cancel();
+    for task in tasks_b {
+        task.await.unwrap();
+    }
+    assert_eq!(s.checkpoint(&name).await, head);
+    assert_eq!(s.seen().await, 2);
+}
+
+#[tokio::test]
+async fn an_active_processor_with_a_tick_interval_is_ticked() {
+    let s = setup().await;
+    let (mut processor, mut seen) = recorder("ticking");
+    processor.tick = Some(Duration::from_millis(20));
+    let stop = CancellationToken::new();
+    let tasks = s.runtime().spawn(vec![Arc::new(processor)], stop.clone());
+    assert_eq!(next(&mut seen).await, Seen::Tick);
+    assert_eq!(next(&mut seen).await, Seen::Tick);
+    stop.cancel();
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn migrations_apply_once_and_an_edited_step_is_refused() {
+    let s = setup().await;
+    const V1: Migrations = Migrations {
+        owner: "test_owner",
+        steps: &[("001_things", "CREATE TABLE things (id int PRIMARY KEY)")],
+    };
+    const EDITED: Migrations = Migrations {
+        owner: "test_owner",
+        steps: &[("001_things", "CREATE TABLE things (id bigint PRIMARY KEY)")],
+    };
+    runtime::migrate(&s.pool, &[V1]).await.unwrap();
+    runtime::migrate(&s.pool, &[V1])
+        .await
+        .expect("a second run applies nothing");
+    let error = runtime::migrate(&s.pool, &[EDITED]).await.unwrap_err();
+    assert!(
+        matches!(error, runtime::MigrateError::Edited { .. }),
+        "{error}"
+    );
+    let client = s.pool.get().await.unwrap();
+    let recorded: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pasar_migrations WHERE owner = 'test_owner'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(recorded, 1);
+}

@@ -1,0 +1,52 @@
+//! The publisher as a processor of the runtime: every event of the log (categories unknown to
+//! this build included) is handed to [`Publisher::publish`]; the runtime commits the
+//! checkpoint once every ack came back. Not replay-safe: a rebuild never runs it.
+
+use async_trait::async_trait;
+use deadpool_postgres::Transaction;
+use pasar_events::RecordedEvent;
+use pasar_events::runtime::{ProcessError, Processor};
+use pasar_events::types::streams::Category;
+
+use super::{PUBLISH_BATCH, Publisher};
+
+#[async_trait]
+impl Processor for Publisher {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn categories(&self) -> &[Category] {
+        &Category::ALL
+    }
+
+    /// Every event of the log: other systems consume them all.
+    fn wants(&self, _event: &RecordedEvent) -> bool {
+        true
+    }
+
+    fn batch_size(&self) -> usize {
+        PUBLISH_BATCH
+    }
+
+    /// Publishes the batch (its effect is in NATS, not in `_tx`). Every failure is transient:
+    /// the next attempt reconciles with the stream first, which is always safe; a stream that
+    /// is not ours keeps failing (and is logged and counted) until an operator steps in.
+    async fn handle(
+        &self,
+        events: &[RecordedEvent],
+        _tx: &Transaction<'_>,
+    ) -> Result<(), ProcessError> {
+        self.publish(events).await.map_err(|e| {
+            self.metrics.publisher.failed();
+            ProcessError::transient(e)
+        })
+    }
+
+    fn on_active(&self, active: bool) {
+        if active {
+            tracing::info!(stream = %self.config.stream, "active integration-event publisher");
+        }
+        self.metrics.publisher.set_active(active);
+    }
+}

@@ -1,0 +1,162 @@
+//! The catalog's reads, for the query API: product listings with filters and keyset
+//! pagination, and one product.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde::Serialize;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use crate::slices::query::Filter;
+
+const COLUMNS: &str = "id, seller_id, sku, name, description, price, currency, category_id, brand, weight_grams, \
+                       status, available, created_at, listed_txid, listed_global";
+
+/// A product as served. `price` is in minor units of `currency`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Product {
+    pub id: Uuid,
+    pub seller_id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    pub price: i64,
+    pub currency: String,
+    pub category_id: Option<Uuid>,
+    pub brand: Option<String>,
+    pub weight_grams: i32,
+    pub status: String,
+    pub available: i64,
+    pub created_at: DateTime<Utc>,
+    /// Log position of its listing: the key of the newest-first order.
+    #[serde(skip)]
+    pub listed: (i64, i64),
+}
+
+impl Product {
+    fn from_row(row: &Row) -> Self {
+        Product {
+            id: row.get("id"),
+            seller_id: row.get("seller_id"),
+            sku: row.get("sku"),
+            name: row.get("name"),
+            description: row.get("description"),
+            price: row.get("price"),
+            currency: row.get("currency"),
+            category_id: row.get("category_id"),
+            brand: row.get("brand"),
+            weight_grams: row.get("weight_grams"),
+            status: row.get("status"),
+            available: row.get("available"),
+            created_at: row.get("created_at"),
+            listed: (row.get("listed_txid"), row.get("listed_global")),
+        }
+    }
+}
+
+/// Which active products a listing shows (every field optional).
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    pub category: Option<Uuid>,
+    /// Compared case-insensitively.
+    pub brand: Option<String>,
+    pub seller: Option<Uuid>,
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub in_stock: Option<bool>,
+}
+
+/// The order of a listing, each with the key of the last row served (keyset pagination).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductOrder {
+    /// Newest listing first; after the listing at this log position.
+    Newest {
+        after: Option<(i64, i64)>,
+    },
+    /// Cheapest first, ties by id; after this (price, id).
+    PriceAsc {
+        after: Option<(i64, Uuid)>,
+    },
+    PriceDesc {
+        after: Option<(i64, Uuid)>,
+    },
+}
+
+/// Up to `limit` active products matching `filter`, in `order`.
+pub async fn list(
+    client: &impl GenericClient,
+    filter: &ProductFilter,
+    order: ProductOrder,
+    limit: i64,
+) -> Result<Vec<Product>, tokio_postgres::Error> {
+    let mut sql = where_clause(filter);
+    let order_by = match order {
+        ProductOrder::Newest { after } => {
+            if let Some((txid, global)) = after {
+                sql.add_pair("(listed_txid, listed_global) < (?1, ?2)", txid, global);
+            }
+            "listed_txid DESC, listed_global DESC"
+        }
+        ProductOrder::PriceAsc { after } => {
+            if let Some((price, id)) = after {
+                sql.add_pair("(price, id) > (?1, ?2)", price, id);
+            }
+            "price ASC, id ASC"
+        }
+        ProductOrder::PriceDesc { after } => {
+            if let Some((price, id)) = after {
+                sql.add_pair("(price, id) < (?1, ?2)", price, id);
+            }
+            "price DESC, id DESC"
+        }
+    };
+    let limit_param = sql.push_limit(limit);
+    let text = format!(
+        "SELECT {COLUMNS} FROM rm.products{} ORDER BY {order_by} LIMIT {limit_param}",
+        sql.where_sql()
+    );
+    let rows = client.query(&text, &sql.params()).await?;
+    Ok(rows.iter().map(Product::from_row).collect())
+}
+
+fn where_clause(filter: &ProductFilter) -> Filter {
+    let mut sql = Filter::default();
+    sql.add_fixed("status = 'active'");
+    if let Some(category) = filter.category {
+        sql.add("category_id = ?", category);
+    }
+    if let Some(brand) = &filter.brand {
+        sql.add("lower(brand) = lower(?)", brand.clone());
+    }
+    if let Some(seller) = filter.seller {
+        sql.add("seller_id = ?", seller);
+    }
+    if let Some(min) = filter.min_price {
+        sql.add("price >= ?", min);
+    }
+    if let Some(max) = filter.max_price {
+        sql.add("price <= ?", max);
+    }
+    match filter.in_stock {
+        Some(true) => sql.add_fixed("available > 0"),
+        Some(false) => sql.add_fixed("available <= 0"),
+        None => {}
+    }
+    sql
+}
+
+/// One product, discontinued ones included; `None` if the catalog does not know it (or knows
+/// only its stock so far).
+pub async fn product(
+    client: &deadpool_postgres::Client,
+    id: Uuid,
+) -> Result<Option<Product>, tokio_postgres::Error> {
+    // The hottest read: prepared once per connection, not parsed on every request.
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM rm.products WHERE id = $1 AND status IS NOT NULL"
+        ))
+        .await?;
+    let row = client.query_opt(&statement, &[&id]).await?;
+    Ok(row.as_ref().map(Product::from_row))
+}

@@ -1,0 +1,133 @@
+//! The orders' reads, for the query API: buyer, seller and admin listings (newest first, keyset
+//! pagination) and one order. Payment status is part of the rows: this projection keeps it.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde::Serialize;
+use serde_json::Value;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use crate::slices::query::Filter;
+
+const COLUMNS: &str = "id, status, buyer_id, seller_id, lines, subtotal, shipping_cost, total, currency, \
+                       shipping_address, payment_id, payment_status, courier, tracking_number, placed_at, \
+                       updated_at, expires_at, placed_txid, placed_global";
+
+/// Every order status the rows can hold.
+pub const STATUSES: &[&str] = &[
+    "awaiting_payment",
+    "paid",
+    "shipped",
+    "delivered",
+    "completed",
+    "cancelled",
+    "expired",
+    "refunded",
+];
+
+/// An order as served; amounts in minor units of `currency`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Order {
+    pub id: Uuid,
+    pub status: String,
+    pub buyer_id: Uuid,
+    pub seller_id: Uuid,
+    /// `[{product_id, sku, name, unit_price, quantity, line_total}]`
+    pub lines: Value,
+    pub subtotal: i64,
+    pub shipping_cost: i64,
+    pub total: i64,
+    pub currency: String,
+    pub shipping_address: Value,
+    pub payment_id: Uuid,
+    /// `initiated|pending|settled|failed|amount_mismatch|reversed`, `null` before any
+    /// payment event was projected.
+    pub payment_status: Option<String>,
+    pub courier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub placed_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// Log position of its placement: the key of the newest-first order.
+    #[serde(skip)]
+    pub placed: (i64, i64),
+}
+
+impl Order {
+    fn from_row(row: &Row) -> Self {
+        Order {
+            id: row.get("id"),
+            status: row.get("status"),
+            buyer_id: row.get("buyer_id"),
+            seller_id: row.get("seller_id"),
+            lines: row.get("lines"),
+            subtotal: row.get("subtotal"),
+            shipping_cost: row.get("shipping_cost"),
+            total: row.get("total"),
+            currency: row.get("currency"),
+            shipping_address: row.get("shipping_address"),
+            payment_id: row.get("payment_id"),
+            payment_status: row.get("payment_status"),
+            courier: row.get("courier"),
+            tracking_number: row.get("tracking_number"),
+            placed_at: row.get("placed_at"),
+            updated_at: row.get("updated_at"),
+            expires_at: row.get("expires_at"),
+            placed: (row.get("placed_txid"), row.get("placed_global")),
+        }
+    }
+}
+
+/// Which orders a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub buyer: Option<Uuid>,
+    pub seller: Option<Uuid>,
+    /// One of [`STATUSES`].
+    pub status: Option<String>,
+    /// After the order placed at this log position (keyset pagination).
+    pub after: Option<(i64, i64)>,
+}
+
+/// Up to `limit` orders matching `filter`, newest first.
+pub async fn list(
+    client: &impl GenericClient,
+    filter: &OrderFilter,
+    limit: i64,
+) -> Result<Vec<Order>, tokio_postgres::Error> {
+    let mut sql = Filter::default();
+    if let Some(buyer) = filter.buyer {
+        sql.add("buyer_id = ?", buyer);
+    }
+    if let Some(seller) = filter.seller {
+        sql.add("seller_id = ?", seller);
+    }
+    if let Some(status) = &filter.status {
+        sql.add("status = ?", status.clone());
+    }
+    if let Some((txid, global)) = filter.after {
+        sql.add_pair("(placed_txid, placed_global) < (?1, ?2)", txid, global);
+    }
+    let limit_param = sql.push_limit(limit);
+    let text = format!(
+        "SELECT {COLUMNS} FROM rm.orders{} ORDER BY placed_txid DESC, placed_global DESC LIMIT {limit_param}",
+        sql.where_sql()
+    );
+    let rows = client.query(&text, &sql.params()).await?;
+    Ok(rows.iter().map(Order::from_row).collect())
+}
+
+/// One order, whoever may see it (the caller checks).
+pub async fn order(
+    client: &impl GenericClient,
+    id: Uuid,
+) -> Result<Option<Order>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM rm.orders WHERE id = $1"),
+            &[&id],
+        )
+        .await?;
+    Ok(row.as_ref().map(Order::from_row))
+}
