@@ -7,7 +7,10 @@
 //!      └─► expired
 //! ```
 //!
-//! No transition skips a step or goes back; cancelled, expired and refunded are final.
+//! No transition skips a step or goes back; refunded is final. Cancelled and expired are final
+//! but for one way back: its own payment settled late and its stock was reserved again
+//! (`Revive` → `OrderRevived` → awaiting payment), so a buyer who paid is never left without
+//! the order.
 //! Repeats that reactors send (mark paid, cancel, expire) succeed with no new events.
 
 use chrono::{DateTime, Utc};
@@ -15,6 +18,11 @@ use pasar_events::types::{Currency, Money, OrderEvent, OrderLine, OrderStatus, S
 use uuid::Uuid;
 
 use crate::Aggregate;
+
+mod place;
+
+use place::place;
+pub use place::subtotal_of;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
@@ -98,6 +106,12 @@ pub enum OrderCommand {
     Expire {
         now: DateTime<Utc>,
     },
+    /// Its payment settled after it expired or was cancelled, and its stock is reserved again
+    /// (the caller reserved it): back to awaiting payment, so `MarkPaid` can follow.
+    Revive {
+        payment_id: Uuid,
+        now: DateTime<Utc>,
+    },
     Ship {
         courier: String,
         tracking_number: String,
@@ -135,6 +149,8 @@ pub enum OrderError {
     InvalidTransition { from: OrderStatus, to: OrderStatus },
     #[error("the order has not reached its expiry time")]
     NotYetExpired,
+    #[error("the order is paid by another payment")]
+    OtherPayment,
     #[error("the refund exceeds the order total")]
     RefundExceedsTotal,
     #[error("a refund must be a positive amount in the order's currency")]
@@ -189,6 +205,7 @@ impl Aggregate for Order {
             OrderEvent::OrderPaid { .. } => OrderStatus::Paid,
             OrderEvent::OrderCancelled { .. } => OrderStatus::Cancelled,
             OrderEvent::OrderExpired { .. } => OrderStatus::Expired,
+            OrderEvent::OrderRevived { .. } => OrderStatus::AwaitingPayment,
             OrderEvent::OrderShipped {
                 courier,
                 tracking_number,
@@ -245,6 +262,19 @@ impl Order {
                 OrderStatus::Expired => return Ok(None),
                 _ => return invalid(from, OrderStatus::Expired),
             },
+            OrderCommand::Revive { payment_id, now } => match from {
+                OrderStatus::Expired | OrderStatus::Cancelled if *payment_id == self.payment_id => {
+                    OrderEvent::OrderRevived {
+                        payment_id: *payment_id,
+                        revived_at: *now,
+                    }
+                }
+                OrderStatus::Expired | OrderStatus::Cancelled => {
+                    return Err(OrderError::OtherPayment);
+                }
+                // Already revived (and maybe paid since): a repeat.
+                _ => return Ok(None),
+            },
             fulfilment => self.fulfil(from, fulfilment)?,
         };
         Ok(Some(event))
@@ -288,7 +318,8 @@ impl Order {
             OrderCommand::Place { .. }
             | OrderCommand::MarkPaid { .. }
             | OrderCommand::Cancel { .. }
-            | OrderCommand::Expire { .. } => {
+            | OrderCommand::Expire { .. }
+            | OrderCommand::Revive { .. } => {
                 unreachable!("invariant: transition handles placement, payment and closing")
             }
         };
@@ -321,70 +352,5 @@ fn step(from: OrderStatus, required: OrderStatus, to: OrderStatus) -> Result<(),
         Ok(())
     } else {
         invalid(from, to)
-    }
-}
-
-/// The first event of an order, or `NotPlaced` for any other command on an empty stream.
-fn place(command: &OrderCommand) -> Result<OrderEvent, OrderError> {
-    let OrderCommand::Place {
-        order_id,
-        checkout_id,
-        payment_id,
-        buyer_id,
-        seller_id,
-        lines,
-        shipping_cost,
-        shipping_address,
-        now,
-        expires_at,
-    } = command
-    else {
-        return Err(OrderError::NotPlaced);
-    };
-    let subtotal = subtotal_of(lines)?;
-    if shipping_cost.amount < 0 {
-        return Err(OrderError::InvalidLine);
-    }
-    let total = subtotal.checked_add(*shipping_cost).map_err(money_error)?;
-    Ok(OrderEvent::OrderPlaced {
-        order_id: *order_id,
-        checkout_id: *checkout_id,
-        payment_id: *payment_id,
-        buyer_id: *buyer_id,
-        seller_id: *seller_id,
-        lines: lines.clone(),
-        subtotal,
-        shipping_cost: *shipping_cost,
-        total,
-        shipping_address: shipping_address.clone(),
-        placed_at: *now,
-        expires_at: *expires_at,
-    })
-}
-
-/// Sum of the line totals, after checking each line's arithmetic.
-pub fn subtotal_of(lines: &[OrderLine]) -> Result<Money, OrderError> {
-    let first = lines.first().ok_or(OrderError::NoLines)?;
-    lines
-        .iter()
-        .try_fold(Money::zero(first.unit_price.currency), |sum, line| {
-            if line.quantity < 1 || line.unit_price.amount < 0 {
-                return Err(OrderError::InvalidLine);
-            }
-            let expected = line
-                .unit_price
-                .checked_mul(line.quantity)
-                .map_err(money_error)?;
-            if expected != line.line_total {
-                return Err(OrderError::InvalidLine);
-            }
-            sum.checked_add(line.line_total).map_err(money_error)
-        })
-}
-
-fn money_error(error: pasar_events::types::MoneyError) -> OrderError {
-    match error {
-        pasar_events::types::MoneyError::Overflow => OrderError::MoneyOverflow,
-        pasar_events::types::MoneyError::CurrencyMismatch => OrderError::InvalidLine,
     }
 }

@@ -12,6 +12,11 @@
 //! | `deny` | settled | reversed |
 //! | anything else (`capture` + challenge, refunds, chargebacks, repeats) | any | — |
 //!
+//! A settlement that arrives after its orders closed is never lost: the order flow revives
+//! the orders when their stock can be reserved again, and otherwise requires a refund
+//! (`RequireRefund`), which ends as refunded through Midtrans (`RecordRefund`) or, for methods
+//! Midtrans cannot refund (bank transfer, VA), as a refund the shop owes (`OweRefund`).
+//!
 //! So a settled payment never regresses except by the provider's explicit reversal, and an
 //! amount other than the gross amount never settles anything. Midtrans calls deny, cancel,
 //! expire and failure final, so a success seen after one of them is stale and changes nothing.
@@ -51,6 +56,18 @@ pub struct Payment {
     pub transaction_id: Option<String>,
     pub payment_type: Option<String>,
     pub settled_at: Option<DateTime<Utc>>,
+    /// Where the return of a late settlement stands; `None` unless one was required.
+    pub refund: Option<RefundState>,
+}
+
+/// The money of a settled payment going back to the buyer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundState {
+    /// Decided; Midtrans has not been asked yet (or did not answer).
+    Required,
+    Refunded,
+    /// Midtrans cannot refund this method: the shop owes the buyer the gross amount.
+    Owed,
 }
 
 impl Default for Payment {
@@ -67,6 +84,7 @@ impl Default for Payment {
             transaction_id: None,
             payment_type: None,
             settled_at: None,
+            refund: None,
         }
     }
 }
@@ -98,6 +116,22 @@ pub enum PaymentCommand {
         now: DateTime<Utc>,
     },
     RecordNotification(Notification),
+    /// Give a settled payment back (its orders closed and their stock is gone).
+    RequireRefund {
+        reason: String,
+        now: DateTime<Utc>,
+    },
+    /// Midtrans accepted the required refund.
+    RecordRefund {
+        refund_key: String,
+        refund_amount: String,
+        now: DateTime<Utc>,
+    },
+    /// Midtrans cannot refund the required refund: the shop owes it.
+    OweRefund {
+        reason: String,
+        now: DateTime<Utc>,
+    },
 }
 
 /// Why a payment command was refused.
@@ -108,6 +142,10 @@ pub enum PaymentError {
     /// A notification for a payment this system never started.
     #[error("the payment was never initiated")]
     NotInitiated,
+    #[error("only a settled payment can be refunded")]
+    NotSettled,
+    #[error("no refund is waiting for an outcome")]
+    NoRefundRequired,
 }
 
 impl Aggregate for Payment {
@@ -148,6 +186,7 @@ impl Aggregate for Payment {
                     .chain(self.outcome_of(notification))
                     .collect())
             }
+            refund => self.decide_refund(refund),
         }
     }
 
@@ -203,12 +242,58 @@ impl Aggregate for Payment {
                 }
             }
             PaymentEvent::PaymentReversed { .. } => self.status = PaymentStatus::Reversed,
+            PaymentEvent::PaymentRefundRequired { .. } => self.refund = Some(RefundState::Required),
+            PaymentEvent::PaymentRefunded { .. } => self.refund = Some(RefundState::Refunded),
+            PaymentEvent::PaymentRefundOwed { .. } => self.refund = Some(RefundState::Owed),
         }
         self
     }
 }
 
 impl Payment {
+    /// The refund commands: each moves the refund one step, and a repeat changes nothing.
+    fn decide_refund(&self, command: &PaymentCommand) -> Result<Vec<PaymentEvent>, PaymentError> {
+        use RefundState::{Owed, Refunded, Required};
+        let event = match (command, self.refund) {
+            (PaymentCommand::RequireRefund { .. }, Some(_)) => return Ok(vec![]),
+            (PaymentCommand::RequireRefund { .. }, None)
+                if self.status != PaymentStatus::Settled =>
+            {
+                return Err(PaymentError::NotSettled);
+            }
+            (PaymentCommand::RequireRefund { reason, now }, None) => {
+                PaymentEvent::PaymentRefundRequired {
+                    amount: self.gross_amount,
+                    reason: reason.clone(),
+                    required_at: *now,
+                }
+            }
+            (PaymentCommand::RecordRefund { .. }, Some(Refunded))
+            | (PaymentCommand::OweRefund { .. }, Some(Owed)) => return Ok(vec![]),
+            (
+                PaymentCommand::RecordRefund {
+                    refund_key,
+                    refund_amount,
+                    now,
+                },
+                Some(Required),
+            ) => PaymentEvent::PaymentRefunded {
+                refund_key: refund_key.clone(),
+                refund_amount: refund_amount.clone(),
+                refunded_at: *now,
+            },
+            (PaymentCommand::OweRefund { reason, now }, Some(Required)) => {
+                PaymentEvent::PaymentRefundOwed {
+                    amount: self.gross_amount,
+                    reason: reason.clone(),
+                    owed_at: *now,
+                }
+            }
+            _ => return Err(PaymentError::NoRefundRequired),
+        };
+        Ok(vec![event])
+    }
+
     /// The state change a notification causes, if any. See the module table.
     fn outcome_of(&self, n: &Notification) -> Option<PaymentEvent> {
         let open = matches!(

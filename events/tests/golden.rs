@@ -229,6 +229,13 @@ fn samples() -> Vec<(&'static str, String, Value)> {
         s("order", OrderEvent::OrderCompleted { completed_at: at() }),
         s(
             "order",
+            OrderEvent::OrderRevived {
+                payment_id: id(7),
+                revived_at: at(),
+            },
+        ),
+        s(
+            "order",
             OrderEvent::OrderRefunded {
                 amount: Money::idr(150_000),
                 reason: "damaged".into(),
@@ -295,6 +302,30 @@ fn samples() -> Vec<(&'static str, String, Value)> {
             "payment",
             PaymentEvent::PaymentReversed {
                 transaction_id: "t1".into(),
+            },
+        ),
+        s(
+            "payment",
+            PaymentEvent::PaymentRefundRequired {
+                amount: Money::idr(150_000),
+                reason: "settled after its orders closed; stock is gone".into(),
+                required_at: at(),
+            },
+        ),
+        s(
+            "payment",
+            PaymentEvent::PaymentRefunded {
+                refund_key: "00000000-0000-0000-0000-000000000007-late".into(),
+                refund_amount: "150000.00".into(),
+                refunded_at: at(),
+            },
+        ),
+        s(
+            "payment",
+            PaymentEvent::PaymentRefundOwed {
+                amount: Money::idr(150_000),
+                reason: "bank_transfer cannot be refunded through Midtrans".into(),
+                owed_at: at(),
             },
         ),
         s(

@@ -226,6 +226,18 @@ impl MidtransSim {
         self.inner.arm_snap_create_failure();
     }
 
+    /// The next `POST /v2/{id}/expire` answers "expired" (407) but leaves the transaction
+    /// payable: the race in which a payment already under way settles after the shop was told
+    /// the transaction expired. It is how a test gets a settlement for an expired order.
+    pub fn lose_next_expire(&self) {
+        self.inner.arm_lost_expire();
+    }
+
+    /// The customer picks GoPay (`pending`, refundable through the API) without paying yet.
+    pub async fn choose_gopay(&self, order_id: &str) -> anyhow::Result<u16> {
+        Ok(self.inner.choose_gopay(order_id).await?)
+    }
+
     /// The next `GET /v2/{id}/status` answers 500.
     pub fn fail_next_status(&self) {
         self.inner.arm_status_failure();

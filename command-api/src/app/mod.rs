@@ -15,7 +15,9 @@ pub mod catalog;
 pub mod checkout;
 pub mod claims;
 pub mod exec;
+pub mod late_settlement;
 pub mod payments;
+pub mod refunds;
 pub mod serial;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -1,59 +1,86 @@
 //! Recording a Midtrans notification. The signature is checked in constant time before
 //! anything is read from the log; an unknown order or a bad signature is refused and appends
-//! nothing. Recording is idempotent (event ids derive from the notification's content), so
-//! duplicates are harmless, and the payment aggregate ignores notifications that would move a
-//! settled payment backwards.
+//! nothing. Then Midtrans' status API confirms it ([`Midtrans::verify_notification`], on by
+//! default) and only **its** fields are recorded, so an unsigned `transaction_status` in the
+//! body can never change a payment. Recording is idempotent (event ids derive from the
+//! confirmed fields), so duplicates are harmless, and the payment aggregate ignores
+//! notifications that would move a settled payment backwards.
+//!
+//! Metrics: `pasar_webhook_rejected_total{reason}` (signature, unknown_order, unverifiable)
+//! and `pasar_payment_notifications_total{status}` (the mapped outcome of what was recorded).
 
-use chrono::Utc;
-use pasar_domain::payment::{Notification, Payment, PaymentCommand};
-use pasar_events::Metadata;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use pasar_domain::payment::{Payment, PaymentCommand};
 use pasar_events::types::streams;
+use pasar_events::{EventStore, Metadata};
 use uuid::Uuid;
 
 use super::exec::{EventIds, derive_id, execute, load};
 use super::{AppError, AppState, Dependency, Rule};
-use crate::midtrans::signature_matches;
+use crate::midtrans::{PaymentOutcome, SignedNotification, TransactionStatus, VerifyError};
 
-/// The notification fields we use (Midtrans adds fields over time; the rest is ignored).
-pub struct IncomingNotification {
-    pub order_id: String,
-    pub status_code: String,
-    pub gross_amount: String,
-    pub signature_key: String,
-    pub transaction_status: String,
-    pub transaction_id: Option<String>,
-    pub fraud_status: Option<String>,
-    pub payment_type: Option<String>,
+fn rejected(reason: &'static str) {
+    metrics::counter!("pasar_webhook_rejected_total", "reason" => reason).increment(1);
 }
 
-pub async fn record(state: &AppState, body: IncomingNotification) -> Result<(), AppError> {
-    let server_key = state.midtrans.server_key();
-    if !signature_matches(
-        &body.signature_key,
-        &body.order_id,
-        &body.status_code,
-        &body.gross_amount,
-        server_key,
-    ) {
-        tracing::warn!(order_id = %body.order_id, "Midtrans notification with a bad signature refused");
+pub async fn record(state: &AppState, notification: &SignedNotification) -> Result<(), AppError> {
+    // Cheap and local first: a forged body never costs a log read or a status API call.
+    if !notification.signature_matches(state.midtrans.server_key()) {
+        tracing::warn!(order_id = %notification.order_id, "Midtrans notification with a bad signature refused");
+        rejected("signature");
         return Err(Rule::BadSignature.into());
     }
-    let payment_id: Uuid = body.order_id.parse().map_err(|_| Rule::UnknownPayment)?;
-    let stream = streams::payment(payment_id);
-    if !load::<Payment>(state.store.as_ref(), &stream)
+    let payment_id = known_payment(state.store.as_ref(), &notification.order_id).await?;
+    let status = match state.midtrans.verify_notification(notification).await {
+        Ok(status) => status,
+        Err(VerifyError::BadSignature) => {
+            rejected("signature");
+            return Err(Rule::BadSignature.into());
+        }
+        Err(e) => {
+            tracing::warn!(error = ?e, %payment_id, "notification not confirmed; Midtrans will retry");
+            rejected("unverifiable");
+            return Err(AppError::Unavailable {
+                dependency: Dependency::PaymentProvider,
+                detail: e.to_string(),
+            });
+        }
+    };
+    record_status(&state.store, payment_id, &status, Utc::now()).await
+}
+
+/// The payment a Midtrans `order_id` names, if this system started it.
+async fn known_payment(store: &dyn EventStore, order_id: &str) -> Result<Uuid, AppError> {
+    let unknown = || {
+        rejected("unknown_order");
+        AppError::from(Rule::UnknownPayment)
+    };
+    let payment_id: Uuid = order_id.parse().map_err(|_| unknown())?;
+    if load::<Payment>(store, &streams::payment(payment_id))
         .await?
         .exists()
     {
-        return Err(Rule::UnknownPayment.into());
-    }
-    let notification = if state.midtrans.verifies_with_status_api() {
-        confirmed_by_status_api(state, &body).await?
+        Ok(payment_id)
     } else {
-        as_notification(&body)
-    };
+        Err(unknown())
+    }
+}
+
+/// Records a status confirmed by Midtrans (from a verified notification or the expiry
+/// sweeper's status check) exactly like a notification: the event ids derive from the status
+/// fields, so the webhook and the sweeper seeing the same status append it once.
+pub async fn record_status(
+    store: &Arc<dyn EventStore>,
+    payment_id: Uuid,
+    status: &TransactionStatus,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let notification = status.to_notification(now);
     let seed = derive_id(&[
         "midtrans",
-        &body.order_id,
+        &payment_id.to_string(),
         &notification.transaction_id,
         &notification.transaction_status,
         notification.fraud_status.as_deref().unwrap_or(""),
@@ -66,55 +93,25 @@ pub async fn record(state: &AppState, body: IncomingNotification) -> Result<(), 
         ..Metadata::default()
     };
     let command = PaymentCommand::RecordNotification(notification);
-    execute::<Payment>(
-        &state.store,
-        &stream,
-        &command,
-        EventIds::Derived(seed),
-        &metadata,
-    )
-    .await?;
+    let stream = streams::payment(payment_id);
+    execute::<Payment>(store, &stream, &command, EventIds::Derived(seed), &metadata).await?;
+    metrics::counter!("pasar_payment_notifications_total", "status" => outcome_label(status.outcome()))
+        .increment(1);
     Ok(())
 }
 
-fn as_notification(body: &IncomingNotification) -> Notification {
-    Notification {
-        transaction_id: body.transaction_id.clone().unwrap_or_default(),
-        transaction_status: body.transaction_status.clone(),
-        fraud_status: body.fraud_status.clone(),
-        status_code: body.status_code.clone(),
-        gross_amount: body.gross_amount.clone(),
-        payment_type: body.payment_type.clone(),
-        now: Utc::now(),
+fn outcome_label(outcome: PaymentOutcome) -> &'static str {
+    match outcome {
+        PaymentOutcome::AwaitingPayment => "awaiting_payment",
+        PaymentOutcome::Authorized => "authorized",
+        PaymentOutcome::Paid => "paid",
+        PaymentOutcome::InReview => "in_review",
+        PaymentOutcome::Failed => "failed",
+        PaymentOutcome::Cancelled => "cancelled",
+        PaymentOutcome::Expired => "expired",
+        PaymentOutcome::Refunded => "refunded",
+        PaymentOutcome::PartiallyRefunded => "partially_refunded",
+        PaymentOutcome::ChargedBack => "charged_back",
+        PaymentOutcome::Unknown => "unknown",
     }
-}
-
-/// Midtrans' status API is the source of truth; a notification is only a prompt to ask it.
-/// If it cannot be asked, the provider is unavailable, so Midtrans retries later.
-async fn confirmed_by_status_api(
-    state: &AppState,
-    body: &IncomingNotification,
-) -> Result<Notification, AppError> {
-    let status =
-        state
-            .midtrans
-            .status(&body.order_id)
-            .await
-            .map_err(|e| AppError::Unavailable {
-                dependency: Dependency::PaymentProvider,
-                detail: format!("confirming with the Midtrans status API: {e}"),
-            })?;
-    let text = |field: &str| status[field].as_str().map(str::to_owned);
-    Ok(Notification {
-        transaction_id: text("transaction_id")
-            .or_else(|| body.transaction_id.clone())
-            .unwrap_or_default(),
-        transaction_status: text("transaction_status")
-            .unwrap_or_else(|| body.transaction_status.clone()),
-        fraud_status: text("fraud_status"),
-        status_code: text("status_code").unwrap_or_else(|| body.status_code.clone()),
-        gross_amount: text("gross_amount").unwrap_or_else(|| body.gross_amount.clone()),
-        payment_type: text("payment_type"),
-        now: Utc::now(),
-    })
 }

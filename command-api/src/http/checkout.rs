@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 
 use super::input::{Fields, IdempotencyKey, text};
 use super::{accepted_with_token, actor};
-use crate::app::AppState;
 use crate::app::checkout::{self, CheckoutCommand};
+use crate::app::{AppError, AppState};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json, problem};
 
@@ -73,8 +73,28 @@ async fn run(
         request_hash: req.hash()?,
         address: req.address()?,
     };
-    let outcome = checkout::run(&state, command).await?;
-    Ok(render(outcome))
+    let outcome = checkout::run(&state, command).await;
+    metrics::counter!("pasar_checkout_outcomes_total", "outcome" => outcome_label(&outcome))
+        .increment(1);
+    Ok(render(outcome?))
+}
+
+/// `pasar_checkout_outcomes_total{outcome}`: placed, insufficient_stock, rejected (another
+/// rule, including a request still in progress), failed (Midtrans or our own dependencies).
+/// A replayed answer counts again: the metric counts answers, not checkouts.
+fn outcome_label(outcome: &Result<CheckoutOutcome, AppError>) -> &'static str {
+    match outcome {
+        Ok(CheckoutOutcome::Succeeded { .. }) => "placed",
+        Ok(CheckoutOutcome::Rejected {
+            reason: CheckoutRejection::InsufficientStock { .. },
+        }) => "insufficient_stock",
+        Ok(CheckoutOutcome::Rejected {
+            reason: CheckoutRejection::PaymentNotStarted,
+        }) => "failed",
+        Ok(CheckoutOutcome::Rejected { .. }) | Err(AppError::Rejected(_)) => "rejected",
+        Ok(CheckoutOutcome::Recorded { .. }) => "replayed",
+        Err(_) => "failed",
+    }
 }
 
 fn render(outcome: CheckoutOutcome) -> Response {

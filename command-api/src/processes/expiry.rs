@@ -1,13 +1,18 @@
 //! Reservations must not leak. The sweeper keeps a list of open reservations (fed, in its
 //! batch transaction, by the stock events it reads) and, on its own tick, deals with those
 //! past their expiry, several at a time (at most [`CONCURRENCY`] Midtrans calls in flight):
-//! - the order exists and is still unpaid → ask Midtrans to expire the transaction, then
-//!   expire the order; the order flow reacting to `OrderExpired` releases the stock;
+//! - the order exists and is still unpaid → ask Midtrans to close the transaction
+//!   ([`Midtrans::close_unpaid`]): if it will not take the payment any more, expire the order
+//!   (the order flow reacting to `OrderExpired` releases the stock); if it was paid meanwhile,
+//!   record that status as the webhook would; otherwise look again next sweep;
 //! - the order never appeared (the checkout died before placing it) → release directly.
 //!
-//! It is its own processor: a slow Midtrans delays only the sweep, never a settlement.
+//! It is its own processor: a slow Midtrans delays only the sweep, never a settlement. As the
+//! process holding the Midtrans client, it also carries out the refunds that late settlements
+//! require ([`crate::app::refunds`]) and keeps the `pasar_refunds_owed` gauge.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,17 +20,19 @@ use chrono::Utc;
 use deadpool_postgres::Transaction;
 use futures::StreamExt;
 use pasar_domain::order::{Order, OrderCommand};
+use pasar_domain::payment::{Payment, PaymentStatus};
 use pasar_domain::stock::{Stock, StockCommand};
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::streams::{self, Category};
-use pasar_events::types::{OrderStatus, StockEvent};
+use pasar_events::types::{OrderStatus, PaymentEvent, StockEvent};
 use pasar_events::{DomainEvent, EventStore, Metadata, RecordedEvent};
 use uuid::Uuid;
 
 use super::process_error;
 use crate::app::AppError;
 use crate::app::exec::{EventIds, derive_id, execute, load};
-use crate::midtrans::{Midtrans, MidtransError};
+use crate::app::{payments, refunds};
+use crate::midtrans::{ExpiryDecision, Midtrans, SnapExpiry};
 
 pub const NAME: &str = "expiry-sweeper";
 /// Most expirations handled at once (each may wait on Midtrans).
@@ -38,6 +45,8 @@ pub struct ExpirySweeper {
     pool: deadpool_postgres::Pool,
     midtrans: Midtrans,
     interval: Duration,
+    /// Whether `pasar_refunds_owed` was set since start.
+    owed_counted: AtomicBool,
 }
 
 impl ExpirySweeper {
@@ -52,6 +61,31 @@ impl ExpirySweeper {
             pool,
             midtrans,
             interval,
+            owed_counted: AtomicBool::new(false),
+        }
+    }
+
+    /// Sets `pasar_refunds_owed` to the number of `PaymentRefundOwed` events in the log. It is
+    /// counted from the log (PostgreSQL backend), not kept in memory, so it is right after a
+    /// restart (counted on the first tick) and on any instance; it changes when this processor
+    /// sees a new owed refund. Nothing settles an owed refund yet (the wallet, issue 11, will),
+    /// so the count is the number outstanding. With another backend the query fails and the
+    /// gauge stays unset (logged).
+    async fn refresh_refunds_owed(&self) {
+        let counted = async {
+            let client = self.pool.get().await.map_err(anyhow::Error::from)?;
+            let row = client
+                .query_one(
+                    "SELECT count(*) FROM es_events WHERE event_type = 'PaymentRefundOwed'",
+                    &[],
+                )
+                .await?;
+            anyhow::Ok(row.get::<_, i64>(0))
+        };
+        match counted.await {
+            #[expect(clippy::cast_precision_loss, reason = "a count far below 2^52")]
+            Ok(owed) => metrics::gauge!("pasar_refunds_owed").set(owed as f64),
+            Err(e) => tracing::warn!(error = ?e, "could not count owed refunds"),
         }
     }
 
@@ -115,30 +149,60 @@ impl ExpirySweeper {
         Ok(())
     }
 
+    /// Asks Midtrans to close the transaction and acts on what it says: expired (or never
+    /// paid with the page closed) → expire the order; moved on (settled while we were
+    /// expiring) → record that status exactly as the webhook would, so a paid order is paid,
+    /// never expired; anything else or no answer → look again next sweep.
     async fn expire_order(&self, order: &Order, metadata: &Metadata) -> Result<(), AppError> {
-        let order_id = order.order_id;
-        match self.midtrans.expire(&order.payment_id.to_string()).await {
-            Ok(())
-            | Err(MidtransError::Refused {
-                status: 404 | 412, ..
-            }) => {}
+        let now = Utc::now();
+        let payment_id = order.payment_id;
+        // A payment never recorded as initiated means its checkout died before answering: if
+        // a Snap page exists, its token never left this service, so nobody can open it.
+        let payment = load::<Payment>(self.store.as_ref(), &streams::payment(payment_id))
+            .await?
+            .state;
+        let unreachable = payment.status == PaymentStatus::NotInitiated;
+        let page_closed = unreachable || payment_page(order).is_closed_at(now);
+        match self
+            .midtrans
+            .close_unpaid(&payment_id.to_string(), page_closed)
+            .await
+        {
+            Ok(ExpiryDecision::ExpireOrder) => {}
+            Ok(ExpiryDecision::ActOnStatus(status)) => {
+                tracing::info!(order = %order.order_id, status = ?status.transaction_status, "Midtrans moved on before the order expired; recording its status");
+                return payments::record_status(&self.store, payment_id, &status, now).await;
+            }
+            Ok(ExpiryDecision::TryLater) => return Ok(()),
             Err(e) => {
                 // Try again next tick rather than expiring an order Midtrans may still settle.
-                tracing::warn!(order = %order_id, error = %e, "could not expire the Midtrans transaction; will retry");
+                tracing::warn!(order = %order.order_id, error = ?e, "could not close the Midtrans transaction; will retry");
                 return Ok(());
             }
         }
-        let command = OrderCommand::Expire { now: Utc::now() };
-        let ids = EventIds::Derived(derive_id(&["expire", &order_id.to_string()]));
-        let stream = streams::order(order_id);
+        let command = OrderCommand::Expire { now };
+        let ids = EventIds::Derived(derive_id(&["expire", &order.order_id.to_string()]));
+        let stream = streams::order(order.order_id);
         match execute::<Order>(&self.store, &stream, &command, ids, metadata).await {
-            Ok(_) => tracing::info!(order = %order_id, "unpaid order expired"),
+            Ok(_) => tracing::info!(order = %order.order_id, "unpaid order expired"),
             // Paid or cancelled meanwhile: nothing to expire.
             Err(AppError::Rejected(_)) => {}
             Err(e) => return Err(e),
         }
         Ok(())
     }
+}
+
+/// The latest the order's Snap page can close. Checkout sends `SnapExpiry::new(reserved_at,
+/// timeout)` with `expires_at = reserved_at + timeout` and `reserved_at <= placed_at`; that
+/// page closes by `max(expires_at, reserved_at + 1 min)`. Counting whole minutes up from
+/// `placed_at` gives a window that closes no earlier, without the configured timeout (which
+/// may have changed since). The price: a page with no method chosen is expired up to a minute
+/// late.
+fn payment_page(order: &Order) -> SnapExpiry {
+    let open_for = (order.expires_at - order.placed_at).num_seconds().max(1);
+    let minutes = u64::try_from(open_for).unwrap_or(1).div_ceil(60);
+    SnapExpiry::new(order.placed_at, Duration::from_secs(minutes * 60))
 }
 
 /// Keeps the open-reservation list in step with a stock event (idempotent).
@@ -182,7 +246,7 @@ impl Processor for ExpirySweeper {
     }
 
     fn categories(&self) -> &[Category] {
-        &[Category::Stock]
+        &[Category::Stock, Category::Payment]
     }
 
     async fn handle(
@@ -190,8 +254,27 @@ impl Processor for ExpirySweeper {
         events: &[RecordedEvent],
         tx: &Transaction<'_>,
     ) -> Result<(), ProcessError> {
+        let mut owed_changed = false;
         for event in events {
-            track(tx, event).await?;
+            if Category::of(&event.stream) != Some(Category::Payment) {
+                track(tx, event).await?;
+                continue;
+            }
+            match PaymentEvent::decode(event).map_err(|e| ProcessError::Fatal(e.into()))? {
+                PaymentEvent::PaymentRefundRequired { .. } => {
+                    let Some(payment_id) = streams::id_of(&event.stream) else {
+                        continue;
+                    };
+                    refunds::carry_out(&self.store, &self.midtrans, payment_id)
+                        .await
+                        .map_err(process_error)?;
+                }
+                PaymentEvent::PaymentRefundOwed { .. } => owed_changed = true,
+                _ => {}
+            }
+        }
+        if owed_changed {
+            self.refresh_refunds_owed().await;
         }
         Ok(())
     }
@@ -201,6 +284,9 @@ impl Processor for ExpirySweeper {
     }
 
     async fn tick(&self) -> Result<(), ProcessError> {
+        if !self.owed_counted.swap(true, Ordering::Relaxed) {
+            self.refresh_refunds_owed().await;
+        }
         self.sweep().await.map(drop).map_err(process_error)
     }
 }

@@ -1,7 +1,9 @@
 //! Payment → orders → stock. Delivery is at least once: every reaction appends with ids
 //! derived from (the event it reacts to, the target), and the aggregates treat repeats as
 //! already done, so a replay changes nothing.
-//! - payment settled → its orders paid; order paid → its reservations committed;
+//! - payment settled → its orders paid; order paid → its reservations committed; a payment
+//!   that settles after its orders closed revives them or requires a refund
+//!   ([`crate::app::late_settlement`]);
 //! - payment denied / cancelled / expired / failed → its orders cancelled; order cancelled or
 //!   expired → its reservations released.
 //!
@@ -18,13 +20,14 @@ use pasar_domain::payment::Payment;
 use pasar_domain::stock::{Stock, StockCommand};
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::streams::{self, Category};
-use pasar_events::types::{OrderEvent, OrderStatus, PaymentEvent};
+use pasar_events::types::{OrderEvent, PaymentEvent};
 use pasar_events::{DomainEvent, EventStore, RecordedEvent};
 use uuid::Uuid;
 
 use super::{process_error, react};
 use crate::app::AppError;
 use crate::app::exec::load;
+use crate::app::late_settlement::{self, LateSettlement};
 
 pub const NAME: &str = "order-flow";
 
@@ -41,27 +44,42 @@ impl OrderFlow {
         let payment = load::<Payment>(self.store.as_ref(), &event.stream)
             .await?
             .state;
+        let mut orders = Vec::new();
         for order_id in &payment.order_ids {
             let stream = streams::order(*order_id);
+            orders.push(load::<Order>(self.store.as_ref(), &stream).await?.state);
+        }
+        if settled && orders.iter().any(late_settlement::is_closed) {
+            let late = LateSettlement {
+                store: &self.store,
+                event,
+                payment: &payment,
+            };
+            if !late.revive_or_refund(&orders).await? {
+                return Ok(payment.payment_id);
+            }
+        }
+        for order in &orders {
             let command = if settled {
                 OrderCommand::MarkPaid {
                     payment_id: payment.payment_id,
                     now: Utc::now(),
                 }
+            } else if late_settlement::is_closed(order) {
+                continue; // already closed (e.g. expired by the sweeper)
             } else {
-                let order = load::<Order>(self.store.as_ref(), &stream).await?.state;
-                if matches!(
-                    order.status,
-                    Some(OrderStatus::Cancelled | OrderStatus::Expired)
-                ) {
-                    continue; // already closed (e.g. expired by the sweeper)
-                }
                 OrderCommand::Cancel {
                     reason: "payment did not complete".into(),
                     now: Utc::now(),
                 }
             };
-            react::<Order>(&self.store, event, &stream, &command).await?;
+            react::<Order>(
+                &self.store,
+                event,
+                &streams::order(order.order_id),
+                &command,
+            )
+            .await?;
         }
         Ok(payment.payment_id)
     }

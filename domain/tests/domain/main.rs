@@ -3,6 +3,7 @@
 
 mod cart;
 mod customer;
+mod late_settlement;
 mod order;
 mod payment;
 mod product;

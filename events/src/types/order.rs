@@ -88,6 +88,12 @@ pub enum OrderEvent {
     OrderExpired {
         expired_at: DateTime<Utc>,
     },
+    /// An expired or cancelled order whose payment settled late, back to awaiting payment
+    /// because its stock could be reserved again; `OrderPaid` follows.
+    OrderRevived {
+        payment_id: Uuid,
+        revived_at: DateTime<Utc>,
+    },
     OrderShipped {
         courier: String,
         tracking_number: String,

@@ -62,6 +62,27 @@ pub enum PaymentEvent {
     },
     /// A settled payment was reversed by the provider (settlement → deny). Needs a human.
     PaymentReversed { transaction_id: String },
+    /// The payment settled after its orders closed and their stock could not be reserved
+    /// again: the money must go back (through Midtrans where the method allows it).
+    PaymentRefundRequired {
+        amount: Money,
+        reason: String,
+        required_at: DateTime<Utc>,
+    },
+    /// Midtrans accepted the refund of a [`PaymentEvent::PaymentRefundRequired`].
+    PaymentRefunded {
+        refund_key: String,
+        /// As Midtrans answered, e.g. `"150000.00"`.
+        refund_amount: String,
+        refunded_at: DateTime<Utc>,
+    },
+    /// The refund cannot go through Midtrans (bank transfer, VA, ...): the shop owes the buyer
+    /// `amount` until it is paid back another way (the wallet, issue 11, or by hand).
+    PaymentRefundOwed {
+        amount: Money,
+        reason: String,
+        owed_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for PaymentEvent {}

@@ -132,6 +132,15 @@ pub async fn expire(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> 
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    if inner.take_lost_expire() {
+        // Answered as expired while the customer's payment was already on its way: the
+        // transaction stays payable (see `MidtransSim::lose_next_expire`).
+        return Json(json!({
+            "status_code": "407", "status_message": "Success, transaction has expired",
+            "order_id": id, "transaction_status": "expire",
+        }))
+        .into_response();
+    }
     change(
         &inner,
         &id,

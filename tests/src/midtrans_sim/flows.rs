@@ -49,6 +49,12 @@ impl Inner {
         combine(results)
     }
 
+    /// Customer picks GoPay (`pending`) and has not paid yet.
+    pub async fn choose_gopay(&self, order_id: &str) -> Result<u16, SimError> {
+        self.store().get_mut(order_id)?.payment_type = Some("gopay".to_owned());
+        self.set_status(order_id, "pending", None).await
+    }
+
     /// Customer pays with GoPay: `pending` (unless already pending), then `settlement`.
     pub async fn pay_gopay(&self, order_id: &str) -> Result<u16, SimError> {
         let mut results = Vec::new();

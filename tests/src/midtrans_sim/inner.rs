@@ -28,6 +28,8 @@ pub struct Inner {
     store: Mutex<Store>,
     fail_snap_create: AtomicU32,
     fail_status: AtomicU32,
+    /// `/expire` calls to answer "expired" without expiring (see `lose_next_expire`).
+    lose_expire: AtomicU32,
     core_errors_as_http_200: AtomicBool,
     /// Seconds added to real time (see `expiry`).
     clock_offset: AtomicI64,
@@ -54,6 +56,7 @@ impl Inner {
             store: Mutex::default(),
             fail_snap_create: AtomicU32::new(0),
             fail_status: AtomicU32::new(0),
+            lose_expire: AtomicU32::new(0),
             core_errors_as_http_200: AtomicBool::new(false),
             clock_offset: AtomicI64::new(0),
             expire_delay_ms: AtomicU64::new(0),
@@ -108,6 +111,14 @@ impl Inner {
 
     pub fn take_status_failure(&self) -> bool {
         take_one(&self.fail_status)
+    }
+
+    pub fn arm_lost_expire(&self) {
+        self.lose_expire.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn take_lost_expire(&self) -> bool {
+        take_one(&self.lose_expire)
     }
 
     pub fn set_core_errors_as_http_200(&self, on: bool) {

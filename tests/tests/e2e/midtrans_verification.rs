@@ -106,7 +106,6 @@ async fn a_failed_snap_create_answers_502_without_midtrans_words() {
 }
 
 #[tokio::test]
-#[ignore = "checkout does not pass a SnapExpiry yet: the checkout rework wires Midtrans::create_snap_transaction"]
 async fn checkout_closes_the_payment_page_when_the_order_expires() {
     let stack = Stack::start_with(&[("PAYMENT_TIMEOUT_SECS", "600")])
         .await

@@ -134,22 +134,30 @@ async fn a_notification_for_another_amount_never_pays_the_order() {
     let (_, buyer) = stack.register("buyer").await;
     let (_, placed) = buy(&stack, &buyer, listed.product_id, 1).await;
     let (payment, order) = (payment_id(&placed), order_id(&placed));
+    stack
+        .sim
+        .set_status(&payment, "pending", None)
+        .await
+        .unwrap();
 
+    let stream = format!("payment-{payment}");
+    let before = event_types(&stack, &stream).await;
+
+    // Correctly signed for the other amount; the status API knows the real one.
     let status = stack
         .sim
         .send_notification(&payment, "settlement", Some("1000.00"))
         .await
         .unwrap();
-    assert_eq!(status, 200, "recorded, acknowledged");
 
-    let payments = event_types(&stack, &format!("payment-{payment}")).await;
-    assert!(
-        payments.contains(&"PaymentAmountMismatched".to_owned()),
-        "{payments:?}"
+    assert_eq!(
+        status, 503,
+        "unconfirmed: Midtrans retries, nothing recorded"
     );
-    assert!(
-        !payments.contains(&"PaymentSettled".to_owned()),
-        "{payments:?}"
+    assert_eq!(
+        event_types(&stack, &stream).await,
+        before,
+        "nothing recorded"
     );
     let order_stream = event_types(&stack, &format!("order-{order}")).await;
     assert_eq!(order_stream, ["OrderPlaced"], "the order was never paid");

@@ -22,6 +22,7 @@ use super::record::Plan;
 use super::steps::{PricedLine, outcome_of};
 use crate::app::exec::{EventIds, derive_id, execute, load};
 use crate::app::{Actor, AppError, AppState};
+use crate::midtrans::SnapExpiry;
 
 pub(super) struct Attempt<'a> {
     pub state: &'a AppState,
@@ -94,13 +95,16 @@ impl Attempt<'_> {
             Err(reason) => return Ok(rejected(reason)),
         };
         let plan = self.plan(&lines).await?;
-        let expires_at = Utc::now() + self.state.config.payment_timeout;
+        // One start for both clocks: the order expires and the Snap page closes counted from it.
+        let reserved_at = Utc::now();
+        let expires_at = reserved_at + self.state.config.payment_timeout;
         if let Some(short_lines) = self.reserve(&lines, &plan, expires_at).await? {
             return Ok(rejected(CheckoutRejection::InsufficientStock {
                 short_lines,
             }));
         }
-        let placed = self.place_and_pay(&lines, &plan, expires_at).await;
+        let expiry = SnapExpiry::new(reserved_at, self.state.config.payment_timeout);
+        let placed = self.place_and_pay(&lines, &plan, expires_at, expiry).await;
         if !matches!(placed, Ok(CheckoutOutcome::Succeeded { .. })) {
             self.give_back(&plan).await?;
         }

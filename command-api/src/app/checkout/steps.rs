@@ -22,7 +22,7 @@ use super::open;
 use super::record::Plan;
 use crate::app::exec::{execute, load};
 use crate::app::{AppError, Rule};
-use crate::midtrans::Item;
+use crate::midtrans::{Item, SnapExpiry, SnapRequest};
 
 pub(super) struct PricedLine {
     pub seller_id: Uuid,
@@ -179,9 +179,10 @@ impl Attempt<'_> {
         lines: &[PricedLine],
         plan: &Plan,
         expires_at: DateTime<Utc>,
+        expiry: SnapExpiry,
     ) -> Result<CheckoutOutcome, AppError> {
         let orders = self.place_orders(lines, plan, expires_at).await?;
-        let payment = match self.start_payment(&orders, lines, plan).await? {
+        let payment = match self.start_payment(&orders, lines, plan, expiry).await? {
             Ok(payment) => payment,
             Err(reason) => return Ok(rejected(reason)),
         };
@@ -253,14 +254,15 @@ impl Attempt<'_> {
         (items, customer)
     }
 
-    /// Creates the Snap transaction (Midtrans `order_id` = this attempt's payment id) and
-    /// records the payment as initiated. A refusal or failure of Midtrans is the rejection
-    /// [`CheckoutRejection::PaymentNotStarted`].
+    /// Creates the Snap transaction (Midtrans `order_id` = this attempt's payment id) whose page
+    /// closes with the orders (`expiry`), and records the payment as initiated. A refusal or
+    /// failure of Midtrans is the rejection [`CheckoutRejection::PaymentNotStarted`] (502).
     async fn start_payment(
         &self,
         orders: &[Order],
         lines: &[PricedLine],
         plan: &Plan,
+        expiry: SnapExpiry,
     ) -> Result<Result<Payment, CheckoutRejection>, AppError> {
         let Ok(gross) = orders
             .iter()
@@ -271,14 +273,21 @@ impl Attempt<'_> {
         let (items, customer) = self.snap_details(lines);
         let payment_id = plan.payment_id;
         let midtrans_order_id = payment_id.to_string();
-        let created =
-            self.state
-                .midtrans
-                .create_snap(&midtrans_order_id, gross.amount, &items, customer);
-        let snap = match created.await {
+        let request = SnapRequest {
+            order_id: &midtrans_order_id,
+            gross_amount: gross.amount,
+            items: &items,
+            customer,
+            expiry,
+        };
+        let snap = match self.state.midtrans.create_snap_transaction(&request).await {
             Ok(snap) => snap,
             Err(e) => {
-                tracing::warn!(error = %e, checkout = %self.checkout_id, "Snap transaction not created");
+                // A duplicate means an earlier create of this very attempt went through, but
+                // its token is lost with the request that died: nobody can open that page, and
+                // it closes at `expiry`. This attempt gives everything back like any failure.
+                let duplicate = e.is_duplicate_order_id();
+                tracing::warn!(error = ?e, duplicate, checkout = %self.checkout_id, "Snap transaction not created");
                 return Ok(Err(CheckoutRejection::PaymentNotStarted));
             }
         };

@@ -130,6 +130,10 @@ fn order_write(event: &RecordedEvent, order: OrderEvent) -> Result<Write, Projec
         OrderEvent::OrderExpired { expired_at: at } => {
             Ok(set_status(id, OrderStatus::Expired, at, version))
         }
+        // A late settlement brought it back; `OrderPaid` follows.
+        OrderEvent::OrderRevived { revived_at: at, .. } => {
+            Ok(set_status(id, OrderStatus::AwaitingPayment, at, version))
+        }
         OrderEvent::OrderDelivered { delivered_at: at } => {
             Ok(set_status(id, OrderStatus::Delivered, at, version))
         }

@@ -27,6 +27,12 @@ pub(crate) fn payment_status(event: &PaymentEvent) -> Option<&'static str> {
         PaymentEvent::PaymentFailed { .. } => Some("failed"),
         PaymentEvent::PaymentAmountMismatched { .. } => Some("amount_mismatch"),
         PaymentEvent::PaymentReversed { .. } => Some("reversed"),
+        // The refund of a late settlement keeps the row `settled` until the read model gets a
+        // column for it (its CHECK allows no new status yet); `pasar_refunds_owed` counts the
+        // owed ones meanwhile.
+        PaymentEvent::PaymentRefundRequired { .. }
+        | PaymentEvent::PaymentRefunded { .. }
+        | PaymentEvent::PaymentRefundOwed { .. } => None,
     }
 }
 
@@ -137,6 +143,9 @@ impl Projection for Payments {
             | PaymentEvent::PaymentReversed { transaction_id } => {
                 update(event, status, Some(transaction_id), None, None)?
             }
+            PaymentEvent::PaymentRefundRequired { .. }
+            | PaymentEvent::PaymentRefunded { .. }
+            | PaymentEvent::PaymentRefundOwed { .. } => update(event, status, None, None, None)?,
         });
         Ok(())
     }
