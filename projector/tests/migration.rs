@@ -29,9 +29,18 @@ async fn every_schema_is_recorded_once_in_the_one_history_table() {
     assert_eq!(
         owners,
         [
-            ("event_store".to_owned(), steps(pasar_events::postgres::MIGRATIONS)),
-            ("read_models".to_owned(), steps(pasar_projector::migrate::MIGRATIONS)),
-            ("runtime".to_owned(), steps(pasar_events::runtime::checkpoint::MIGRATIONS))
+            (
+                "event_store".to_owned(),
+                steps(pasar_events::postgres::MIGRATIONS)
+            ),
+            (
+                "read_models".to_owned(),
+                steps(pasar_projector::migrate::MIGRATIONS)
+            ),
+            (
+                "runtime".to_owned(),
+                steps(pasar_events::runtime::checkpoint::MIGRATIONS)
+            )
         ]
     );
 }
