@@ -19,7 +19,7 @@ pub struct Metrics {
     /// Versions being rebuilt at the last scrape, so a finished rebuild reports 0 left.
     building: Mutex<BTreeSet<(String, i32)>>,
     /// The integration-event publisher's counters (scrape-time gauges set by `publisher::observe_metrics`).
-    pub publisher: crate::publisher::PublisherMetrics,
+    pub publisher: std::sync::Arc<crate::publisher::PublisherMetrics>,
 }
 
 impl Default for Metrics {
@@ -27,7 +27,9 @@ impl Default for Metrics {
         let registry = Registry::new();
         describe(&registry);
         Metrics {
-            publisher: crate::publisher::PublisherMetrics::new(registry.clone()),
+            publisher: std::sync::Arc::new(crate::publisher::PublisherMetrics::new(
+                registry.clone(),
+            )),
             registry,
             building: Mutex::default(),
         }

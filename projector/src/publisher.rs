@@ -142,7 +142,7 @@ pub struct Publisher {
     pool: Pool,
     jetstream: jetstream::Context,
     config: PublisherConfig,
-    metrics: Arc<crate::metrics::Metrics>,
+    metrics: Arc<PublisherMetrics>,
     /// `None` until reconciled with the stream, and again after any failure.
     cursor: Mutex<Option<Cursor>>,
 }
@@ -154,7 +154,7 @@ impl Publisher {
         pool: Pool,
         jetstream: jetstream::Context,
         config: PublisherConfig,
-        metrics: Arc<crate::metrics::Metrics>,
+        metrics: Arc<PublisherMetrics>,
     ) -> Result<Self, PublisherError> {
         let name = checkpoint::processor_name(&config.stream);
         let runtime = Runtime::new(Arc::clone(&store), pool.clone(), String::new());
@@ -162,7 +162,7 @@ impl Publisher {
             .register(&[&name])
             .await
             .map_err(checkpoint::runtime_error)?;
-        metrics.publisher.set_stream(&config.stream);
+        metrics.set_stream(&config.stream);
         Ok(Publisher {
             name,
             store,
@@ -199,7 +199,7 @@ impl Publisher {
     /// lock (tests, tools); the sequence checks keep a concurrent publisher from doing harm.
     pub async fn catch_up(&self) -> Result<Published, PublisherError> {
         *self.cursor.lock().await = None;
-        let before = self.metrics.publisher.published();
+        let before = self.metrics.published();
         let runtime = Runtime::new(Arc::clone(&self.store), self.pool.clone(), String::new());
         let done = runtime
             .catch_up_counted(self)
@@ -207,7 +207,7 @@ impl Publisher {
             .map_err(checkpoint::runtime_error)?;
         Ok(Published {
             position: done.position,
-            events: self.metrics.publisher.published() - before,
+            events: self.metrics.published() - before,
             batches: done.batches,
         })
     }
@@ -368,7 +368,7 @@ impl Publisher {
         };
         match ack {
             Ok(ack) if ack.duplicate => {
-                self.metrics.publisher.duplicate();
+                self.metrics.duplicate();
                 Err(out_of_step(format!(
                     "it already held event at sequence {}",
                     ack.sequence
@@ -380,7 +380,7 @@ impl Publisher {
                 before + 1
             ))),
             Ok(ack) => {
-                self.metrics.publisher.stored();
+                self.metrics.stored();
                 Ok(ack.sequence)
             }
             Err(e) if e.kind() == PublishErrorKind::WrongLastSequence => {

@@ -38,7 +38,7 @@ impl Processor for Publisher {
         _tx: &Transaction<'_>,
     ) -> Result<(), ProcessError> {
         self.publish(events).await.map_err(|e| {
-            self.metrics.publisher.failed();
+            self.metrics.failed();
             ProcessError::transient(e)
         })
     }
@@ -47,6 +47,6 @@ impl Processor for Publisher {
         if active {
             tracing::info!(stream = %self.config.stream, "active integration-event publisher");
         }
-        self.metrics.publisher.set_active(active);
+        self.metrics.set_active(active);
     }
 }

@@ -47,7 +47,7 @@ pub fn spawn(
                     pool.clone(),
                     jetstream,
                     publisher_config.clone(),
-                    Arc::clone(&metrics),
+                    Arc::clone(&metrics.publisher),
                 )
                 .await
             };

@@ -46,7 +46,7 @@ impl Setup {
             pool,
             jetstream.clone(),
             config,
-            Arc::clone(&metrics),
+            Arc::clone(&metrics.publisher),
         )
         .await
         .expect("publisher");
@@ -387,7 +387,7 @@ async fn only_one_of_two_running_publishers_is_active() {
         pool,
         Publisher::jetstream(nats.client().await),
         PublisherConfig::default(),
-        Arc::clone(&second_metrics),
+        Arc::clone(&second_metrics.publisher),
     )
     .await
     .unwrap();
