@@ -122,7 +122,7 @@ async fn pay(app: &AppState, payment_id: Uuid, order_id: Uuid) {
 async fn a_settlement_reaches_paid_while_the_sweep_waits_on_a_slow_expire() {
     // Arrange: a fresh database, an unpaid order past its expiry, a slow Midtrans.
     let url = format!(
-        "postgres://postgres@127.0.0.1:5432/h3_sweep_{}",
+        "postgres://postgres@127.0.0.1:5432/pasar_test_sweep_{}",
         Uuid::new_v4().simple()
     );
     let backend = pasar_events::select::Backend::Postgres;
@@ -149,7 +149,7 @@ async fn a_settlement_reaches_paid_while_the_sweep_waits_on_a_slow_expire() {
     .await
     .unwrap();
     let stale = reserved_order(&app, product_id, Uuid::now_v7(), -1).await;
-    let runtime = pasar_events::runtime::Runtime::new(store.clone(), pool, url);
+    let runtime = pasar_events::runtime::Runtime::new(store.clone(), pool, url.clone());
     let stop = tokio_util::sync::CancellationToken::new();
     let tasks = runtime.spawn(crate::server::processors(&app), stop.clone());
     entered.notified().await; // the sweep is now stuck on /expire
@@ -183,5 +183,22 @@ async fn a_settlement_reaches_paid_while_the_sweep_waits_on_a_slow_expire() {
         .unwrap()
         .state;
     assert_eq!(stale.status, Some(OrderStatus::AwaitingPayment));
+    stop.cancel();
     tasks.iter().for_each(tokio::task::JoinHandle::abort);
+    drop_database(&url).await;
+}
+
+/// Drops the test's database (best effort; `.ci/run` sweeps `pasar_test_*` leftovers too).
+async fn drop_database(url: &str) {
+    let Some((base, name)) = url.rsplit_once('/') else {
+        return;
+    };
+    if let Ok((client, connection)) =
+        tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await
+    {
+        tokio::spawn(connection);
+        let _ = client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await;
+    }
 }
