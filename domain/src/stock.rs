@@ -24,7 +24,7 @@ pub const EXPIRED_REASON: &str = "reservation expired";
 /// lifetime, long before this many later orders, and a retried append of an already stored
 /// event is a no-op at the store anyway. The bound keeps the state (and its snapshot) small
 /// however long the stream grows.
-pub const REMEMBERED_COMMITS: usize = 1_000;
+pub const REMEMBERED_COMMITS: usize = 256;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stock {
