@@ -130,6 +130,9 @@ impl Setup {
         )
     }
 
+    /// Appends one event and waits until readers can see it: the log hands out an event only
+    /// once no older transaction of the cluster can still commit, and other tests run beside
+    /// this one.
     async fn append(&self, category: Category) -> Position {
         let stream = category.stream(Uuid::new_v4());
         let appended = self
@@ -137,6 +140,20 @@ impl Setup {
             .append(&stream, ExpectedVersion::Any, vec![event(1)])
             .await
             .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let head = self.store.head().await.unwrap();
+            if head >= appended.position {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the append never became readable"
+            );
+            self.store
+                .wait_for_events(head, Duration::from_millis(50))
+                .await;
+        }
         appended.position
     }
 
