@@ -128,6 +128,8 @@ async fn a_buyer_purchases_and_pays_and_the_read_side_shows_it() {
 async fn bad_input_gets_problem_json_and_changes_nothing() {
     let stack = Stack::start().await.unwrap();
     let (_, buyer) = stack.register("buyer").await;
+    let (_, seller) = stack.register("seller").await;
+    let before = log_length(&stack).await;
 
     // A buyer may not list products.
     let body = json!({ "sku": "X-1", "name": "X", "price": 1000, "weight_grams": 10 });
@@ -138,7 +140,6 @@ async fn bad_input_gets_problem_json_and_changes_nothing() {
     assert_eq!(problem["status"], 403);
 
     // Invalid fields are all named.
-    let (_, seller) = stack.register("seller").await;
     let body = json!({ "sku": "bad sku!", "name": "", "price": 0, "weight_grams": 0 });
     let (status, problem, _) = stack
         .command(Method::POST, "/v1/products", Some(&seller), Some(body))
@@ -187,6 +188,10 @@ async fn bad_input_gets_problem_json_and_changes_nothing() {
         StatusCode::BAD_REQUEST,
         "Idempotency-Key is required"
     );
+
+    // None of it reached the log. (A refused checkout is recorded, so that a retry with its
+    // key gets the same answer: it comes after this check.)
+    assert_eq!(log_length(&stack).await, before, "bad input appended events");
     let (status, problem) = checkout(
         &stack,
         &buyer,
@@ -314,4 +319,17 @@ async fn a_product_listed_before_the_condition_field_still_loads_and_projects() 
     assert_eq!(status, StatusCode::OK, "{product}");
     assert_eq!(product["name"], "Kain lama");
     assert_eq!(product["available"], 4);
+}
+
+/// Events in the whole log, read straight from PostgreSQL.
+async fn log_length(stack: &Stack) -> i64 {
+    let (client, connection) = tokio_postgres::connect(&stack.database_url, tokio_postgres::NoTls)
+        .await
+        .expect("db");
+    tokio::spawn(connection);
+    client
+        .query_one("SELECT count(*) FROM es_events", &[])
+        .await
+        .expect("count")
+        .get(0)
 }
