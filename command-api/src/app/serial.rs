@@ -104,7 +104,13 @@ where
             let n = guard.waiting.len().min(MAX_ROUND);
             guard.waiting.drain(..n).collect()
         };
-        run_round(store.as_ref(), &key.1, round).await;
+        // A panic inside a round (a bug in a decide) must not leave the stream's queue marked
+        // as draining forever: the round's waiters get "the queue stopped without answering"
+        // (their reply senders are dropped) and the next round runs.
+        let round = std::panic::AssertUnwindSafe(run_round(store.as_ref(), &key.1, round));
+        if futures::FutureExt::catch_unwind(round).await.is_err() {
+            tracing::error!(stream = %key.1, "a command round panicked; its commands were answered with an internal error");
+        }
     }
 }
 
@@ -533,5 +539,55 @@ mod tests {
             .unwrap()
             .state;
         assert_eq!(stock.reserved(), 1, "only the new reservation holds stock");
+    }
+
+    /// An aggregate with a bug: deciding `true` panics.
+    #[derive(Debug, Default, Clone)]
+    struct Fragile;
+
+    impl Aggregate for Fragile {
+        type Event = pasar_events::types::StockEvent;
+        type Command = bool;
+        type Error = StockError;
+
+        fn decide(&self, explode: &bool) -> Result<Vec<Self::Event>, StockError> {
+            assert!(!*explode, "a bug in decide");
+            Ok(vec![pasar_events::types::StockEvent::StockReceived {
+                quantity: 1,
+                on_hand: 1,
+                available: 1,
+            }])
+        }
+
+        fn evolve(self, _: &Self::Event) -> Self {
+            self
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_round_answers_its_commands_and_leaves_the_stream_usable() {
+        // Arrange
+        let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+        let stream = "stock-00000000-0000-0000-0000-000000000005";
+        let meta = Metadata::default();
+
+        // Act
+        let limit = Duration::from_secs(5);
+        let broken = tokio::time::timeout(
+            limit,
+            execute::<Fragile>(&store, stream, &true, EventIds::Random, &meta),
+        )
+        .await
+        .expect("the panicking command is answered");
+        let next = tokio::time::timeout(
+            limit,
+            execute::<Fragile>(&store, stream, &false, EventIds::Random, &meta),
+        )
+        .await
+        .expect("the next command on the stream runs");
+
+        // Assert
+        assert!(matches!(broken, Err(AppError::Internal(_))), "the bug is an internal error");
+        assert_eq!(next.unwrap().events.len(), 1);
     }
 }

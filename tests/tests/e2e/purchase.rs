@@ -191,7 +191,11 @@ async fn bad_input_gets_problem_json_and_changes_nothing() {
 
     // None of it reached the log. (A refused checkout is recorded, so that a retry with its
     // key gets the same answer: it comes after this check.)
-    assert_eq!(log_length(&stack).await, before, "bad input appended events");
+    assert_eq!(
+        log_length(&stack).await,
+        before,
+        "bad input appended events"
+    );
     let (status, problem) = checkout(
         &stack,
         &buyer,
