@@ -587,7 +587,10 @@ mod tests {
         .expect("the next command on the stream runs");
 
         // Assert
-        assert!(matches!(broken, Err(AppError::Internal(_))), "the bug is an internal error");
+        assert!(
+            matches!(broken, Err(AppError::Internal(_))),
+            "the bug is an internal error"
+        );
         assert_eq!(next.unwrap().events.len(), 1);
     }
 }
