@@ -303,58 +303,17 @@ fn answer_all<A: Aggregate>(round: Vec<Pending<A>>, error: &AppError) {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::Ordering;
 
-    use async_trait::async_trait;
     use chrono::Utc;
     use pasar_domain::stock::{Stock, StockCommand, StockError};
     use pasar_events::memory::MemoryEventStore;
-    use pasar_events::{AppendResult, Position, RecordedEvent};
     use uuid::Uuid;
 
     use super::*;
     use crate::app::Rule;
     use crate::app::exec::{derive_id, execute};
-
-    /// A memory store that counts appends.
-    #[derive(Default)]
-    struct Counting {
-        inner: MemoryEventStore,
-        appends: AtomicUsize,
-    }
-
-    #[async_trait]
-    impl EventStore for Counting {
-        async fn append(
-            &self,
-            stream: &str,
-            expected: ExpectedVersion,
-            events: Vec<NewEvent>,
-        ) -> Result<AppendResult, StoreError> {
-            self.appends.fetch_add(1, Ordering::SeqCst);
-            self.inner.append(stream, expected, events).await
-        }
-        async fn read_stream(
-            &self,
-            stream: &str,
-            from: i64,
-        ) -> Result<Vec<RecordedEvent>, StoreError> {
-            self.inner.read_stream(stream, from).await
-        }
-        async fn read_all(
-            &self,
-            after: Position,
-            limit: usize,
-        ) -> Result<Vec<RecordedEvent>, StoreError> {
-            self.inner.read_all(after, limit).await
-        }
-        async fn wait_for_events(&self, after: Position, max_wait: Duration) {
-            self.inner.wait_for_events(after, max_wait).await;
-        }
-        async fn head(&self) -> Result<Position, StoreError> {
-            self.inner.head().await
-        }
-    }
+    use crate::app::testing::FailingAppends;
 
     fn reserve(order_id: Uuid) -> StockCommand {
         StockCommand::Reserve {
@@ -367,7 +326,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn a_flash_sale_on_one_stream_sells_exactly_the_stock_in_few_appends_and_no_conflicts() {
         // Arrange
-        let counting = Arc::new(Counting::default());
+        let counting = Arc::new(FailingAppends::default());
         let store: Arc<dyn EventStore> = counting.clone();
         let stream = "stock-00000000-0000-0000-0000-000000000001";
         let meta = Metadata::default();

@@ -52,10 +52,13 @@ pub fn state(store: Arc<dyn EventStore>) -> AppState {
     }
 }
 
-/// A memory store whose appends to streams starting with `failing` are unavailable.
+/// A memory store whose appends to streams starting with `failing` are unavailable, and which
+/// counts the appends it was asked for.
+#[derive(Default)]
 pub struct FailingAppends {
     pub inner: MemoryEventStore,
     pub failing: &'static str,
+    pub appends: std::sync::atomic::AtomicUsize,
 }
 
 #[async_trait]
@@ -66,7 +69,9 @@ impl EventStore for FailingAppends {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendResult, StoreError> {
-        if stream.starts_with(self.failing) {
+        self.appends
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if !self.failing.is_empty() && stream.starts_with(self.failing) {
             return Err(StoreError::Unavailable("refused by the test".into()));
         }
         self.inner.append(stream, expected, events).await

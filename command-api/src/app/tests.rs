@@ -33,8 +33,8 @@ async fn event_types(store: &dyn EventStore, stream: &str) -> Vec<String> {
 async fn a_registration_that_cannot_be_recorded_gives_its_email_claim_back() {
     // Arrange: customer streams refuse appends.
     let store = Arc::new(FailingAppends {
-        inner: MemoryEventStore::new(),
         failing: "customer-",
+        ..FailingAppends::default()
     });
     let app = state(store.clone());
 
@@ -66,8 +66,8 @@ async fn a_registration_that_cannot_be_recorded_gives_its_email_claim_back() {
 #[tokio::test]
 async fn a_listing_that_cannot_be_recorded_gives_its_sku_claim_back() {
     let store = Arc::new(FailingAppends {
-        inner: MemoryEventStore::new(),
         failing: "product-",
+        ..FailingAppends::default()
     });
     let app = state(store.clone());
     let seller = Actor {
