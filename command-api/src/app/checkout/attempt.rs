@@ -90,6 +90,14 @@ impl Attempt<'_> {
         if let Some(reason) = self.refused_by_limits(&cart).await? {
             return Ok(rejected(reason));
         }
+        // The open-checkout slot taken by `refused_by_limits` is held by the checkout id until
+        // the payment's own row replaces it (or the checkout ends without one).
+        let outcome = self.run_held(&cart).await;
+        open::release(&self.state.pool, self.checkout_id).await;
+        outcome
+    }
+
+    async fn run_held(&self, cart: &Cart) -> Result<CheckoutOutcome, AppError> {
         let lines = match self.price_lines(&cart).await? {
             Ok(lines) => lines,
             Err(reason) => return Ok(rejected(reason)),
@@ -123,7 +131,9 @@ impl Attempt<'_> {
             }));
         }
         let limit = self.state.config.checkout.max_open_checkouts;
-        if open::count(&self.state.pool, self.buyer.id).await? >= i64::from(limit) {
+        let until = Utc::now() + self.state.config.checkout.in_flight;
+        let pool = &self.state.pool;
+        if !open::hold(pool, self.buyer.id, self.checkout_id, limit, until).await? {
             return Ok(Some(CheckoutRejection::TooManyOpenCheckouts { limit }));
         }
         Ok(None)
