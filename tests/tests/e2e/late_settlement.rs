@@ -8,7 +8,7 @@ use pasar_tests::stack::Stack;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::support::{buy, event_types, listed_product, order_id, payment_id};
+use crate::support::{buy, event_types, listed_product, order_id, payment_id, until_paid};
 
 /// An order that expires a second after checkout, swept every 200 ms.
 async fn fast_expiry_stack() -> Stack {
@@ -94,16 +94,7 @@ async fn a_late_settlement_revives_the_expired_order_when_its_stock_is_still_the
     assert_eq!(stack.sim.pay(&payment).await.unwrap(), 200);
 
     // Assert
-    stack
-        .eventually(&format!("/v1/orders/{order}"), Some(&buyer), |o| {
-            o["status"] == "paid"
-        })
-        .await;
-    stack
-        .eventually(&format!("/v1/products/{}", listed.product_id), None, |p| {
-            p["available"] == 3
-        })
-        .await;
+    until_paid(&stack, &buyer, &order, listed.product_id, 3).await;
     let orders = event_types(&stack, &format!("order-{order}")).await;
     assert_eq!(
         orders,

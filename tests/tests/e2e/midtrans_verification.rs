@@ -6,7 +6,7 @@ use pasar_tests::stack::Stack;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{buy, event_types, listed_product, order_id, payment_id};
+use crate::support::{buy, event_types, listed_product, one_unit_ordered, order_id, payment_id};
 
 async fn post_notification(stack: &Stack, body: Value) -> StatusCode {
     let url = format!("{}/v1/webhooks/midtrans", stack.command_url);
@@ -57,10 +57,7 @@ async fn a_settlement_replayed_as_deny_leaves_a_paid_order_paid() {
 async fn an_unanswered_status_check_answers_503_and_the_retry_pays_the_order() {
     // Arrange
     let stack = Stack::start().await.unwrap();
-    let listed = listed_product(&stack, 20_000, 5).await;
-    let (_, buyer) = stack.register("buyer").await;
-    let (_, placed) = buy(&stack, &buyer, listed.product_id, 1).await;
-    let (payment, order) = (payment_id(&placed), order_id(&placed));
+    let (_listed, buyer, payment, order) = one_unit_ordered(&stack).await;
     stack
         .sim
         .set_status(&payment, "pending", None)

@@ -180,3 +180,27 @@ pub async fn assert_paid_orders_hold_their_reservations(stack: &Stack) {
         }
     }
 }
+
+/// A fresh 20,000-rupiah product with 5 units, and a buyer's checkout of one unit, unpaid:
+/// (the listing, the buyer's token, the payment id, the order id).
+pub async fn one_unit_ordered(stack: &Stack) -> (Listed, String, String, String) {
+    let listed = listed_product(stack, 20_000, 5).await;
+    let (_, buyer) = stack.register("buyer").await;
+    let (_, placed) = buy(stack, &buyer, listed.product_id, 1).await;
+    let (payment, order) = (payment_id(&placed), order_id(&placed));
+    (listed, buyer, payment, order)
+}
+
+/// Waits until `order` reads as paid and `product` shows `available` units.
+pub async fn until_paid(stack: &Stack, buyer: &str, order: &str, product: Uuid, available: i64) {
+    stack
+        .eventually(&format!("/v1/orders/{order}"), Some(buyer), |o| {
+            o["status"] == "paid"
+        })
+        .await;
+    stack
+        .eventually(&format!("/v1/products/{product}"), None, |p| {
+            p["available"] == available
+        })
+        .await;
+}

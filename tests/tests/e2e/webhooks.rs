@@ -1,7 +1,9 @@
 use pasar_tests::stack::Stack;
 use reqwest::{Method, StatusCode};
 
-use crate::support::{buy, event_types, listed_product, order_id, payment_id};
+use crate::support::{
+    buy, event_types, listed_product, one_unit_ordered, order_id, payment_id, until_paid,
+};
 
 async fn post_notification(stack: &Stack, body: serde_json::Value) -> StatusCode {
     let url = format!("{}/v1/webhooks/midtrans", stack.command_url);
@@ -89,16 +91,7 @@ async fn duplicate_and_late_notifications_leave_a_paid_order_paid_with_stock_com
         "late pending accepted"
     );
 
-    stack
-        .eventually(&format!("/v1/orders/{order}"), Some(&buyer), |o| {
-            o["status"] == "paid"
-        })
-        .await;
-    stack
-        .eventually(&format!("/v1/products/{}", listed.product_id), None, |p| {
-            p["available"] == 3
-        })
-        .await;
+    until_paid(&stack, &buyer, &order, listed.product_id, 3).await;
     let payments = event_types(&stack, &format!("payment-{payment}")).await;
     assert_eq!(
         payments.iter().filter(|t| *t == "PaymentSettled").count(),
@@ -130,10 +123,7 @@ async fn duplicate_and_late_notifications_leave_a_paid_order_paid_with_stock_com
 #[tokio::test]
 async fn a_notification_for_another_amount_never_pays_the_order() {
     let stack = Stack::start().await.unwrap();
-    let listed = listed_product(&stack, 20_000, 5).await;
-    let (_, buyer) = stack.register("buyer").await;
-    let (_, placed) = buy(&stack, &buyer, listed.product_id, 1).await;
-    let (payment, order) = (payment_id(&placed), order_id(&placed));
+    let (_listed, _buyer, payment, order) = one_unit_ordered(&stack).await;
     stack
         .sim
         .set_status(&payment, "pending", None)
