@@ -19,6 +19,7 @@ pub mod late_settlement;
 pub mod payments;
 pub mod refunds;
 pub mod serial;
+pub mod stream;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]

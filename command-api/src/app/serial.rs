@@ -25,14 +25,12 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::AppError;
-use super::exec::{EventIds, Loaded, Outcome, load, unchanged};
+use super::stream::{EventIds, Loaded, Outcome, SNAPSHOT_EVERY, load, unchanged};
 
 /// How long a round keeps deciding again after losing races to other instances.
 pub const CONFLICT_DEADLINE: Duration = Duration::from_secs(10);
 /// Most commands decided together in one round (bounds the append's size).
 const MAX_ROUND: usize = 256;
-/// A snapshot is taken once a stream has grown this many events past its last one.
-const SNAPSHOT_EVERY: i64 = 100;
 
 /// One queued command and where its outcome goes.
 pub struct Pending<A: Aggregate> {
