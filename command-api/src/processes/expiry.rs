@@ -89,20 +89,21 @@ impl ExpirySweeper {
         }
     }
 
-    /// Handles every reservation past its expiry (up to [`PER_TICK`]). Returns how many.
+    /// Handles every reservation past its expiry (up to [`PER_TICK`]). Returns how many. The
+    /// database being down (a restart) is an outage to wait out, never a reason to stop.
     pub async fn sweep(&self) -> Result<usize, AppError> {
         let rows = self
             .pool
             .get()
             .await
-            .map_err(|e| anyhow::anyhow!("sweeper connection: {e}"))?
+            .map_err(database_down)?
             .query(
                 "SELECT product_id, order_id FROM reactor_open_reservations WHERE expires_at <= now()
                  ORDER BY expires_at LIMIT $1",
                 &[&PER_TICK],
             )
             .await
-            .map_err(|e| anyhow::anyhow!("reading open reservations: {e}"))?;
+            .map_err(database_down)?;
         let expired: Vec<(Uuid, Uuid)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
         let results: Vec<Result<(), AppError>> = futures::stream::iter(expired.clone())
             .map(|(product_id, order_id)| self.expire_one(product_id, order_id))
@@ -288,5 +289,13 @@ impl Processor for ExpirySweeper {
             self.refresh_refunds_owed().await;
         }
         self.sweep().await.map(drop).map_err(process_error)
+    }
+}
+
+/// Our own PostgreSQL failing (down, restarting): transient, retried on the next tick.
+fn database_down(e: impl std::fmt::Display) -> AppError {
+    AppError::Unavailable {
+        dependency: crate::app::Dependency::Database,
+        detail: e.to_string(),
     }
 }

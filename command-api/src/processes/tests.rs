@@ -202,3 +202,22 @@ async fn drop_database(url: &str) {
             .await;
     }
 }
+
+#[tokio::test]
+async fn a_sweep_without_its_database_is_a_transient_failure_not_a_fatal_one() {
+    // Arrange: the state's pool points at a port where nothing listens (a restarting database).
+    use pasar_events::runtime::{ProcessError, Processor as _};
+    let app = testing::state(Arc::new(pasar_events::memory::MemoryEventStore::new()));
+    let sweeper = super::expiry::ExpirySweeper::new(
+        app.store.clone(),
+        app.pool.clone(),
+        app.midtrans.clone(),
+        Duration::from_secs(1),
+    );
+
+    // Act
+    let error = sweeper.tick().await.unwrap_err();
+
+    // Assert: retried on the next tick, never the end of the sweeper.
+    assert!(matches!(error, ProcessError::Transient(_)), "{error}");
+}
