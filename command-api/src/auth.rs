@@ -76,6 +76,26 @@ impl RefreshToken {
     pub fn generate(customer_id: Uuid, family_id: Uuid) -> Self {
         let mut secret = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut secret);
+        Self::with_secret(customer_id, family_id, &secret)
+    }
+
+    /// The token a keyed refresh hands out: the same for every retry of that refresh (so a
+    /// retry after a lost answer gets the pair the first one recorded), and unguessable
+    /// without the server's key: HMAC-SHA256 under `server_key` of the presented token and the
+    /// client's idempotency key.
+    pub fn derived(&self, server_key: &[u8], idempotency_key: &str) -> Self {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(server_key)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        mac.update(b"pasar refresh token\x1f");
+        mac.update(self.token.as_bytes());
+        mac.update(b"\x1f");
+        mac.update(idempotency_key.as_bytes());
+        let secret = mac.finalize().into_bytes();
+        Self::with_secret(self.customer_id, self.family_id, &secret)
+    }
+
+    fn with_secret(customer_id: Uuid, family_id: Uuid, secret: &[u8]) -> Self {
         let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
         let token = format!(
             "rt.{}.{}.{secret}",

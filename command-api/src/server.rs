@@ -112,7 +112,7 @@ pub async fn bootstrap_admin(
         role: pasar_events::types::Role::Admin,
         password_hash,
     };
-    match accounts::register(state, registration).await {
+    match accounts::register(state, registration, None).await {
         Ok(_) => tracing::info!("created the first admin account from PASAR_ADMIN_EMAIL"),
         // Another instance created it at the same moment; check it is the admin.
         Err(AppError::Rejected(Rule::EmailTaken)) => {

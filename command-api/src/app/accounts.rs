@@ -9,7 +9,8 @@ use pasar_events::types::{CustomerEvent, Role, streams};
 use pasar_events::{EventStore, Metadata};
 use uuid::Uuid;
 
-use super::exec::{EventIds, Outcome, execute, load};
+use super::exec::{EventIds, Outcome, derive_id, execute, load};
+use super::idempotency::{self, Idempotency};
 use super::{AppError, AppState, Rule, claims};
 
 /// `Register` with its values already parsed.
@@ -28,9 +29,21 @@ fn own_metadata(customer_id: Uuid) -> Metadata {
     }
 }
 
-/// Claims the email, then records the customer; gives the claim back if that fails.
-pub async fn register(state: &AppState, registration: Registration) -> Result<Customer, AppError> {
-    let customer_id = Uuid::now_v7();
+/// Claims the email, then records the customer; gives the claim back if that fails. With an
+/// idempotency key (bound per email) the customer's id comes from the key, so a retry finds its
+/// own claim and registration: the outcome then has no events, and the caller must check the
+/// retry's password against the recorded account before answering for it.
+pub async fn register(
+    state: &AppState,
+    registration: Registration,
+    key: Option<&Idempotency>,
+) -> Result<Outcome<Customer>, AppError> {
+    let email_owner = derive_id(&["email", registration.email.as_str()]);
+    let ids = idempotency::event_ids(state, "register", email_owner, key).await?;
+    let customer_id = match ids {
+        EventIds::Derived(seed) => Uuid::new_v5(&seed, b"customer"),
+        EventIds::Random => Uuid::now_v7(),
+    };
     let metadata = own_metadata(customer_id);
     let claim_stream = streams::email_claim(registration.email.as_str());
     let claimed = claims::claim::<Customer>(
@@ -54,8 +67,8 @@ pub async fn register(state: &AppState, registration: Registration) -> Result<Cu
         now: Utc::now(),
     };
     let stream = streams::customer(customer_id);
-    match execute::<Customer>(&state.store, &stream, &command, EventIds::Random, &metadata).await {
-        Ok(outcome) => Ok(outcome.state),
+    match execute::<Customer>(&state.store, &stream, &command, ids, &metadata).await {
+        Ok(outcome) => Ok(outcome),
         Err(e) => {
             claims::release(state.store.as_ref(), &claim_stream, customer_id, &metadata).await;
             Err(e)
@@ -90,7 +103,7 @@ pub async fn start_session(
         token_hash,
         expires_at: Utc::now() + state.config.refresh_token_ttl,
     };
-    on_own_stream(state, customer_id, &command).await
+    on_own_stream(state, customer_id, &command, EventIds::Random).await
 }
 
 /// Runs a command the customer issued on their own stream.
@@ -98,10 +111,11 @@ async fn on_own_stream(
     state: &AppState,
     customer_id: Uuid,
     command: &CustomerCommand,
+    ids: EventIds,
 ) -> Result<Outcome<Customer>, AppError> {
     let stream = streams::customer(customer_id);
     let metadata = own_metadata(customer_id);
-    execute::<Customer>(&state.store, &stream, command, EventIds::Random, &metadata).await
+    execute::<Customer>(&state.store, &stream, command, ids, &metadata).await
 }
 
 /// Exchanging a refresh token (by hash) for the next one of its family.
@@ -113,8 +127,14 @@ pub struct Refresh {
 }
 
 /// Rotates the family's token. Presenting a rotated token revokes the family (recorded) and is
-/// refused with [`Rule::RefreshTokenReused`].
-pub async fn refresh(state: &AppState, refresh: Refresh) -> Result<Outcome<Customer>, AppError> {
+/// refused with [`Rule::RefreshTokenReused`], except in a retry of a keyed refresh already
+/// recorded (its key names the rotation's event), which answers that rotation again.
+pub async fn refresh(
+    state: &AppState,
+    refresh: Refresh,
+    key: Option<&Idempotency>,
+) -> Result<Outcome<Customer>, AppError> {
+    let ids = idempotency::event_ids(state, "refresh", refresh.customer_id, key).await?;
     let now: DateTime<Utc> = Utc::now();
     let command = CustomerCommand::RefreshSession {
         family_id: refresh.family_id,
@@ -123,7 +143,7 @@ pub async fn refresh(state: &AppState, refresh: Refresh) -> Result<Outcome<Custo
         now,
         expires_at: now + state.config.refresh_token_ttl,
     };
-    let outcome = on_own_stream(state, refresh.customer_id, &command).await?;
+    let outcome = on_own_stream(state, refresh.customer_id, &command, ids).await?;
     let reused = outcome.events.iter().any(
         |e| matches!(e, CustomerEvent::SessionRevoked { reason, .. } if reason == REUSE_REASON),
     );
@@ -143,7 +163,9 @@ pub async fn logout(state: &AppState, customer_id: Uuid, family_id: Uuid) -> Res
         family_id,
         reason: "logout".into(),
     };
-    on_own_stream(state, customer_id, &command).await.map(drop)
+    on_own_stream(state, customer_id, &command, EventIds::Random)
+        .await
+        .map(drop)
 }
 
 /// Why the configured first admin cannot be set up. The service refuses to start on any.

@@ -6,8 +6,8 @@ use pasar_domain::product::Product;
 use pasar_events::types::streams;
 use uuid::Uuid;
 
-use super::catalog::ids_for;
 use super::exec::{Outcome, execute, load};
+use super::idempotency::{self, Idempotency};
 use super::{Actor, AppError, AppState, Rule};
 
 async fn ensure_on_sale(state: &AppState, product_id: Uuid) -> Result<(), AppError> {
@@ -29,7 +29,7 @@ pub async fn change(
     state: &AppState,
     actor: Actor,
     command: CartCommand,
-    idempotency_key: Option<&str>,
+    key: Option<&Idempotency>,
 ) -> Result<Outcome<Cart>, AppError> {
     match &command {
         CartCommand::AddItem { product_id, .. } => ensure_on_sale(state, *product_id).await?,
@@ -39,12 +39,7 @@ pub async fn change(
         } if *quantity > 0 => ensure_on_sale(state, *product_id).await?,
         _ => {}
     }
-    execute::<Cart>(
-        &state.store,
-        &streams::cart(actor.id),
-        &command,
-        ids_for(actor, "cart", idempotency_key),
-        &actor.metadata(),
-    )
-    .await
+    let ids = idempotency::event_ids(state, "cart", actor.id, key).await?;
+    let stream = streams::cart(actor.id);
+    execute::<Cart>(&state.store, &stream, &command, ids, &actor.metadata()).await
 }

@@ -8,7 +8,8 @@ use pasar_domain::values::{Price, Sku};
 use pasar_events::types::{ProductCondition, Role, streams};
 use uuid::Uuid;
 
-use super::exec::{EventIds, Outcome, derive_id, execute, load};
+use super::exec::{EventIds, Outcome, execute, load};
+use super::idempotency::{self, Idempotency};
 use super::{Actor, AppError, AppState, Rule, claims};
 
 /// `List` with its values parsed; the domain checks the rest (lengths, weight).
@@ -24,13 +25,19 @@ pub struct Listing {
 }
 
 /// Lists a product: validates, claims the SKU, records the listing; gives the claim back if
-/// the listing cannot be recorded.
+/// the listing cannot be recorded. With an idempotency key the product's id comes from the key,
+/// so a retry finds its own claim and its own listing and answers the same product.
 pub async fn list_product(
     state: &AppState,
     actor: Actor,
     listing: Listing,
+    key: Option<&Idempotency>,
 ) -> Result<Outcome<Product>, AppError> {
-    let product_id = Uuid::now_v7();
+    let ids = idempotency::event_ids(state, "list-product", actor.id, key).await?;
+    let product_id = match ids {
+        EventIds::Derived(seed) => Uuid::new_v5(&seed, b"product"),
+        EventIds::Random => Uuid::now_v7(),
+    };
     let claim_stream = streams::sku_claim(&listing.sku.normalized());
     let command = ProductCommand::List {
         product_id,
@@ -61,7 +68,7 @@ pub async fn list_product(
         return Err(Rule::SkuTaken.into());
     }
     let stream = streams::product(product_id);
-    let listed = execute::<Product>(&state.store, &stream, &command, EventIds::Random, &metadata);
+    let listed = execute::<Product>(&state.store, &stream, &command, ids, &metadata);
     match listed.await {
         Ok(outcome) => Ok(outcome),
         Err(e) => {
@@ -89,31 +96,17 @@ pub async fn managed_product(
     Ok(product)
 }
 
-/// Event ids for a command: derived from the client's idempotency key when one was given
-/// (a retry after a lost acknowledgement is then recognised by the store), fresh otherwise.
-pub fn ids_for(actor: Actor, action: &str, key: Option<&str>) -> EventIds {
-    match key {
-        Some(key) => EventIds::Derived(derive_id(&[action, &actor.id.to_string(), key])),
-        None => EventIds::Random,
-    }
-}
-
 /// Goods arrived for a product the actor manages.
 pub async fn receive_stock(
     state: &AppState,
     actor: Actor,
     product_id: Uuid,
     quantity: i64,
-    idempotency_key: Option<&str>,
+    key: Option<&Idempotency>,
 ) -> Result<Outcome<Stock>, AppError> {
     managed_product(state, actor, product_id).await?;
     let command = StockCommand::Receive { quantity };
-    execute::<Stock>(
-        &state.store,
-        &streams::stock(product_id),
-        &command,
-        ids_for(actor, "stock-receipt", idempotency_key),
-        &actor.metadata(),
-    )
-    .await
+    let ids = idempotency::event_ids(state, "stock-receipt", actor.id, key).await?;
+    let stream = streams::stock(product_id);
+    execute::<Stock>(&state.store, &stream, &command, ids, &actor.metadata()).await
 }

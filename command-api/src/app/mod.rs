@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod checkout;
 pub mod claims;
 pub mod exec;
+pub mod idempotency;
 pub mod late_settlement;
 pub mod payments;
 pub mod refunds;

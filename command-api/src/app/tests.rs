@@ -39,7 +39,7 @@ async fn a_registration_that_cannot_be_recorded_gives_its_email_claim_back() {
     let app = state(store.clone());
 
     // Act
-    let refused = accounts::register(&app, registration("ani@pasar.id", Role::Buyer)).await;
+    let refused = accounts::register(&app, registration("ani@pasar.id", Role::Buyer), None).await;
 
     // Assert
     assert!(matches!(
@@ -84,7 +84,11 @@ async fn a_listing_that_cannot_be_recorded_gives_its_sku_claim_back() {
         weight_grams: 200,
         condition: ProductCondition::New,
     };
-    assert!(catalog::list_product(&app, seller, listing).await.is_err());
+    assert!(
+        catalog::list_product(&app, seller, listing, None)
+            .await
+            .is_err()
+    );
     let claim = streams::sku_claim(&Sku::parse("KAOS-1").unwrap().normalized());
     assert_eq!(
         event_types(store.as_ref(), &claim).await,
@@ -122,9 +126,10 @@ async fn a_claim_whose_owner_never_appeared_is_taken_over_after_its_grace() {
     .await;
 
     // Act
-    let customer = accounts::register(&app, registration("ani@pasar.id", Role::Buyer))
+    let customer = accounts::register(&app, registration("ani@pasar.id", Role::Buyer), None)
         .await
-        .unwrap();
+        .unwrap()
+        .state;
 
     // Assert
     let email = Email::parse("ani@pasar.id").unwrap();
@@ -145,7 +150,7 @@ async fn a_fresh_claim_is_respected_as_a_registration_in_flight() {
         Duration::zero(),
     )
     .await;
-    let refused = accounts::register(&app, registration("ani@pasar.id", Role::Buyer)).await;
+    let refused = accounts::register(&app, registration("ani@pasar.id", Role::Buyer), None).await;
     assert!(matches!(refused, Err(AppError::Rejected(Rule::EmailTaken))));
 }
 
@@ -156,7 +161,7 @@ async fn the_first_admin_is_refused_a_weak_password_or_someone_elses_email() {
     let weak = crate::server::bootstrap_admin(&app, "admin@pasar.id", "password").await;
     assert!(matches!(weak, Err(AdminBootstrapError::WeakPassword)));
 
-    accounts::register(&app, registration("boss@pasar.id", Role::Buyer))
+    accounts::register(&app, registration("boss@pasar.id", Role::Buyer), None)
         .await
         .unwrap();
     let taken = crate::server::bootstrap_admin(&app, "boss@pasar.id", "Str0ng-enough-pw").await;

@@ -15,7 +15,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::accepted;
-use super::input::{ClientAddr, Fields, text};
+use super::input::{ClientAddr, Fields, IdempotencyKey, text};
 use crate::app::accounts::{self, Refresh, Registration};
 use crate::app::{AppError, AppState, Rule};
 use crate::auth::{AuthUser, RefreshToken, issue_access_token};
@@ -85,18 +85,33 @@ impl TryFrom<&RegisterRequest> for ParsedRegistration {
     }
 }
 
+/// Registers and starts a session. A retry with the same `Idempotency-Key` (and the same
+/// email, name, role and password) answers for the account the first request created, with a
+/// new session; the password is checked against that account, so a key alone never opens it.
 async fn register(
     State(state): State<AppState>,
+    key: IdempotencyKey,
     Json(req): Json<RegisterRequest>,
 ) -> Result<Response, ApiError> {
     let parsed = ParsedRegistration::try_from(&req)?;
+    // The password is not part of the fingerprint: it is never stored, even hashed, outside
+    // the account; a retry's password is checked against the account instead.
+    let key = key.for_request(&(parsed.email.as_str(), &req.full_name, parsed.role))?;
     let registration = Registration {
         email: parsed.email,
         full_name: parsed.full_name,
         role: parsed.role,
-        password_hash: state.passwords.hash(req.password).await?,
+        password_hash: state.passwords.hash(req.password.clone()).await?,
     };
-    let customer = accounts::register(&state, registration).await?;
+    let outcome = accounts::register(&state, registration, key.as_ref()).await?;
+    let customer = outcome.state;
+    let retried = outcome.events.is_empty();
+    if retried {
+        let recorded = Some(customer.password_hash.clone());
+        if !state.passwords.verify(req.password, recorded).await? {
+            return Err(Rule::IdempotencyKeyReused.into());
+        }
+    }
     session_answer(&state, &customer, StatusCode::CREATED).await
 }
 
@@ -200,19 +215,27 @@ fn parse_refresh(req: &RefreshRequest) -> Result<RefreshToken, ApiError> {
     RefreshToken::parse(&req.refresh_token).ok_or_else(|| Rule::InvalidRefreshToken.into())
 }
 
+/// Rotates a refresh token. With an `Idempotency-Key`, the next token is derived from the
+/// presented one and the key, so a retry after a lost answer gets the same pair instead of
+/// being taken for a stolen token's reuse (which revokes the family).
 async fn refresh(
     State(state): State<AppState>,
+    key: IdempotencyKey,
     Json(req): Json<RefreshRequest>,
 ) -> Result<Response, ApiError> {
     let presented = parse_refresh(&req)?;
-    let next = RefreshToken::generate(presented.customer_id, presented.family_id);
+    let key = key.for_request(&presented.hash())?;
+    let next = match &key {
+        Some(key) => presented.derived(state.config.jwt_secret.expose().as_bytes(), &key.key),
+        None => RefreshToken::generate(presented.customer_id, presented.family_id),
+    };
     let command = Refresh {
         customer_id: presented.customer_id,
         family_id: presented.family_id,
         presented_hash: presented.hash(),
         new_hash: next.hash(),
     };
-    let outcome = accounts::refresh(&state, command).await?;
+    let outcome = accounts::refresh(&state, command, key.as_ref()).await?;
     let body = token_body(&state, &outcome.state, &next)?;
     Ok(accepted(StatusCode::OK, body, outcome.position))
 }

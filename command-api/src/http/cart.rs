@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::input::{Fields, IdempotencyKey};
 use super::{accepted, actor};
 use crate::app::exec::Outcome;
+use crate::app::idempotency::Idempotency;
 use crate::app::{AppState, cart};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json};
@@ -59,10 +60,10 @@ async fn answer(
     state: &AppState,
     user: &AuthUser,
     command: CartCommand,
-    key: &IdempotencyKey,
+    key: Option<Idempotency>,
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Buyer])?;
-    let outcome: Outcome<Cart> = cart::change(state, actor(user), command, key.as_deref()).await?;
+    let outcome: Outcome<Cart> = cart::change(state, actor(user), command, key.as_ref()).await?;
     let items: Vec<_> = outcome
         .state
         .lines()
@@ -83,7 +84,8 @@ async fn add_item(
     Json(req): Json<AddItemRequest>,
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Buyer])?;
-    answer(&state, &user, req.try_into()?, &key).await
+    let key = key.for_request(&("add", req.product_id, req.quantity))?;
+    answer(&state, &user, req.try_into()?, key).await
 }
 
 async fn set_quantity(
@@ -93,11 +95,12 @@ async fn set_quantity(
     Path(product_id): Path<Uuid>,
     Json(req): Json<SetQuantityRequest>,
 ) -> Result<Response, ApiError> {
+    let key = key.for_request(&("set", product_id, req.quantity))?;
     let command = CartCommand::SetQuantity {
         product_id,
         quantity: req.quantity,
     };
-    answer(&state, &user, command, &key).await
+    answer(&state, &user, command, key).await
 }
 
 async fn remove_item(
@@ -106,5 +109,6 @@ async fn remove_item(
     key: IdempotencyKey,
     Path(product_id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    answer(&state, &user, CartCommand::RemoveItem { product_id }, &key).await
+    let key = key.for_request(&("remove", product_id))?;
+    answer(&state, &user, CartCommand::RemoveItem { product_id }, key).await
 }

@@ -8,7 +8,7 @@ use axum::routing::post;
 use pasar_domain::product::listing_errors;
 use pasar_domain::values::{Price, Sku};
 use pasar_events::types::{Money, ProductCondition, Role};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/inventory/{product_id}/receipts", post(receive_stock))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct ListProductRequest {
     sku: String,
     name: String,
@@ -80,10 +80,13 @@ impl TryFrom<ListProductRequest> for Listing {
 async fn list_product(
     State(state): State<AppState>,
     user: AuthUser,
+    key: IdempotencyKey,
     Json(req): Json<ListProductRequest>,
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Seller, Role::Admin])?;
-    let outcome = catalog::list_product(&state, actor(&user), req.try_into()?).await?;
+    let key = key.for_request(&req)?;
+    let listing = req.try_into()?;
+    let outcome = catalog::list_product(&state, actor(&user), listing, key.as_ref()).await?;
     let id = outcome.state.product_id;
     Ok(accepted(
         StatusCode::CREATED,
@@ -92,7 +95,7 @@ async fn list_product(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 struct ReceiptRequest {
     quantity: i64,
 }
@@ -105,14 +108,10 @@ async fn receive_stock(
     Json(req): Json<ReceiptRequest>,
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Seller, Role::Admin])?;
-    let outcome = catalog::receive_stock(
-        &state,
-        actor(&user),
-        product_id,
-        req.quantity,
-        key.as_deref(),
-    )
-    .await?;
+    let key = key.for_request(&(product_id, &req))?;
+    let outcome =
+        catalog::receive_stock(&state, actor(&user), product_id, req.quantity, key.as_ref())
+            .await?;
     let body = json!({
         "product_id": product_id,
         "on_hand": outcome.state.on_hand,

@@ -1,12 +1,15 @@
 //! Parsing request input at the edge: every string field of every request is checked for
 //! control characters (422) before anything else looks at it, and the optional
-//! `Idempotency-Key` header is read once, here.
+//! `Idempotency-Key` header is read once, here, and bound to a fingerprint of its request.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use pasar_domain::FieldError;
 use pasar_domain::values::ValueError;
 
+use sha2::{Digest, Sha256};
+
+use crate::app::idempotency::Idempotency;
 use crate::error::ApiError;
 
 /// Collects field errors while a request is parsed, then refuses with all of them at once.
@@ -59,6 +62,22 @@ impl IdempotencyKey {
 
     pub fn as_deref(&self) -> Option<&str> {
         self.0.as_deref()
+    }
+
+    /// The key bound to what the request means: `request` is what identifies it (path
+    /// parameters and body fields, never a secret such as a password), hashed.
+    pub fn for_request(
+        &self,
+        request: &impl serde::Serialize,
+    ) -> Result<Option<Idempotency>, ApiError> {
+        let Some(key) = &self.0 else {
+            return Ok(None);
+        };
+        let bytes = serde_json::to_vec(request).map_err(anyhow::Error::from)?;
+        Ok(Some(Idempotency {
+            key: key.clone(),
+            fingerprint: hex::encode(Sha256::digest(bytes)),
+        }))
     }
 }
 

@@ -32,6 +32,10 @@ pub const MIGRATIONS: Migrations = Migrations {
             "002_open_checkouts",
             include_str!("../../migrations/002_open_checkouts.sql"),
         ),
+        (
+            "003_idempotency_keys",
+            include_str!("../../migrations/003_idempotency_keys.sql"),
+        ),
     ],
 };
 

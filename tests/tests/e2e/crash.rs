@@ -49,10 +49,22 @@ async fn diagnose(stack: &Stack) -> String {
     tokio::spawn(connection);
     let mut out = String::new();
     for (title, sql) in [
-        ("open reservations", "SELECT product_id::text || ' ' || order_id::text || ' ' || expires_at::text FROM reactor_open_reservations"),
-        ("checkpoints", "SELECT row_to_json(c)::text FROM processor_checkpoints c"),
-        ("sessions", "SELECT coalesce(state, '') || ' xmin=' || coalesce(backend_xmin::text, '') || ' xid=' || coalesce(backend_xid::text, '') || ' since=' || coalesce(xact_start::text, '') || ' wait=' || coalesce(wait_event_type || ':' || wait_event, '') || ' ' || left(query, 120) FROM pg_stat_activity WHERE datname = current_database()"),
-        ("orders", "SELECT stream_id || ' ' || string_agg(event_type, ',' ORDER BY stream_version) FROM es_events WHERE stream_id LIKE 'order-%' OR stream_id LIKE 'payment-%' GROUP BY stream_id"),
+        (
+            "open reservations",
+            "SELECT product_id::text || ' ' || order_id::text || ' ' || expires_at::text FROM reactor_open_reservations",
+        ),
+        (
+            "checkpoints",
+            "SELECT row_to_json(c)::text FROM processor_checkpoints c",
+        ),
+        (
+            "sessions",
+            "SELECT coalesce(state, '') || ' xmin=' || coalesce(backend_xmin::text, '') || ' xid=' || coalesce(backend_xid::text, '') || ' since=' || coalesce(xact_start::text, '') || ' wait=' || coalesce(wait_event_type || ':' || wait_event, '') || ' ' || left(query, 120) FROM pg_stat_activity WHERE datname = current_database()",
+        ),
+        (
+            "orders",
+            "SELECT stream_id || ' ' || string_agg(event_type, ',' ORDER BY stream_version) FROM es_events WHERE stream_id LIKE 'order-%' OR stream_id LIKE 'payment-%' GROUP BY stream_id",
+        ),
     ] {
         out.push_str(&format!("{title}:\n"));
         for row in client.query(sql, &[]).await.unwrap() {

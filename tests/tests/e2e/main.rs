@@ -4,6 +4,7 @@
 mod concurrency;
 mod crash;
 mod edge;
+mod idempotency;
 mod late_settlement;
 mod logins;
 mod midtrans_verification;

@@ -1,0 +1,82 @@
+//! The optional `Idempotency-Key` of a command. The key names the command's event ids, so a
+//! retry after a lost acknowledgement is recognised by the store and lands once; and it is
+//! bound to the first request it came with (a fingerprint of that request), so the same key
+//! sent with another request is refused ([`Rule::IdempotencyKeyReused`]) instead of being
+//! answered with the first request's outcome.
+//!
+//! Checkout keeps its own binding in its stream ([`super::checkout`]); every other command
+//! binds here, in the `idempotency_keys` table (command-api's migration 003).
+
+use uuid::Uuid;
+
+use super::exec::{EventIds, derive_id};
+use super::{AppError, AppState, Dependency, Rule};
+
+/// A client's key and the fingerprint of the request it came with (a hash the http layer
+/// computes over the request's meaning: path parameters and body, never a secret).
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+impl Idempotency {
+    /// Binds the key, for `action` by `owner`, to this request; refuses it when it was first
+    /// seen with another request. Answers the seed of the command's event ids.
+    pub async fn bind(
+        &self,
+        state: &AppState,
+        action: &str,
+        owner: Uuid,
+    ) -> Result<Uuid, AppError> {
+        let client = state.pool.get().await.map_err(unavailable)?;
+        let inserted = client
+            .execute(
+                "INSERT INTO idempotency_keys (action, owner_id, key, fingerprint)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&action, &owner, &self.key, &self.fingerprint],
+            )
+            .await
+            .map_err(unavailable)?;
+        // Taken already (a retry, or a concurrent request with this key): compare. A separate
+        // statement, so it sees a row committed while the insert waited on it.
+        let bound: String = if inserted == 1 {
+            self.fingerprint.clone()
+        } else {
+            client
+                .query_one(
+                    "SELECT fingerprint FROM idempotency_keys
+                     WHERE action = $1 AND owner_id = $2 AND key = $3",
+                    &[&action, &owner, &self.key],
+                )
+                .await
+                .map_err(unavailable)?
+                .get(0)
+        };
+        if bound != self.fingerprint {
+            return Err(Rule::IdempotencyKeyReused.into());
+        }
+        Ok(derive_id(&[action, &owner.to_string(), &self.key]))
+    }
+}
+
+/// The event ids of `action` by `owner`: derived from the key when the client sent one (after
+/// binding it), fresh otherwise.
+pub async fn event_ids(
+    state: &AppState,
+    action: &str,
+    owner: Uuid,
+    key: Option<&Idempotency>,
+) -> Result<EventIds, AppError> {
+    Ok(match key {
+        Some(key) => EventIds::Derived(key.bind(state, action, owner).await?),
+        None => EventIds::Random,
+    })
+}
+
+fn unavailable(e: impl std::fmt::Display) -> AppError {
+    AppError::Unavailable {
+        dependency: Dependency::Database,
+        detail: e.to_string(),
+    }
+}
