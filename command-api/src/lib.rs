@@ -20,6 +20,7 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod crash;
 pub mod error;
 pub mod http;
 pub mod midtrans;

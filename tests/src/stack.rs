@@ -312,8 +312,15 @@ impl Stack {
         }
     }
 
-    /// Starts a killed service again, on its old address, and waits until it is ready.
+    /// Leaves `key` out of the environment of services started from now on (a restart).
+    pub fn unset_env(&mut self, key: &str) {
+        self.env.retain(|(k, _)| *k != key);
+    }
+
+    /// Starts a killed (or crashed) service again, on its old address, and waits until it is
+    /// ready.
     pub async fn restart(&mut self, name: &str) -> anyhow::Result<()> {
+        self.kill(name);
         self.children.retain(|(n, _)| n != name);
         let env = self.env.clone();
         self.spawn(name, &env)?;

@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::support::{
-    address, assert_paid_orders_hold_their_reservations, checkout, listed_product,
+    address, assert_paid_orders_hold_their_reservations, checkout, listed_product, payment_id,
 };
 
 /// Counts one event type in the whole log, straight from PostgreSQL.
@@ -207,4 +207,123 @@ async fn killing_the_command_api_mid_checkout_leaks_no_stock_and_the_projections
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_paid_orders_hold_their_reservations(&stack).await;
+}
+
+/// A checkout of one unit from each of two sellers whose command API dies (abort, as kill -9)
+/// at `point`; the command API comes back, and the buyer retries with the same key until the
+/// first attempt is no longer in flight. Wanted at every point: the retry finishes the checkout
+/// (one order per seller, one payment) or answers what was recorded; once paid, every line is
+/// committed exactly once from its own reservation, nothing else stays reserved, and each
+/// product is down exactly one unit.
+async fn a_checkout_killed_at(point: &str) {
+    // Arrange
+    let mut stack =
+        Stack::start_with(&[("PASAR_CRASH_AT", point), ("CHECKOUT_IN_FLIGHT_SECS", "1")])
+            .await
+            .unwrap();
+    let products = [
+        listed_product(&stack, 25_000, 3).await,
+        listed_product(&stack, 40_000, 3).await,
+    ];
+    let (_, buyer) = stack.register("buyer").await;
+    for listed in &products {
+        let item = json!({ "product_id": listed.product_id, "quantity": 1 });
+        let (status, body, _) = stack
+            .command(Method::POST, "/v1/cart/items", Some(&buyer), Some(item))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let request = json!({ "shipping_address": address() });
+
+    // Act: the first request dies with the command API at `point`.
+    let sent = stack
+        .http
+        .post(format!("{}/v1/checkout", stack.command_url))
+        .bearer_auth(&buyer)
+        .header("idempotency-key", "killed")
+        .json(&request)
+        .send()
+        .await;
+    assert!(
+        sent.is_err(),
+        "{point}: the command API answered {sent:?} instead of crashing"
+    );
+    stack.unset_env("PASAR_CRASH_AT");
+    stack.restart("command-api").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (status, placed) = loop {
+        let (status, body) = checkout(&stack, &buyer, "killed", request.clone()).await;
+        let in_flight = status == StatusCode::CONFLICT && body["title"] == "Checkout in progress";
+        if !in_flight || Instant::now() > deadline {
+            break (status, body);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    // Assert: the retry answers the whole checkout, and paying it settles cleanly.
+    assert_eq!(status, StatusCode::CREATED, "{point}: {placed}");
+    assert_eq!(
+        placed["orders"].as_array().map(Vec::len),
+        Some(2),
+        "{point}: {placed}"
+    );
+    let (again_status, again) = checkout(&stack, &buyer, "killed", request).await;
+    assert_eq!(again_status, StatusCode::CREATED, "{point}: {again}");
+    assert_eq!(
+        again["payment"]["id"], placed["payment"]["id"],
+        "{point}: {again}"
+    );
+    stack.sim.pay(&payment_id(&placed)).await.unwrap();
+    for order in placed["orders"].as_array().unwrap() {
+        let path = format!("/v1/orders/{}", order["id"].as_str().unwrap());
+        stack
+            .eventually(&path, Some(&buyer), |o| o["status"] == "paid")
+            .await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (reserved, released, committed) = (
+            count(&stack, "StockReserved").await,
+            count(&stack, "ReservationReleased").await,
+            count(&stack, "ReservationCommitted").await,
+        );
+        if committed == 2 && reserved == released + committed {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{point}: {reserved} reserved, {released} released, {committed} committed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_paid_orders_hold_their_reservations(&stack).await;
+    let head = log_head(&stack).await;
+    for listed in &products {
+        let path = format!("/v1/products/{}", listed.product_id);
+        let (status, product) = stack.query(&path, None, Some(&head)).await;
+        assert_eq!(status, StatusCode::OK, "{product}");
+        assert_eq!(product["available"], 2, "{point}: {product}");
+    }
+}
+
+macro_rules! killed_at {
+    ($($test:ident => $point:literal),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $test() {
+            a_checkout_killed_at($point).await;
+        }
+    )*};
+}
+
+killed_at! {
+    a_checkout_killed_after_its_claim_is_finished_by_the_retry => "checkout.claimed",
+    a_checkout_killed_after_its_plan_is_finished_by_the_retry => "checkout.planned",
+    a_checkout_killed_after_one_reservation_is_finished_by_the_retry => "checkout.line_reserved",
+    a_checkout_killed_after_its_reservations_is_finished_by_the_retry => "checkout.reserved",
+    a_checkout_killed_after_one_order_is_finished_by_the_retry => "checkout.order_placed",
+    a_checkout_killed_after_its_orders_is_finished_by_the_retry => "checkout.placed",
+    a_checkout_killed_after_creating_the_snap_page_is_finished_by_the_retry => "checkout.snap_created",
+    a_checkout_killed_after_starting_the_payment_is_finished_by_the_retry => "checkout.payment_initiated",
+    a_checkout_killed_after_checking_out_the_cart_is_finished_by_the_retry => "checkout.cart_checked_out",
+    a_checkout_killed_before_answering_answers_the_recorded_outcome => "checkout.answered",
 }

@@ -103,6 +103,7 @@ impl Attempt<'_> {
             Err(reason) => return Ok(rejected(reason)),
         };
         let plan = self.plan(&lines).await?;
+        crate::crash::point("checkout.planned");
         // One start for both clocks: the order expires and the Snap page closes counted from it.
         let reserved_at = Utc::now();
         let expires_at = reserved_at + self.state.config.payment_timeout;
@@ -111,6 +112,7 @@ impl Attempt<'_> {
                 short_lines,
             }));
         }
+        crate::crash::point("checkout.reserved");
         let expiry = SnapExpiry::new(reserved_at, self.state.config.payment_timeout);
         let placed = self.place_and_pay(&lines, &plan, expires_at, expiry).await;
         if !matches!(placed, Ok(CheckoutOutcome::Succeeded { .. })) {

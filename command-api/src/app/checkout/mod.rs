@@ -61,6 +61,7 @@ pub async fn run(state: &AppState, cmd: CheckoutCommand) -> Result<CheckoutOutco
         return Ok(outcome);
     }
     let attempt_no = claim(state, &cmd, checkout_id, &stream, &record, &metadata).await?;
+    crate::crash::point("checkout.claimed");
     let run = attempt::Attempt {
         state,
         buyer: cmd.buyer,
@@ -108,6 +109,7 @@ async fn conclude(
         run.metadata,
     )
     .await;
+    crate::crash::point("checkout.answered");
     match (outcome, recorded) {
         (Ok(outcome), Ok(())) => Ok(outcome),
         (Ok(_), Err(e)) => Err(e.into()),

@@ -147,7 +147,7 @@ impl Attempt<'_> {
             };
             let ids = self.ids("reserve", product_id);
             match execute::<Stock>(&self.state.store, &stream, &command, ids, self.metadata).await {
-                Ok(_) => {}
+                Ok(_) => crate::crash::point("checkout.line_reserved"),
                 Err(AppError::Rejected(Rule::Stock(StockError::InsufficientStock {
                     available,
                     ..
@@ -182,11 +182,14 @@ impl Attempt<'_> {
         expiry: SnapExpiry,
     ) -> Result<CheckoutOutcome, AppError> {
         let orders = self.place_orders(lines, plan, expires_at).await?;
+        crate::crash::point("checkout.placed");
         let payment = match self.start_payment(&orders, lines, plan, expiry).await? {
             Ok(payment) => payment,
             Err(reason) => return Ok(rejected(reason)),
         };
+        crate::crash::point("checkout.payment_initiated");
         let position = self.check_out_cart().await?;
+        crate::crash::point("checkout.cart_checked_out");
         open::opened(&self.state.pool, &payment, expires_at).await?;
         Ok(outcome_of(self.checkout_id, &orders, &payment, position))
     }
@@ -227,6 +230,7 @@ impl Attempt<'_> {
                     .await?
                     .state,
             );
+            crate::crash::point("checkout.order_placed");
         }
         Ok(orders)
     }
@@ -291,6 +295,7 @@ impl Attempt<'_> {
                 return Ok(Err(CheckoutRejection::PaymentNotStarted));
             }
         };
+        crate::crash::point("checkout.snap_created");
         let command = PaymentCommand::Initiate {
             payment_id,
             checkout_id: self.checkout_id,
