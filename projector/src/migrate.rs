@@ -10,10 +10,16 @@ use crate::ProjectorError;
 /// The read models' steps. Append only.
 pub const MIGRATIONS: Migrations = Migrations {
     owner: "read_models",
-    steps: &[(
-        "001_read_model_registry",
-        include_str!("../migrations/001_read_model_registry.sql"),
-    )],
+    steps: &[
+        (
+            "001_read_model_registry",
+            include_str!("../migrations/001_read_model_registry.sql"),
+        ),
+        (
+            "002_order_refund_status",
+            include_str!("../migrations/002_order_refund_status.sql"),
+        ),
+    ],
 };
 
 /// Applies the event store's, the runtime's and the read models' migrations, in that order

@@ -268,6 +268,16 @@ impl Stack {
         )
     }
 
+    /// An access token of the first admin (`PASAR_ADMIN_EMAIL`, set up at start).
+    pub async fn admin_token(&self) -> String {
+        let login = json!({ "email": "admin@pasar.test", "password": "admin-password-123" });
+        let (status, body, _) = self
+            .command(Method::POST, "/v1/auth/login", None, Some(login))
+            .await;
+        assert_eq!(status, StatusCode::OK, "admin login: {body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// Polls a query until `done` holds for its body, up to 20 s (for effects that happen
     /// asynchronously, e.g. reactors after a payment, where no consistency token exists).
     pub async fn eventually(

@@ -15,7 +15,7 @@ use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::pagination::{Cursor, Page, limit};
 
-pub use queries::{Order, OrderFilter, STATUSES};
+pub use queries::{Order, OrderFilter, REFUND_STATUSES, STATUSES};
 
 /// Projections these routes read (payment status included: the orders projection keeps it).
 const READS: &[&str] = &[orders::NAME];
@@ -28,6 +28,9 @@ fn visible_to(order: &Order, user: &AuthUser) -> bool {
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     status: Option<String>,
+    /// `required`, `refunded` or `owed`: orders whose late payment is being, was, or cannot be
+    /// refunded through Midtrans (an admin's list of what the shop owes).
+    refund: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -69,6 +72,15 @@ fn filter(user: &AuthUser, query: ListQuery) -> Result<OrderFilter, ApiError> {
             )));
         }
         filter.status = Some(status);
+    }
+    if let Some(refund) = query.refund {
+        if !REFUND_STATUSES.contains(&refund.as_str()) {
+            return Err(ApiError::BadRequest(format!(
+                "refund must be one of {}",
+                REFUND_STATUSES.join(", ")
+            )));
+        }
+        filter.refund = Some(refund);
     }
     filter.after = match query.cursor.as_deref().map(Cursor::decode).transpose()? {
         Some(Cursor::Position { txid, global }) => Some((txid, global)),

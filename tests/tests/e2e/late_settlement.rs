@@ -192,8 +192,10 @@ async fn a_late_gopay_settlement_whose_stock_is_gone_is_refunded_through_midtran
     assert_eq!(snap.status, "refund");
     assert_eq!(snap.refunds.len(), 1, "refunded once");
     assert_eq!(snap.refunds[0].refund_key, format!("{payment}-late"));
-    let (_, view) = stack
-        .query(&format!("/v1/orders/{order}"), Some(&buyer), None)
+    let view = stack
+        .eventually(&format!("/v1/orders/{order}"), Some(&buyer), |o| {
+            o["refund_status"] == "refunded"
+        })
         .await;
     assert_eq!(view["status"], "expired", "not revived without stock");
 }
@@ -202,7 +204,7 @@ async fn a_late_gopay_settlement_whose_stock_is_gone_is_refunded_through_midtran
 async fn a_late_va_settlement_whose_stock_is_gone_is_recorded_as_a_refund_owed() {
     // Arrange
     let stack = fast_expiry_stack().await;
-    let (payment, order, _) = expired_and_sold_out(&stack, false).await;
+    let (payment, order, buyer) = expired_and_sold_out(&stack, false).await;
 
     // Act
     assert_eq!(
@@ -231,6 +233,28 @@ async fn a_late_va_settlement_whose_stock_is_gone_is_recorded_as_a_refund_owed()
     );
     let orders = event_types(&stack, &format!("order-{order}")).await;
     assert_eq!(orders, ["OrderPlaced", "OrderExpired"]);
+    let buyer_view = stack
+        .eventually(&format!("/v1/orders/{order}"), Some(&buyer), |o| {
+            o["refund_status"] == "owed"
+        })
+        .await;
+    assert_eq!(buyer_view["status"], "expired");
+    let admin = stack.admin_token().await;
+    let (status, owed) = stack
+        .query("/v1/orders?refund=owed", Some(&admin), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{owed}");
+    let ids: Vec<&str> = owed["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["id"].as_str())
+        .collect();
+    assert_eq!(ids, [order.as_str()], "{owed}");
+    let (status, refused) = stack
+        .query("/v1/orders?refund=maybe", Some(&admin), None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
 }
 
 #[tokio::test]

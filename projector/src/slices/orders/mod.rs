@@ -53,7 +53,11 @@ impl Projection for Orders {
         match Category::of(&event.stream) {
             // A group of one: placements and payments have a single writer, `Groups`.
             Some(Category::Order) => self.batch_writes(&[event], out)?,
-            Some(Category::Payment) => out.extend(payment_write(event, &decode(event)?)?),
+            Some(Category::Payment) => {
+                let payment = decode(event)?;
+                out.extend(payment_write(event, &payment)?);
+                out.extend(refund_write(event, &payment)?);
+            }
             _ => {}
         }
         Ok(())
@@ -168,6 +172,27 @@ fn lines_json(lines: &[OrderLine]) -> Value {
             })
         })
         .collect()
+}
+
+/// The refund of a late settlement (the payment settled after its orders closed and their
+/// stock could not be reserved again), copied onto the payment's orders.
+fn refund_write(
+    event: &RecordedEvent,
+    payment: &PaymentEvent,
+) -> Result<Option<Write>, ProjectorError> {
+    let refund = match payment {
+        PaymentEvent::PaymentRefundRequired { .. } => "required",
+        PaymentEvent::PaymentRefunded { .. } => "refunded",
+        PaymentEvent::PaymentRefundOwed { .. } => "owed",
+        _ => return Ok(None),
+    };
+    Ok(Some(stmt!(
+        "UPDATE orders SET refund_status = $2, payment_version = $3
+         WHERE payment_id = $1 AND payment_version < $3",
+        stream_uuid(event)?,
+        refund,
+        event.stream_version,
+    )))
 }
 
 /// Keeps this projection's own record of the payment's status and, if that advanced, copies

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::slices::query::Filter;
 
 const COLUMNS: &str = "id, status, buyer_id, seller_id, lines, subtotal, shipping_cost, total, currency, \
-                       shipping_address, payment_id, payment_status, courier, tracking_number, placed_at, \
+                       shipping_address, payment_id, payment_status, refund_status, courier, tracking_number, placed_at, \
                        updated_at, expires_at, placed_txid, placed_global";
 
 /// Every order status the rows can hold.
@@ -25,6 +25,9 @@ pub const STATUSES: &[&str] = &[
     "expired",
     "refunded",
 ];
+
+/// Every refund status an order can show (see [`Order::refund_status`]).
+pub const REFUND_STATUSES: &[&str] = &["required", "refunded", "owed"];
 
 /// An order as served; amounts in minor units of `currency`.
 #[derive(Debug, Clone, Serialize)]
@@ -44,6 +47,11 @@ pub struct Order {
     /// `initiated|pending|settled|failed|amount_mismatch|reversed`, `null` before any
     /// payment event was projected.
     pub payment_status: Option<String>,
+    /// The refund of a payment that settled after its orders had closed, when their stock
+    /// could not be reserved again: `required` (asked of Midtrans), `refunded`, or `owed`
+    /// (Midtrans cannot refund this payment method: the shop owes the buyer the money).
+    /// `null` otherwise.
+    pub refund_status: Option<String>,
     pub courier: Option<String>,
     pub tracking_number: Option<String>,
     pub placed_at: DateTime<Utc>,
@@ -69,6 +77,7 @@ impl Order {
             shipping_address: row.get("shipping_address"),
             payment_id: row.get("payment_id"),
             payment_status: row.get("payment_status"),
+            refund_status: row.get("refund_status"),
             courier: row.get("courier"),
             tracking_number: row.get("tracking_number"),
             placed_at: row.get("placed_at"),
@@ -86,6 +95,8 @@ pub struct OrderFilter {
     pub seller: Option<Uuid>,
     /// One of [`STATUSES`].
     pub status: Option<String>,
+    /// One of [`REFUND_STATUSES`].
+    pub refund: Option<String>,
     /// After the order placed at this log position (keyset pagination).
     pub after: Option<(i64, i64)>,
 }
@@ -105,6 +116,9 @@ pub async fn list(
     }
     if let Some(status) = &filter.status {
         sql.add("status = ?", status.clone());
+    }
+    if let Some(refund) = &filter.refund {
+        sql.add("refund_status = ?", refund.clone());
     }
     if let Some((txid, global)) = filter.after {
         sql.add_pair("(placed_txid, placed_global) < (?1, ?2)", txid, global);

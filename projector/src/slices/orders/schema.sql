@@ -25,12 +25,15 @@ CREATE TABLE orders (
     placed_txid      bigint NOT NULL,
     placed_global    bigint NOT NULL,
     stream_version   bigint NOT NULL,
-    payment_version  bigint NOT NULL DEFAULT 0
+    payment_version  bigint NOT NULL DEFAULT 0,
+    refund_status    text CHECK (refund_status IN ('required', 'refunded', 'owed'))
 );
 CREATE INDEX orders_newest ON orders (placed_txid DESC, placed_global DESC);
 CREATE INDEX orders_by_buyer ON orders (buyer_id, placed_txid DESC, placed_global DESC);
 CREATE INDEX orders_by_seller ON orders (seller_id, placed_txid DESC, placed_global DESC);
 CREATE INDEX orders_by_payment ON orders (payment_id);
+CREATE INDEX orders_with_refunds ON orders (placed_txid DESC, placed_global DESC)
+    WHERE refund_status IS NOT NULL;
 
 CREATE TABLE order_payment_states (
     payment_id     uuid PRIMARY KEY,
