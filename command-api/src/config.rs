@@ -54,6 +54,9 @@ pub struct Config {
     pub expiry_sweep_interval: Duration,
     /// Checkout limits and timing.
     pub checkout: CheckoutLimits,
+    /// A delivered order its buyer has not completed is completed this long after delivery
+    /// (`ORDER_AUTO_COMPLETE_DAYS`, default 7; fractions allowed, e.g. 0.5 for 12 hours).
+    pub order_auto_complete: Duration,
 }
 
 /// Checkout limits and timing.
@@ -127,8 +130,17 @@ impl Config {
             reactors_enabled: env.parse_or("REACTORS_ENABLED", true)?,
             expiry_sweep_interval: Duration::from_millis(env.parse_or("EXPIRY_SWEEP_MS", 30_000)?),
             checkout: CheckoutLimits::read(env)?,
+            order_auto_complete: auto_complete_after(env)?,
         })
     }
+}
+
+fn auto_complete_after(env: &Env) -> anyhow::Result<Duration> {
+    let days: f64 = env.parse_or("ORDER_AUTO_COMPLETE_DAYS", 7.0)?;
+    if !(days.is_finite() && days > 0.0 && days <= 365.0) {
+        bail!("ORDER_AUTO_COMPLETE_DAYS must be more than 0 and at most 365 (got {days})");
+    }
+    Ok(Duration::from_secs_f64(days * 24.0 * 3600.0))
 }
 
 impl MidtransConfig {

@@ -16,6 +16,7 @@ use crate::app::{AppError, AppState, Rule};
 use crate::config::Config;
 use crate::midtrans::Midtrans;
 use crate::passwords::{PasswordLimits, Passwords};
+use crate::processes::auto_complete::AutoCompleter;
 use crate::processes::expiry::ExpirySweeper;
 use crate::processes::order_flow::OrderFlow;
 use crate::throttle::LoginThrottle;
@@ -74,6 +75,11 @@ pub async fn run(
 pub fn processors(state: &AppState) -> Vec<Arc<dyn Processor>> {
     vec![
         Arc::new(OrderFlow::new(state.store.clone())),
+        Arc::new(AutoCompleter::new(
+            state.store.clone(),
+            state.pool.clone(),
+            state.config.order_auto_complete,
+        )),
         Arc::new(ExpirySweeper::new(
             state.store.clone(),
             state.pool.clone(),

@@ -45,6 +45,9 @@ pub struct AppState {
     pub consistency: Arc<Consistency>,
     pub metrics: Arc<metrics::Metrics>,
     pub nats: Option<async_nats::Client>,
+    /// The event log, for what is read from it rather than from a read model (an order's
+    /// history and its state as of a time).
+    pub log: Arc<routes::history::Log>,
 }
 
 /// Connection pool size for queries.
@@ -72,6 +75,7 @@ pub async fn run(
         consistency,
         metrics: Arc::new(metrics::Metrics::new(registry)),
         nats,
+        log: Arc::default(),
     };
     // Room for the longest consistency wait plus the query itself.
     let request_timeout = config.consistency_wait + Duration::from_secs(10);

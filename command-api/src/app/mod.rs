@@ -17,6 +17,7 @@ pub mod claims;
 pub mod exec;
 pub mod idempotency;
 pub mod late_settlement;
+pub mod orders;
 pub mod payments;
 pub mod refunds;
 pub mod serial;
@@ -163,6 +164,10 @@ pub enum Rule {
     NotProductOwner,
     #[error("the product is discontinued")]
     ProductDiscontinued,
+    #[error("only this order's seller, buyer or an admin may do this, as the move requires")]
+    NotOrderParty,
+    #[error("the order was paid meanwhile; it can no longer be cancelled by its buyer")]
+    PaidMeanwhile,
     #[error("invalid email or password")]
     InvalidCredentials,
     #[error("invalid refresh token")]

@@ -12,6 +12,7 @@ pub mod cart;
 pub mod catalog;
 pub mod checkout;
 pub mod input;
+pub mod orders;
 pub mod rules;
 pub mod webhook;
 
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .merge(catalog::router())
         .merge(cart::router())
         .merge(checkout::router())
+        .merge(orders::router())
         .merge(webhook::router())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

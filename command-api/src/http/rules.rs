@@ -54,6 +54,8 @@ impl From<Rule> for ApiError {
             Rule::ProductNotFound => ApiError::NotFound("product not found".into()),
             Rule::NotProductOwner => ApiError::Forbidden(rule.to_string()),
             Rule::ProductDiscontinued => ApiError::rejected("Product unavailable", rule),
+            Rule::NotOrderParty => ApiError::Forbidden(rule.to_string()),
+            Rule::PaidMeanwhile => ApiError::conflict("Order state conflict", rule),
             Rule::InvalidCredentials | Rule::InvalidRefreshToken | Rule::RefreshTokenReused => {
                 ApiError::Unauthorized(rule.to_string())
             }
@@ -122,9 +124,15 @@ fn cart(e: CartError) -> ApiError {
 fn order(e: OrderError) -> ApiError {
     match e {
         OrderError::NotPlaced => ApiError::NotFound("order not found".into()),
-        OrderError::InvalidTransition { .. }
-        | OrderError::AlreadyPlaced
-        | OrderError::NotYetExpired => ApiError::conflict("Order state conflict", e),
+        // Names the state the order is in, so a client can tell why the move is refused.
+        OrderError::InvalidTransition { from, to } => ApiError::Conflict {
+            title: "Order state conflict",
+            detail: e.to_string(),
+            extra: Some(serde_json::json!({ "order_status": from.as_str(), "wanted": to.as_str() })),
+        },
+        OrderError::AlreadyPlaced | OrderError::NotYetExpired => {
+            ApiError::conflict("Order state conflict", e)
+        }
         other => ApiError::rejected("Invalid order", other),
     }
 }

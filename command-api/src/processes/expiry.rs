@@ -28,7 +28,7 @@ use pasar_events::types::{OrderStatus, PaymentEvent, StockEvent};
 use pasar_events::{DomainEvent, EventStore, Metadata, RecordedEvent};
 use uuid::Uuid;
 
-use super::process_error;
+use super::{database_down, process_error};
 use crate::app::AppError;
 use crate::app::exec::{EventIds, derive_id, execute, load};
 use crate::app::{payments, refunds};
@@ -289,13 +289,5 @@ impl Processor for ExpirySweeper {
             self.refresh_refunds_owed().await;
         }
         self.sweep().await.map(drop).map_err(process_error)
-    }
-}
-
-/// Our own PostgreSQL failing (down, restarting): transient, retried on the next tick.
-fn database_down(e: impl std::fmt::Display) -> AppError {
-    AppError::Unavailable {
-        dependency: crate::app::Dependency::Database,
-        detail: e.to_string(),
     }
 }

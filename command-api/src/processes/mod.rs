@@ -3,11 +3,14 @@
 //!   failed: cancelled and released), and the open-checkout bookkeeping;
 //! - [`expiry::ExpirySweeper`]: tracks open reservations and, on its own tick with bounded
 //!   concurrency for the Midtrans calls, expires what outlived its order's payment window.
-//!   It is a processor of its own, so settlements never wait behind a sweep.
+//!   It is a processor of its own, so settlements never wait behind a sweep;
+//! - [`auto_complete::AutoCompleter`]: completes delivered orders their buyers did not
+//!   complete within `ORDER_AUTO_COMPLETE_DAYS`.
 //!
 //! Their tables are created by the numbered SQL files in `command-api/migrations/`
 //! ([`MIGRATIONS`]).
 
+pub mod auto_complete;
 pub mod expiry;
 pub mod order_flow;
 #[cfg(test)]
@@ -36,6 +39,10 @@ pub const MIGRATIONS: Migrations = Migrations {
             "003_idempotency_keys",
             include_str!("../../migrations/003_idempotency_keys.sql"),
         ),
+        (
+            "004_delivered_orders",
+            include_str!("../../migrations/004_delivered_orders.sql"),
+        ),
     ],
 };
 
@@ -45,6 +52,14 @@ pub fn process_error(e: AppError) -> ProcessError {
     match e {
         AppError::Internal(e) => ProcessError::Fatal(e.into()),
         other => ProcessError::Transient(Box::new(other)),
+    }
+}
+
+/// Our own PostgreSQL failing (down, restarting): transient, retried on the next tick.
+pub(crate) fn database_down(e: impl std::fmt::Display) -> AppError {
+    AppError::Unavailable {
+        dependency: crate::app::Dependency::Database,
+        detail: e.to_string(),
     }
 }
 

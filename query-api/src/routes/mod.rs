@@ -1,6 +1,7 @@
 //! The router: `/v1` read routes, operational endpoints and the middleware stack.
 
 mod cart;
+pub mod history;
 mod ops;
 mod orders;
 mod products;
@@ -40,6 +41,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/v1/cart", get(cart::get_cart))
         .route("/v1/orders", get(orders::list))
         .route("/v1/orders/{id}", get(orders::detail))
+        .route("/v1/orders/{id}/history", get(orders::history))
         .route("/v1/projections", get(projections::list))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -10,6 +10,9 @@ use pasar_projector::slices::orders::{self, queries};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use axum::response::{IntoResponse, Response};
+
+use super::history;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
@@ -94,20 +97,45 @@ fn filter(user: &AuthUser, query: ListQuery) -> Result<OrderFilter, ApiError> {
     Ok(filter)
 }
 
-/// One order, if the caller may see it; 404 otherwise.
+#[derive(Debug, Deserialize)]
+pub struct DetailQuery {
+    /// An RFC 3339 time or a consistency token: the order as it was then, folded from the log.
+    as_of: Option<String>,
+}
+
+/// One order, if the caller may see it; 404 otherwise. With `as_of`, the order as it was
+/// then, folded from the log rather than read from the table.
 pub async fn detail(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
     id: Result<Path<Uuid>, PathRejection>,
-) -> Result<Json<Order>, ApiError> {
+    query: Result<Query<DetailQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
     let not_found = || ApiError::NotFound("no such order".into());
     let Path(id) = id.map_err(|_| not_found())?;
+    let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    if let Some(raw) = query.as_of.as_deref() {
+        let as_of = history::AsOf::parse(raw)?;
+        return Ok(history::as_of(&state, &user, id, as_of)
+            .await?
+            .into_response());
+    }
     state.consistency.require(&headers, READS).await?;
     let client = state.pool.get().await?;
     queries::order(&client, id)
         .await?
         .filter(|order| visible_to(order, &user))
-        .map(Json)
+        .map(|order| Json(order).into_response())
         .ok_or_else(not_found)
+}
+
+/// Every event of the order and its payment, in log order, for its buyer, seller and admins.
+pub async fn history(
+    State(state): State<AppState>,
+    user: AuthUser,
+    id: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<history::History>, ApiError> {
+    let Path(id) = id.map_err(|_| ApiError::NotFound("no such order".into()))?;
+    history::history(&state, &user, id).await
 }

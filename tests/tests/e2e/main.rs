@@ -6,6 +6,7 @@ mod crash;
 mod edge;
 mod idempotency;
 mod late_settlement;
+mod lifecycle;
 mod logins;
 mod midtrans_verification;
 mod purchase;
