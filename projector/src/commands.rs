@@ -1,5 +1,6 @@
-//! The operator commands besides `run` and `status`: `rebuild`, `drop-retired` and `events`.
-//! Each writes its report to `out` (stdout in `main`).
+//! The operator commands besides `run`: `rebuild`, `drop-retired`, `events`, the publisher's
+//! line of `status` and `reset-stream`. Each writes its report to `out` (stdout in `main`);
+//! `main` parses the command line (clap).
 
 use std::io::Write;
 
@@ -11,65 +12,106 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::publisher::{PublisherConfig, PublisherError};
 use crate::rebuild::{RebuildOptions, Rebuilt};
 use crate::{Config, connect, registry, slices};
 
-pub const USAGE: &str = "usage: projector [run]
-       projector status
-       projector rebuild (<projection>… | --all) [--keep-retired] [--batch-size <n>]
-       projector drop-retired
-       projector events <stream>";
-
-/// Runs `args` (the command line without the program name). Fails on an unknown command.
-pub async fn run(config: &Config, args: &[String], out: &mut impl Write) -> anyhow::Result<()> {
-    match args.first().map(String::as_str) {
-        Some("rebuild") => rebuild(config, &args[1..], out).await,
-        Some("drop-retired") => drop_retired(config, out).await,
-        Some("events") => match &args[1..] {
-            [stream] => events(config, stream, out).await,
-            _ => bail!("projector events takes one stream name\n{USAGE}"),
-        },
-        other => bail!("unknown command {other:?}\n{USAGE}"),
-    }
-}
-
-async fn rebuild(config: &Config, args: &[String], out: &mut impl Write) -> anyhow::Result<()> {
-    let mut options = RebuildOptions::default();
-    let mut names = Vec::new();
-    let mut all = false;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--all" => all = true,
-            "--keep-retired" => options.keep_retired = true,
-            "--batch-size" => {
-                options.batch_size = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .filter(|n| *n > 0)
-                    .context("--batch-size takes a positive number")?;
-            }
-            flag if flag.starts_with('-') => bail!("unknown option {flag}\n{USAGE}"),
-            name => names.push(name.to_owned()),
-        }
-    }
-    if all {
-        names = slices::all()
+/// `projector rebuild`: builds the next version of each named projection (or of every
+/// replay-safe one) beside the live one and swaps it in.
+pub async fn rebuild(
+    config: &Config,
+    names: &[String],
+    all: bool,
+    options: &RebuildOptions,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let names: Vec<String> = if all {
+        slices::all()
             .iter()
             .filter(|p| p.replay_safe())
             .map(|p| p.name().to_owned())
-            .collect();
-    }
+            .collect()
+    } else {
+        names.to_vec()
+    };
     if names.is_empty() {
-        bail!("name a projection to rebuild, or --all\n{USAGE}");
+        bail!("name a projection to rebuild, or --all");
     }
     let projector = connect(config).await?;
     for name in &names {
         let rebuilt = projector
-            .rebuild(name, &options)
+            .rebuild(name, options)
             .await
             .with_context(|| format!("rebuilding {name}"))?;
         writeln!(out, "{}", describe(&rebuilt))?;
+    }
+    Ok(())
+}
+
+/// The publisher of `config`'s stream, connected to NATS (within a few seconds, or an error).
+async fn publisher(
+    config: &Config,
+    publisher: &PublisherConfig,
+) -> anyhow::Result<crate::publisher::Publisher> {
+    let client = async_nats::ConnectOptions::new()
+        .name("pasar-projector-cli")
+        .connection_timeout(std::time::Duration::from_secs(3))
+        .connect(&config.nats_url)
+        .await
+        .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
+    let store = PgEventStore::connect(&config.database_url)
+        .await
+        .context("connecting to the event store")?;
+    let pool = store.pool().clone();
+    let metrics = std::sync::Arc::new(crate::publisher::PublisherMetrics::new(
+        pasar_service::metrics::Registry::new(),
+    ));
+    Ok(crate::publisher::Publisher::new(
+        std::sync::Arc::new(store),
+        pool,
+        crate::publisher::Publisher::jetstream(client),
+        publisher.clone(),
+        metrics,
+    )
+    .await?)
+}
+
+/// `projector status`'s publisher line: whether the JetStream stream is this log's.
+pub async fn publisher_status(config: &Config, publisher_config: &PublisherConfig) -> String {
+    let stream = &publisher_config.stream;
+    if !publisher_config.enabled {
+        return format!("publisher {stream}: disabled (PUBLISHER_ENABLED=false)\n");
+    }
+    let checked = async {
+        let publisher = publisher(config, publisher_config).await?;
+        publisher.check_stream().await?;
+        anyhow::Ok(publisher.lag().await?)
+    };
+    match checked.await {
+        Ok(lag) => format!("publisher {stream}: ok, {} events behind the log\n", lag.events),
+        Err(e) => match e.downcast_ref::<PublisherError>() {
+            Some(PublisherError::ForeignStream { .. }) => format!(
+                "publisher {stream}: STUCK: {e}\n  if the database was created anew, run `projector reset-stream --yes`\n"
+            ),
+            _ => format!("publisher {stream}: unknown ({e:#})\n"),
+        },
+    }
+}
+
+/// `projector reset-stream --yes`: deletes the JetStream stream and publishes this log into a
+/// new one from its first event.
+pub async fn reset_stream(
+    config: &Config,
+    publisher_config: &PublisherConfig,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let stream = &publisher_config.stream;
+    let publisher = publisher(config, publisher_config).await?;
+    let deleted = publisher.reset_stream().await?;
+    if deleted {
+        writeln!(out, "deleted stream {stream}; this log will be published into a new one from its first event")?;
+    } else {
+        writeln!(out, "no stream {stream} existed; this log will be published from its first event")?;
     }
     Ok(())
 }
@@ -96,7 +138,7 @@ pub fn describe(rebuilt: &Rebuilt) -> String {
     )
 }
 
-async fn drop_retired(config: &Config, out: &mut impl Write) -> anyhow::Result<()> {
+pub async fn drop_retired(config: &Config, out: &mut impl Write) -> anyhow::Result<()> {
     let projector = connect(config).await?;
     let dropped = registry::drop_retired(&mut projector.pool().get().await?, None)
         .await
@@ -112,7 +154,7 @@ async fn drop_retired(config: &Config, out: &mut impl Write) -> anyhow::Result<(
 }
 
 /// `projector events <stream>`: every event of one stream, oldest first, as JSON lines.
-async fn events(config: &Config, stream: &str, out: &mut impl Write) -> anyhow::Result<()> {
+pub async fn events(config: &Config, stream: &str, out: &mut impl Write) -> anyhow::Result<()> {
     let store = PgEventStore::connect(&config.database_url)
         .await
         .context("connecting to the event store")?;

@@ -37,8 +37,8 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Ready: PostgreSQL answers. NATS is reported but not required (announcements fall back to
-/// NOTIFY while it is down).
+/// Ready: PostgreSQL answers and the publisher is not stuck on a stream that is not its own.
+/// NATS is reported but not required (announcements fall back to NOTIFY while it is down).
 async fn readyz(AxumState(projector): AxumState<Arc<Projector>>) -> Response {
     let postgres = match projector.pool().get().await {
         Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
@@ -49,12 +49,16 @@ async fn readyz(AxumState(projector): AxumState<Arc<Projector>>) -> Response {
     } else {
         "disconnected"
     };
+    // A publisher that cannot publish at all needs an operator: not ready, and says why.
+    let publisher = projector.metrics().publisher.problem();
+    let ready = postgres && publisher.is_none();
     let body = json!({
-        "status": if postgres { "ready" } else { "unavailable" },
+        "status": if ready { "ready" } else { "unavailable" },
         "postgres": if postgres { "up" } else { "down" },
         "nats": nats,
+        "publisher": publisher.as_deref().unwrap_or("ok"),
     });
-    let code = if postgres {
+    let code = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE

@@ -195,6 +195,34 @@ impl Publisher {
         checkpoint::lag(&self.pool.get().await?, &self.config.stream).await
     }
 
+    /// Checks that the stream is this log's (or empty, or missing): what `projector status`
+    /// reports. `Err(ForeignStream)` names what is wrong.
+    pub async fn check_stream(&self) -> Result<(), PublisherError> {
+        *self.cursor.lock().await = None;
+        self.reconcile().await.map(drop)
+    }
+
+    /// Deletes the stream and moves the publisher's checkpoint back to the start of the log,
+    /// so that this log is published, from its first event, into a new stream: the way out
+    /// when the stream holds another log's events (the database was dropped and created
+    /// again). Whoever consumes the stream sees it start over. Answers whether a stream was
+    /// deleted. A running publisher picks the new stream up on its next attempt.
+    pub async fn reset_stream(&self) -> Result<bool, PublisherError> {
+        let mut cursor = self.cursor.lock().await;
+        let deleted = match self.jetstream.delete_stream(&self.config.stream).await {
+            Ok(status) => status.success,
+            Err(e) if stream::delete_missing(&e.kind()) => false,
+            Err(e) => return Err(jetstream_error("deleting the stream")(e)),
+        };
+        let client = self.pool.get().await?;
+        pasar_events::runtime::checkpoint::set(&client, &self.name, Position::START)
+            .await
+            .map_err(|e| PublisherError::Checkpoint(e.to_string()))?;
+        *cursor = None;
+        self.metrics.set_problem(None);
+        Ok(deleted)
+    }
+
     /// Reconciles with the stream, publishes everything readable now, then returns. Takes no
     /// lock (tests, tools); the sequence checks keep a concurrent publisher from doing harm.
     pub async fn catch_up(&self) -> Result<Published, PublisherError> {

@@ -1,7 +1,7 @@
 //! The publisher's lines on the projector's `/metrics`: counters recorded as messages are
 //! stored, lag read from PostgreSQL at scrape time. They live in the projector's registry.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use deadpool_postgres::Pool;
@@ -17,6 +17,9 @@ pub struct PublisherMetrics {
     stream: OnceLock<String>,
     /// Also counted in the registry; kept here so callers can read it.
     published: AtomicU64,
+    /// Why the publisher cannot publish at all (a stream holding another log), with what to
+    /// do; `/readyz` reports it. Cleared by the next successful batch.
+    problem: Mutex<Option<String>>,
 }
 
 impl PublisherMetrics {
@@ -26,7 +29,20 @@ impl PublisherMetrics {
             registry,
             stream: OnceLock::new(),
             published: AtomicU64::new(0),
+            problem: Mutex::new(None),
         }
+    }
+
+    pub(crate) fn set_problem(&self, problem: Option<String>) {
+        *self.problem.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = problem;
+    }
+
+    /// What keeps the publisher from publishing, if anything.
+    pub fn problem(&self) -> Option<String> {
+        self.problem
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Runs `record` against the registry with the stream label, once a stream is set.

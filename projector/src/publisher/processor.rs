@@ -8,7 +8,7 @@ use pasar_events::RecordedEvent;
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::streams::Category;
 
-use super::{PUBLISH_BATCH, Publisher};
+use super::{PUBLISH_BATCH, Publisher, PublisherError};
 
 #[async_trait]
 impl Processor for Publisher {
@@ -37,10 +37,22 @@ impl Processor for Publisher {
         events: &[RecordedEvent],
         _tx: &Transaction<'_>,
     ) -> Result<(), ProcessError> {
-        self.publish(events).await.map_err(|e| {
-            self.metrics.failed();
-            ProcessError::transient(e)
-        })
+        match self.publish(events).await {
+            Ok(()) => {
+                self.metrics.set_problem(None);
+                Ok(())
+            }
+            Err(e) => {
+                self.metrics.failed();
+                if matches!(e, PublisherError::ForeignStream { .. }) {
+                    self.metrics.set_problem(Some(format!(
+                        "{e}. If the database was created anew, run `projector reset-stream --yes` \
+                         to delete the stream and publish this log from its start"
+                    )));
+                }
+                Err(ProcessError::transient(e))
+            }
+        }
     }
 
     fn on_active(&self, active: bool) {

@@ -75,6 +75,12 @@ fn stream_missing(kind: &GetStreamErrorKind) -> bool {
     matches!(kind, GetStreamErrorKind::JetStream(e) if e.error_code() == ErrorCode::STREAM_NOT_FOUND)
 }
 
+/// Whether a failed delete found no stream to delete.
+pub fn delete_missing(kind: &async_nats::jetstream::context::DeleteStreamErrorKind) -> bool {
+    matches!(kind, async_nats::jetstream::context::DeleteStreamErrorKind::JetStream(e)
+        if e.error_code() == ErrorCode::STREAM_NOT_FOUND)
+}
+
 /// Makes sure the stream captures every subject in `needed`, creating the stream or adding
 /// subject filters. Returns the stream's subject filters afterwards.
 pub async fn cover(

@@ -244,6 +244,33 @@ async fn the_publisher_refuses_a_stream_that_holds_another_logs_events() {
 }
 
 #[tokio::test]
+async fn resetting_a_stream_left_by_another_log_publishes_this_log_from_its_start() {
+    // Arrange: the stream holds the first database's log; the second's publisher is refused.
+    let nats = NatsServer::start().await;
+    let first = Setup::new(&nats, PublisherConfig::default()).await;
+    let second = Setup::new(&nats, PublisherConfig::default()).await;
+    let head = append_widgets(&first.store, 2, 10, 5, 1).await;
+    first.publish_up_to(head).await;
+    let other_head = append_widgets(&second.store, 2, 12, 4, 1).await;
+    wait_readable(&second.store, other_head).await;
+    let refused = second.publisher.check_stream().await;
+    assert!(
+        matches!(refused, Err(PublisherError::ForeignStream { .. })),
+        "{refused:?}"
+    );
+
+    // Act: what `projector reset-stream --yes` does.
+    let deleted = second.publisher.reset_stream().await.unwrap();
+    let published = second.publisher.catch_up().await.unwrap();
+
+    // Assert: a new stream holding exactly the second log, and the check passes.
+    assert!(deleted);
+    assert_eq!(published.position, other_head);
+    assert_eq!(second.messages().await.len(), 12);
+    second.publisher.check_stream().await.unwrap();
+}
+
+#[tokio::test]
 async fn a_message_slipped_into_the_stream_stops_the_publisher_instead_of_a_gap() {
     // Arrange
     let nats = NatsServer::start().await;
