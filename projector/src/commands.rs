@@ -88,7 +88,10 @@ pub async fn publisher_status(config: &Config, publisher_config: &PublisherConfi
         anyhow::Ok(publisher.lag().await?)
     };
     match checked.await {
-        Ok(lag) => format!("publisher {stream}: ok, {} events behind the log\n", lag.events),
+        Ok(lag) => format!(
+            "publisher {stream}: ok, {} events behind the log\n",
+            lag.events
+        ),
         Err(e) => match e.downcast_ref::<PublisherError>() {
             Some(PublisherError::ForeignStream { .. }) => format!(
                 "publisher {stream}: STUCK: {e}\n  if the database was created anew, run `projector reset-stream --yes`\n"
@@ -109,9 +112,15 @@ pub async fn reset_stream(
     let publisher = publisher(config, publisher_config).await?;
     let deleted = publisher.reset_stream().await?;
     if deleted {
-        writeln!(out, "deleted stream {stream}; this log will be published into a new one from its first event")?;
+        writeln!(
+            out,
+            "deleted stream {stream}; this log will be published into a new one from its first event"
+        )?;
     } else {
-        writeln!(out, "no stream {stream} existed; this log will be published from its first event")?;
+        writeln!(
+            out,
+            "no stream {stream} existed; this log will be published from its first event"
+        )?;
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
 pub mod bench;
+pub mod demo;
 pub mod midtrans_sim;
 pub mod rajaongkir_sim;
 pub mod soak;

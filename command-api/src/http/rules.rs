@@ -128,7 +128,9 @@ fn order(e: OrderError) -> ApiError {
         OrderError::InvalidTransition { from, to } => ApiError::Conflict {
             title: "Order state conflict",
             detail: e.to_string(),
-            extra: Some(serde_json::json!({ "order_status": from.as_str(), "wanted": to.as_str() })),
+            extra: Some(
+                serde_json::json!({ "order_status": from.as_str(), "wanted": to.as_str() }),
+            ),
         },
         OrderError::AlreadyPlaced | OrderError::NotYetExpired => {
             ApiError::conflict("Order state conflict", e)

@@ -1,8 +1,8 @@
 //! The publisher's lines on the projector's `/metrics`: counters recorded as messages are
 //! stored, lag read from PostgreSQL at scrape time. They live in the projector's registry.
 
-use std::sync::{Mutex, OnceLock};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use deadpool_postgres::Pool;
 use pasar_service::metrics::Registry;
@@ -34,7 +34,10 @@ impl PublisherMetrics {
     }
 
     pub(crate) fn set_problem(&self, problem: Option<String>) {
-        *self.problem.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = problem;
+        *self
+            .problem
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = problem;
     }
 
     /// What keeps the publisher from publishing, if anything.

@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod crash;
+mod demo;
 mod edge;
 mod idempotency;
 mod late_settlement;
