@@ -19,6 +19,7 @@ use crate::passwords::{PasswordLimits, Passwords};
 use crate::processes::auto_complete::AutoCompleter;
 use crate::processes::expiry::ExpirySweeper;
 use crate::processes::order_flow::OrderFlow;
+use crate::processes::order_refunds::OrderRefunds;
 use crate::throttle::LoginThrottle;
 
 /// Connects, migrates, starts the processes and serves until `shutdown` resolves.
@@ -75,6 +76,11 @@ pub async fn run(
 pub fn processors(state: &AppState) -> Vec<Arc<dyn Processor>> {
     vec![
         Arc::new(OrderFlow::new(state.store.clone())),
+        Arc::new(OrderRefunds::new(
+            state.store.clone(),
+            state.pool.clone(),
+            state.midtrans.clone(),
+        )),
         Arc::new(AutoCompleter::new(
             state.store.clone(),
             state.pool.clone(),

@@ -7,6 +7,13 @@
 //!      └─► expired
 //! ```
 //!
+//! A paid, unshipped order may also be cancelled by its seller or an admin: that asks for its
+//! whole amount back in the same step. Refunds are asked for (`RequestRefund`, counted at once
+//! against what is left, so two at a time can never return more than was paid) and then
+//! settled (`SettleRefund`: refunded through Midtrans, or owed when Midtrans cannot); the order
+//! is `refunded` once everything paid went back. Money in = money out: refunded + owed +
+//! pending never exceeds the total.
+//!
 //! No transition skips a step or goes back; refunded is final. Cancelled and expired are final
 //! but for one way back: its own payment settled late and its stock was reserved again
 //! (`Revive` → `OrderRevived` → awaiting payment), so a buyer who paid is never left without
@@ -43,8 +50,31 @@ pub struct Order {
     pub expires_at: DateTime<Utc>,
     pub courier: Option<String>,
     pub tracking_number: Option<String>,
-    /// Zero unless refunded.
+    /// Returned to the buyer through Midtrans.
     pub refunded_amount: Money,
+    /// Owed to the buyer: Midtrans could not refund it.
+    pub owed_amount: Money,
+    /// Asked for, not settled yet.
+    pub pending_refunds: Vec<PendingRefund>,
+    /// Every refund request ever made (settled or not), so a repeat is recognised.
+    pub refund_ids: Vec<Uuid>,
+}
+
+/// A refund asked for and not settled yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingRefund {
+    pub refund_id: Uuid,
+    pub amount: Money,
+    pub reason: String,
+}
+
+/// How a refund ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RefundResult {
+    /// Midtrans returned the money.
+    Refunded,
+    /// Midtrans could not: the shop owes it.
+    Owed { reason: String },
 }
 
 impl Default for Order {
@@ -66,6 +96,9 @@ impl Default for Order {
             courier: None,
             tracking_number: None,
             refunded_amount: Money::zero(Currency::IDR),
+            owed_amount: Money::zero(Currency::IDR),
+            pending_refunds: Vec::new(),
+            refund_ids: Vec::new(),
         }
     }
 }
@@ -73,6 +106,12 @@ impl Default for Order {
 impl Order {
     pub fn is_placed(&self) -> bool {
         self.status.is_some()
+    }
+
+    /// What may still be asked back: the total less what was refunded, owed or is pending.
+    pub fn refundable(&self) -> i64 {
+        let pending: i64 = self.pending_refunds.iter().map(|r| r.amount.amount).sum();
+        self.total.amount - self.refunded_amount.amount - self.owed_amount.amount - pending
     }
 }
 
@@ -123,8 +162,24 @@ pub enum OrderCommand {
     Complete {
         now: DateTime<Utc>,
     },
-    Refund {
+    /// Ask for `amount` back for the buyer (an admin): from paid onwards, at most what is
+    /// left. A repeat with the same `refund_id` changes nothing.
+    RequestRefund {
+        refund_id: Uuid,
         amount: Money,
+        reason: String,
+        now: DateTime<Utc>,
+    },
+    /// Record how a requested refund ended (the refund processor, after Midtrans answered).
+    SettleRefund {
+        refund_id: Uuid,
+        result: RefundResult,
+        now: DateTime<Utc>,
+    },
+    /// The seller or an admin cancels a paid order before it ships: cancelled, and everything
+    /// paid asked back (`refund_id`).
+    CancelPaid {
+        refund_id: Uuid,
         reason: String,
         now: DateTime<Utc>,
     },
@@ -151,7 +206,9 @@ pub enum OrderError {
     NotYetExpired,
     #[error("the order is paid by another payment")]
     OtherPayment,
-    #[error("the refund exceeds the order total")]
+    #[error(
+        "the refund exceeds what is left to refund (the total less what was refunded, owed or asked for)"
+    )]
     RefundExceedsTotal,
     #[error("a refund must be a positive amount in the order's currency")]
     InvalidRefundAmount,
@@ -165,7 +222,31 @@ impl Aggregate for Order {
     fn decide(&self, command: &OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
         match self.status {
             None => place(command).map(|event| vec![event]),
-            Some(from) => Ok(self.transition(from, command)?.into_iter().collect()),
+            Some(from) => match command {
+                OrderCommand::RequestRefund {
+                    refund_id,
+                    amount,
+                    reason,
+                    now,
+                } => Ok(self
+                    .request_refund(from, *refund_id, *amount, reason, *now)?
+                    .into_iter()
+                    .collect()),
+                OrderCommand::SettleRefund {
+                    refund_id,
+                    result,
+                    now,
+                } => Ok(self
+                    .settle_refund(*refund_id, result, *now)
+                    .into_iter()
+                    .collect()),
+                OrderCommand::CancelPaid {
+                    refund_id,
+                    reason,
+                    now,
+                } => self.cancel_paid(from, *refund_id, reason, *now),
+                _ => Ok(self.transition(from, command)?.into_iter().collect()),
+            },
         }
     }
 
@@ -217,9 +298,34 @@ impl Aggregate for Order {
             }
             OrderEvent::OrderDelivered { .. } => OrderStatus::Delivered,
             OrderEvent::OrderCompleted { .. } => OrderStatus::Completed,
-            OrderEvent::OrderRefunded { amount, .. } => {
-                self.refunded_amount = amount;
-                OrderStatus::Refunded
+            OrderEvent::OrderRefundRequested {
+                refund_id,
+                amount,
+                reason,
+                ..
+            } => {
+                self.pending_refunds.push(PendingRefund {
+                    refund_id,
+                    amount,
+                    reason,
+                });
+                self.refund_ids.push(refund_id);
+                self.status.unwrap_or(OrderStatus::Paid)
+            }
+            OrderEvent::OrderRefunded {
+                refund_id, amount, ..
+            } => {
+                self.pending_refunds
+                    .retain(|r| Some(r.refund_id) != refund_id);
+                self.refunded_amount.amount += amount.amount;
+                self.fully_refunded_or_as_is()
+            }
+            OrderEvent::OrderRefundOwed {
+                refund_id, amount, ..
+            } => {
+                self.pending_refunds.retain(|r| r.refund_id != refund_id);
+                self.owed_amount.amount += amount.amount;
+                self.status.unwrap_or(OrderStatus::Paid)
             }
         };
         self.status = Some(status);
@@ -303,39 +409,118 @@ impl Order {
                 step(from, OrderStatus::Delivered, OrderStatus::Completed)?;
                 OrderEvent::OrderCompleted { completed_at: *now }
             }
-            OrderCommand::Refund {
-                amount,
-                reason,
-                now,
-            } => {
-                self.check_refund(from, *amount)?;
-                OrderEvent::OrderRefunded {
-                    amount: *amount,
-                    reason: reason.clone(),
-                    refunded_at: *now,
-                }
-            }
             OrderCommand::Place { .. }
             | OrderCommand::MarkPaid { .. }
             | OrderCommand::Cancel { .. }
             | OrderCommand::Expire { .. }
-            | OrderCommand::Revive { .. } => {
-                unreachable!("invariant: transition handles placement, payment and closing")
+            | OrderCommand::Revive { .. }
+            | OrderCommand::RequestRefund { .. }
+            | OrderCommand::SettleRefund { .. }
+            | OrderCommand::CancelPaid { .. } => {
+                unreachable!("invariant: decide and transition handle these")
             }
         };
         Ok(event)
     }
 
-    /// One refund per order, from paid onwards, of at most the total.
+    /// Refunded once nothing paid is left with the shop (and nothing is owed or pending).
+    fn fully_refunded_or_as_is(&self) -> OrderStatus {
+        if self.refunded_amount.amount >= self.total.amount {
+            OrderStatus::Refunded
+        } else {
+            self.status.unwrap_or(OrderStatus::Paid)
+        }
+    }
+
+    fn request_refund(
+        &self,
+        from: OrderStatus,
+        refund_id: Uuid,
+        amount: Money,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<OrderEvent>, OrderError> {
+        if self.refund_ids.contains(&refund_id) {
+            return Ok(None);
+        }
+        self.check_refund(from, amount)?;
+        Ok(Some(OrderEvent::OrderRefundRequested {
+            refund_id,
+            amount,
+            reason: reason.to_owned(),
+            requested_at: now,
+        }))
+    }
+
+    /// The event that settles `refund_id`; `None` when it is not pending (settled already).
+    fn settle_refund(
+        &self,
+        refund_id: Uuid,
+        result: &RefundResult,
+        now: DateTime<Utc>,
+    ) -> Option<OrderEvent> {
+        let pending = self
+            .pending_refunds
+            .iter()
+            .find(|r| r.refund_id == refund_id)?;
+        Some(match result {
+            RefundResult::Refunded => OrderEvent::OrderRefunded {
+                refund_id: Some(refund_id),
+                amount: pending.amount,
+                reason: pending.reason.clone(),
+                refunded_at: now,
+            },
+            RefundResult::Owed { reason } => OrderEvent::OrderRefundOwed {
+                refund_id,
+                amount: pending.amount,
+                reason: reason.clone(),
+                owed_at: now,
+            },
+        })
+    }
+
+    fn cancel_paid(
+        &self,
+        from: OrderStatus,
+        refund_id: Uuid,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<OrderEvent>, OrderError> {
+        if from == OrderStatus::Cancelled && self.refund_ids.contains(&refund_id) {
+            return Ok(Vec::new());
+        }
+        step(from, OrderStatus::Paid, OrderStatus::Cancelled)?;
+        let amount = Money {
+            amount: self.refundable(),
+            ..self.total
+        };
+        let mut events = vec![OrderEvent::OrderCancelled {
+            reason: reason.to_owned(),
+            cancelled_at: now,
+        }];
+        if amount.amount > 0 {
+            events.push(OrderEvent::OrderRefundRequested {
+                refund_id,
+                amount,
+                reason: reason.to_owned(),
+                requested_at: now,
+            });
+        }
+        Ok(events)
+    }
+
+    /// From paid onwards (a paid order cancelled by its seller included), a positive amount
+    /// in the order's currency, at most what is left to refund.
     fn check_refund(&self, from: OrderStatus, amount: Money) -> Result<(), OrderError> {
         use OrderStatus::*;
-        if !matches!(from, Paid | Shipped | Delivered | Completed) {
+        let paid_and_cancelled = from == Cancelled && !self.refund_ids.is_empty();
+        if !matches!(from, Paid | Shipped | Delivered | Completed) && !paid_and_cancelled {
             return invalid(from, Refunded);
         }
         if amount.amount <= 0 || amount.currency != self.total.currency {
             return Err(OrderError::InvalidRefundAmount);
         }
-        if amount.amount > self.total.amount {
+        if amount.amount > self.refundable() {
             return Err(OrderError::RefundExceedsTotal);
         }
         Ok(())

@@ -18,7 +18,16 @@ type Step = fn(Value) -> Value;
 const STEPS: &[(&str, i32, Step)] = &[
     ("ProductListed", 1, product_listed_v1_to_v2),
     ("CheckoutAnswered", 1, checkout_answered_v1_to_v2),
+    ("OrderRefunded", 1, order_refunded_v1_to_v2),
 ];
+
+/// v2 added `refund_id`, the request a refund settles. v1 refunds had no request.
+fn order_refunded_v1_to_v2(mut data: Value) -> Value {
+    if let Some(map) = data.as_object_mut() {
+        map.entry("refund_id").or_insert(Value::Null);
+    }
+    data
+}
 
 /// v2 records a typed outcome. A v1 answer was an HTTP status and body: it becomes the
 /// `recorded` outcome, replayed exactly as it was first sent.

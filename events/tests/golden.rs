@@ -236,10 +236,30 @@ fn samples() -> Vec<(&'static str, String, Value)> {
         ),
         s(
             "order",
+            OrderEvent::OrderRefundRequested {
+                refund_id: id(9),
+                amount: Money::idr(150_000),
+                reason: "damaged".into(),
+                requested_at: at(),
+            },
+        ),
+        s(
+            "order",
+            // `refund_id` as a v1 refund upcasts (the sample must equal every version's).
             OrderEvent::OrderRefunded {
+                refund_id: None,
                 amount: Money::idr(150_000),
                 reason: "damaged".into(),
                 refunded_at: at(),
+            },
+        ),
+        s(
+            "order",
+            OrderEvent::OrderRefundOwed {
+                refund_id: id(9),
+                amount: Money::idr(150_000),
+                reason: "bank transfer".into(),
+                owed_at: at(),
             },
         ),
         s(

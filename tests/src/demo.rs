@@ -206,7 +206,7 @@ fn product(seller: usize, n: usize, index: usize) -> (String, Value, i64) {
     // Prices vary by a few percent around the base, rounded to 500 rupiah.
     let spread = i64::try_from(index % 21).unwrap_or(0) - 10;
     let price = ((base_price + base_price * spread / 100) / 500).max(1) * 500;
-    let condition = if index % 17 == 0 { "used" } else { "new" };
+    let condition = if index.is_multiple_of(17) { "used" } else { "new" };
     let body = json!({
         "sku": sku,
         "name": format!("{noun} {brand} {variant}"),
@@ -345,7 +345,7 @@ pub async fn load(target: &Target, size: Size) -> anyhow::Result<Loaded> {
             // Already paid (a second run) answers an error: the order is paid all the same.
             let _ = paid.status();
             let mut shipped = 0;
-            if b % 2 == 0 {
+            if b.is_multiple_of(2) {
                 for order in placed["orders"].as_array().into_iter().flatten() {
                     let order_id = order["id"].as_str().context("order id")?;
                     let seller_id = order["seller_id"].as_str().unwrap_or_default();

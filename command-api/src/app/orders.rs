@@ -10,7 +10,7 @@ use chrono::Utc;
 use pasar_domain::order::{Order, OrderCommand, OrderError};
 use pasar_domain::payment::{Payment, PaymentStatus};
 use pasar_events::EventStore;
-use pasar_events::types::{OrderStatus, Role, streams};
+use pasar_events::types::{Money, OrderStatus, Role, streams};
 use uuid::Uuid;
 
 use super::exec::{EventIds, Outcome, derive_id, execute, load};
@@ -103,12 +103,18 @@ pub async fn change(
     execute::<Order>(&state.store, &stream, &command, ids, &actor.metadata()).await
 }
 
-/// Cancels an unpaid order at its buyer's (or an admin's) request, with every other order of
-/// its checkout: they share one Snap transaction, which is closed at Midtrans first so that it
-/// can no longer be paid. A payment that arrives anyway (a page still open) is a late
-/// settlement: the orders are revived if their stock is still there, else it is refunded.
-/// The order flow releases the stock of each cancelled order. Answers the cancelled orders.
-pub async fn cancel_unpaid(
+/// Cancels an order:
+/// - unpaid, at its buyer's (or an admin's) request, with every other order of its checkout:
+///   they share one Snap transaction, which is closed at Midtrans first so that it can no
+///   longer be paid. A payment that arrives anyway (a page still open) is a late settlement:
+///   the orders are revived if their stock is still there, else it is refunded. The order flow
+///   releases the stock of each cancelled order;
+/// - paid and not shipped, at its seller's (or an admin's) request: cancelled, and all it cost
+///   asked back for the buyer in the same step ([`super::super::processes::order_refunds`]
+///   carries the refund out). Its stock was committed and stays sold.
+///
+/// Answers the cancelled orders.
+pub async fn cancel(
     state: &AppState,
     actor: Actor,
     order_id: Uuid,
@@ -116,17 +122,76 @@ pub async fn cancel_unpaid(
 ) -> Result<Vec<Order>, AppError> {
     let store = state.store.as_ref();
     let order = visible_order(store, actor, order_id).await?;
-    if actor.role != Role::Admin && order.buyer_id != actor.id {
+    let admin = actor.role == Role::Admin;
+    match order.status {
+        Some(OrderStatus::AwaitingPayment) if admin || order.buyer_id == actor.id => {
+            cancel_unpaid(state, actor, &order, reason).await
+        }
+        Some(OrderStatus::Paid) if admin || order.seller_id == actor.id => {
+            let command = OrderCommand::CancelPaid {
+                refund_id: derive_id(&["cancel-refund", &order_id.to_string()]),
+                reason,
+                now: Utc::now(),
+            };
+            let ids = EventIds::Derived(derive_id(&["order-cancel-paid", &order_id.to_string()]));
+            let stream = streams::order(order_id);
+            let outcome =
+                execute::<Order>(&state.store, &stream, &command, ids, &actor.metadata()).await?;
+            Ok(vec![outcome.state])
+        }
+        // The seller may not cancel an order its buyer has not paid, nor the buyer a paid one.
+        Some(OrderStatus::AwaitingPayment) => Err(Rule::NotOrderParty.into()),
+        _ => Err(not_cancellable(&order)),
+    }
+}
+
+/// Asks for `amount` of a paid order back for its buyer (an admin). The refund's id comes
+/// from the idempotency key when there is one, so a retried request is the same refund; the
+/// refund processor carries it out through Midtrans. Answers the order with the refund pending,
+/// and the refund's id.
+pub async fn request_refund(
+    state: &AppState,
+    actor: Actor,
+    order_id: Uuid,
+    amount: i64,
+    reason: String,
+    key: Option<&Idempotency>,
+) -> Result<(Outcome<Order>, Uuid), AppError> {
+    let order = visible_order(state.store.as_ref(), actor, order_id).await?;
+    if actor.role != Role::Admin {
         return Err(Rule::NotOrderParty.into());
     }
-    if order.status != Some(OrderStatus::AwaitingPayment) {
-        return Err(not_cancellable(&order));
-    }
+    let ids = idempotency::event_ids(state, "order-refund", actor.id, key).await?;
+    let refund_id = match ids {
+        EventIds::Derived(seed) => Uuid::new_v5(&seed, b"refund"),
+        EventIds::Random => Uuid::now_v7(),
+    };
+    let command = OrderCommand::RequestRefund {
+        refund_id,
+        amount: Money {
+            amount,
+            ..order.total
+        },
+        reason,
+        now: Utc::now(),
+    };
+    let stream = streams::order(order_id);
+    let outcome = execute::<Order>(&state.store, &stream, &command, ids, &actor.metadata()).await?;
+    Ok((outcome, refund_id))
+}
+
+async fn cancel_unpaid(
+    state: &AppState,
+    actor: Actor,
+    order: &Order,
+    reason: String,
+) -> Result<Vec<Order>, AppError> {
+    let (store, order_id) = (state.store.as_ref(), order.order_id);
     let payment = load::<Payment>(store, &streams::payment(order.payment_id))
         .await?
         .state;
     if payment.status != PaymentStatus::NotInitiated {
-        close_at_midtrans(state, &order).await?;
+        close_at_midtrans(state, order).await?;
     }
     let order_ids = if payment.order_ids.is_empty() {
         vec![order_id]

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/orders/{order_id}/delivery", post(deliver))
         .route("/v1/orders/{order_id}/complete", post(complete))
         .route("/v1/orders/{order_id}/cancel", post(cancel))
+        .route("/v1/orders/{order_id}/refunds", post(refund))
 }
 
 #[derive(Deserialize, Serialize)]
@@ -127,26 +128,27 @@ struct CancelRequest {
     reason: Option<String>,
 }
 
-/// The buyer (or an admin) cancels an unpaid order, with the other orders of its checkout
-/// (one payment covers them all): the Snap transaction is closed at Midtrans first, then the
-/// orders are cancelled and their stock released. Answers the cancelled orders.
+/// Cancels an order: its buyer (or an admin) while unpaid, with the other orders of its
+/// checkout (one payment covers them all: the Snap transaction is closed at Midtrans first,
+/// then the orders are cancelled and their stock released); its seller (or an admin) once paid
+/// and before shipment, with all it cost refunded to the buyer. Answers the cancelled orders.
 async fn cancel(
     State(state): State<AppState>,
     user: AuthUser,
     Path(order_id): Path<Uuid>,
     Json(req): Json<CancelRequest>,
 ) -> Result<Response, ApiError> {
-    user.require(&[Role::Buyer, Role::Admin])?;
+    user.require(&[Role::Buyer, Role::Seller, Role::Admin])?;
     let mut fields = Fields::default();
     let reason = match req.reason.as_deref() {
         Some(raw) => fields
             .check("reason", Text::<1, 500>::parse(raw))
             .map(Text::into_inner),
-        None => Some("cancelled by the buyer".to_owned()),
+        None => Some(format!("cancelled by the {}", user.role.as_str())),
     };
     fields.finish()?;
     let reason = reason.unwrap_or_default();
-    let cancelled = orders::cancel_unpaid(&state, actor(&user), order_id, reason).await?;
+    let cancelled = orders::cancel(&state, actor(&user), order_id, reason).await?;
     let head = state
         .store
         .head()
@@ -154,4 +156,54 @@ async fn cancel(
         .map_err(crate::app::AppError::from)?;
     let body = json!({ "orders": cancelled.iter().map(order_json).collect::<Vec<_>>() });
     Ok(accepted(StatusCode::OK, body, head))
+}
+
+/// `{amount, reason}`: rupiah to give back, at most what is left (the total less what was
+/// refunded, owed or already asked for).
+#[derive(Deserialize, Serialize)]
+struct RefundRequest {
+    amount: i64,
+    reason: String,
+}
+
+/// An admin asks for part or all of a paid order back for its buyer. Answers 202 with the
+/// refund's id: the refund processor carries it out through Midtrans (once, whatever the
+/// retries) and the order then shows `refund_status` `refunded`, or `owed` for a payment
+/// method Midtrans cannot refund.
+async fn refund(
+    State(state): State<AppState>,
+    user: AuthUser,
+    key: IdempotencyKey,
+    Path(order_id): Path<Uuid>,
+    Json(req): Json<RefundRequest>,
+) -> Result<Response, ApiError> {
+    user.require(&[Role::Admin])?;
+    let key = key.for_request(&(order_id, &req))?;
+    let mut fields = Fields::default();
+    let reason = fields.check("reason", Text::<1, 500>::parse(&req.reason));
+    if req.amount <= 0 {
+        fields.push([pasar_domain::FieldError::new(
+            "amount",
+            "must be a positive number of rupiah",
+        )]);
+    }
+    fields.finish()?;
+    let reason = reason.map(Text::into_inner).unwrap_or_default();
+    let (outcome, refund_id) = orders::request_refund(
+        &state,
+        actor(&user),
+        order_id,
+        req.amount,
+        reason,
+        key.as_ref(),
+    )
+    .await?;
+    let body = json!({
+        "refund_id": refund_id,
+        "order_id": order_id,
+        "amount": req.amount,
+        "status": "required",
+        "refundable": outcome.state.refundable(),
+    });
+    Ok(accepted(StatusCode::ACCEPTED, body, outcome.position))
 }

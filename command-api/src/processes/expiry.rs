@@ -65,30 +65,6 @@ impl ExpirySweeper {
         }
     }
 
-    /// Sets `pasar_refunds_owed` to the number of `PaymentRefundOwed` events in the log. It is
-    /// counted from the log (PostgreSQL backend), not kept in memory, so it is right after a
-    /// restart (counted on the first tick) and on any instance; it changes when this processor
-    /// sees a new owed refund. Nothing settles an owed refund yet (the wallet, issue 11, will),
-    /// so the count is the number outstanding. With another backend the query fails and the
-    /// gauge stays unset (logged).
-    async fn refresh_refunds_owed(&self) {
-        let counted = async {
-            let client = self.pool.get().await.map_err(anyhow::Error::from)?;
-            let row = client
-                .query_one(
-                    "SELECT count(*) FROM es_events WHERE event_type = 'PaymentRefundOwed'",
-                    &[],
-                )
-                .await?;
-            anyhow::Ok(row.get::<_, i64>(0))
-        };
-        match counted.await {
-            #[expect(clippy::cast_precision_loss, reason = "a count far below 2^52")]
-            Ok(owed) => metrics::gauge!("pasar_refunds_owed").set(owed as f64),
-            Err(e) => tracing::warn!(error = ?e, "could not count owed refunds"),
-        }
-    }
-
     /// Handles every reservation past its expiry (up to [`PER_TICK`]). Returns how many. The
     /// database being down (a restart) is an outage to wait out, never a reason to stop.
     pub async fn sweep(&self) -> Result<usize, AppError> {
@@ -275,7 +251,7 @@ impl Processor for ExpirySweeper {
             }
         }
         if owed_changed {
-            self.refresh_refunds_owed().await;
+            super::refresh_refunds_owed(&self.pool).await;
         }
         Ok(())
     }
@@ -286,7 +262,7 @@ impl Processor for ExpirySweeper {
 
     async fn tick(&self) -> Result<(), ProcessError> {
         if !self.owed_counted.swap(true, Ordering::Relaxed) {
-            self.refresh_refunds_owed().await;
+            super::refresh_refunds_owed(&self.pool).await;
         }
         self.sweep().await.map(drop).map_err(process_error)
     }

@@ -5,7 +5,9 @@
 //!   concurrency for the Midtrans calls, expires what outlived its order's payment window.
 //!   It is a processor of its own, so settlements never wait behind a sweep;
 //! - [`auto_complete::AutoCompleter`]: completes delivered orders their buyers did not
-//!   complete within `ORDER_AUTO_COMPLETE_DAYS`.
+//!   complete within `ORDER_AUTO_COMPLETE_DAYS`;
+//! - [`order_refunds::OrderRefunds`]: carries out the refunds orders ask for through
+//!   Midtrans, once each.
 //!
 //! Their tables are created by the numbered SQL files in `command-api/migrations/`
 //! ([`MIGRATIONS`]).
@@ -13,6 +15,7 @@
 pub mod auto_complete;
 pub mod expiry;
 pub mod order_flow;
+pub mod order_refunds;
 #[cfg(test)]
 mod tests;
 
@@ -52,6 +55,31 @@ pub fn process_error(e: AppError) -> ProcessError {
     match e {
         AppError::Internal(e) => ProcessError::Fatal(e.into()),
         other => ProcessError::Transient(Box::new(other)),
+    }
+}
+
+/// Sets `pasar_refunds_owed` to the number of refunds owed in the log (`PaymentRefundOwed` of
+/// late settlements and `OrderRefundOwed` of refunds Midtrans could not make). Counted from the
+/// log (PostgreSQL backend), not kept in memory, so it is right after a restart and on any
+/// instance; the processors that see a new owed refund call it. Nothing settles an owed refund
+/// yet (the wallet, issue 11, will), so the count is the number outstanding. With another
+/// backend the query fails and the gauge stays unset (logged).
+pub(crate) async fn refresh_refunds_owed(pool: &deadpool_postgres::Pool) {
+    let counted = async {
+        let client = pool.get().await.map_err(anyhow::Error::from)?;
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM es_events
+                 WHERE event_type IN ('PaymentRefundOwed', 'OrderRefundOwed')",
+                &[],
+            )
+            .await?;
+        anyhow::Ok(row.get::<_, i64>(0))
+    };
+    match counted.await {
+        #[expect(clippy::cast_precision_loss, reason = "a count far below 2^52")]
+        Ok(owed) => metrics::gauge!("pasar_refunds_owed").set(owed as f64),
+        Err(e) => tracing::warn!(error = ?e, "could not count owed refunds"),
     }
 }
 

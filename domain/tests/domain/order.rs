@@ -1,4 +1,4 @@
-use pasar_domain::order::{Order, OrderCommand, OrderError};
+use pasar_domain::order::{Order, OrderCommand, OrderError, RefundResult};
 use pasar_events::types::{Money, OrderEvent, OrderLine, OrderStatus, ShippingAddress};
 use uuid::Uuid;
 
@@ -75,8 +75,10 @@ fn cancelled() -> OrderEvent {
 fn expired() -> OrderEvent {
     OrderEvent::OrderExpired { expired_at: at(61) }
 }
+/// A whole refund as v1 recorded it (one step, no request).
 fn refunded() -> OrderEvent {
     OrderEvent::OrderRefunded {
+        refund_id: None,
         amount: Money::idr(80_000),
         reason: "damaged".into(),
         refunded_at: at(9),
@@ -97,10 +99,32 @@ fn ship() -> OrderCommand {
     }
 }
 fn refund(amount: i64) -> OrderCommand {
-    OrderCommand::Refund {
+    refund_as(20, amount)
+}
+
+fn refund_as(n: u128, amount: i64) -> OrderCommand {
+    OrderCommand::RequestRefund {
+        refund_id: id(n),
         amount: Money::idr(amount),
         reason: "damaged".into(),
         now: at(9),
+    }
+}
+
+fn requested(n: u128, amount: i64) -> OrderEvent {
+    OrderEvent::OrderRefundRequested {
+        refund_id: id(n),
+        amount: Money::idr(amount),
+        reason: "damaged".into(),
+        requested_at: at(9),
+    }
+}
+
+fn settle(n: u128, result: RefundResult) -> OrderCommand {
+    OrderCommand::SettleRefund {
+        refund_id: id(n),
+        result,
+        now: at(10),
     }
 }
 fn cancel() -> OrderCommand {
@@ -282,22 +306,120 @@ fn an_unpaid_order_expires_only_once_its_expiry_has_passed() {
 }
 
 #[test]
-fn a_paid_order_can_be_refunded_up_to_its_total() {
-    let order = given::<Order>([placed(), paid()])
+fn a_paid_order_is_refunded_in_two_steps_up_to_its_total() {
+    let asked = given::<Order>([placed(), paid()])
         .when(refund(80_000))
-        .then([refunded()]);
+        .then([requested(20, 80_000)]);
+    assert_eq!(asked.refundable(), 0);
+    assert_eq!(asked.status, Some(OrderStatus::Paid));
+    let order = given::<Order>([placed(), paid(), requested(20, 80_000)])
+        .when(settle(20, RefundResult::Refunded))
+        .then([OrderEvent::OrderRefunded {
+            refund_id: Some(id(20)),
+            amount: Money::idr(80_000),
+            reason: "damaged".into(),
+            refunded_at: at(10),
+        }]);
     assert_eq!(order.refunded_amount, Money::idr(80_000));
-    let partial = OrderEvent::OrderRefunded {
-        amount: Money::idr(5_000),
-        reason: "damaged".into(),
-        refunded_at: at(9),
-    };
+    assert_eq!(order.status, Some(OrderStatus::Refunded));
+}
+
+#[test]
+fn a_partial_refund_keeps_the_order_where_it_was() {
     let completed = OrderEvent::OrderCompleted {
         completed_at: at(8),
     };
-    given::<Order>([placed(), paid(), shipped(), delivered(), completed])
+    let history = [
+        placed(),
+        paid(),
+        shipped(),
+        delivered(),
+        completed,
+        requested(20, 5_000),
+    ];
+    let order = given::<Order>(history)
+        .when(settle(20, RefundResult::Refunded))
+        .then([OrderEvent::OrderRefunded {
+            refund_id: Some(id(20)),
+            amount: Money::idr(5_000),
+            reason: "damaged".into(),
+            refunded_at: at(10),
+        }]);
+    assert_eq!(order.status, Some(OrderStatus::Completed));
+    assert_eq!(order.refundable(), 75_000);
+}
+
+#[test]
+fn refunds_asked_for_together_never_exceed_what_was_paid() {
+    given::<Order>([placed(), paid(), requested(20, 50_000)])
+        .when(refund_as(21, 30_001))
+        .then_rejected(OrderError::RefundExceedsTotal);
+    given::<Order>([placed(), paid(), requested(20, 50_000)])
+        .when(refund_as(21, 30_000))
+        .then([requested(21, 30_000)]);
+}
+
+#[test]
+fn a_refund_repeated_or_settled_twice_changes_nothing() {
+    given::<Order>([placed(), paid(), requested(20, 5_000)])
         .when(refund(5_000))
-        .then([partial]);
+        .then([]);
+    let settled = OrderEvent::OrderRefunded {
+        refund_id: Some(id(20)),
+        amount: Money::idr(5_000),
+        reason: "damaged".into(),
+        refunded_at: at(10),
+    };
+    given::<Order>([placed(), paid(), requested(20, 5_000), settled])
+        .when(settle(20, RefundResult::Refunded))
+        .then([]);
+}
+
+#[test]
+fn a_refund_midtrans_cannot_make_is_owed_and_still_counts() {
+    let order = given::<Order>([placed(), paid(), requested(20, 80_000)])
+        .when(settle(
+            20,
+            RefundResult::Owed {
+                reason: "bank transfer".into(),
+            },
+        ))
+        .then([OrderEvent::OrderRefundOwed {
+            refund_id: id(20),
+            amount: Money::idr(80_000),
+            reason: "bank transfer".into(),
+            owed_at: at(10),
+        }]);
+    assert_eq!(order.owed_amount, Money::idr(80_000));
+    assert_eq!(order.status, Some(OrderStatus::Paid));
+    assert_eq!(order.refundable(), 0);
+}
+
+#[test]
+fn a_paid_unshipped_order_cancelled_by_its_seller_asks_for_everything_back() {
+    let cancel_paid = OrderCommand::CancelPaid {
+        refund_id: id(20),
+        reason: "out of stock".into(),
+        now: at(6),
+    };
+    let order = given::<Order>([placed(), paid()])
+        .when(cancel_paid.clone())
+        .then([
+            OrderEvent::OrderCancelled {
+                reason: "out of stock".into(),
+                cancelled_at: at(6),
+            },
+            OrderEvent::OrderRefundRequested {
+                refund_id: id(20),
+                amount: Money::idr(80_000),
+                reason: "out of stock".into(),
+                requested_at: at(6),
+            },
+        ]);
+    assert_eq!(order.status, Some(OrderStatus::Cancelled));
+    given::<Order>([placed(), paid(), shipped()])
+        .when(cancel_paid)
+        .then_rejected(invalid(OrderStatus::Shipped, OrderStatus::Cancelled));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! the rejected ones, as the command side does.
 
 use pasar_domain::Aggregate;
-use pasar_domain::order::{Order, OrderCommand};
+use pasar_domain::order::{Order, OrderCommand, RefundResult};
 use pasar_domain::payment::{
     Notification, Payment, PaymentCommand, PaymentStatus, parse_gross_amount,
 };
@@ -80,10 +80,27 @@ fn order_command() -> impl Strategy<Value = OrderCommand> {
         }),
         Just(OrderCommand::Deliver { now: at(7) }),
         Just(OrderCommand::Complete { now: at(8) }),
-        (-10i64..100_000).prop_map(|amount| OrderCommand::Refund {
+        ((20u128..24), -10i64..100_000).prop_map(|(n, amount)| OrderCommand::RequestRefund {
+            refund_id: id(n),
             amount: Money::idr(amount),
             reason: "damaged".into(),
             now: at(9),
+        }),
+        ((20u128..25), any::<bool>()).prop_map(|(n, refunded)| OrderCommand::SettleRefund {
+            refund_id: id(n),
+            result: if refunded {
+                RefundResult::Refunded
+            } else {
+                RefundResult::Owed {
+                    reason: "bank transfer".into(),
+                }
+            },
+            now: at(10),
+        }),
+        Just(OrderCommand::CancelPaid {
+            refund_id: id(24),
+            reason: "out of stock".into(),
+            now: at(6),
         }),
     ]
 }
@@ -109,7 +126,8 @@ fn is_one_legal_step(from: Option<OrderStatus>, to: Option<OrderStatus>) -> bool
         (from, to),
         (None, Some(AwaitingPayment))
             | (Some(AwaitingPayment), Some(Paid | Cancelled | Expired))
-            | (Some(Paid), Some(Shipped | Refunded))
+            | (Some(Paid), Some(Shipped | Refunded | Cancelled))
+            | (Some(Cancelled), Some(Refunded))
             | (Some(Shipped), Some(Delivered | Refunded))
             | (Some(Delivered), Some(Completed | Refunded))
             | (Some(Completed), Some(Refunded))
@@ -211,8 +229,30 @@ proptest! {
                 prop_assert!(is_one_legal_step(before, after.status), "{before:?} -> {:?}", after.status);
             }
             prop_assert!(rank(after.status) >= rank(before));
-            if matches!(before, Some(OrderStatus::Cancelled | OrderStatus::Expired | OrderStatus::Refunded)) {
+            if matches!(before, Some(OrderStatus::Expired | OrderStatus::Refunded)) {
                 prop_assert_eq!(after.status, before);
+            }
+            if before == Some(OrderStatus::Cancelled) {
+                prop_assert!(matches!(after.status, Some(OrderStatus::Cancelled | OrderStatus::Refunded)));
+            }
+            order = after;
+        }
+    }
+
+    #[test]
+    fn money_in_equals_money_out_never_more(commands in vec(order_command(), 0..40)) {
+        let mut order = Order::default();
+        for command in &commands {
+            let (after, _) = apply(order, command);
+            let pending: i64 = after.pending_refunds.iter().map(|r| r.amount.amount).sum();
+            prop_assert!(after.refunded_amount.amount >= 0 && after.owed_amount.amount >= 0 && pending >= 0);
+            prop_assert!(
+                after.refunded_amount.amount + after.owed_amount.amount + pending <= after.total.amount,
+                "refunded {} + owed {} + pending {} > total {}",
+                after.refunded_amount.amount, after.owed_amount.amount, pending, after.total.amount
+            );
+            if after.status == Some(OrderStatus::Refunded) {
+                prop_assert_eq!(after.refunded_amount.amount, after.total.amount);
             }
             order = after;
         }

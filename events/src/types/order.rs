@@ -105,10 +105,32 @@ pub enum OrderEvent {
     OrderCompleted {
         completed_at: DateTime<Utc>,
     },
+    /// An admin (or a cancellation after payment) asked for `amount` back for the buyer; it
+    /// counts against what is left to refund until [`OrderEvent::OrderRefunded`] or
+    /// [`OrderEvent::OrderRefundOwed`] settles it. `refund_id` is Midtrans' `refund_key`.
+    OrderRefundRequested {
+        refund_id: Uuid,
+        amount: Money,
+        reason: String,
+        requested_at: DateTime<Utc>,
+    },
+    /// Money went back to the buyer (through Midtrans). v2 added `refund_id` (the request it
+    /// settles; `None` for v1 refunds, recorded in one step). The order is `refunded` once
+    /// everything paid has gone back.
     OrderRefunded {
+        #[serde(default)]
+        refund_id: Option<Uuid>,
         amount: Money,
         reason: String,
         refunded_at: DateTime<Utc>,
+    },
+    /// Midtrans cannot refund this payment (bank transfer, VA, convenience store) or refused:
+    /// the shop owes the buyer `amount` until it is paid back another way.
+    OrderRefundOwed {
+        refund_id: Uuid,
+        amount: Money,
+        reason: String,
+        owed_at: DateTime<Utc>,
     },
 }
 

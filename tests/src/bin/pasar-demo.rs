@@ -5,7 +5,8 @@
 use clap::Parser;
 use pasar_tests::demo::{self, Size, Target};
 
-const _: () = assert!(Size::FULL.sellers == 20 && Size::FULL.products == 2_000 && Size::FULL.buyers == 200);
+const _: () =
+    assert!(Size::FULL.sellers == 20 && Size::FULL.products == 2_000 && Size::FULL.buyers == 200);
 
 #[derive(Parser)]
 #[command(

@@ -302,3 +302,140 @@ async fn a_paid_order_cannot_be_cancelled_by_its_buyer() {
     // Assert
     assert_state_conflict(status, &refused, "paid");
 }
+
+async fn refund(
+    stack: &Stack,
+    token: &str,
+    order: &str,
+    amount: i64,
+    key: &str,
+) -> (StatusCode, Value) {
+    let url = format!("{}/v1/orders/{order}/refunds", stack.command_url);
+    let body = json!({ "amount": amount, "reason": "barang rusak" });
+    let (status, body, _) = stack
+        .send(
+            Method::POST,
+            url,
+            Some(token),
+            Some(body),
+            &[("idempotency-key", key)],
+        )
+        .await;
+    (status, body)
+}
+
+/// A one-unit order of 20,000 rupiah paid with GoPay (a method Midtrans refunds).
+async fn paid_with_gopay(stack: &Stack) -> (String, String, String) {
+    let (listed, buyer, payment, order) = one_unit_ordered(stack).await;
+    assert_eq!(stack.sim.pay_gopay(&payment).await.unwrap(), 200);
+    until_paid(stack, &buyer, &order, listed.product_id, 4).await;
+    (buyer, payment, order)
+}
+
+#[tokio::test]
+async fn an_admin_refunds_in_parts_never_more_than_was_paid_and_a_retry_refunds_once() {
+    // Arrange
+    let stack = Stack::start().await.unwrap();
+    let (buyer, payment, order) = paid_with_gopay(&stack).await;
+    let admin = stack.admin_token().await;
+    let base = format!("/v1/orders/{order}");
+
+    // Act: 5,000 back, sent twice with one key (the first answer lost).
+    let (status, first) = refund(&stack, &admin, &order, 5_000, "rf-1").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{first}");
+    let (status, again) = refund(&stack, &admin, &order, 5_000, "rf-1").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{again}");
+    assert_eq!(first["refund_id"], again["refund_id"]);
+    let partly = stack
+        .eventually(&base, Some(&buyer), |o| o["refunded_amount"] == 5_000)
+        .await;
+
+    // Assert: refunded once at Midtrans; the order still paid; more than is left refused.
+    assert_eq!(partly["status"], "paid", "{partly}");
+    assert_eq!(partly["refund_status"], "refunded", "{partly}");
+    assert_eq!(stack.sim.transaction(&payment).unwrap().refunds.len(), 1);
+    let (status, too_much) = refund(&stack, &admin, &order, 15_001, "rf-2").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{too_much}");
+    let (status, by_buyer) = refund(&stack, &buyer, &order, 1_000, "rf-3").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{by_buyer}");
+
+    // Act: the rest.
+    let (status, rest) = refund(&stack, &admin, &order, 15_000, "rf-4").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{rest}");
+    assert_eq!(rest["refundable"], 0, "{rest}");
+
+    // Assert: all back, the order refunded, two refunds at Midtrans.
+    let refunded = stack
+        .eventually(&base, Some(&buyer), |o| o["status"] == "refunded")
+        .await;
+    assert_eq!(refunded["refunded_amount"], 20_000, "{refunded}");
+    let refunds = stack.sim.transaction(&payment).unwrap().refunds;
+    assert_eq!(refunds.len(), 2, "{refunds:?}");
+    let (status, nothing_left) = refund(&stack, &admin, &order, 1, "rf-5").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{nothing_left}");
+}
+
+#[tokio::test]
+async fn a_refund_of_a_bank_transfer_is_owed_and_listed_for_admins() {
+    // Arrange: paid by VA (`pay`), which Midtrans cannot refund.
+    let stack = Stack::start().await.unwrap();
+    let (listed, buyer, payment, order) = one_unit_ordered(&stack).await;
+    stack.sim.pay(&payment).await.unwrap();
+    until_paid(&stack, &buyer, &order, listed.product_id, 4).await;
+    let admin = stack.admin_token().await;
+
+    // Act
+    let (status, asked) = refund(&stack, &admin, &order, 20_000, "va-1").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{asked}");
+
+    // Assert
+    let owed = stack
+        .eventually(&format!("/v1/orders/{order}"), Some(&buyer), |o| {
+            o["refund_status"] == "owed"
+        })
+        .await;
+    assert_eq!(owed["status"], "paid", "{owed}");
+    assert_eq!(owed["refunded_amount"], 0, "{owed}");
+    let (_, listing) = stack
+        .query("/v1/orders?refund=owed", Some(&admin), None)
+        .await;
+    assert_eq!(listing["items"][0]["id"], order.as_str(), "{listing}");
+    assert!(stack.sim.transaction(&payment).unwrap().refunds.is_empty());
+}
+
+#[tokio::test]
+async fn a_seller_cancels_a_paid_unshipped_order_and_the_buyer_gets_everything_back() {
+    // Arrange
+    let stack = Stack::start().await.unwrap();
+    let (listed, buyer, payment, order) = one_unit_ordered(&stack).await;
+    assert_eq!(stack.sim.pay_gopay(&payment).await.unwrap(), 200);
+    until_paid(&stack, &buyer, &order, listed.product_id, 4).await;
+
+    // Act
+    let (status, cancelled) = post(
+        &stack,
+        &format!("/v1/orders/{order}/cancel"),
+        &listed.seller_token,
+        json!({ "reason": "stok habis" }),
+    )
+    .await;
+
+    // Assert: cancelled, then refunded in full through Midtrans.
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["orders"][0]["status"], "cancelled", "{cancelled}");
+    let refunded = stack
+        .eventually(&format!("/v1/orders/{order}"), Some(&buyer), |o| {
+            o["status"] == "refunded"
+        })
+        .await;
+    assert_eq!(refunded["refunded_amount"], 20_000, "{refunded}");
+    assert_eq!(stack.sim.transaction(&payment).unwrap().refunds.len(), 1);
+    let (status, again) = post(
+        &stack,
+        &format!("/v1/orders/{order}/cancel"),
+        &listed.seller_token,
+        json!({}),
+    )
+    .await;
+    assert_state_conflict(status, &again, "refunded");
+}

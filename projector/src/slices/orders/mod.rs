@@ -116,16 +116,33 @@ fn order_write(event: &RecordedEvent, order: OrderEvent) -> Result<Write, Projec
             shipped_at,
             version,
         )),
+        // Refunds add up; the order is `refunded` once all it cost went back.
         OrderEvent::OrderRefunded {
             amount,
             refunded_at,
             ..
         } => Ok(stmt!(
-            "UPDATE orders SET status = 'refunded', refunded_amount = $2, updated_at = $3, stream_version = $4
+            "UPDATE orders SET refunded_amount = COALESCE(refunded_amount, 0) + $2,
+                 status = CASE WHEN COALESCE(refunded_amount, 0) + $2 >= total THEN 'refunded' ELSE status END,
+                 refund_status = 'refunded', updated_at = $3, stream_version = $4
              WHERE id = $1 AND stream_version < $4",
             id,
             amount.amount,
             refunded_at,
+            version,
+        )),
+        OrderEvent::OrderRefundRequested { requested_at, .. } => Ok(stmt!(
+            "UPDATE orders SET refund_status = 'required', updated_at = $2, stream_version = $3
+             WHERE id = $1 AND stream_version < $3",
+            id,
+            requested_at,
+            version,
+        )),
+        OrderEvent::OrderRefundOwed { owed_at, .. } => Ok(stmt!(
+            "UPDATE orders SET refund_status = 'owed', updated_at = $2, stream_version = $3
+             WHERE id = $1 AND stream_version < $3",
+            id,
+            owed_at,
             version,
         )),
         OrderEvent::OrderCancelled {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::slices::query::Filter;
 
 const COLUMNS: &str = "id, status, buyer_id, seller_id, lines, subtotal, shipping_cost, total, currency, \
-                       shipping_address, payment_id, payment_status, refund_status, courier, tracking_number, placed_at, \
+                       shipping_address, payment_id, payment_status, refund_status, refunded_amount, courier, tracking_number, placed_at, \
                        updated_at, expires_at, placed_txid, placed_global";
 
 /// Every order status the rows can hold.
@@ -52,6 +52,8 @@ pub struct Order {
     /// (Midtrans cannot refund this payment method: the shop owes the buyer the money).
     /// `null` otherwise.
     pub refund_status: Option<String>,
+    /// What went back to the buyer so far (minor units).
+    pub refunded_amount: i64,
     pub courier: Option<String>,
     pub tracking_number: Option<String>,
     pub placed_at: DateTime<Utc>,
@@ -78,6 +80,7 @@ impl Order {
             payment_id: row.get("payment_id"),
             payment_status: row.get("payment_status"),
             refund_status: row.get("refund_status"),
+            refunded_amount: row.get::<_, Option<i64>>("refunded_amount").unwrap_or(0),
             courier: row.get("courier"),
             tracking_number: row.get("tracking_number"),
             placed_at: row.get("placed_at"),
