@@ -97,6 +97,22 @@ pub enum ProductCommand {
     Discontinue {
         now: DateTime<Utc>,
     },
+    /// Puts a discontinued product back on sale.
+    Reactivate {
+        now: DateTime<Utc>,
+    },
+    /// Changes what is given (`None`: unchanged). A price change is its own event
+    /// (`ProductRepriced`), the rest one `ProductEdited` naming only what changed; nothing
+    /// changed, no event.
+    Edit {
+        name: Option<String>,
+        description: Option<String>,
+        price: Option<Money>,
+        brand: Option<String>,
+        weight_grams: Option<i32>,
+        condition: Option<ProductCondition>,
+        now: DateTime<Utc>,
+    },
 }
 
 /// Why a product command was refused.
@@ -163,6 +179,26 @@ impl Aggregate for Product {
                 }])
             }
             ProductCommand::Discontinue { now } => self.discontinue(*now),
+            ProductCommand::Reactivate { now } => self.reactivate(*now),
+            ProductCommand::Edit {
+                name,
+                description,
+                price,
+                brand,
+                weight_grams,
+                condition,
+                now,
+            } => self.edit(
+                Edits {
+                    name: name.as_deref().map(str::trim),
+                    description: description.as_deref(),
+                    price: *price,
+                    brand: brand.as_deref().map(str::trim),
+                    weight_grams: *weight_grams,
+                    condition: *condition,
+                },
+                *now,
+            ),
         }
     }
 
@@ -201,12 +237,121 @@ impl Aggregate for Product {
                 self.discontinued = true;
                 self.discontinued_at = Some(discontinued_at);
             }
+            ProductEvent::ProductReactivated { .. } => {
+                self.discontinued = false;
+                self.discontinued_at = None;
+            }
+            ProductEvent::ProductRepriced { price, .. } => self.price = price,
+            ProductEvent::ProductEdited {
+                name,
+                description,
+                brand,
+                weight_grams,
+                condition,
+                ..
+            } => {
+                self.name = name.unwrap_or(self.name);
+                self.description = description.unwrap_or(self.description);
+                self.brand = brand.or(self.brand);
+                self.weight_grams = weight_grams.unwrap_or(self.weight_grams);
+                self.condition = condition.unwrap_or(self.condition);
+            }
         }
         self
     }
 }
 
+/// The fields an edit gives, trimmed.
+struct Edits<'a> {
+    name: Option<&'a str>,
+    description: Option<&'a str>,
+    price: Option<Money>,
+    brand: Option<&'a str>,
+    weight_grams: Option<i32>,
+    condition: Option<ProductCondition>,
+}
+
 impl Product {
+    fn reactivate(&self, now: DateTime<Utc>) -> Result<Vec<ProductEvent>, ProductError> {
+        if !self.listed {
+            return Err(ProductError::NotListed);
+        }
+        if !self.discontinued {
+            return Ok(Vec::new());
+        }
+        Ok(vec![ProductEvent::ProductReactivated {
+            reactivated_at: now,
+        }])
+    }
+
+    /// The events of an edit: each given field checked by the listing rules, only changes
+    /// recorded.
+    fn edit(
+        &self,
+        edits: Edits<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ProductEvent>, ProductError> {
+        if !self.listed {
+            return Err(ProductError::NotListed);
+        }
+        let name = edits.name.unwrap_or(&self.name);
+        let description = edits.description.unwrap_or(&self.description);
+        let price = edits.price.unwrap_or(self.price);
+        let brand = edits
+            .brand
+            .filter(|b| !b.is_empty())
+            .or(self.brand.as_deref());
+        let weight = edits.weight_grams.unwrap_or(self.weight_grams);
+        let errors: Vec<FieldError> =
+            listing_errors(&self.sku, name, description, price, brand, weight)
+                .into_iter()
+                .filter(|e| e.field != "sku")
+                .collect();
+        if !errors.is_empty() {
+            return Err(ProductError::Invalid(errors));
+        }
+        if price.currency != self.price.currency {
+            return Err(ProductError::Invalid(vec![FieldError::new(
+                "price",
+                "must be in the product's currency",
+            )]));
+        }
+        let changed = |new: Option<&str>, old: &str| new.filter(|n| *n != old).map(str::to_owned);
+        let mut events = Vec::new();
+        if price != self.price {
+            events.push(ProductEvent::ProductRepriced {
+                price,
+                previous_price: self.price,
+                repriced_at: now,
+            });
+        }
+        let edited = ProductEvent::ProductEdited {
+            name: changed(edits.name, &self.name),
+            description: changed(edits.description, &self.description),
+            brand: changed(
+                edits.brand.filter(|b| !b.is_empty()),
+                self.brand.as_deref().unwrap_or(""),
+            ),
+            weight_grams: edits.weight_grams.filter(|w| *w != self.weight_grams),
+            condition: edits.condition.filter(|c| *c != self.condition),
+            edited_at: now,
+        };
+        if !matches!(
+            &edited,
+            ProductEvent::ProductEdited {
+                name: None,
+                description: None,
+                brand: None,
+                weight_grams: None,
+                condition: None,
+                ..
+            }
+        ) {
+            events.push(edited);
+        }
+        Ok(events)
+    }
+
     fn discontinue(&self, now: DateTime<Utc>) -> Result<Vec<ProductEvent>, ProductError> {
         if !self.listed {
             return Err(ProductError::NotListed);

@@ -125,6 +125,31 @@ fn samples() -> Vec<(&'static str, String, Value)> {
             },
         ),
         s(
+            "product",
+            ProductEvent::ProductReactivated {
+                reactivated_at: at(),
+            },
+        ),
+        s(
+            "product",
+            ProductEvent::ProductRepriced {
+                price: Money::idr(95_000),
+                previous_price: Money::idr(85_000),
+                repriced_at: at(),
+            },
+        ),
+        s(
+            "product",
+            ProductEvent::ProductEdited {
+                name: Some("Kopi Gayo 500 g".into()),
+                description: None,
+                brand: Some("Gayo".into()),
+                weight_grams: Some(500),
+                condition: None,
+                edited_at: at(),
+            },
+        ),
+        s(
             "stock",
             StockEvent::StockReceived {
                 quantity: 5,

@@ -93,6 +93,28 @@ impl ProductDoc {
                 self.listed_at_ms = listed_at.timestamp_millis();
             }
             ProductEvent::ProductDiscontinued { .. } => self.discontinued = true,
+            ProductEvent::ProductReactivated { .. } => self.discontinued = false,
+            ProductEvent::ProductRepriced { price, .. } => self.price = price.amount,
+            ProductEvent::ProductEdited {
+                name,
+                description,
+                brand,
+                condition,
+                ..
+            } => {
+                if let Some(name) = name {
+                    self.name.clone_from(name);
+                }
+                if let Some(description) = description {
+                    self.description.clone_from(description);
+                }
+                if let Some(brand) = brand {
+                    self.brand = Some(brand.trim().to_owned());
+                }
+                if let Some(condition) = condition {
+                    self.condition = condition_name(*condition).to_owned();
+                }
+            }
         }
         true
     }

@@ -206,7 +206,11 @@ fn product(seller: usize, n: usize, index: usize) -> (String, Value, i64) {
     // Prices vary by a few percent around the base, rounded to 500 rupiah.
     let spread = i64::try_from(index % 21).unwrap_or(0) - 10;
     let price = ((base_price + base_price * spread / 100) / 500).max(1) * 500;
-    let condition = if index.is_multiple_of(17) { "used" } else { "new" };
+    let condition = if index.is_multiple_of(17) {
+        "used"
+    } else {
+        "new"
+    };
     let body = json!({
         "sku": sku,
         "name": format!("{noun} {brand} {variant}"),

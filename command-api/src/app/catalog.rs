@@ -110,3 +110,64 @@ pub async fn receive_stock(
     let stream = streams::stock(product_id);
     execute::<Stock>(&state.store, &stream, &command, ids, &actor.metadata()).await
 }
+
+/// A change to a product its seller (or an admin) makes.
+#[derive(Debug, Clone)]
+pub enum ProductChange {
+    /// `ProductCommand::Edit`: only the given fields change.
+    Edit(ProductCommand),
+    Discontinue,
+    Reactivate,
+}
+
+impl ProductChange {
+    fn action(&self) -> &'static str {
+        match self {
+            ProductChange::Edit(_) => "product-edit",
+            ProductChange::Discontinue => "product-discontinue",
+            ProductChange::Reactivate => "product-reactivate",
+        }
+    }
+}
+
+/// Edits, discontinues or reactivates a product the actor manages. A price change never
+/// touches an order already placed: orders carry their own prices.
+pub async fn change_product(
+    state: &AppState,
+    actor: Actor,
+    product_id: Uuid,
+    change: ProductChange,
+    key: Option<&Idempotency>,
+) -> Result<Outcome<Product>, AppError> {
+    managed_product(state, actor, product_id).await?;
+    let ids = idempotency::event_ids(state, change.action(), actor.id, key).await?;
+    let now = Utc::now();
+    let command = match change {
+        ProductChange::Edit(command) => command,
+        ProductChange::Discontinue => ProductCommand::Discontinue { now },
+        ProductChange::Reactivate => ProductCommand::Reactivate { now },
+    };
+    let stream = streams::product(product_id);
+    execute::<Product>(&state.store, &stream, &command, ids, &actor.metadata()).await
+}
+
+/// Why stock is corrected by hand.
+pub const ADJUSTMENT_REASONS: &[&str] = &["damaged", "lost", "found", "recount", "returned"];
+
+/// Corrects a product's stock by `delta` (either sign), never below what is reserved. The
+/// reason is one of [`ADJUSTMENT_REASONS`], with an optional note, and stays in the stock's
+/// history.
+pub async fn adjust_stock(
+    state: &AppState,
+    actor: Actor,
+    product_id: Uuid,
+    delta: i64,
+    reason: String,
+    key: Option<&Idempotency>,
+) -> Result<Outcome<Stock>, AppError> {
+    managed_product(state, actor, product_id).await?;
+    let command = StockCommand::Adjust { delta, reason };
+    let ids = idempotency::event_ids(state, "stock-adjustment", actor.id, key).await?;
+    let stream = streams::stock(product_id);
+    execute::<Stock>(&state.store, &stream, &command, ids, &actor.metadata()).await
+}

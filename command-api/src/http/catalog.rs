@@ -1,10 +1,11 @@
-//! `/v1/products` and `/v1/inventory/{id}/receipts`: listing products and receiving stock.
+//! `/v1/products` and `/v1/inventory/{id}/…`: listing and editing products, discontinuing
+//! and reactivating them, receiving stock and correcting it.
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{patch, post};
 use pasar_domain::product::listing_errors;
 use pasar_domain::values::{Price, Sku};
 use pasar_events::types::{Money, ProductCondition, Role};
@@ -15,14 +16,23 @@ use uuid::Uuid;
 use super::input::IdempotencyKey;
 use super::{accepted, actor};
 use crate::app::AppState;
-use crate::app::catalog::{self, Listing};
+use crate::app::catalog::{self, ADJUSTMENT_REASONS, Listing, ProductChange};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/products", post(list_product))
+        .route(
+            "/v1/products/{product_id}",
+            patch(edit_product).delete(discontinue_product),
+        )
+        .route(
+            "/v1/products/{product_id}/reactivate",
+            post(reactivate_product),
+        )
         .route("/v1/inventory/{product_id}/receipts", post(receive_stock))
+        .route("/v1/inventory/{product_id}/adjustments", post(adjust_stock))
 }
 
 #[derive(Deserialize, Serialize)]
@@ -112,6 +122,164 @@ async fn receive_stock(
     let outcome =
         catalog::receive_stock(&state, actor(&user), product_id, req.quantity, key.as_ref())
             .await?;
+    let body = json!({
+        "product_id": product_id,
+        "on_hand": outcome.state.on_hand,
+        "available": outcome.state.available(),
+    });
+    Ok(accepted(StatusCode::CREATED, body, outcome.position))
+}
+
+/// `PATCH /v1/products/{id}`: the fields to change; absent ones stay as they are.
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct EditProductRequest {
+    name: Option<String>,
+    description: Option<String>,
+    /// Integer rupiah.
+    price: Option<i64>,
+    brand: Option<String>,
+    weight_grams: Option<i32>,
+    condition: Option<ProductCondition>,
+}
+
+fn product_json(product: &pasar_domain::product::Product) -> serde_json::Value {
+    json!({
+        "id": product.product_id,
+        "sku": product.sku,
+        "name": product.name,
+        "description": product.description,
+        "price": product.price.amount,
+        "currency": product.price.currency,
+        "brand": product.brand,
+        "weight_grams": product.weight_grams,
+        "condition": product.condition,
+        "status": if product.discontinued { "discontinued" } else { "active" },
+    })
+}
+
+async fn changed(
+    state: &AppState,
+    user: &AuthUser,
+    product_id: Uuid,
+    change: ProductChange,
+    key: Option<crate::app::idempotency::Idempotency>,
+) -> Result<Response, ApiError> {
+    user.require(&[Role::Seller, Role::Admin])?;
+    let outcome =
+        catalog::change_product(state, actor(user), product_id, change, key.as_ref()).await?;
+    Ok(accepted(
+        StatusCode::OK,
+        product_json(&outcome.state),
+        outcome.position,
+    ))
+}
+
+/// Changes a product's details: its seller or an admin. Each change is its own event (a price
+/// change is `ProductRepriced`, so the log holds the price history); orders already placed
+/// keep their prices. Nothing changed, nothing recorded.
+async fn edit_product(
+    State(state): State<AppState>,
+    user: AuthUser,
+    key: IdempotencyKey,
+    Path(product_id): Path<Uuid>,
+    Json(req): Json<EditProductRequest>,
+) -> Result<Response, ApiError> {
+    user.require(&[Role::Seller, Role::Admin])?;
+    let key = key.for_request(&(product_id, &req))?;
+    let mut fields = super::input::Fields::default();
+    for (field, value) in [
+        ("name", &req.name),
+        ("description", &req.description),
+        ("brand", &req.brand),
+    ] {
+        if let Some(value) = value {
+            super::input::text(&mut fields, field, value);
+        }
+    }
+    if let Some(price) = req.price {
+        fields.check("price", Price::parse(price).map(drop));
+    }
+    fields.finish()?;
+    let command = pasar_domain::product::ProductCommand::Edit {
+        name: req.name,
+        description: req.description,
+        price: req.price.map(Money::idr),
+        brand: req.brand,
+        weight_grams: req.weight_grams,
+        condition: req.condition,
+        now: chrono::Utc::now(),
+    };
+    changed(&state, &user, product_id, ProductChange::Edit(command), key).await
+}
+
+/// Takes a product off sale (it stays readable): its seller or an admin.
+async fn discontinue_product(
+    State(state): State<AppState>,
+    user: AuthUser,
+    key: IdempotencyKey,
+    Path(product_id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&(product_id, "discontinue"))?;
+    changed(&state, &user, product_id, ProductChange::Discontinue, key).await
+}
+
+/// Puts a discontinued product back on sale: its seller or an admin.
+async fn reactivate_product(
+    State(state): State<AppState>,
+    user: AuthUser,
+    key: IdempotencyKey,
+    Path(product_id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let key = key.for_request(&(product_id, "reactivate"))?;
+    changed(&state, &user, product_id, ProductChange::Reactivate, key).await
+}
+
+/// `{delta, reason, note?}`: `reason` one of damaged, lost, found, recount, returned.
+#[derive(Deserialize, Serialize)]
+struct AdjustmentRequest {
+    delta: i64,
+    reason: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// Corrects a product's stock by hand (either sign), never below what is reserved: its seller
+/// or an admin. The reason (and note) stay in the stock's history.
+async fn adjust_stock(
+    State(state): State<AppState>,
+    user: AuthUser,
+    key: IdempotencyKey,
+    Path(product_id): Path<Uuid>,
+    Json(req): Json<AdjustmentRequest>,
+) -> Result<Response, ApiError> {
+    user.require(&[Role::Seller, Role::Admin])?;
+    let key = key.for_request(&(product_id, &req))?;
+    let mut fields = super::input::Fields::default();
+    if !ADJUSTMENT_REASONS.contains(&req.reason.as_str()) {
+        let message = format!("must be one of {}", ADJUSTMENT_REASONS.join(", "));
+        fields.push([pasar_domain::FieldError::new("reason", message)]);
+    }
+    let note = match req.note.as_deref() {
+        Some(note) => fields
+            .check("note", pasar_domain::values::Text::<1, 500>::parse(note))
+            .map(|n| format!(": {}", n.into_inner())),
+        None => Some(String::new()),
+    };
+    if req.delta == 0 {
+        fields.push([pasar_domain::FieldError::new("delta", "must not be 0")]);
+    }
+    fields.finish()?;
+    let reason = format!("{}{}", req.reason, note.unwrap_or_default());
+    let outcome = catalog::adjust_stock(
+        &state,
+        actor(&user),
+        product_id,
+        req.delta,
+        reason,
+        key.as_ref(),
+    )
+    .await?;
     let body = json!({
         "product_id": product_id,
         "on_hand": outcome.state.on_hand,

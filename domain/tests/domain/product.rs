@@ -231,3 +231,48 @@ fn only_the_owning_seller_or_an_admin_manages_a_product() {
 fn skus_are_normalised_by_trimming_and_uppercasing() {
     assert_eq!(normalize_sku("  btk-001.a "), "BTK-001.A");
 }
+
+#[test]
+fn an_edit_records_a_price_change_and_the_other_changes_as_their_own_events() {
+    let edit = ProductCommand::Edit {
+        name: Some("  Kopi Gayo 500 g ".into()),
+        description: None,
+        price: Some(Money::idr(95_000)),
+        brand: None,
+        weight_grams: Some(500),
+        condition: None,
+        now: at(3),
+    };
+    let product: Product = pasar_domain::replay([listed()]);
+    use pasar_domain::Aggregate;
+    let events = product.decide(&edit).unwrap();
+    assert!(
+        matches!(
+            &events[..],
+            [
+                ProductEvent::ProductRepriced { price, .. },
+                ProductEvent::ProductEdited { name: Some(name), weight_grams: Some(500), condition: None, brand: None, description: None, .. },
+            ] if *price == Money::idr(95_000) && name == "Kopi Gayo 500 g"
+        ),
+        "{events:?}"
+    );
+    let edited = events.iter().fold(product, |p, e| p.evolve(e));
+    assert_eq!(
+        edited.decide(&edit).unwrap(),
+        vec![],
+        "the same edit again changes nothing"
+    );
+    let free = ProductCommand::Edit {
+        name: None,
+        description: None,
+        price: Some(Money::idr(0)),
+        brand: None,
+        weight_grams: None,
+        condition: None,
+        now: at(4),
+    };
+    assert!(matches!(
+        edited.decide(&free),
+        Err(ProductError::Invalid(_))
+    ));
+}

@@ -35,6 +35,30 @@ pub enum ProductEvent {
     ProductDiscontinued {
         discontinued_at: DateTime<Utc>,
     },
+    /// Back on sale after being discontinued.
+    ProductReactivated {
+        reactivated_at: DateTime<Utc>,
+    },
+    /// A new price: the log keeps the price history. Orders already placed keep theirs.
+    ProductRepriced {
+        price: Money,
+        previous_price: Money,
+        repriced_at: DateTime<Utc>,
+    },
+    /// Other details changed by the seller or an admin: the fields that changed, each `Some`.
+    ProductEdited {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        brand: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        weight_grams: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        condition: Option<ProductCondition>,
+        edited_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for ProductEvent {}

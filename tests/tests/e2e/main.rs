@@ -1,6 +1,7 @@
 //! End to end: the three real binaries against a fresh database, the local NATS, and the
 //! Midtrans simulator. Build the binaries first: `cargo build --workspace --bins`.
 
+mod catalog_edits;
 mod concurrency;
 mod crash;
 mod demo;

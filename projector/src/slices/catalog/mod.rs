@@ -106,6 +106,51 @@ fn product_write(event: &RecordedEvent, product: ProductEvent) -> Result<Write, 
                 event.stream_version,
             )
         }
+        ProductEvent::ProductReactivated { reactivated_at } => {
+            stmt!(
+                "UPDATE products SET status = 'active', updated_at = $2, product_version = $3
+                 WHERE id = $1 AND product_version > 0 AND product_version < $3",
+                id,
+                reactivated_at,
+                event.stream_version,
+            )
+        }
+        ProductEvent::ProductRepriced {
+            price, repriced_at, ..
+        } => {
+            stmt!(
+                "UPDATE products SET price = $2, currency = $3, updated_at = $4, product_version = $5
+                 WHERE id = $1 AND product_version > 0 AND product_version < $5",
+                id,
+                price.amount,
+                currency(price),
+                repriced_at,
+                event.stream_version,
+            )
+        }
+        // Only what changed is `Some`; the rest keeps its value.
+        ProductEvent::ProductEdited {
+            name,
+            description,
+            brand,
+            weight_grams,
+            condition: _,
+            edited_at,
+        } => {
+            stmt!(
+                "UPDATE products SET name = COALESCE($2, name), description = COALESCE($3, description),
+                     brand = COALESCE($4, brand), weight_grams = COALESCE($5, weight_grams),
+                     updated_at = $6, product_version = $7
+                 WHERE id = $1 AND product_version > 0 AND product_version < $7",
+                id,
+                name,
+                description,
+                brand,
+                weight_grams,
+                edited_at,
+                event.stream_version,
+            )
+        }
     })
 }
 
