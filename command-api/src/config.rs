@@ -54,6 +54,8 @@ pub struct Config {
     pub expiry_sweep_interval: Duration,
     /// Checkout limits and timing.
     pub checkout: CheckoutLimits,
+    /// Origins browsers may call from (`CORS_ALLOWED_ORIGINS`, none by default).
+    pub cors: pasar_service::cors::CorsOrigins,
 }
 
 /// Checkout limits and timing.
@@ -127,6 +129,7 @@ impl Config {
             reactors_enabled: env.parse_or("REACTORS_ENABLED", true)?,
             expiry_sweep_interval: Duration::from_millis(env.parse_or("EXPIRY_SWEEP_MS", 30_000)?),
             checkout: CheckoutLimits::read(env)?,
+            cors: pasar_service::cors::CorsOrigins::from_env(env)?,
         })
     }
 }

@@ -33,6 +33,7 @@ pub fn state(store: Arc<dyn EventStore>) -> AppState {
         reactors_enabled: false,
         expiry_sweep_interval: Duration::from_secs(1),
         checkout: crate::config::CheckoutLimits::default(),
+        cors: pasar_service::cors::CorsOrigins::default(),
     };
     // Never connected: deadpool connects on first use.
     let mut pool_config = deadpool_postgres::Config::new();

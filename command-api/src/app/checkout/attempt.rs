@@ -98,7 +98,7 @@ impl Attempt<'_> {
     }
 
     async fn run_held(&self, cart: &Cart) -> Result<CheckoutOutcome, AppError> {
-        let lines = match self.price_lines(&cart).await? {
+        let lines = match self.price_lines(cart).await? {
             Ok(lines) => lines,
             Err(reason) => return Ok(rejected(reason)),
         };
