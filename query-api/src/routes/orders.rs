@@ -8,12 +8,15 @@ use axum::http::HeaderMap;
 use pasar_events::types::Role;
 use pasar_projector::slices::orders::{self, queries};
 use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::openapi::ConsistencyTokenHeader;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::pagination::{Cursor, Page, limit};
+use pasar_service::openapi::ProblemDetails as Problem;
 
 pub use queries::{Order, OrderFilter, STATUSES};
 
@@ -25,14 +28,33 @@ fn visible_to(order: &Order, user: &AuthUser) -> bool {
     user.role == Role::Admin || order.buyer_id == user.id || order.seller_id == user.id
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only orders in this status: awaiting_payment, paid, shipped, delivered, completed,
+    /// cancelled, expired or refunded; 400 otherwise.
+    #[param(example = "paid")]
     status: Option<String>,
+    /// 1 to 100 (default 20); 400 otherwise.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
+    /// `next_cursor` of the previous page; 400 for any other value.
     cursor: Option<String>,
 }
 
+/// List orders
+///
 /// Newest first: a buyer's own orders, a seller's sales, or every order for an admin.
+#[utoipa::path(
+    get, path = "/v1/orders", tag = "orders",
+    security(("bearer" = [])),
+    params(ListQuery, ConsistencyTokenHeader),
+    responses(
+        (status = 200, description = "A page of orders", body = Page<Order>),
+        (status = 400, description = "A parameter, the cursor or the consistency token is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not yet consistent with `X-Consistency-Token` after `CONSISTENCY_WAIT_MS` (`Retry-After: 1`), or the read models are unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,
@@ -82,7 +104,20 @@ fn filter(user: &AuthUser, query: ListQuery) -> Result<OrderFilter, ApiError> {
     Ok(filter)
 }
 
-/// One order, if the caller may see it; 404 otherwise.
+/// Get an order
+///
+/// One order, if the caller is its buyer, its seller or an admin; 404 otherwise.
+#[utoipa::path(
+    get, path = "/v1/orders/{id}", tag = "orders",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The order; anything but a UUID is 404"), ConsistencyTokenHeader),
+    responses(
+        (status = 200, description = "The order", body = Order),
+        (status = 400, description = "The consistency token is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order, or not the caller's to see", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not yet consistent with `X-Consistency-Token` after `CONSISTENCY_WAIT_MS` (`Retry-After: 1`), or the read models are unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn detail(
     State(state): State<AppState>,
     user: AuthUser,
