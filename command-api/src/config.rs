@@ -206,6 +206,24 @@ mod tests {
     }
 
     #[test]
+    fn cors_origins_are_read_and_none_by_default() {
+        let base = [("JWT_SECRET", KEY), ("PASAR_ENV", "development")];
+        let config = Config::read(&Env::from_pairs(&base)).unwrap();
+        assert_eq!(config.cors, pasar_service::cors::CorsOrigins::None);
+        let with = [
+            base[0],
+            base[1],
+            ("CORS_ALLOWED_ORIGINS", "https://shop.example"),
+        ];
+        let config = Config::read(&Env::from_pairs(&with)).unwrap();
+        assert!(
+            matches!(config.cors, pasar_service::cors::CorsOrigins::List(ref o) if o.len() == 1)
+        );
+        let bad = [base[0], base[1], ("CORS_ALLOWED_ORIGINS", "shop.example")];
+        assert!(refusal(&bad).contains("CORS_ALLOWED_ORIGINS"));
+    }
+
+    #[test]
     fn without_midtrans_server_key_it_refuses_outside_development() {
         let error = refusal(&[("JWT_SECRET", KEY)]);
         assert!(error.contains("MIDTRANS_SERVER_KEY"), "{error}");
