@@ -23,7 +23,7 @@ pub const BEARER: &str = "bearer";
 /// The media type of every error.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
-/// An RFC 9457 problem, as [`crate::problem`] renders it. Some problems carry extension
+/// An RFC 9457 problem (`application/problem+json`). Some problems carry extension
 /// members besides these (`short_lines`, `unavailable_products`, `available`, …).
 #[derive(ToSchema)]
 #[schema(
@@ -150,7 +150,12 @@ pub fn finish(doc: &mut OpenApi) {
             add_problem(op, 401, "No bearer token, or an invalid or expired one");
         }
         if op.request_body.is_some() {
-            add_problem(op, 400, "The body is not JSON of the expected shape");
+            add_problem(
+                op,
+                400,
+                "The request could not be read: a body that is not JSON of the expected \
+                 shape, or a malformed header or path parameter",
+            );
             add_problem(op, 413, "The body is larger than the service accepts");
             add_problem(op, 415, "The body is not `application/json`");
             add_problem(

@@ -71,6 +71,7 @@ pub struct IdempotencyKeyHeader {
     /// 1 to 255 printable characters (a UUID is a good choice); 400 otherwise.
     #[param(
         rename = "Idempotency-Key",
+        nullable = false,
         min_length = 1,
         max_length = 255,
         example = "5f0c9a53-7c1e-4a8e-9b7a-1d2f3e4a5b6c"
@@ -85,6 +86,7 @@ pub struct RequiredIdempotencyKeyHeader {
     /// 1 to 255 printable characters; the checkout is derived from (buyer, key).
     #[param(
         rename = "Idempotency-Key",
+        nullable = false,
         min_length = 1,
         max_length = 255,
         example = "5f0c9a53-7c1e-4a8e-9b7a-1d2f3e4a5b6c"

@@ -38,6 +38,7 @@ pub struct ConsistencyTokenHeader {
     /// malformed token is 400.
     #[param(
         rename = "X-Consistency-Token",
+        nullable = false,
         example = "812-40",
         pattern = "^[0-9]+-[0-9]+$"
     )]

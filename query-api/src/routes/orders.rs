@@ -28,7 +28,10 @@ fn visible_to(order: &Order, user: &AuthUser) -> bool {
     user.role == Role::Admin || order.buyer_id == user.id || order.seller_id == user.id
 }
 
+/// An unknown parameter is refused (400) rather than ignored: a misspelt filter
+/// (`min_prize`) would otherwise silently list everything.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only orders in this status: awaiting_payment, paid, shipped, delivered, completed,

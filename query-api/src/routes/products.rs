@@ -29,7 +29,10 @@ pub enum Sort {
     PriceDesc,
 }
 
+/// An unknown parameter is refused (400) rather than ignored: a misspelt filter
+/// (`min_prize`) would otherwise silently list everything.
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only this category.
