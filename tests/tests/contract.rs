@@ -80,8 +80,14 @@ async fn seed(stack: &Stack) -> Seeded {
 /// Runs schemathesis against `base`'s document with `args`; returns its exit success and report.
 async fn schemathesis(name: &str, base: &str, token: &str, args: &[&str]) -> (bool, String) {
     let examples = std::env::var("SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "50".into());
+    // schemathesis keeps a cache of earlier runs' failures in `.schemathesis/` under its
+    // working directory and replays them first; a fresh one per run keeps runs independent.
+    let workdir = report_dir().join(format!("{name}.work"));
+    let _ = std::fs::remove_dir_all(&workdir);
+    std::fs::create_dir_all(&workdir).unwrap();
     let mut command = tokio::process::Command::new("schemathesis");
     command
+        .current_dir(&workdir)
         .args(["run", &format!("{base}/openapi.json")])
         .args(["--checks", "all"])
         .args(["--exclude-checks", "positive_data_acceptance"])
@@ -103,7 +109,6 @@ async fn schemathesis(name: &str, base: &str, token: &str, args: &[&str]) -> (bo
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    std::fs::create_dir_all(report_dir()).unwrap();
     std::fs::write(report_dir().join(format!("{name}.txt")), &report).unwrap();
     (output.status.success(), report)
 }

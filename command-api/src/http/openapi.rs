@@ -1,7 +1,7 @@
 //! The command API's OpenAPI document: the answer bodies the handlers build, the headers they
 //! read and set, and the document's frame. The routes themselves are registered with
 //! `utoipa_axum::routes!` in each area's `router()`, so a route cannot be served without being
-//! documented; `tests/openapi.rs` checks the rest (every documented operation is served, and
+//! documented; `openapi_tests.rs` checks the rest (every documented operation is served, and
 //! schemathesis in `scripts/test` checks the answers against these schemas).
 //!
 //! The handlers render their answers with `json!`; the types below describe those bodies for
