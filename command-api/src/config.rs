@@ -57,6 +57,8 @@ pub struct Config {
     /// A delivered order its buyer has not completed is completed this long after delivery
     /// (`ORDER_AUTO_COMPLETE_DAYS`, default 7; fractions allowed, e.g. 0.5 for 12 hours).
     pub order_auto_complete: Duration,
+    /// Origins browsers may call from (`CORS_ALLOWED_ORIGINS`, none by default).
+    pub cors: pasar_service::cors::CorsOrigins,
 }
 
 /// Checkout limits and timing.
@@ -131,6 +133,7 @@ impl Config {
             expiry_sweep_interval: Duration::from_millis(env.parse_or("EXPIRY_SWEEP_MS", 30_000)?),
             checkout: CheckoutLimits::read(env)?,
             order_auto_complete: auto_complete_after(env)?,
+            cors: pasar_service::cors::CorsOrigins::from_env(env)?,
         })
     }
 }
@@ -212,6 +215,24 @@ mod tests {
             error.contains("JWT_SECRET") && error.contains("32 bytes"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn cors_origins_are_read_and_none_by_default() {
+        let base = [("JWT_SECRET", KEY), ("PASAR_ENV", "development")];
+        let config = Config::read(&Env::from_pairs(&base)).unwrap();
+        assert_eq!(config.cors, pasar_service::cors::CorsOrigins::None);
+        let with = [
+            base[0],
+            base[1],
+            ("CORS_ALLOWED_ORIGINS", "https://shop.example"),
+        ];
+        let config = Config::read(&Env::from_pairs(&with)).unwrap();
+        assert!(
+            matches!(config.cors, pasar_service::cors::CorsOrigins::List(ref o) if o.len() == 1)
+        );
+        let bad = [base[0], base[1], ("CORS_ALLOWED_ORIGINS", "shop.example")];
+        assert!(refusal(&bad).contains("CORS_ALLOWED_ORIGINS"));
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Config {
     /// How long a request with `X-Consistency-Token` may wait for the projections before a
     /// 503 (`CONSISTENCY_WAIT_MS`).
     pub consistency_wait: Duration,
+    /// Origins browsers may call from (`CORS_ALLOWED_ORIGINS`, none by default).
+    pub cors: pasar_service::cors::CorsOrigins,
 }
 
 impl Config {
@@ -63,6 +65,7 @@ impl Config {
             nats_url,
             jwt_secret: env.required_secret("JWT_SECRET")?,
             consistency_wait: wait_ms.map_or(DEFAULT_CONSISTENCY_WAIT, Duration::from_millis),
+            cors: pasar_service::cors::CorsOrigins::from_env(env)?,
         })
     }
 }
@@ -80,6 +83,7 @@ impl fmt::Debug for Config {
             .field("nats_url", &self.nats_url)
             .field("jwt_secret", &self.jwt_secret)
             .field("consistency_wait", &self.consistency_wait)
+            .field("cors", &self.cors)
             .finish()
     }
 }

@@ -79,7 +79,7 @@ pub async fn run(
     };
     // Room for the longest consistency wait plus the query itself.
     let request_timeout = config.consistency_wait + Duration::from_secs(10);
-    let app = routes::router(state, request_timeout);
+    let app = routes::router(state, request_timeout, &config.cors);
     tracing::info!(addr = %listener.local_addr()?, "query API listening");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

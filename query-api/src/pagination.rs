@@ -50,9 +50,10 @@ pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
 }
 
 /// A page of items and the cursor of the next one.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last one.
     pub next_cursor: Option<String>,
 }
 

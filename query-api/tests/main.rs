@@ -3,6 +3,7 @@
 
 mod cart;
 mod consistency;
+mod openapi;
 mod ops;
 mod orders;
 mod products;

@@ -202,3 +202,18 @@ async fn bad_paging_parameters_are_400_problems() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_unknown_query_parameter_is_refused() {
+    let app = crate::support::spawn_app().await;
+
+    let response = app.get("/v1/products?min_prize=10", None, None).await;
+
+    assert_eq!(response.status(), 400);
+    let problem: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("min_prize"),
+        "{problem}"
+    );
+    app.shut_down().await.unwrap();
+}

@@ -10,6 +10,10 @@
 //!   through it.
 //! - [`metrics`]: a Prometheus [`metrics::Registry`] per service instance with one bucket
 //!   list, and the HTTP middleware labelling by matched route and known method.
+//! - [`openapi`]: what both APIs' OpenAPI documents share (bearer scheme, problem+json
+//!   schema and responses) and the `/openapi.json` and `/docs` routes (swagger-ui vendored in
+//!   `assets/swagger-ui/`, compiled in).
+//! - [`cors`]: `CORS_ALLOWED_ORIGINS` and the CORS layer both APIs wrap their router in.
 //! - [`runtime`]: tracing set-up, [`shutdown_signal`], [`connect_nats`].
 //! - `testing` (feature `testing`): checks every service's tests share.
 //!
@@ -18,7 +22,9 @@
 
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod metrics;
+pub mod openapi;
 pub mod problem;
 pub mod runtime;
 #[cfg(feature = "testing")]

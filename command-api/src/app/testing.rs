@@ -34,6 +34,7 @@ pub fn state(store: Arc<dyn EventStore>) -> AppState {
         expiry_sweep_interval: Duration::from_secs(1),
         checkout: crate::config::CheckoutLimits::default(),
         order_auto_complete: Duration::from_secs(7 * 24 * 3600),
+        cors: pasar_service::cors::CorsOrigins::default(),
     };
     // Never connected: deadpool connects on first use.
     let mut pool_config = deadpool_postgres::Config::new();

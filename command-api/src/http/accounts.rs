@@ -2,41 +2,50 @@
 //! validated values here; passwords are hashed and tokens minted with the auth module; the
 //! rules run in `app::accounts`.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
 use pasar_domain::customer::Customer;
 use pasar_domain::values::{Email, Text};
 use pasar_events::types::Role;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::accepted;
 use super::input::{ClientAddr, Fields, IdempotencyKey, text};
+use super::openapi::{IdempotencyKeyHeader, TokenAnswer};
 use crate::app::accounts::{self, Refresh, Registration};
 use crate::app::{AppError, AppState, Rule};
 use crate::auth::{AuthUser, RefreshToken, issue_access_token};
 use crate::error::{ApiError, Json};
+use pasar_service::openapi::ProblemDetails as Problem;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/auth/register", post(register))
-        .route("/v1/auth/login", post(login))
-        .route("/v1/auth/refresh", post(refresh))
-        .route("/v1/auth/logout", post(logout))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
 }
 
 pub const MIN_PASSWORD: usize = 10;
 pub const MAX_PASSWORD: usize = 128;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"email": "ani@example.com", "password": "buyer-password", "full_name": "Ani Lestari", "role": "buyer"}))]
 struct RegisterRequest {
+    #[schema(format = "email")]
     email: String,
+    /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     password: String,
     full_name: String,
+    /// `buyer` (default) or `seller`.
+    #[schema(example = "buyer")]
     role: Option<String>,
 }
 
@@ -85,9 +94,23 @@ impl TryFrom<&RegisterRequest> for ParsedRegistration {
     }
 }
 
-/// Registers and starts a session. A retry with the same `Idempotency-Key` (and the same
-/// email, name, role and password) answers for the account the first request created, with a
-/// new session; the password is checked against that account, so a key alone never opens it.
+/// Register
+///
+/// Creates a buyer or seller account and starts a session. A retry with the same
+/// `Idempotency-Key` (and the same email, name, role and password) answers for the account the
+/// first request created, with a new session; the password is checked against that account, so
+/// a key alone never opens it.
+#[utoipa::path(
+    post, path = "/v1/auth/register", tag = "auth",
+    params(IdempotencyKeyHeader),
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered and signed in", body = TokenAnswer),
+        (status = 409, description = "The email is already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or the Idempotency-Key was used with another request (or another password)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable, or every password-hashing slot is busy (`Retry-After`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn register(
     State(state): State<AppState>,
     key: IdempotencyKey,
@@ -154,14 +177,27 @@ fn token_body(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"email": "ani@example.com", "password": "buyer-password"}))]
 struct LoginRequest {
     email: String,
     password: String,
 }
 
+/// Log in
+///
 /// Logs in, unless the account or the client address failed too often lately (429) or every
 /// hashing slot is busy (503); an attempt whose password was never checked does not count.
+#[utoipa::path(
+    post, path = "/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenAnswer),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed logins for this account or address (`Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable, or every password-hashing slot is busy (`Retry-After`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -203,7 +239,7 @@ async fn check_password(state: &AppState, req: LoginRequest) -> Result<Option<Cu
     Ok(customer.filter(|_| matches))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RefreshRequest {
     refresh_token: String,
 }
@@ -215,9 +251,25 @@ fn parse_refresh(req: &RefreshRequest) -> Result<RefreshToken, ApiError> {
     RefreshToken::parse(&req.refresh_token).ok_or_else(|| Rule::InvalidRefreshToken.into())
 }
 
-/// Rotates a refresh token. With an `Idempotency-Key`, the next token is derived from the
-/// presented one and the key, so a retry after a lost answer gets the same pair instead of
-/// being taken for a stolen token's reuse (which revokes the family).
+/// Refresh
+///
+/// Swaps a refresh token for a new pair. A refresh token works once: presenting it again
+/// revokes its whole family (401). With an `Idempotency-Key`, the next token is derived from
+/// the presented one and the key, so a retry after a lost answer gets the same pair instead of
+/// being taken for a stolen token's reuse.
+#[utoipa::path(
+    post, path = "/v1/auth/refresh", tag = "auth",
+    params(IdempotencyKeyHeader),
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenAnswer),
+        (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent update won every retry", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or the Idempotency-Key was used with another token", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn refresh(
     State(state): State<AppState>,
     key: IdempotencyKey,
@@ -240,6 +292,20 @@ async fn refresh(
     Ok(accepted(StatusCode::OK, body, outcome.position))
 }
 
+/// Log out
+///
+/// Revokes the session family of `refresh_token`, which must be the caller's.
+#[utoipa::path(
+    post, path = "/v1/auth/logout", tag = "auth",
+    security(("bearer" = [])),
+    request_body = RefreshRequest,
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent update won every retry", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn logout(
     State(state): State<AppState>,
     user: AuthUser,

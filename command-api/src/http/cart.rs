@@ -1,36 +1,40 @@
 //! `/v1/cart/items`: the buyer's cart. Quantities are parsed at the edge; an optional
 //! `Idempotency-Key` makes a retried change land once.
 
-use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{post, put};
 use pasar_domain::cart::{Cart, CartCommand, MAX_LINE_QUANTITY};
 use pasar_domain::values::Quantity;
 use pasar_events::types::Role;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::input::{Fields, IdempotencyKey};
+use super::openapi::{CartAnswer, IdempotencyKeyHeader};
 use super::{accepted, actor};
 use crate::app::exec::Outcome;
 use crate::app::idempotency::Idempotency;
 use crate::app::{AppState, cart};
 use crate::auth::AuthUser;
-use crate::error::{ApiError, Json};
+use crate::error::{ApiError, Json, Path};
+use pasar_service::openapi::ProblemDetails as Problem;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/cart/items", post(add_item)).route(
-        "/v1/cart/items/{product_id}",
-        put(set_quantity).delete(remove_item),
-    )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(add_item))
+        .routes(routes!(set_quantity, remove_item))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct AddItemRequest {
     product_id: Uuid,
+    /// 1 or more.
+    #[schema(example = 2)]
     quantity: i64,
 }
 
@@ -51,8 +55,10 @@ impl TryFrom<AddItemRequest> for CartCommand {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SetQuantityRequest {
+    /// The line's new quantity; 0 removes it.
+    #[schema(example = 3)]
     quantity: i64,
 }
 
@@ -77,6 +83,23 @@ async fn answer(
     ))
 }
 
+/// Add a product to the cart
+///
+/// Adds `quantity` units (to a line already there, if any). Buyers only.
+#[utoipa::path(
+    post, path = "/v1/cart/items", tag = "cart",
+    security(("bearer" = [])),
+    params(IdempotencyKeyHeader),
+    request_body = AddItemRequest,
+    responses(
+        (status = 200, description = "The cart after the change", body = CartAnswer),
+        (status = 403, description = "Not a buyer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent update won every retry", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid quantity, a discontinued product, or a cart rule", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn add_item(
     State(state): State<AppState>,
     user: AuthUser,
@@ -88,6 +111,24 @@ async fn add_item(
     answer(&state, &user, req.try_into()?, key).await
 }
 
+/// Set a line's quantity
+///
+/// Sets the quantity of `product_id` in the cart; 0 removes the line. Buyers only.
+#[utoipa::path(
+    put, path = "/v1/cart/items/{product_id}", tag = "cart",
+    security(("bearer" = [])),
+    params(("product_id" = Uuid, Path, description = "The product"), IdempotencyKeyHeader),
+    request_body = SetQuantityRequest,
+    responses(
+        (status = 200, description = "The cart after the change", body = CartAnswer),
+        (status = 400, description = "`product_id` is not a UUID, or a bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a buyer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown product, or the buyer has no cart yet", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent update won every retry", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid quantity, or the product is not in the cart", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn set_quantity(
     State(state): State<AppState>,
     user: AuthUser,
@@ -103,6 +144,23 @@ async fn set_quantity(
     answer(&state, &user, command, key).await
 }
 
+/// Remove a line
+///
+/// Removes `product_id` from the cart. Buyers only.
+#[utoipa::path(
+    delete, path = "/v1/cart/items/{product_id}", tag = "cart",
+    security(("bearer" = [])),
+    params(("product_id" = Uuid, Path, description = "The product"), IdempotencyKeyHeader),
+    responses(
+        (status = 200, description = "The cart after the change", body = CartAnswer),
+        (status = 400, description = "`product_id` is not a UUID, or a bad `Idempotency-Key`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a buyer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown product, or the buyer has no cart yet", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent update won every retry", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The product is not in the cart", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn remove_item(
     State(state): State<AppState>,
     user: AuthUser,

@@ -1,53 +1,57 @@
 //! `/v1/products` and `/v1/inventory/{id}/…`: listing and editing products, discontinuing
 //! and reactivating them, receiving stock and correcting it.
 
-use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{patch, post};
 use pasar_domain::product::listing_errors;
 use pasar_domain::values::{Price, Sku};
 use pasar_events::types::{Money, ProductCondition, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::input::IdempotencyKey;
+use super::openapi::{Condition, CreatedAnswer, IdempotencyKeyHeader, StockAnswer};
 use super::{accepted, actor};
 use crate::app::AppState;
 use crate::app::catalog::{self, ADJUSTMENT_REASONS, Listing, ProductChange};
 use crate::auth::AuthUser;
-use crate::error::{ApiError, Json};
+use crate::error::{ApiError, Json, Path};
+use pasar_service::openapi::ProblemDetails as Problem;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/products", post(list_product))
-        .route(
-            "/v1/products/{product_id}",
-            patch(edit_product).delete(discontinue_product),
-        )
-        .route(
-            "/v1/products/{product_id}/reactivate",
-            post(reactivate_product),
-        )
-        .route("/v1/inventory/{product_id}/receipts", post(receive_stock))
-        .route("/v1/inventory/{product_id}/adjustments", post(adjust_stock))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_product))
+        .routes(routes!(edit_product, discontinue_product))
+        .routes(routes!(reactivate_product))
+        .routes(routes!(receive_stock))
+        .routes(routes!(adjust_stock))
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"sku": "KOPI-001", "name": "Kopi Gayo 250 g", "description": "Arabica", "price": 75000, "weight_grams": 250, "brand": "Gayo"}))]
 struct ListProductRequest {
+    #[schema(example = "KOPI-001")]
     sku: String,
+    #[schema(example = "Kopi Gayo 250 g")]
     name: String,
     #[serde(default)]
     description: String,
     /// Integer minor units (rupiah).
+    #[schema(example = 75000)]
     price: i64,
     category_id: Option<Uuid>,
+    #[schema(example = "Gayo")]
     brand: Option<String>,
+    #[schema(example = 250)]
     weight_grams: i32,
     /// new (default), used or refurbished.
     #[serde(default)]
+    #[schema(value_type = Option<Condition>)]
     condition: ProductCondition,
 }
 
@@ -87,6 +91,21 @@ impl TryFrom<ListProductRequest> for Listing {
     }
 }
 
+/// List a product
+///
+/// A seller (or an admin) lists a product for sale; prices are integer rupiah.
+#[utoipa::path(
+    post, path = "/v1/products", tag = "catalog",
+    security(("bearer" = [])),
+    params(IdempotencyKeyHeader),
+    request_body = ListProductRequest,
+    responses(
+        (status = 201, description = "Listed (a retry with its Idempotency-Key answers the same product)", body = CreatedAnswer),
+        (status = 403, description = "Not a seller or an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The SKU is already in use", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn list_product(
     State(state): State<AppState>,
     user: AuthUser,
@@ -105,11 +124,29 @@ async fn list_product(
     ))
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, ToSchema)]
 struct ReceiptRequest {
+    /// Units received, 1 or more.
+    #[schema(example = 5)]
     quantity: i64,
 }
 
+/// Receive stock
+///
+/// Adds received units to a product's stock. The product's seller or an admin.
+#[utoipa::path(
+    post, path = "/v1/inventory/{product_id}/receipts", tag = "catalog",
+    security(("bearer" = [])),
+    params(("product_id" = Uuid, Path, description = "The product"), IdempotencyKeyHeader),
+    request_body = ReceiptRequest,
+    responses(
+        (status = 201, description = "Received", body = StockAnswer),
+        (status = 403, description = "Not this product's seller, nor an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A conflict with the stock's state", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn receive_stock(
     State(state): State<AppState>,
     user: AuthUser,
@@ -131,8 +168,9 @@ async fn receive_stock(
 }
 
 /// `PATCH /v1/products/{id}`: the fields to change; absent ones stay as they are.
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"price": 79000, "name": "Kopi Gayo 250 g (panen baru)"}))]
 struct EditProductRequest {
     name: Option<String>,
     description: Option<String>,
@@ -140,7 +178,30 @@ struct EditProductRequest {
     price: Option<i64>,
     brand: Option<String>,
     weight_grams: Option<i32>,
+    #[schema(value_type = Option<Condition>)]
     condition: Option<ProductCondition>,
+}
+
+/// A product as its seller sees it after a change.
+#[derive(ToSchema)]
+pub struct ProductAnswer {
+    pub id: Uuid,
+    pub sku: String,
+    pub name: String,
+    pub description: String,
+    /// Integer rupiah.
+    #[schema(example = 79000)]
+    pub price: i64,
+    #[schema(example = "IDR")]
+    pub currency: String,
+    pub brand: Option<String>,
+    pub weight_grams: i32,
+    pub condition: Condition,
+    /// `active` or `discontinued`.
+    #[schema(example = "active")]
+    pub status: String,
+    #[schema(example = "812-42")]
+    pub consistency_token: String,
 }
 
 fn product_json(product: &pasar_domain::product::Product) -> serde_json::Value {
@@ -175,9 +236,24 @@ async fn changed(
     ))
 }
 
+/// Edit a product
+///
 /// Changes a product's details: its seller or an admin. Each change is its own event (a price
 /// change is `ProductRepriced`, so the log holds the price history); orders already placed
 /// keep their prices. Nothing changed, nothing recorded.
+#[utoipa::path(
+    patch, path = "/v1/products/{product_id}", tag = "catalog",
+    security(("bearer" = [])),
+    params(("product_id" = Uuid, Path, description = "The product"), IdempotencyKeyHeader),
+    request_body = EditProductRequest,
+    responses(
+        (status = 200, description = "Changed (or nothing to change)", body = ProductAnswer),
+        (status = 403, description = "Not this product's seller, nor an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent update won every retry", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn edit_product(
     State(state): State<AppState>,
     user: AuthUser,
@@ -213,7 +289,22 @@ async fn edit_product(
     changed(&state, &user, product_id, ProductChange::Edit(command), key).await
 }
 
+/// Discontinue a product
+///
 /// Takes a product off sale (it stays readable): its seller or an admin.
+#[utoipa::path(
+    delete, path = "/v1/products/{product_id}", tag = "catalog",
+    security(("bearer" = [])),
+    params(("product_id" = Uuid, Path, description = "The product"), IdempotencyKeyHeader),
+    responses(
+        (status = 200, description = "Discontinued", body = ProductAnswer),
+        (status = 403, description = "Not this product's seller, nor an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already discontinued", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used with another request", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn discontinue_product(
     State(state): State<AppState>,
     user: AuthUser,
@@ -224,7 +315,22 @@ async fn discontinue_product(
     changed(&state, &user, product_id, ProductChange::Discontinue, key).await
 }
 
+/// Reactivate a product
+///
 /// Puts a discontinued product back on sale: its seller or an admin.
+#[utoipa::path(
+    post, path = "/v1/products/{product_id}/reactivate", tag = "catalog",
+    security(("bearer" = [])),
+    params(("product_id" = Uuid, Path, description = "The product"), IdempotencyKeyHeader),
+    responses(
+        (status = 200, description = "On sale", body = ProductAnswer),
+        (status = 403, description = "Not this product's seller, nor an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A concurrent update won every retry", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used with another request", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn reactivate_product(
     State(state): State<AppState>,
     user: AuthUser,
@@ -236,16 +342,34 @@ async fn reactivate_product(
 }
 
 /// `{delta, reason, note?}`: `reason` one of damaged, lost, found, recount, returned.
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"delta": -2, "reason": "damaged", "note": "stock opname"}))]
 struct AdjustmentRequest {
+    /// Units to add (positive) or take away (negative); not 0.
     delta: i64,
+    /// damaged, lost, found, recount or returned.
     reason: String,
     #[serde(default)]
     note: Option<String>,
 }
 
+/// Adjust stock
+///
 /// Corrects a product's stock by hand (either sign), never below what is reserved: its seller
 /// or an admin. The reason (and note) stay in the stock's history.
+#[utoipa::path(
+    post, path = "/v1/inventory/{product_id}/adjustments", tag = "catalog",
+    security(("bearer" = [])),
+    params(("product_id" = Uuid, Path, description = "The product"), IdempotencyKeyHeader),
+    request_body = AdjustmentRequest,
+    responses(
+        (status = 201, description = "Adjusted", body = StockAnswer),
+        (status = 403, description = "Not this product's seller, nor an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown product", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The stock would fall below what is reserved", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn adjust_stock(
     State(state): State<AppState>,
     user: AuthUser,

@@ -2,33 +2,39 @@
 //! the (possibly recorded) [`CheckoutOutcome`]. A replay renders the same outcome the same way,
 //! so a retry with the key gets the first answer verbatim.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use pasar_domain::values::Address;
 use pasar_events::types::{CheckoutOutcome, CheckoutRejection, PlacedOrder, Role, ShippingAddress};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::input::{Fields, IdempotencyKey, text};
+use super::openapi::{CheckoutAnswer, RequiredIdempotencyKeyHeader, ShippingAddressBody};
 use super::{accepted_with_token, actor};
 use crate::app::checkout::{self, CheckoutCommand};
 use crate::app::{AppError, AppState};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json, problem};
+use pasar_service::openapi::ProblemDetails as Problem;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/checkout", post(run))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(run))
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, ToSchema)]
 struct CheckoutRequest {
+    #[schema(value_type = ShippingAddressBody)]
     shipping_address: ShippingAddress,
+    /// Accepted, not used yet.
     #[serde(default)]
     courier: Option<String>,
+    /// Accepted, not used yet.
     #[serde(default)]
     service: Option<String>,
 }
@@ -60,6 +66,26 @@ impl CheckoutRequest {
     }
 }
 
+/// Check out
+///
+/// Prices the cart from the catalog, reserves the stock, places one order per seller and
+/// starts one Midtrans Snap payment for all of them. The `Idempotency-Key` makes a retry safe:
+/// the same key and body answer the first answer again.
+#[utoipa::path(
+    post, path = "/v1/checkout", tag = "checkout",
+    security(("bearer" = [])),
+    params(RequiredIdempotencyKeyHeader),
+    request_body = CheckoutRequest,
+    responses(
+        (status = 201, description = "Placed: the orders and the payment to make", body = CheckoutAnswer),
+        (status = 400, description = "No `Idempotency-Key`, or not 1 to 255 printable characters", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a buyer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Insufficient stock (`short_lines`), products no longer sold (`unavailable_products`), too many open checkouts, or a checkout with this key still running", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid address, an empty cart, a line over the most units allowed, or the key reused with another body", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Midtrans could not start the payment; nothing is held", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 async fn run(
     State(state): State<AppState>,
     user: AuthUser,

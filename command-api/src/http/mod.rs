@@ -6,12 +6,15 @@
 //!   each with its `router()`; [`router`] merges them (one line per area).
 //! - [`rules`]: how an `AppError` becomes an `ApiError` (status and problem per rule).
 //! - [`input`]: request-field parsing helpers and the `Idempotency-Key` extractor.
+//! - [`openapi`]: the OpenAPI document's frame and the answer bodies it describes. Each
+//!   handler carries its `#[utoipa::path]`; registering it with `routes!` documents it.
 
 pub mod accounts;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
 pub mod input;
+pub mod openapi;
 pub mod orders;
 pub mod rules;
 pub mod webhook;
@@ -22,13 +25,15 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use pasar_events::Position;
 use pasar_service::metrics::track_http;
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::{Actor, AppState};
 use crate::auth::AuthUser;
@@ -39,16 +44,9 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 pub const CONSISTENCY_HEADER: HeaderName = HeaderName::from_static("x-consistency-token");
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(accounts::router())
-        .merge(catalog::router())
-        .merge(cart::router())
-        .merge(checkout::router())
-        .merge(orders::router())
-        .merge(webhook::router())
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+    let (routes, doc) = documented_routes().split_for_parts();
+    let app = routes
+        .merge(pasar_service::openapi::routes(&finish(doc)))
         .fallback(|| async { crate::error::ApiError::NotFound("no such route".into()) })
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
@@ -60,14 +58,62 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .layer(TraceLayer::new_for_http());
+    pasar_service::cors::apply(app, &state.config.cors).with_state(state)
 }
 
+/// Every route of the API, each registered with its documentation (one line per area).
+pub fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(accounts::router())
+        .merge(catalog::router())
+        .merge(cart::router())
+        .merge(checkout::router())
+        .merge(orders::router())
+        .merge(webhook::router())
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+}
+
+/// The command API's OpenAPI document, as `GET /openapi.json` serves it.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    finish(documented_routes().into_openapi())
+}
+
+fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    pasar_service::openapi::finish(&mut doc);
+    openapi::consistency_token_headers(&mut doc);
+    doc
+}
+
+/// Alive
+///
+/// The process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Alive", body = String, content_type = "text/plain", example = "ok")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Prometheus metrics
+///
+/// HTTP latency by route, event-store appends and conflicts, command retries, checkout
+/// outcomes, the processes' progress.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> Response {
     state.metrics.response()
 }
 
+/// Ready
+///
+/// PostgreSQL answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = openapi::Readiness),
+        (status = 503, description = "PostgreSQL does not answer", body = openapi::Readiness),
+    ))]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let database = match state.pool.get().await {
         Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
@@ -109,3 +155,6 @@ pub fn actor(user: &AuthUser) -> Actor {
         role: user.role,
     }
 }
+
+#[cfg(test)]
+mod openapi_tests;

@@ -7,36 +7,63 @@ use pasar_events::types::Role;
 use pasar_projector::slices::carts::queries::{self, CartLine};
 use pasar_projector::slices::{carts, catalog};
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::openapi::ConsistencyTokenHeader;
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
+use pasar_service::openapi::ProblemDetails as Problem;
 
 /// Projections this route reads: the lines, and the catalog that prices them.
 const READS: &[&str] = &[carts::NAME, catalog::NAME];
 
 /// A cart line. Price fields are `null` while the catalog does not know the product.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CartItem {
     pub product_id: Uuid,
+    #[schema(example = 2)]
     pub quantity: i64,
+    #[schema(example = "Kopi Gayo 250 g")]
     pub name: Option<String>,
+    /// Rupiah.
+    #[schema(example = 75000)]
     pub unit_price: Option<i64>,
+    /// Rupiah.
+    #[schema(example = 150000)]
     pub line_total: Option<i64>,
+    #[schema(example = 5)]
     pub available: Option<i64>,
     /// `active` or `discontinued` (a discontinued product cannot be checked out).
+    #[schema(example = "active")]
     pub status: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Cart {
     pub items: Vec<CartItem>,
     /// Sum of the line totals, in minor units of `currency`.
+    #[schema(example = 150000)]
     pub total: i64,
+    #[schema(example = "IDR")]
     pub currency: String,
 }
 
+/// Get the cart
+///
+/// The caller's cart, priced from the catalog. Buyers only.
+#[utoipa::path(
+    get, path = "/v1/cart", tag = "cart",
+    security(("bearer" = [])),
+    params(ConsistencyTokenHeader),
+    responses(
+        (status = 200, description = "The cart", body = Cart),
+        (status = 400, description = "The consistency token is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a buyer", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not yet consistent with `X-Consistency-Token` after `CONSISTENCY_WAIT_MS` (`Retry-After: 1`), or the read models are unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get_cart(
     State(state): State<AppState>,
     user: AuthUser,

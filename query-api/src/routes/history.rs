@@ -42,22 +42,27 @@ impl Log {
 }
 
 /// One event of an order's history.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     /// The consistency token of the event: its place in the log.
+    #[schema(example = "812-40")]
     pub position: String,
     /// `order` or `payment`.
+    #[schema(value_type = String, example = "order")]
     pub stream: &'static str,
     #[serde(rename = "type")]
+    #[schema(example = "OrderShipped")]
     pub event_type: String,
     pub at: DateTime<Utc>,
     /// `buyer`, `seller`, `admin`, `midtrans` or `system`.
+    #[schema(value_type = String, example = "seller")]
     pub actor: &'static str,
     /// The event's fields as recorded (the Snap token and payment page left out).
+    #[schema(value_type = Object)]
     pub data: Value,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct History {
     pub order_id: Uuid,
     pub events: Vec<HistoryEntry>,

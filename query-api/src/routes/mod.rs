@@ -1,7 +1,9 @@
-//! The router: `/v1` read routes, operational endpoints and the middleware stack.
+//! The router: `/v1` read routes, operational endpoints and the middleware stack. Every route
+//! is registered with `routes!`, which documents it in the OpenAPI document ([`openapi`]).
 
 mod cart;
 pub mod history;
+mod openapi;
 mod ops;
 mod orders;
 mod products;
@@ -13,12 +15,15 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::http::header::HeaderName;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use pasar_service::cors::CorsOrigins;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::error::{ApiError, problem};
@@ -33,19 +38,12 @@ const BODY_LIMIT: usize = 16 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole application. `request_timeout` must exceed the consistency wait.
-pub fn router(state: AppState, request_timeout: Duration) -> Router {
-    Router::new()
-        .route("/v1/products", get(products::list))
-        .route("/v1/products/{id}", get(products::detail))
-        .route("/v1/cart", get(cart::get_cart))
-        .route("/v1/orders", get(orders::list))
-        .route("/v1/orders/{id}", get(orders::detail))
-        .route("/v1/orders/{id}/history", get(orders::history))
-        .route("/v1/projections", get(projections::list))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
+/// The whole application. `request_timeout` must exceed the consistency wait; `cors` says
+/// which browser origins may call it.
+pub fn router(state: AppState, request_timeout: Duration, cors: &CorsOrigins) -> Router {
+    let (routes, doc) = documented_routes().split_for_parts();
+    let app = routes
+        .merge(pasar_service::openapi::routes(&finish(doc)))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.registry().clone(),
@@ -59,8 +57,33 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .layer(CatchPanicLayer::custom(|_| panicked()))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .with_state(state)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid));
+    pasar_service::cors::apply(app, cors).with_state(state)
+}
+
+/// Every route of the API, each registered with its documentation (one line each).
+pub fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(products::list))
+        .routes(routes!(products::detail))
+        .routes(routes!(cart::get_cart))
+        .routes(routes!(orders::list))
+        .routes(routes!(orders::detail))
+        .routes(routes!(orders::history))
+        .routes(routes!(projections::list))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+}
+
+/// The query API's OpenAPI document, as `GET /openapi.json` serves it.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    finish(documented_routes().into_openapi())
+}
+
+fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    pasar_service::openapi::finish(&mut doc);
+    doc
 }
 
 /// Every log line of a request carries its method, path and `x-request-id`.

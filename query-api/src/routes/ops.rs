@@ -5,11 +5,28 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::AppState;
 
-/// Alive: the process answers.
+/// `GET /readyz`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ready`, `read models not migrated yet` or `unavailable`.
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    /// `up` or `down`.
+    #[schema(example = "up")]
+    pub postgres: &'static str,
+    /// `connected` or `disconnected` (not required).
+    #[schema(example = "connected")]
+    pub nats: &'static str,
+}
+
+/// Alive
+///
+/// The process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "Alive", body = String, content_type = "text/plain", example = "ok")))]
 pub async fn healthz() -> &'static str {
     "ok"
 }
@@ -21,8 +38,15 @@ fn nats_connected(state: &AppState) -> bool {
         .is_some_and(|n| n.connection_state() == NatsState::Connected)
 }
 
-/// Ready: PostgreSQL answers and the read models exist (the projector creates them). NATS
-/// is reported, not required.
+/// Ready
+///
+/// PostgreSQL answers and the read models exist (the projector creates them). NATS is
+/// reported, not required.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "PostgreSQL down or the read models not migrated yet", body = Readiness),
+    ))]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let read_models = match state.pool.get().await {
         Ok(client) => client
@@ -51,11 +75,20 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     };
     (
         code,
-        Json(json!({ "status": status, "postgres": postgres, "nats": nats })),
+        Json(Readiness {
+            status,
+            postgres,
+            nats,
+        }),
     )
         .into_response()
 }
 
+/// Prometheus metrics
+///
+/// HTTP latency by route, consistency waits, NATS state.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let body = state
         .metrics

@@ -6,18 +6,21 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use pasar_projector::slices::catalog::{self, queries};
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::openapi::ConsistencyTokenHeader;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::pagination::{Cursor, Page, limit};
+use pasar_service::openapi::ProblemDetails as Problem;
 
 pub use queries::{Product, ProductFilter, ProductOrder};
 
 /// Projections these routes read.
 const READS: &[&str] = &[catalog::NAME];
 
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Sort {
     #[default]
@@ -26,21 +29,49 @@ pub enum Sort {
     PriceDesc,
 }
 
-#[derive(Debug, Deserialize)]
+/// An unknown parameter is refused (400) rather than ignored: a misspelt filter
+/// (`min_prize`) would otherwise silently list everything.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only this category.
     category: Option<Uuid>,
+    /// Only this brand.
     brand: Option<String>,
+    /// Only this seller's products.
     seller: Option<Uuid>,
+    /// Lowest price, in rupiah.
+    #[param(example = 50000)]
     min_price: Option<i64>,
+    /// Highest price, in rupiah.
+    #[param(example = 100000)]
     max_price: Option<i64>,
+    /// Only products with available stock (`true`), or without (`false`).
     in_stock: Option<bool>,
+    /// `newest` (default), `price_asc` or `price_desc`.
     #[serde(default)]
-    sort: Sort,
+    #[param(inline)]
+    sort: Option<Sort>,
+    /// 1 to 100 (default 20); 400 otherwise.
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
+    /// `next_cursor` of the previous page (of the same `sort`); 400 for any other value.
     cursor: Option<String>,
 }
 
-/// Active products, newest first unless `sort` says otherwise.
+/// List products
+///
+/// Active products, newest first unless `sort` says otherwise; keyset pagination.
+#[utoipa::path(
+    get, path = "/v1/products", tag = "catalog",
+    params(ListQuery, ConsistencyTokenHeader),
+    responses(
+        (status = 200, description = "A page of products", body = Page<Product>),
+        (status = 400, description = "A parameter, the cursor or the consistency token is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not yet consistent with `X-Consistency-Token` after `CONSISTENCY_WAIT_MS` (`Retry-After: 1`), or the read models are unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -48,11 +79,11 @@ pub async fn list(
 ) -> Result<Json<Page<Product>>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let limit = limit(query.limit)?;
-    let order = order(query.sort, query.cursor.as_deref())?;
+    let sort = query.sort.unwrap_or_default();
+    let order = order(sort, query.cursor.as_deref())?;
     state.consistency.require(&headers, READS).await?;
     let client = state.pool.get().await?;
     let products = queries::list(&client, &filter(&query), order, limit + 1).await?;
-    let sort = query.sort;
     Ok(Json(Page::from_rows(
         products,
         limit,
@@ -101,7 +132,19 @@ fn order(sort: Sort, cursor: Option<&str>) -> Result<ProductOrder, ApiError> {
     })
 }
 
+/// Get a product
+///
 /// One product, discontinued ones included; 404 if the catalog does not know it.
+#[utoipa::path(
+    get, path = "/v1/products/{id}", tag = "catalog",
+    params(("id" = Uuid, Path, description = "The product; anything but a UUID is 404"), ConsistencyTokenHeader),
+    responses(
+        (status = 200, description = "The product", body = Product),
+        (status = 400, description = "The consistency token is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not yet consistent with `X-Consistency-Token` after `CONSISTENCY_WAIT_MS` (`Retry-After: 1`), or the read models are unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn detail(
     State(state): State<AppState>,
     headers: HeaderMap,

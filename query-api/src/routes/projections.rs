@@ -7,13 +7,15 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use pasar_events::types::Role;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
+use pasar_service::openapi::ProblemDetails as Problem;
 
 /// One live or building version of a projection.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProjectionStatus {
     pub name: String,
     pub version: i32,
@@ -43,12 +45,24 @@ impl ProjectionStatus {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Projections {
     pub projections: Vec<ProjectionStatus>,
 }
 
-/// 401 without a token, 403 for anyone but an admin.
+/// Projections' progress
+///
+/// Every processor on the checkpoint table with its position and lag. Admins only: 401
+/// without a token, 403 for anyone but an admin.
+#[utoipa::path(
+    get, path = "/v1/projections", tag = "operations",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every projection version", body = Projections),
+        (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The read models are unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     user: AuthUser,

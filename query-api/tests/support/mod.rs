@@ -39,6 +39,11 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app with `CONSISTENCY_WAIT_MS` set to `wait`.
 pub async fn spawn_app_with_wait(wait: Duration) -> TestApp {
+    spawn_app_with(wait, pasar_service::cors::CorsOrigins::default()).await
+}
+
+/// The app with `CONSISTENCY_WAIT_MS` set to `wait` and `CORS_ALLOWED_ORIGINS` to `cors`.
+pub async fn spawn_app_with(wait: Duration, cors: pasar_service::cors::CorsOrigins) -> TestApp {
     let db = TestDb::create().await;
     let store = PgEventStore::connect(&db.url).await.expect("event store");
     let pool = pasar_events::postgres::pool(&db.url, 4).expect("pool");
@@ -52,6 +57,7 @@ pub async fn spawn_app_with_wait(wait: Duration) -> TestApp {
         nats_url: "nats://127.0.0.1:4222".into(),
         jwt_secret: Secret::new(JWT_SECRET),
         consistency_wait: wait,
+        cors,
     };
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -13,19 +13,31 @@ const COLUMNS: &str = "id, seller_id, sku, name, description, price, currency, c
                        status, available, created_at, listed_txid, listed_global";
 
 /// A product as served. `price` is in minor units of `currency`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Product {
     pub id: Uuid,
     pub seller_id: Uuid,
+    #[schema(example = "KOPI-001")]
     pub sku: String,
+    #[schema(example = "Kopi Gayo 250 g")]
     pub name: String,
+    #[schema(example = "Arabica")]
     pub description: String,
+    /// Integer rupiah.
+    #[schema(example = 75000)]
     pub price: i64,
+    #[schema(example = "IDR")]
     pub currency: String,
     pub category_id: Option<Uuid>,
+    #[schema(example = "Gayo")]
     pub brand: Option<String>,
+    #[schema(example = 250)]
     pub weight_grams: i32,
+    /// `active` or `discontinued`.
+    #[schema(example = "active")]
     pub status: String,
+    /// On hand less what open checkouts hold.
+    #[schema(example = 5)]
     pub available: i64,
     pub created_at: DateTime<Utc>,
     /// Log position of its listing: the key of the newest-first order.

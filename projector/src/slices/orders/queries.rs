@@ -30,18 +30,26 @@ pub const STATUSES: &[&str] = &[
 pub const REFUND_STATUSES: &[&str] = &["required", "refunded", "owed"];
 
 /// An order as served; amounts in minor units of `currency`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Order {
     pub id: Uuid,
+    /// One of [`STATUSES`].
+    #[schema(example = "awaiting_payment")]
     pub status: String,
     pub buyer_id: Uuid,
     pub seller_id: Uuid,
     /// `[{product_id, sku, name, unit_price, quantity, line_total}]`
+    #[schema(value_type = Vec<OrderLineView>)]
     pub lines: Value,
+    #[schema(example = 150000)]
     pub subtotal: i64,
+    #[schema(example = 0)]
     pub shipping_cost: i64,
+    #[schema(example = 150000)]
     pub total: i64,
+    #[schema(example = "IDR")]
     pub currency: String,
+    #[schema(value_type = ShippingAddressView)]
     pub shipping_address: Value,
     pub payment_id: Uuid,
     /// `initiated|pending|settled|failed|amount_mismatch|reversed`, `null` before any
@@ -62,6 +70,41 @@ pub struct Order {
     /// Log position of its placement: the key of the newest-first order.
     #[serde(skip)]
     pub placed: (i64, i64),
+}
+
+/// An order line as the `lines` column holds it (for the query API's OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[schema(as = OrderLine)]
+pub struct OrderLineView {
+    pub product_id: Uuid,
+    #[schema(example = "KOPI-001")]
+    pub sku: String,
+    #[schema(example = "Kopi Gayo 250 g")]
+    pub name: String,
+    #[schema(example = 75000)]
+    pub unit_price: i64,
+    #[schema(example = 2)]
+    pub quantity: i64,
+    #[schema(example = 150000)]
+    pub line_total: i64,
+}
+
+/// The shipping address as the `shipping_address` column holds it.
+#[derive(utoipa::ToSchema)]
+#[schema(as = ShippingAddress)]
+pub struct ShippingAddressView {
+    #[schema(example = "Ani Lestari")]
+    pub recipient: String,
+    #[schema(example = "081234567890")]
+    pub phone: String,
+    #[schema(example = "Jl. Merdeka 1")]
+    pub address: String,
+    #[schema(example = "Jakarta")]
+    pub city: String,
+    #[schema(example = "10110")]
+    pub postal_code: String,
+    #[schema(example = "ID")]
+    pub country_code: String,
 }
 
 impl Order {
