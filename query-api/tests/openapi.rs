@@ -20,6 +20,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("GET", "/v1/cart"),
         ("GET", "/v1/orders"),
         ("GET", "/v1/orders/{id}"),
+        ("GET", "/v1/orders/{id}/history"),
         ("GET", "/v1/products"),
         ("GET", "/v1/products/{id}"),
         ("GET", "/v1/projections"),

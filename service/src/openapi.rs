@@ -149,6 +149,19 @@ pub fn finish(doc: &mut OpenApi) {
         if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
             add_problem(op, 401, "No bearer token, or an invalid or expired one");
         }
+        let takes_headers = op.parameters.as_ref().is_some_and(|params| {
+            params
+                .iter()
+                .any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Header)))
+        });
+        if takes_headers && op.request_body.is_none() {
+            add_problem(
+                op,
+                400,
+                "A malformed header (an `Idempotency-Key` that is not 1 to 255 printable \
+                 characters, a consistency token that is not one)",
+            );
+        }
         if op.request_body.is_some() {
             add_problem(
                 op,

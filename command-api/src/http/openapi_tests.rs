@@ -17,6 +17,7 @@ fn app() -> axum::Router {
 /// A path with its parameters filled in.
 fn concrete(path: &str) -> String {
     path.replace("{product_id}", "00000000-0000-7000-8000-000000000001")
+        .replace("{order_id}", "00000000-0000-7000-8000-000000000002")
 }
 
 #[tokio::test]
@@ -25,17 +26,26 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
     let operations = pasar_service::openapi::operations(&doc);
     let expected: Vec<(String, String)> = [
         ("DELETE", "/v1/cart/items/{product_id}"),
+        ("DELETE", "/v1/products/{product_id}"),
         ("GET", "/healthz"),
         ("GET", "/metrics"),
         ("GET", "/readyz"),
+        ("PATCH", "/v1/products/{product_id}"),
         ("POST", "/v1/auth/login"),
         ("POST", "/v1/auth/logout"),
         ("POST", "/v1/auth/refresh"),
         ("POST", "/v1/auth/register"),
         ("POST", "/v1/cart/items"),
         ("POST", "/v1/checkout"),
+        ("POST", "/v1/inventory/{product_id}/adjustments"),
         ("POST", "/v1/inventory/{product_id}/receipts"),
+        ("POST", "/v1/orders/{order_id}/cancel"),
+        ("POST", "/v1/orders/{order_id}/complete"),
+        ("POST", "/v1/orders/{order_id}/delivery"),
+        ("POST", "/v1/orders/{order_id}/refunds"),
+        ("POST", "/v1/orders/{order_id}/shipments"),
         ("POST", "/v1/products"),
+        ("POST", "/v1/products/{product_id}/reactivate"),
         ("POST", "/v1/webhooks/midtrans"),
         ("PUT", "/v1/cart/items/{product_id}"),
     ]
@@ -71,6 +81,7 @@ fn no_area_registers_a_route_outside_the_document() {
         include_str!("cart.rs"),
         include_str!("catalog.rs"),
         include_str!("checkout.rs"),
+        include_str!("orders.rs"),
         include_str!("webhook.rs"),
         include_str!("mod.rs"),
     ];
