@@ -5,24 +5,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::support::{
-    address, assert_paid_orders_hold_their_reservations, checkout, listed_product, payment_id,
+    address, assert_paid_orders_hold_their_reservations, checkout, count, listed_product,
+    payment_id,
 };
-
-/// Counts one event type in the whole log, straight from PostgreSQL.
-async fn count(stack: &Stack, event_type: &str) -> i64 {
-    let (client, connection) = tokio_postgres::connect(&stack.database_url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-        .query_one(
-            "SELECT count(*) FROM es_events WHERE event_type = $1",
-            &[&event_type],
-        )
-        .await
-        .unwrap()
-        .get(0)
-}
 
 /// The consistency token of the newest event in the log.
 async fn log_head(stack: &Stack) -> String {

@@ -4,20 +4,7 @@
 use pasar_tests::demo::{self, Size, Target};
 use pasar_tests::stack::Stack;
 
-async fn count(stack: &Stack, event_type: &str) -> i64 {
-    let (client, connection) = tokio_postgres::connect(&stack.database_url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-        .query_one(
-            "SELECT count(*) FROM es_events WHERE event_type = $1",
-            &[&event_type],
-        )
-        .await
-        .unwrap()
-        .get(0)
-}
+use crate::support::count;
 
 #[tokio::test]
 async fn the_demo_shop_loads_and_loading_it_again_changes_nothing() {

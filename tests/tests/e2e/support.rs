@@ -204,3 +204,19 @@ pub async fn until_paid(stack: &Stack, buyer: &str, order: &str, product: Uuid, 
         })
         .await;
 }
+
+/// How many events of one type the whole log holds, straight from PostgreSQL.
+pub async fn count(stack: &Stack, event_type: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(&stack.database_url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .query_one(
+            "SELECT count(*) FROM es_events WHERE event_type = $1",
+            &[&event_type],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
