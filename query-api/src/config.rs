@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use pasar_service::Env;
@@ -13,6 +14,7 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/pasar
 pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8082";
 pub const DEFAULT_CONSISTENCY_WAIT: Duration = Duration::from_millis(5000);
+pub const DEFAULT_SEARCH_INDEX_DIR: &str = "./data/search";
 
 /// Everything the query API needs to start. Built by [`Config::from_env`] in `main`, or
 /// directly by tests.
@@ -31,11 +33,16 @@ pub struct Config {
     /// How long a request with `X-Consistency-Token` may wait for the projections before a
     /// 503 (`CONSISTENCY_WAIT_MS`).
     pub consistency_wait: Duration,
+    /// Directory of this process's own search index (`SEARCH_INDEX_DIR`): created if
+    /// missing, filled from the log if empty. One directory per process (the index is
+    /// locked while open) and per database (its checkpoint is a position of that log).
+    pub search_index_dir: PathBuf,
 }
 
 impl Config {
-    /// Reads `QUERY_API_ADDR`, `DATABASE_URL`, `NATS_URL`, `JWT_SECRET` and
-    /// `CONSISTENCY_WAIT_MS`, with local defaults for all but `JWT_SECRET`.
+    /// Reads `QUERY_API_ADDR`, `DATABASE_URL`, `NATS_URL`, `JWT_SECRET`,
+    /// `CONSISTENCY_WAIT_MS` and `SEARCH_INDEX_DIR`, with local defaults for all but
+    /// `JWT_SECRET`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::read(&Env::process())
     }
@@ -63,6 +70,9 @@ impl Config {
             nats_url,
             jwt_secret: env.required_secret("JWT_SECRET")?,
             consistency_wait: wait_ms.map_or(DEFAULT_CONSISTENCY_WAIT, Duration::from_millis),
+            search_index_dir: env
+                .get_or("SEARCH_INDEX_DIR", DEFAULT_SEARCH_INDEX_DIR)
+                .into(),
         })
     }
 }
@@ -80,6 +90,7 @@ impl fmt::Debug for Config {
             .field("nats_url", &self.nats_url)
             .field("jwt_secret", &self.jwt_secret)
             .field("consistency_wait", &self.consistency_wait)
+            .field("search_index_dir", &self.search_index_dir)
             .finish()
     }
 }

@@ -5,6 +5,7 @@ mod ops;
 mod orders;
 mod products;
 mod projections;
+mod search;
 
 use std::time::Duration;
 
@@ -26,6 +27,7 @@ pub use cart::{Cart, CartItem};
 pub use orders::Order;
 pub use products::Product;
 pub use projections::{ProjectionStatus, Projections};
+pub use search::{SearchHit, SearchResponse, SuggestResponse};
 
 /// Reads carry no bodies worth having; anything bigger than this is refused with 413.
 const BODY_LIMIT: usize = 16 * 1024;
@@ -41,6 +43,12 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .route("/v1/orders", get(orders::list))
         .route("/v1/orders/{id}", get(orders::detail))
         .route("/v1/projections", get(projections::list))
+        .route("/v1/search", get(search::search))
+        .route("/v1/search/suggest", get(search::suggest))
+        .route(
+            "/v1/admin/search/rebuild",
+            axum::routing::post(search::rebuild),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
