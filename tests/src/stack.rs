@@ -331,6 +331,13 @@ impl Stack {
         }
     }
 
+    /// Kills one service and forgets it: unlike [`Stack::kill`], a later [`Stack::restart`]
+    /// of another service does not report it as exited (a benchmark that needs the cores).
+    pub fn stop(&mut self, name: &str) {
+        self.kill(name);
+        self.children.retain(|(n, _)| n != name);
+    }
+
     /// Leaves `key` out of the environment of services started from now on (a restart).
     pub fn unset_env(&mut self, key: &str) {
         self.env.retain(|(k, _)| *k != key);

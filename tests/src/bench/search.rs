@@ -140,7 +140,7 @@ pub async fn run(products: usize, seconds: Duration) -> anyhow::Result<Report> {
         Stack::start_with(&[("RUST_LOG", "error"), ("CONSISTENCY_WAIT_MS", "600000")]).await?;
     // Only the query API and the command API matter here; the projector would compete for
     // the two cores while the index is built.
-    stack.kill("projector");
+    stack.stop("projector");
     stack.kill("query-api");
     let events = generate(&stack, products).await?;
     // A listing through the command API after the generated log: its token covers it all.
