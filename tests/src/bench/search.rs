@@ -179,7 +179,8 @@ pub async fn run(products: usize, seconds: Duration) -> anyhow::Result<Report> {
     ));
     let all: Vec<&str> = [EXACT, PREFIX, TYPO, FILTERED].concat();
     let (throughput, throughput_errors) = clients(&stack, 16, &all, seconds).await;
-    let visible = stock_visible(&stack, &seller, 200).await?;
+    // 200 samples in the full run, fewer in the short form.
+    let visible = stock_visible(&stack, &seller, (products / 50).clamp(20, 200)).await?;
     let (_, body) = stack.query("/v1/search?q=sepatu&limit=1", None, None).await;
     let rss_kib = stack.pid("query-api").map_or(0, rss_kib);
     Ok(Report {

@@ -284,3 +284,18 @@ async fn a_query_api_killed_while_indexing_resumes_and_matches_a_fresh_rebuild()
         "the resumed index holds what a fresh build holds"
     );
 }
+
+/// The short form of `pasar-bench search` (figures are not asserted: CI machines vary; the
+/// benchmark's own checks are: the log indexed, every query answered, every stock change seen).
+#[tokio::test]
+async fn the_search_benchmark_runs_in_its_short_form() {
+    let report = pasar_tests::bench::search::run(1_000, std::time::Duration::from_millis(300))
+        .await
+        .unwrap();
+    assert_eq!(report.throughput_errors, 0);
+    assert!(
+        report.total_sepatu > 0,
+        "the generated catalog is searchable"
+    );
+    assert!(report.kinds.iter().all(|(_, l)| l.n > 0));
+}
