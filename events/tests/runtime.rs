@@ -372,3 +372,102 @@ async fn migrations_apply_once_and_an_edited_step_is_refused() {
         .get(0);
     assert_eq!(recorded, 1);
 }
+
+/// A local processor: its state and checkpoint in memory, committed together; fails its
+/// first `failures` batches without touching either.
+#[derive(Default)]
+struct LocalRecorder {
+    state: std::sync::Mutex<(Position, Vec<String>)>,
+    failures: AtomicUsize,
+}
+
+#[async_trait]
+impl runtime::LocalProcessor for LocalRecorder {
+    fn name(&self) -> &str {
+        "local-test"
+    }
+    fn categories(&self) -> &[Category] {
+        &[Category::Order]
+    }
+    fn batch_size(&self) -> usize {
+        2
+    }
+    async fn checkpoint(&self) -> Result<Position, ProcessError> {
+        Ok(self.state.lock().unwrap().0)
+    }
+    async fn apply(
+        &self,
+        events: &[RecordedEvent],
+        position: Position,
+    ) -> Result<(), ProcessError> {
+        if self.failures.load(Ordering::SeqCst) > 0 {
+            self.failures.fetch_sub(1, Ordering::SeqCst);
+            return Err(ProcessError::transient(std::io::Error::other(
+                "told to fail",
+            )));
+        }
+        let mut state = self.state.lock().unwrap();
+        state.0 = position;
+        state.1.extend(events.iter().map(|e| e.stream.clone()));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_local_processor_keeps_its_own_checkpoint_and_no_row_in_the_table() {
+    // Arrange
+    let s = setup().await;
+    let processor = LocalRecorder::default();
+    s.append(Category::Order).await;
+    s.append(Category::Cart).await;
+    let head = s.append(Category::Order).await;
+
+    // Act
+    let caught_up = s.runtime().catch_up_local(&processor).await.unwrap();
+
+    // Assert
+    assert_eq!(caught_up.position, head, "ignored events still move it");
+    assert_eq!(caught_up.batches, 2, "batches of at most two events");
+    let (position, streams) = processor.state.lock().unwrap().clone();
+    assert_eq!(position, head);
+    assert_eq!(streams.len(), 2, "only the wanted events: {streams:?}");
+    let rows = checkpoint::load_all(&s.pool.get().await.unwrap())
+        .await
+        .unwrap_or_default();
+    assert!(rows.iter().all(|c| c.name != "local-test"), "{rows:?}");
+    let again = s.runtime().catch_up_local(&processor).await.unwrap();
+    assert_eq!(
+        (again.position, again.events),
+        (head, 0),
+        "resumes from its state"
+    );
+}
+
+#[tokio::test]
+async fn a_running_local_processor_retries_failures_and_follows_new_events() {
+    let s = setup().await;
+    let processor = Arc::new(LocalRecorder::default());
+    processor.failures.store(2, Ordering::SeqCst);
+    s.append(Category::Order).await;
+    let stop = CancellationToken::new();
+    let runtime = s.runtime();
+    let task = {
+        let (processor, stop) = (Arc::clone(&processor), stop.clone());
+        tokio::spawn(async move { runtime.run_local(processor.as_ref(), &stop).await })
+    };
+
+    let head = s.append(Category::Order).await;
+
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while processor.state.lock().unwrap().0 < head {
+        assert!(std::time::Instant::now() < deadline, "never caught up");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stop.cancel();
+    task.await.unwrap();
+    assert_eq!(
+        processor.state.lock().unwrap().1.len(),
+        2,
+        "each event once"
+    );
+}

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use pasar_service::Env;
@@ -13,6 +14,7 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/pasar
 pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8082";
 pub const DEFAULT_CONSISTENCY_WAIT: Duration = Duration::from_millis(5000);
+pub const DEFAULT_SEARCH_INDEX_DIR: &str = "./data/search";
 
 /// Everything the query API needs to start. Built by [`Config::from_env`] in `main`, or
 /// directly by tests.
@@ -33,11 +35,16 @@ pub struct Config {
     pub consistency_wait: Duration,
     /// Origins browsers may call from (`CORS_ALLOWED_ORIGINS`, none by default).
     pub cors: pasar_service::cors::CorsOrigins,
+    /// Directory of this process's own search index (`SEARCH_INDEX_DIR`): created if
+    /// missing, filled from the log if empty. One directory per process (the index is
+    /// locked while open) and per database (its checkpoint is a position of that log).
+    pub search_index_dir: PathBuf,
 }
 
 impl Config {
-    /// Reads `QUERY_API_ADDR`, `DATABASE_URL`, `NATS_URL`, `JWT_SECRET` and
-    /// `CONSISTENCY_WAIT_MS`, with local defaults for all but `JWT_SECRET`.
+    /// Reads `QUERY_API_ADDR`, `DATABASE_URL`, `NATS_URL`, `JWT_SECRET`,
+    /// `CONSISTENCY_WAIT_MS` and `SEARCH_INDEX_DIR`, with local defaults for all but
+    /// `JWT_SECRET`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::read(&Env::process())
     }
@@ -66,6 +73,9 @@ impl Config {
             jwt_secret: env.required_secret("JWT_SECRET")?,
             consistency_wait: wait_ms.map_or(DEFAULT_CONSISTENCY_WAIT, Duration::from_millis),
             cors: pasar_service::cors::CorsOrigins::from_env(env)?,
+            search_index_dir: env
+                .get_or("SEARCH_INDEX_DIR", DEFAULT_SEARCH_INDEX_DIR)
+                .into(),
         })
     }
 }
@@ -84,6 +94,7 @@ impl fmt::Debug for Config {
             .field("jwt_secret", &self.jwt_secret)
             .field("consistency_wait", &self.consistency_wait)
             .field("cors", &self.cors)
+            .field("search_index_dir", &self.search_index_dir)
             .finish()
     }
 }

@@ -8,6 +8,8 @@
 //!   each commit, payload `<projection> <position>`. Same database, so the payload is trusted.
 //! - NATS `pasar.checkpoints.>`: a message only prompts a re-read of the checkpoint table (a
 //!   NATS server may be shared by several environments, so its payload is a hint).
+//! - The local search index ([`crate::search`]), which reports each batch it has applied
+//!   through [`Consistency::observe_local`].
 //! - A re-read on every LISTEN (re)connect, on every new waiter, and every [`POLL_INTERVAL`]
 //!   while anyone waits: the last fallback when both notification paths are down.
 
@@ -150,6 +152,12 @@ impl Consistency {
                     true
                 }
             });
+    }
+
+    /// A read model kept in this process (the search index) has applied the log up to
+    /// `position`: wakes the requests waiting for it. Never lowers what is known.
+    pub fn observe_local(&self, name: &str, position: Position) {
+        self.observe(name, position);
     }
 
     /// Re-reads every checkpoint from the database.

@@ -10,6 +10,12 @@ pub enum ApiError {
     /// 400: unusable query parameters, cursor or consistency token.
     #[error("{0}")]
     BadRequest(String),
+    /// 422: a query parameter that parses but is not acceptable (which one, and why).
+    #[error("invalid {field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     /// 401: no bearer token, or one that is invalid or expired.
     #[error("{0}")]
     Unauthorized(String),
@@ -28,6 +34,16 @@ pub enum ApiError {
     /// 500: anything else; logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    /// Shorthand for [`ApiError::Invalid`].
+    pub fn invalid(field: &'static str, message: &str) -> Self {
+        ApiError::Invalid {
+            field,
+            message: message.to_owned(),
+        }
+    }
 }
 
 impl From<tokio_postgres::Error> for ApiError {
@@ -64,6 +80,13 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::BadRequest(d) => problem(StatusCode::BAD_REQUEST, "Bad request", &d),
+            ApiError::Invalid { field, message } => pasar_service::problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Validation failed",
+                &format!("{field}: {message}"),
+            )
+            .with_errors(serde_json::json!([{ "field": field, "message": message }]))
+            .response(),
             ApiError::Unauthorized(d) => {
                 let mut response = problem(StatusCode::UNAUTHORIZED, "Unauthorized", &d);
                 response

@@ -5,6 +5,8 @@
 //! - [`consistency`]: read-your-writes. A request with `X-Consistency-Token` waits until the
 //!   projections its route reads have passed that log position (woken by the projector's
 //!   NOTIFY and NATS announcements, with a short poll as the last fallback), else 503.
+//! - [`search`]: the search index, a local read model of this process (`SEARCH_INDEX_DIR`)
+//!   fed by the runtime's [`pasar_events::runtime::LocalProcessor`] loop; `/v1/search`.
 //! - [`auth`]: bearer access tokens (HS256 JWT from the command API) → [`auth::AuthUser`].
 //! - [`pagination`]: keyset pagination with opaque cursors; [`error`]: the single
 //!   [`ApiError`] and its problem+json; [`metrics`]; [`config`]. The plumbing they share
@@ -20,6 +22,7 @@ pub mod error;
 pub mod metrics;
 pub mod pagination;
 pub mod routes;
+pub mod search;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -48,6 +51,10 @@ pub struct AppState {
     /// The event log, for what is read from it rather than from a read model (an order's
     /// history and its state as of a time).
     pub log: Arc<routes::history::Log>,
+    /// This process's search index.
+    pub search: Arc<search::SearchHost>,
+    /// Where the event log is (search rebuilds read it from the start).
+    pub database_url: String,
 }
 
 /// Connection pool size for queries.
@@ -68,7 +75,11 @@ pub async fn run(
     registry.install_global();
     let stop = CancellationToken::new();
     let consistency = Consistency::new(pool.clone(), config.consistency_wait);
-    let tasks = consistency.spawn(&config.database_url, nats.clone(), &stop);
+    let mut tasks = consistency.spawn(&config.database_url, nats.clone(), &stop);
+    let search = search::SearchHost::open(&config.search_index_dir, Arc::clone(&consistency))?;
+    tasks.push(tokio::spawn(
+        Arc::clone(&search).follow(config.database_url.clone(), stop.clone()),
+    ));
     let state = AppState {
         pool,
         tokens: Arc::new(TokenVerifier::new(&config.jwt_secret)),
@@ -76,6 +87,8 @@ pub async fn run(
         metrics: Arc::new(metrics::Metrics::new(registry)),
         nats,
         log: Arc::default(),
+        search,
+        database_url: config.database_url.clone(),
     };
     // Room for the longest consistency wait plus the query itself.
     let request_timeout = config.consistency_wait + Duration::from_secs(10);

@@ -24,6 +24,9 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("GET", "/v1/products"),
         ("GET", "/v1/products/{id}"),
         ("GET", "/v1/projections"),
+        ("GET", "/v1/search"),
+        ("GET", "/v1/search/suggest"),
+        ("POST", "/v1/admin/search/rebuild"),
     ]
     .iter()
     .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))

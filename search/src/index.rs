@@ -139,10 +139,22 @@ impl SearchIndex {
     /// already applied (same or older stream version) changes nothing. Fails without
     /// committing anything if an event cannot be decoded or the index cannot be written.
     pub fn apply(&self, events: &[RecordedEvent]) -> Result<Applied, SearchError> {
+        self.apply_through(events, None)
+    }
+
+    /// [`SearchIndex::apply`], committing `through` as the checkpoint when it is later than
+    /// the batch's last event: a batch of the log may end with events the index does not
+    /// keep (orders, carts), and the checkpoint must still cover them so that a consistency
+    /// token from any command is reached. Never moves the checkpoint back.
+    pub fn apply_through(
+        &self,
+        events: &[RecordedEvent],
+        through: Option<Position>,
+    ) -> Result<Applied, SearchError> {
         let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let (docs, changed) = self.fold(events)?;
         let last = events.iter().map(|e| e.position).max();
-        let checkpoint = self.checkpoint().max(last);
+        let checkpoint = self.checkpoint().max(last).max(through);
         let written = self.commit(&mut writer, &docs, &changed, checkpoint);
         if written.is_err() {
             // Leave nothing half-written in the writer for the next batch to commit.

@@ -26,7 +26,7 @@ pub struct IndexSwap {
 pub struct Rebuild {
     generation: u64,
     /// The new index; apply the log to it until it has caught up.
-    pub index: SearchIndex,
+    pub index: Arc<SearchIndex>,
 }
 
 fn generation_dir(root: &Path, generation: u64) -> PathBuf {
@@ -81,7 +81,7 @@ impl IndexSwap {
         }
         Ok(Rebuild {
             generation,
-            index: SearchIndex::open(&dir)?,
+            index: Arc::new(SearchIndex::open(&dir)?),
         })
     }
 
@@ -90,7 +90,7 @@ impl IndexSwap {
     pub fn finish_rebuild(&self, rebuild: Rebuild) -> Result<Arc<SearchIndex>, SearchError> {
         write_current(&self.root, rebuild.generation)?;
         let mut live = self.live.write().unwrap_or_else(|e| e.into_inner());
-        let old = std::mem::replace(&mut *live, (rebuild.generation, Arc::new(rebuild.index)));
+        let old = std::mem::replace(&mut *live, (rebuild.generation, rebuild.index));
         Ok(old.1)
     }
 }

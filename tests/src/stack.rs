@@ -26,6 +26,8 @@ pub struct Stack {
     pub projector_url: String,
     pub sim: MidtransSim,
     pub http: reqwest::Client,
+    /// The query API's own search index (`SEARCH_INDEX_DIR`), removed with the stack.
+    pub search_index_dir: PathBuf,
     children: Vec<(String, Child)>,
     env: Vec<(&'static str, String)>,
 }
@@ -82,6 +84,8 @@ impl Stack {
         let database_url = format!("{base}/pasar_e2e_{}", Uuid::new_v4().simple());
         let nats_url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
         let (command_port, query_port, projector_port) = (free_port(), free_port(), free_port());
+        let search_index_dir =
+            std::env::temp_dir().join(format!("pasar-e2e-search-{}", Uuid::new_v4().simple()));
         let command_url = format!("http://127.0.0.1:{command_port}");
         let sim = MidtransSim::start(SimConfig {
             server_key: SERVER_KEY.into(),
@@ -98,6 +102,10 @@ impl Stack {
             ("COMMAND_API_ADDR", format!("127.0.0.1:{command_port}")),
             ("QUERY_API_ADDR", format!("127.0.0.1:{query_port}")),
             ("PROJECTOR_ADDR", format!("127.0.0.1:{projector_port}")),
+            (
+                "SEARCH_INDEX_DIR",
+                search_index_dir.to_string_lossy().into_owned(),
+            ),
             // Every stack would publish its own database's log into the one PASAR_EVENTS of
             // the shared NATS; the publisher has its own suite (projector/tests/publisher).
             ("PUBLISHER_ENABLED", "false".into()),
@@ -115,6 +123,7 @@ impl Stack {
             query_url: format!("http://127.0.0.1:{query_port}"),
             projector_url: format!("http://127.0.0.1:{projector_port}"),
             sim,
+            search_index_dir,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()?,
@@ -322,6 +331,13 @@ impl Stack {
         }
     }
 
+    /// Kills one service and forgets it: unlike [`Stack::kill`], a later [`Stack::restart`]
+    /// of another service does not report it as exited (a benchmark that needs the cores).
+    pub fn stop(&mut self, name: &str) {
+        self.kill(name);
+        self.children.retain(|(n, _)| n != name);
+    }
+
     /// Leaves `key` out of the environment of services started from now on (a restart).
     pub fn unset_env(&mut self, key: &str) {
         self.env.retain(|(k, _)| *k != key);
@@ -349,6 +365,7 @@ impl Drop for Stack {
             let _ = child.kill();
             let _ = child.wait();
         }
+        let _ = std::fs::remove_dir_all(&self.search_index_dir);
         // Drop the test database from a thread of its own: Drop cannot await, and the test's
         // runtime may be shutting down.
         let url = self.database_url.clone();

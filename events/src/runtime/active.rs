@@ -7,10 +7,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
-use super::checkpoint;
 use super::lock::LeaderLock;
 use super::metrics::ProcessorMetrics;
-use super::runner::{Ended, Runtime, RuntimeError};
+use super::runner::{Ended, Runtime, RuntimeError, Target};
 use super::{ProcessError, Processor};
 use crate::Position;
 
@@ -18,27 +17,34 @@ use crate::Position;
 const LAG_INTERVAL: Duration = Duration::from_secs(1);
 
 impl Runtime {
-    /// Processes while this instance holds `lock`. `Err` only for a fatal error.
+    /// Processes while this instance holds `lock` (a shared processor), or until shutdown
+    /// (a local one, which has no lock). `Err` only for a fatal error.
     pub(super) async fn run_active(
         &self,
-        processor: &dyn Processor,
+        target: Target<'_>,
         metrics: &ProcessorMetrics,
-        lock: &mut LeaderLock,
+        mut lock: Option<&mut LeaderLock>,
         shutdown: &CancellationToken,
     ) -> Result<Ended, RuntimeError> {
         let options = &self.inner.options;
         let mut backoff = Backoff::new(options.min_backoff, options.max_backoff);
-        let mut next_tick = processor
-            .tick_interval()
+        let ticked = match target {
+            Target::Shared(processor) => Some(processor),
+            Target::Local(_) => None,
+        };
+        let mut next_tick = ticked
+            .and_then(|p| p.tick_interval())
             .map(|every| Instant::now() + every);
         let mut last_lag: Option<Instant> = None;
         // Reloaded from the table after every error: the truth may have moved.
         let mut position: Option<Position> = None;
         while !shutdown.is_cancelled() {
-            self.tick_if_due(processor, metrics, &mut next_tick).await?;
+            if let Some(processor) = ticked {
+                self.tick_if_due(processor, metrics, &mut next_tick).await?;
+            }
             let outcome = match position {
-                Some(from) => self.step(processor, from).await.map(|b| (from, b)),
-                None => self.load(processor.name()).await.map(|from| (from, None)),
+                Some(from) => self.step_target(target, from).await.map(|b| (from, b)),
+                None => self.load_checkpoint(target).await.map(|from| (from, None)),
             };
             let wait = match outcome {
                 Ok((_, Some(batch))) => {
@@ -70,12 +76,15 @@ impl Runtime {
                     }
                     position = None;
                     let wait = backoff.next_wait();
-                    tracing::warn!(processor = processor.name(), error = %e, retry_in = ?wait, "batch failed; retrying");
+                    tracing::warn!(processor = target.name(), error = %e, retry_in = ?wait, "batch failed; retrying");
                     Some(wait)
                 }
             };
             let from = position.unwrap_or(Position::START);
-            if let Some(ended) = self.pause(lock, shutdown, next_tick, wait, from).await {
+            if let Some(ended) = self
+                .pause(lock.as_deref_mut(), shutdown, next_tick, wait, from)
+                .await
+            {
                 return Ok(ended);
             }
         }
@@ -86,7 +95,7 @@ impl Runtime {
     /// until the next tick; `Some` when the active period ends meanwhile.
     async fn pause(
         &self,
-        lock: &mut LeaderLock,
+        lock: Option<&mut LeaderLock>,
         shutdown: &CancellationToken,
         next_tick: Option<Instant>,
         backoff: Option<Duration>,
@@ -95,7 +104,7 @@ impl Runtime {
         let idle_wait = self.inner.options.idle_wait;
         tokio::select! {
             () = shutdown.cancelled() => Some(Ended::Shutdown),
-            () = lock.lost() => Some(Ended::LockLost),
+            () = lock_lost(lock) => Some(Ended::LockLost),
             () = sleep_until(next_tick) => None,
             () = async {
                 match backoff {
@@ -104,10 +113,6 @@ impl Runtime {
                 }
             } => None,
         }
-    }
-
-    async fn load(&self, name: &str) -> Result<Position, RuntimeError> {
-        Ok(checkpoint::load(&self.inner.pool.get().await?, name).await?)
     }
 
     /// Runs the processor's tick if one is due (never while a batch is in flight: the loop
@@ -153,6 +158,14 @@ impl Runtime {
         if let Ok(head) = self.inner.store.head().await {
             metrics.lag(position, head, oldest);
         }
+    }
+}
+
+/// Resolves when `lock` is lost, or never without one (a local processor holds none).
+async fn lock_lost(lock: Option<&mut LeaderLock>) {
+    match lock {
+        Some(lock) => lock.lost().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -16,6 +16,9 @@
 //! - `runner.rs`: [`Runtime`] (`spawn` the long-running tasks, `catch_up` for tests and
 //!   CLIs); `active.rs` the active instance's loop (batches, waits, ticks, backoff).
 //! - [`checkpoint`]: the one checkpoint table, `processor_checkpoints`.
+//! - [`LocalProcessor`] (`local.rs`): a processor whose state is local to each process that
+//!   hosts it (the search index), checkpoint kept with that state, no leader lock; fed by the
+//!   same loop (`Runtime::run_local`, `Runtime::catch_up_local`).
 //! - [`lock`]: the leader lock derived from the name.
 //! - `metrics.rs`: the metric names (position, lag, errors, active/standby).
 //! - [`migrate`]: the one migration mechanism (re-exported from [`crate::migrate`], which the
@@ -24,6 +27,7 @@
 mod active;
 mod backoff;
 pub mod checkpoint;
+mod local;
 pub mod lock;
 mod metrics;
 mod runner;
@@ -39,6 +43,7 @@ use crate::{Position, RecordedEvent};
 pub use crate::migrate::{MigrateError, Migrations, migrate};
 pub use backoff::Backoff;
 pub use checkpoint::{Checkpoint, CheckpointError};
+pub use local::LocalProcessor;
 pub use runner::{CaughtUp, Runtime, RuntimeError, RuntimeOptions};
 
 impl ProcessError {

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
 use super::checkpoint::{self, CheckpointError};
+use super::local::LocalProcessor;
 use super::lock::LeaderLock;
 use super::metrics::ProcessorMetrics;
 use super::{ProcessError, Processor};
@@ -95,6 +96,37 @@ pub(super) struct Batch {
     pub(super) events: usize,
     /// Recorded time of the batch's first event (for the lag in seconds).
     pub(super) oldest: DateTime<Utc>,
+}
+
+/// What the loop feeds: a shared processor (checkpoint row, leader lock, batch transaction)
+/// or a local one (checkpoint kept with its own state).
+#[derive(Clone, Copy)]
+pub(super) enum Target<'a> {
+    Shared(&'a dyn Processor),
+    Local(&'a dyn LocalProcessor),
+}
+
+impl Target<'_> {
+    pub(super) fn name(&self) -> &str {
+        match self {
+            Target::Shared(p) => p.name(),
+            Target::Local(p) => p.name(),
+        }
+    }
+
+    fn batch_size(&self) -> usize {
+        match self {
+            Target::Shared(p) => p.batch_size(),
+            Target::Local(p) => p.batch_size(),
+        }
+    }
+
+    fn wants(&self, event: &RecordedEvent) -> bool {
+        match self {
+            Target::Shared(p) => p.wants(event),
+            Target::Local(p) => p.wants(event),
+        }
+    }
 }
 
 /// How an active period ended.
@@ -215,14 +247,19 @@ impl Runtime {
         processor: &dyn Processor,
         from: Position,
     ) -> Result<Option<Batch>, RuntimeError> {
-        let name = processor.name();
+        self.step_target(Target::Shared(processor), from).await
+    }
+
+    /// One batch after `from` for either kind of processor.
+    pub(super) async fn step_target(
+        &self,
+        target: Target<'_>,
+        from: Position,
+    ) -> Result<Option<Batch>, RuntimeError> {
+        let name = target.name();
         // Read before the write transaction opens: a transaction of ours that holds an xid
         // would hold the log's read horizon (and so our own next read) back.
-        let events = self
-            .inner
-            .store
-            .read_all(from, processor.batch_size())
-            .await?;
+        let events = self.inner.store.read_all(from, target.batch_size()).await?;
         let (Some(first), Some(last)) = (events.first(), events.last()) else {
             return Ok(None);
         };
@@ -231,23 +268,50 @@ impl Runtime {
             events: events.len(),
             oldest: first.recorded_at,
         };
-        let wanted: Vec<RecordedEvent> =
-            events.into_iter().filter(|e| processor.wants(e)).collect();
+        let wanted: Vec<RecordedEvent> = events.into_iter().filter(|e| target.wants(e)).collect();
+        let failed = |source| RuntimeError::Process {
+            name: name.to_owned(),
+            source,
+        };
+        let processor = match target {
+            Target::Shared(processor) => processor,
+            Target::Local(processor) => {
+                // The processor commits its state and its checkpoint together.
+                processor
+                    .apply(&wanted, batch.position)
+                    .await
+                    .map_err(failed)?;
+                return Ok(Some(batch));
+            }
+        };
         let mut client = self.inner.pool.get().await?;
         let tx = client.transaction().await?;
         if !wanted.is_empty() {
-            processor
-                .handle(&wanted, &tx)
-                .await
-                .map_err(|source| RuntimeError::Process {
-                    name: name.to_owned(),
-                    source,
-                })?;
+            processor.handle(&wanted, &tx).await.map_err(failed)?;
         }
         checkpoint::compare_and_set(&tx, name, from, batch.position).await?;
         tx.commit().await?;
         processor.committed(batch.position, batch.events).await;
         Ok(Some(batch))
+    }
+
+    /// Where `target` stands: its checkpoint row, or what a local processor says.
+    pub(super) async fn load_checkpoint(
+        &self,
+        target: Target<'_>,
+    ) -> Result<Position, RuntimeError> {
+        match target {
+            Target::Shared(p) => {
+                Ok(checkpoint::load(&self.inner.pool.get().await?, p.name()).await?)
+            }
+            Target::Local(p) => p
+                .checkpoint()
+                .await
+                .map_err(|source| RuntimeError::Process {
+                    name: p.name().to_owned(),
+                    source,
+                }),
+        }
     }
 
     /// The long-running loop of one processor: become active, process, stand by again when
@@ -261,7 +325,12 @@ impl Runtime {
             metrics.active(true);
             processor.on_active(true);
             let ended = self
-                .run_active(processor, &metrics, &mut lock, shutdown)
+                .run_active(
+                    Target::Shared(processor),
+                    &metrics,
+                    Some(&mut lock),
+                    shutdown,
+                )
                 .await;
             metrics.active(false);
             processor.on_active(false);

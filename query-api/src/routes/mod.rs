@@ -8,6 +8,7 @@ mod ops;
 mod orders;
 mod products;
 mod projections;
+mod search;
 
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ pub use cart::{Cart, CartItem};
 pub use orders::Order;
 pub use products::Product;
 pub use projections::{ProjectionStatus, Projections};
+pub use search::{SearchHit, SearchResponse, SuggestResponse};
 
 /// Reads carry no bodies worth having; anything bigger than this is refused with 413.
 const BODY_LIMIT: usize = 16 * 1024;
@@ -71,6 +73,9 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::detail))
         .routes(routes!(orders::history))
         .routes(routes!(projections::list))
+        .routes(routes!(search::search))
+        .routes(routes!(search::suggest))
+        .routes(routes!(search::rebuild))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

@@ -31,6 +31,7 @@ pub struct TestApp {
     server: Option<JoinHandle<anyhow::Result<()>>>,
     // Last, so it is dropped after everything that holds connections.
     db: TestDb,
+    _search_dir: tempfile::TempDir,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -51,7 +52,9 @@ pub async fn spawn_app_with(wait: Duration, cors: pasar_service::cors::CorsOrigi
     let projector = Projector::new(Arc::new(store.clone()), pool)
         .await
         .expect("projector");
+    let search_dir = tempfile::tempdir().expect("search index directory");
     let config = Config {
+        search_index_dir: search_dir.path().to_owned(),
         addr: "127.0.0.1:0".parse().unwrap(),
         database_url: db.url.clone(),
         nats_url: "nats://127.0.0.1:4222".into(),
@@ -74,6 +77,7 @@ pub async fn spawn_app_with(wait: Duration, cors: pasar_service::cors::CorsOrigi
         stop: Some(stop),
         server: Some(server),
         db,
+        _search_dir: search_dir,
     }
 }
 

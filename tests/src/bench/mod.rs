@@ -7,6 +7,7 @@ pub mod flash;
 pub mod history;
 pub mod latency;
 pub mod logins;
+pub mod search;
 
 /// A fresh scratch database URL on the local PostgreSQL.
 pub fn scratch_database(prefix: &str) -> String {

@@ -38,6 +38,13 @@ enum Command {
     Flash,
     /// 600 concurrent failed logins (BENCH_LOGINS): the command API's peak RSS and the answers.
     Logins,
+    /// The query API's search index over a generated Indonesian catalog: indexing rate,
+    /// query latency and throughput, suggest, stock change → visible, RSS.
+    Search {
+        /// Products in the generated catalog.
+        #[arg(long, default_value_t = 100_000)]
+        products: usize,
+    },
     /// The soak (kills, PostgreSQL and NATS restarts); fails when an invariant broke.
     Soak {
         /// How long the load runs.
@@ -48,7 +55,14 @@ enum Command {
 
 impl Command {
     fn runs(self, which: Command) -> bool {
-        self == which || (self == Command::All && !matches!(which, Command::Soak { .. }))
+        match (self, which) {
+            (Command::Search { .. }, Command::Search { .. }) => true,
+            _ => {
+                self == which
+                    || (self == Command::All
+                        && !matches!(which, Command::Soak { .. } | Command::Search { .. }))
+            }
+        }
     }
 }
 
@@ -97,6 +111,10 @@ async fn main() -> anyhow::Result<()> {
         let stack = Stack::start_with(&[("RUST_LOG", "error")]).await?;
         let attempts = env_number("BENCH_LOGINS", 600);
         bench::logins::print(&bench::logins::run(&stack, attempts).await?);
+    }
+    if let Command::Search { products } = which {
+        let report = bench::search::run(products, seconds).await?;
+        bench::search::print(&report);
     }
     if which.runs(Command::Latency) || which.runs(Command::Queries) {
         let stack = Arc::new(Stack::start_with(&[("RUST_LOG", "error")]).await?);

@@ -13,6 +13,7 @@ mod logins;
 mod midtrans_verification;
 mod purchase;
 mod resume;
+mod search;
 mod secrets;
 mod support;
 mod webhooks;

@@ -1,0 +1,213 @@
+//! The search index, hosted in this process as a local read model.
+//!
+//! Every query-API process keeps its own tantivy index under `SEARCH_INDEX_DIR` (an
+//! [`IndexSwap`]: the live generation and rebuilds beside it) and follows the log into it
+//! with the processor runtime's [`LocalProcessor`] loop: the same reads, order and wake-ups as
+//! every projection, but no leader lock (each replica runs its own) and the checkpoint in the
+//! index's commit payload instead of `processor_checkpoints`. A replica that starts empty
+//! catches up from the log; one killed mid-batch resumes from its last commit, and since
+//! [`pasar_search::SearchIndex::apply`] is idempotent, ends with the same content as a fresh
+//! build.
+//!
+//! Each applied batch raises this process's known position of [`NAME`] in [`Consistency`],
+//! so `X-Consistency-Token` on `/v1/search` waits for the local index like for any projection.
+//!
+//! [`SearchHost::rebuild`] builds a new generation beside the live one from the start of the
+//! log, pauses the live follower for a last catch-up, then swaps; searches never stop.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use pasar_events::runtime::{LocalProcessor, ProcessError, Runtime};
+use pasar_events::types::streams::Category;
+use pasar_events::{Position, RecordedEvent};
+use pasar_search::{IndexSwap, SearchIndex};
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use crate::consistency::Consistency;
+
+/// The search projection's name: its metrics label and its entry in the consistency map.
+pub const NAME: &str = "search";
+
+/// Events per batch: large, because each batch is one tantivy commit (an fsync).
+const BATCH_SIZE: usize = 5_000;
+
+/// The live index of this process and what feeds it.
+pub struct SearchHost {
+    swap: IndexSwap,
+    consistency: Arc<Consistency>,
+    /// Held while a batch is applied, and by a rebuild's last catch-up and swap, so the
+    /// follower never applies a batch to an index that is being replaced.
+    applying: Mutex<()>,
+    /// Only one rebuild at a time.
+    rebuilding: Mutex<()>,
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Rebuilt {
+    /// Log position the new index covers (a consistency token).
+    #[schema(value_type = String, example = "812-40")]
+    pub position: Position,
+    /// Events read from the log.
+    pub events: u64,
+    /// Active products in the new index.
+    pub products: u64,
+}
+
+impl SearchHost {
+    /// Opens (or creates) the index under `dir`.
+    pub fn open(dir: &Path, consistency: Arc<Consistency>) -> anyhow::Result<Arc<SearchHost>> {
+        let swap = IndexSwap::open(dir).map_err(|e| {
+            anyhow::anyhow!("opening the search index in SEARCH_INDEX_DIR {dir:?}: {e}")
+        })?;
+        let host = Arc::new(SearchHost {
+            swap,
+            consistency,
+            applying: Mutex::new(()),
+            rebuilding: Mutex::new(()),
+        });
+        host.announce();
+        Ok(host)
+    }
+
+    /// The index searches should use now.
+    pub fn index(&self) -> Arc<SearchIndex> {
+        self.swap.current()
+    }
+
+    /// Tells waiting readers how far the live index has got.
+    fn announce(&self) {
+        if let Some(position) = self.index().checkpoint() {
+            self.consistency.observe_local(NAME, position);
+        }
+    }
+
+    /// Follows the log into the live index until `stop`: connects the event store (retrying
+    /// while PostgreSQL is down, so the API still starts), then runs the runtime's loop.
+    pub async fn follow(self: Arc<Self>, database_url: String, stop: CancellationToken) {
+        let Some(runtime) = connect_runtime(&database_url, &stop).await else {
+            return;
+        };
+        let follower = Follower(Arc::clone(&self));
+        runtime.run_local(&follower, &stop).await;
+    }
+
+    /// Builds a new index from the start of the log beside the live one, then swaps it in.
+    /// Searches keep using the live index until the swap.
+    pub async fn rebuild(&self, runtime: &Runtime) -> anyhow::Result<Rebuilt> {
+        let _one = self.rebuilding.lock().await;
+        let rebuild = self.swap.begin_rebuild()?;
+        let builder = Builder(Arc::clone(&rebuild.index));
+        // The bulk of the log, while the live index keeps following.
+        runtime.catch_up_local(&builder).await?;
+        // The tail, with the follower paused, so nothing it applies is missed by the new one.
+        let _paused = self.applying.lock().await;
+        let caught_up = runtime.catch_up_local(&builder).await?;
+        let products = builder.0.active_count()?;
+        let events = caught_up.events;
+        self.swap.finish_rebuild(rebuild)?;
+        self.announce();
+        Ok(Rebuilt {
+            position: caught_up.position,
+            events,
+            products,
+        })
+    }
+}
+
+/// Connects the event store behind a runtime, retrying until it answers or `stop`.
+pub async fn connect_runtime(database_url: &str, stop: &CancellationToken) -> Option<Runtime> {
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match pasar_events::postgres::PgEventStore::connect_with_pool_size(database_url, 4).await {
+            Ok(store) => {
+                let pool = store.pool().clone();
+                return Some(Runtime::new(Arc::new(store), pool, database_url.to_owned()));
+            }
+            Err(e) => tracing::warn!(error = %e, "search: cannot reach the event store; retrying"),
+        }
+        tokio::select! {
+            () = stop.cancelled() => return None,
+            () = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Applies `events` to `index` off the async threads (a commit fsyncs).
+async fn apply(
+    index: Arc<SearchIndex>,
+    events: &[RecordedEvent],
+    position: Position,
+) -> Result<(), ProcessError> {
+    let events = events.to_vec();
+    tokio::task::spawn_blocking(move || index.apply_through(&events, Some(position)))
+        .await
+        .map_err(ProcessError::transient)?
+        .map_err(|e| match e {
+            pasar_search::SearchError::Decode(_) => ProcessError::fatal(e),
+            e => ProcessError::transient(e),
+        })?;
+    Ok(())
+}
+
+const CATEGORIES: &[Category] = &[Category::Product, Category::Stock];
+
+/// Feeds the live index.
+struct Follower(Arc<SearchHost>);
+
+#[async_trait]
+impl LocalProcessor for Follower {
+    fn name(&self) -> &str {
+        NAME
+    }
+    fn categories(&self) -> &[Category] {
+        CATEGORIES
+    }
+    fn batch_size(&self) -> usize {
+        BATCH_SIZE
+    }
+    async fn checkpoint(&self) -> Result<Position, ProcessError> {
+        Ok(self.0.index().checkpoint().unwrap_or(Position::START))
+    }
+    async fn apply(
+        &self,
+        events: &[RecordedEvent],
+        position: Position,
+    ) -> Result<(), ProcessError> {
+        let _applying = self.0.applying.lock().await;
+        apply(self.0.index(), events, position).await?;
+        self.0.announce();
+        Ok(())
+    }
+}
+
+/// Feeds a generation being rebuilt.
+struct Builder(Arc<SearchIndex>);
+
+#[async_trait]
+impl LocalProcessor for Builder {
+    fn name(&self) -> &str {
+        "search-rebuild"
+    }
+    fn categories(&self) -> &[Category] {
+        CATEGORIES
+    }
+    fn batch_size(&self) -> usize {
+        BATCH_SIZE
+    }
+    async fn checkpoint(&self) -> Result<Position, ProcessError> {
+        Ok(self.0.checkpoint().unwrap_or(Position::START))
+    }
+    async fn apply(
+        &self,
+        events: &[RecordedEvent],
+        position: Position,
+    ) -> Result<(), ProcessError> {
+        apply(Arc::clone(&self.0), events, position).await
+    }
+}
