@@ -68,6 +68,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(products::list))
         .routes(routes!(products::detail))
+        .routes(routes!(products::brands))
         .routes(routes!(cart::get_cart))
         .routes(routes!(orders::list))
         .routes(routes!(orders::detail))

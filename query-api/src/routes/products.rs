@@ -158,3 +158,34 @@ pub async fn detail(
         .map(Json)
         .ok_or_else(|| ApiError::NotFound("no such product".into()))
 }
+
+/// The brands of the active products.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Brands {
+    /// The most carried first; spellings that differ only in case and spaces are one brand.
+    pub brands: Vec<queries::BrandCount>,
+}
+
+/// List brands
+///
+/// Every brand of the active products with how many carry it, the most carried first (at most
+/// 1,000). "Gayo" and "gayo " are one brand, named by its most common spelling. Honours
+/// `X-Consistency-Token` like the product reads.
+#[utoipa::path(
+    get, path = "/v1/brands", tag = "catalog",
+    params(ConsistencyTokenHeader),
+    responses(
+        (status = 200, description = "The brands", body = Brands),
+        (status = 400, description = "The consistency token is malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Not yet consistent with `X-Consistency-Token` after `CONSISTENCY_WAIT_MS` (`Retry-After: 1`), or the read models are unavailable", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn brands(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Brands>, ApiError> {
+    state.consistency.require(&headers, READS).await?;
+    let client = state.pool.get().await?;
+    let brands = queries::brands(&client).await?;
+    Ok(Json(Brands { brands }))
+}

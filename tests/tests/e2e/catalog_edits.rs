@@ -212,3 +212,50 @@ async fn stock_is_corrected_by_hand_but_never_below_what_is_reserved() {
         1
     );
 }
+
+#[tokio::test]
+async fn brands_are_counted_once_whatever_their_case_and_spaces() {
+    // Arrange: "Gayo" twice (two spellings), "Kapal Api" once, one product without a brand,
+    // and a discontinued "Toba".
+    let stack = Stack::start().await.unwrap();
+    let (_, seller) = stack.register("seller").await;
+    let mut toba = String::new();
+    for (n, brand) in [
+        Some("Gayo"),
+        Some("gayo "),
+        Some("Kapal Api"),
+        None,
+        Some("Toba"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = json!({ "sku": format!("BRAND-{n}-{}", uuid::Uuid::new_v4().simple()), "name": "Kopi bubuk", "price": 30_000, "weight_grams": 200, "brand": brand });
+        let (status, listed) =
+            send(&stack, Method::POST, "/v1/products", &seller, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{listed}");
+        toba = listed["id"].as_str().unwrap().to_owned();
+    }
+    let (status, gone) = send(
+        &stack,
+        Method::DELETE,
+        &format!("/v1/products/{toba}"),
+        &seller,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{gone}");
+    let token = gone["consistency_token"].as_str().unwrap().to_owned();
+
+    // Act
+    let (status, brands) = stack.query("/v1/brands", None, Some(&token)).await;
+
+    // Assert
+    assert_eq!(status, StatusCode::OK, "{brands}");
+    let brands = brands["brands"].as_array().unwrap();
+    assert_eq!(brands.len(), 2, "{brands:?}");
+    assert_eq!(brands[0]["name"].as_str().unwrap().to_lowercase(), "gayo");
+    assert_eq!(brands[0]["products"], 2);
+    assert_eq!(brands[1]["name"], "Kapal Api");
+    assert_eq!(brands[1]["products"], 1);
+}

@@ -172,3 +172,39 @@ pub async fn product(
     let row = client.query_opt(&statement, &[&id]).await?;
     Ok(row.as_ref().map(Product::from_row))
 }
+
+/// A brand and how many active products carry it. Spellings that differ only in case and
+/// surrounding spaces ("Gayo", "gayo ") are one brand, named by its most common spelling.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BrandCount {
+    #[schema(example = "Gayo")]
+    pub name: String,
+    #[schema(example = 12)]
+    pub products: i64,
+}
+
+/// Most brands [`brands`] answers.
+pub const MAX_BRANDS: i64 = 1_000;
+
+/// Every brand of the active products, the most carried first (ties by name), at most
+/// [`MAX_BRANDS`].
+pub async fn brands(client: &impl GenericClient) -> Result<Vec<BrandCount>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT mode() WITHIN GROUP (ORDER BY btrim(brand)) AS name, count(*) AS products
+             FROM rm.products
+             WHERE status = 'active' AND brand IS NOT NULL AND btrim(brand) <> ''
+             GROUP BY lower(btrim(brand))
+             ORDER BY products DESC, name
+             LIMIT $1",
+            &[&MAX_BRANDS],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| BrandCount {
+            name: row.get("name"),
+            products: row.get("products"),
+        })
+        .collect())
+}
