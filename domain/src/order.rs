@@ -27,9 +27,11 @@ use uuid::Uuid;
 use crate::Aggregate;
 
 mod place;
+mod refunds;
 
 use place::place;
 pub use place::subtotal_of;
+pub use refunds::{PendingRefund, RefundResult};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
@@ -58,23 +60,6 @@ pub struct Order {
     pub pending_refunds: Vec<PendingRefund>,
     /// Every refund request ever made (settled or not), so a repeat is recognised.
     pub refund_ids: Vec<Uuid>,
-}
-
-/// A refund asked for and not settled yet.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PendingRefund {
-    pub refund_id: Uuid,
-    pub amount: Money,
-    pub reason: String,
-}
-
-/// How a refund ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RefundResult {
-    /// Midtrans returned the money.
-    Refunded,
-    /// Midtrans could not: the shop owes it.
-    Owed { reason: String },
 }
 
 impl Default for Order {
@@ -421,109 +406,6 @@ impl Order {
             }
         };
         Ok(event)
-    }
-
-    /// Refunded once nothing paid is left with the shop (and nothing is owed or pending).
-    fn fully_refunded_or_as_is(&self) -> OrderStatus {
-        if self.refunded_amount.amount >= self.total.amount {
-            OrderStatus::Refunded
-        } else {
-            self.status.unwrap_or(OrderStatus::Paid)
-        }
-    }
-
-    fn request_refund(
-        &self,
-        from: OrderStatus,
-        refund_id: Uuid,
-        amount: Money,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<OrderEvent>, OrderError> {
-        if self.refund_ids.contains(&refund_id) {
-            return Ok(None);
-        }
-        self.check_refund(from, amount)?;
-        Ok(Some(OrderEvent::OrderRefundRequested {
-            refund_id,
-            amount,
-            reason: reason.to_owned(),
-            requested_at: now,
-        }))
-    }
-
-    /// The event that settles `refund_id`; `None` when it is not pending (settled already).
-    fn settle_refund(
-        &self,
-        refund_id: Uuid,
-        result: &RefundResult,
-        now: DateTime<Utc>,
-    ) -> Option<OrderEvent> {
-        let pending = self
-            .pending_refunds
-            .iter()
-            .find(|r| r.refund_id == refund_id)?;
-        Some(match result {
-            RefundResult::Refunded => OrderEvent::OrderRefunded {
-                refund_id: Some(refund_id),
-                amount: pending.amount,
-                reason: pending.reason.clone(),
-                refunded_at: now,
-            },
-            RefundResult::Owed { reason } => OrderEvent::OrderRefundOwed {
-                refund_id,
-                amount: pending.amount,
-                reason: reason.clone(),
-                owed_at: now,
-            },
-        })
-    }
-
-    fn cancel_paid(
-        &self,
-        from: OrderStatus,
-        refund_id: Uuid,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<OrderEvent>, OrderError> {
-        if from == OrderStatus::Cancelled && self.refund_ids.contains(&refund_id) {
-            return Ok(Vec::new());
-        }
-        step(from, OrderStatus::Paid, OrderStatus::Cancelled)?;
-        let amount = Money {
-            amount: self.refundable(),
-            ..self.total
-        };
-        let mut events = vec![OrderEvent::OrderCancelled {
-            reason: reason.to_owned(),
-            cancelled_at: now,
-        }];
-        if amount.amount > 0 {
-            events.push(OrderEvent::OrderRefundRequested {
-                refund_id,
-                amount,
-                reason: reason.to_owned(),
-                requested_at: now,
-            });
-        }
-        Ok(events)
-    }
-
-    /// From paid onwards (a paid order cancelled by its seller included), a positive amount
-    /// in the order's currency, at most what is left to refund.
-    fn check_refund(&self, from: OrderStatus, amount: Money) -> Result<(), OrderError> {
-        use OrderStatus::*;
-        let paid_and_cancelled = from == Cancelled && !self.refund_ids.is_empty();
-        if !matches!(from, Paid | Shipped | Delivered | Completed) && !paid_and_cancelled {
-            return invalid(from, Refunded);
-        }
-        if amount.amount <= 0 || amount.currency != self.total.currency {
-            return Err(OrderError::InvalidRefundAmount);
-        }
-        if amount.amount > self.refundable() {
-            return Err(OrderError::RefundExceedsTotal);
-        }
-        Ok(())
     }
 }
 

@@ -1,5 +1,5 @@
-//! `/v1/products` and `/v1/inventory/{id}/…`: listing and editing products, discontinuing
-//! and reactivating them, receiving stock and correcting it.
+//! `/v1/products`: listing and editing products, discontinuing and reactivating them. Their
+//! stock is [`super::inventory`]'s.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,10 +15,10 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::input::IdempotencyKey;
-use super::openapi::{Condition, CreatedAnswer, IdempotencyKeyHeader, StockAnswer};
+use super::openapi::{Condition, CreatedAnswer, IdempotencyKeyHeader};
 use super::{accepted, actor};
 use crate::app::AppState;
-use crate::app::catalog::{self, ADJUSTMENT_REASONS, Listing, ProductChange};
+use crate::app::catalog::{self, Listing, ProductChange};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json, Path};
 use pasar_service::openapi::ProblemDetails as Problem;
@@ -28,8 +28,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_product))
         .routes(routes!(edit_product, discontinue_product))
         .routes(routes!(reactivate_product))
-        .routes(routes!(receive_stock))
-        .routes(routes!(adjust_stock))
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -122,49 +120,6 @@ async fn list_product(
         json!({ "id": id }),
         outcome.position,
     ))
-}
-
-#[derive(Deserialize, Serialize, ToSchema)]
-struct ReceiptRequest {
-    /// Units received, 1 or more.
-    #[schema(example = 5)]
-    quantity: i64,
-}
-
-/// Receive stock
-///
-/// Adds received units to a product's stock. The product's seller or an admin.
-#[utoipa::path(
-    post, path = "/v1/inventory/{product_id}/receipts", tag = "catalog",
-    security(("bearer" = [])),
-    params(("product_id" = Uuid, Path, description = "The product"), IdempotencyKeyHeader),
-    request_body = ReceiptRequest,
-    responses(
-        (status = 201, description = "Received", body = StockAnswer),
-        (status = 403, description = "Not this product's seller, nor an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown product", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "A conflict with the stock's state", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-async fn receive_stock(
-    State(state): State<AppState>,
-    user: AuthUser,
-    key: IdempotencyKey,
-    Path(product_id): Path<Uuid>,
-    Json(req): Json<ReceiptRequest>,
-) -> Result<Response, ApiError> {
-    user.require(&[Role::Seller, Role::Admin])?;
-    let key = key.for_request(&(product_id, &req))?;
-    let outcome =
-        catalog::receive_stock(&state, actor(&user), product_id, req.quantity, key.as_ref())
-            .await?;
-    let body = json!({
-        "product_id": product_id,
-        "on_hand": outcome.state.on_hand,
-        "available": outcome.state.available(),
-    });
-    Ok(accepted(StatusCode::CREATED, body, outcome.position))
 }
 
 /// `PATCH /v1/products/{id}`: the fields to change; absent ones stay as they are.
@@ -339,75 +294,4 @@ async fn reactivate_product(
 ) -> Result<Response, ApiError> {
     let key = key.for_request(&(product_id, "reactivate"))?;
     changed(&state, &user, product_id, ProductChange::Reactivate, key).await
-}
-
-/// `{delta, reason, note?}`: `reason` one of damaged, lost, found, recount, returned.
-#[derive(Deserialize, Serialize, ToSchema)]
-#[schema(example = json!({"delta": -2, "reason": "damaged", "note": "stock opname"}))]
-struct AdjustmentRequest {
-    /// Units to add (positive) or take away (negative); not 0.
-    delta: i64,
-    /// damaged, lost, found, recount or returned.
-    reason: String,
-    #[serde(default)]
-    note: Option<String>,
-}
-
-/// Adjust stock
-///
-/// Corrects a product's stock by hand (either sign), never below what is reserved: its seller
-/// or an admin. The reason (and note) stay in the stock's history.
-#[utoipa::path(
-    post, path = "/v1/inventory/{product_id}/adjustments", tag = "catalog",
-    security(("bearer" = [])),
-    params(("product_id" = Uuid, Path, description = "The product"), IdempotencyKeyHeader),
-    request_body = AdjustmentRequest,
-    responses(
-        (status = 201, description = "Adjusted", body = StockAnswer),
-        (status = 403, description = "Not this product's seller, nor an admin", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "Unknown product", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The stock would fall below what is reserved", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-async fn adjust_stock(
-    State(state): State<AppState>,
-    user: AuthUser,
-    key: IdempotencyKey,
-    Path(product_id): Path<Uuid>,
-    Json(req): Json<AdjustmentRequest>,
-) -> Result<Response, ApiError> {
-    user.require(&[Role::Seller, Role::Admin])?;
-    let key = key.for_request(&(product_id, &req))?;
-    let mut fields = super::input::Fields::default();
-    if !ADJUSTMENT_REASONS.contains(&req.reason.as_str()) {
-        let message = format!("must be one of {}", ADJUSTMENT_REASONS.join(", "));
-        fields.push([pasar_domain::FieldError::new("reason", message)]);
-    }
-    let note = match req.note.as_deref() {
-        Some(note) => fields
-            .check("note", pasar_domain::values::Text::<1, 500>::parse(note))
-            .map(|n| format!(": {}", n.into_inner())),
-        None => Some(String::new()),
-    };
-    if req.delta == 0 {
-        fields.push([pasar_domain::FieldError::new("delta", "must not be 0")]);
-    }
-    fields.finish()?;
-    let reason = format!("{}{}", req.reason, note.unwrap_or_default());
-    let outcome = catalog::adjust_stock(
-        &state,
-        actor(&user),
-        product_id,
-        req.delta,
-        reason,
-        key.as_ref(),
-    )
-    .await?;
-    let body = json!({
-        "product_id": product_id,
-        "on_hand": outcome.state.on_hand,
-        "available": outcome.state.available(),
-    });
-    Ok(accepted(StatusCode::CREATED, body, outcome.position))
 }

@@ -14,6 +14,7 @@ pub mod cart;
 pub mod catalog;
 pub mod checkout;
 pub mod input;
+pub mod inventory;
 pub mod openapi;
 pub mod orders;
 pub mod rules;
@@ -67,6 +68,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(accounts::router())
         .merge(catalog::router())
+        .merge(inventory::router())
         .merge(cart::router())
         .merge(checkout::router())
         .merge(orders::router())

@@ -81,6 +81,7 @@ fn no_area_registers_a_route_outside_the_document() {
         include_str!("cart.rs"),
         include_str!("catalog.rs"),
         include_str!("checkout.rs"),
+        include_str!("inventory.rs"),
         include_str!("orders.rs"),
         include_str!("webhook.rs"),
         include_str!("mod.rs"),
