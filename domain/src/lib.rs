@@ -9,6 +9,7 @@
 //! | module | stream | rules |
 //! |---|---|---|
 //! | [`customer`] | `customer-{id}` | registration, role, refresh-token sessions with reuse detection |
+//! | [`category`] | `categories-tree` | the admin-managed tree: no cycles, slugs unique among active siblings, retire |
 //! | [`product`] | `product-{id}` | listing validation, ownership, discontinuation, SKU normalisation |
 //! | [`stock`] | `stock-{product}` | receive, adjust, reserve per order, release, commit; available ≥ 0 |
 //! | [`cart`] | `cart-{customer}` | line limits, set/remove, checkout once per checkout id |
@@ -21,6 +22,7 @@
 //! Start reading at [`Aggregate`], then [`cart`], the smallest aggregate.
 
 pub mod cart;
+pub mod category;
 pub mod customer;
 pub mod order;
 pub mod payment;

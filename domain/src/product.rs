@@ -39,6 +39,8 @@ pub struct Product {
     pub listed_at: Option<DateTime<Utc>>,
     pub discontinued: bool,
     pub discontinued_at: Option<DateTime<Utc>>,
+    /// Set by the seller; the dashboard's default applies while `None`.
+    pub low_stock_threshold: Option<i64>,
 }
 
 impl Default for Product {
@@ -58,6 +60,7 @@ impl Default for Product {
             listed_at: None,
             discontinued: false,
             discontinued_at: None,
+            low_stock_threshold: None,
         }
     }
 }
@@ -115,6 +118,10 @@ pub enum ProductCommand {
         brand: Option<String>,
         weight_grams: Option<i32>,
         condition: Option<ProductCondition>,
+        /// `Some(None)` takes the product out of its category. The caller has checked that a
+        /// given category exists and is active.
+        category: Option<Option<Uuid>>,
+        low_stock_threshold: Option<i64>,
         now: DateTime<Utc>,
     },
 }
@@ -191,6 +198,8 @@ impl Aggregate for Product {
                 brand,
                 weight_grams,
                 condition,
+                category,
+                low_stock_threshold,
                 now,
             } => self.edit(
                 Edits {
@@ -200,6 +209,8 @@ impl Aggregate for Product {
                     brand: brand.as_deref().map(str::trim),
                     weight_grams: *weight_grams,
                     condition: *condition,
+                    category: *category,
+                    low_stock_threshold: *low_stock_threshold,
                 },
                 *now,
             ),
@@ -259,6 +270,10 @@ impl Aggregate for Product {
                 self.brand = brand.or(self.brand);
                 self.weight_grams = weight_grams.unwrap_or(self.weight_grams);
                 self.condition = condition.unwrap_or(self.condition);
+            }
+            ProductEvent::ProductCategorised { category_id, .. } => self.category_id = category_id,
+            ProductEvent::ProductLowStockThresholdSet { threshold } => {
+                self.low_stock_threshold = Some(threshold);
             }
         }
         self

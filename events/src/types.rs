@@ -7,6 +7,7 @@
 
 mod cart;
 mod catalog;
+mod category;
 mod checkout;
 mod customer;
 mod money;
@@ -16,6 +17,7 @@ mod sensitive;
 
 pub use cart::CartEvent;
 pub use catalog::{ProductCondition, ProductEvent, StockEvent};
+pub use category::CategoryEvent;
 pub use checkout::{
     CheckoutEvent, CheckoutOutcome, CheckoutRejection, PaymentHandle, PlacedOrder, PlannedOrder,
     ShortLine,
@@ -121,11 +123,13 @@ pub mod streams {
         EmailClaim,
         /// Uniqueness claim on a normalised SKU.
         SkuClaim,
+        /// The category tree: one stream, [`CATEGORY_TREE`].
+        Categories,
     }
 
     impl Category {
         /// Every category, in a fixed order.
-        pub const ALL: [Category; 9] = [
+        pub const ALL: [Category; 10] = [
             Category::Customer,
             Category::Product,
             Category::Stock,
@@ -135,6 +139,7 @@ pub mod streams {
             Category::Checkout,
             Category::EmailClaim,
             Category::SkuClaim,
+            Category::Categories,
         ];
 
         /// The stream-name prefix (`product` in `product-<id>`).
@@ -149,6 +154,7 @@ pub mod streams {
                 Category::Checkout => "checkout",
                 Category::EmailClaim => "email",
                 Category::SkuClaim => "sku",
+                Category::Categories => "categories",
             }
         }
 
@@ -199,6 +205,9 @@ pub mod streams {
     pub fn sku_claim(normalized_sku: &str) -> String {
         Category::SkuClaim.stream(normalized_sku)
     }
+
+    /// The one stream of the category tree.
+    pub const CATEGORY_TREE: &str = "categories-tree";
 
     /// The id part of a `<category>-<uuid>` stream name.
     pub fn id_of(stream: &str) -> Option<Uuid> {

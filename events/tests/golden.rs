@@ -150,6 +150,53 @@ fn samples() -> Vec<(&'static str, String, Value)> {
             },
         ),
         s(
+            "product",
+            ProductEvent::ProductCategorised {
+                category_id: Some(id(9)),
+                previous_category_id: None,
+                categorised_at: at(),
+            },
+        ),
+        s(
+            "product",
+            ProductEvent::ProductLowStockThresholdSet { threshold: 3 },
+        ),
+        s(
+            "categories",
+            CategoryEvent::CategoryCreated {
+                category_id: id(9),
+                parent_id: None,
+                name: "Makanan & Minuman".into(),
+                slug: "makanan-minuman".into(),
+                created_at: at(),
+            },
+        ),
+        s(
+            "categories",
+            CategoryEvent::CategoryRenamed {
+                category_id: id(9),
+                name: "Makanan".into(),
+                slug: "makanan".into(),
+                renamed_at: at(),
+            },
+        ),
+        s(
+            "categories",
+            CategoryEvent::CategoryMoved {
+                category_id: id(10),
+                parent_id: Some(id(9)),
+                previous_parent_id: None,
+                moved_at: at(),
+            },
+        ),
+        s(
+            "categories",
+            CategoryEvent::CategoryRetired {
+                category_id: id(10),
+                retired_at: at(),
+            },
+        ),
+        s(
             "stock",
             StockEvent::StockReceived {
                 quantity: 5,
@@ -441,6 +488,7 @@ fn decode(category: &str, event_type: &str, version: i32, data: &Value) -> Resul
         "order" => via::<OrderEvent>(event_type, version, data),
         "payment" => via::<PaymentEvent>(event_type, version, data),
         "checkout" => via::<CheckoutEvent>(event_type, version, data),
+        "categories" => via::<CategoryEvent>(event_type, version, data),
         other => Err(format!("unknown category {other}")),
     }
 }

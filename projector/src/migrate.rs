@@ -19,6 +19,10 @@ pub const MIGRATIONS: Migrations = Migrations {
             "002_order_refund_status",
             include_str!("../migrations/002_order_refund_status.sql"),
         ),
+        (
+            "004_product_low_stock_threshold",
+            include_str!("../migrations/004_product_low_stock_threshold.sql"),
+        ),
     ],
 };
 

@@ -115,6 +115,10 @@ impl ProductDoc {
                     self.condition = condition_name(*condition).to_owned();
                 }
             }
+            ProductEvent::ProductCategorised { category_id, .. } => {
+                self.category_id = *category_id;
+            }
+            ProductEvent::ProductLowStockThresholdSet { .. } => {}
         }
         true
     }

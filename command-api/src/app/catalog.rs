@@ -54,6 +54,9 @@ pub async fn list_product(
     };
     // Validate before claiming the SKU, so a refused listing claims nothing.
     Product::default().decide(&command)?;
+    if let Some(category_id) = listing.category_id {
+        super::categories::usable_category(state, category_id).await?;
+    }
     let metadata = actor.metadata();
     let claimed = claims::claim::<Product>(
         state.store.as_ref(),
@@ -140,6 +143,13 @@ pub async fn change_product(
     key: Option<&Idempotency>,
 ) -> Result<Outcome<Product>, AppError> {
     managed_product(state, actor, product_id).await?;
+    if let ProductChange::Edit(ProductCommand::Edit {
+        category: Some(Some(category_id)),
+        ..
+    }) = &change
+    {
+        super::categories::usable_category(state, *category_id).await?;
+    }
     let ids = idempotency::event_ids(state, change.action(), actor.id, key).await?;
     let now = Utc::now();
     let command = match change {

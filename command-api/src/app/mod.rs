@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod cart;
 pub mod catalog;
+pub mod categories;
 pub mod checkout;
 pub mod claims;
 pub mod exec;
@@ -31,6 +32,7 @@ use std::sync::Arc;
 
 use pasar_domain::FieldError;
 use pasar_domain::cart::CartError;
+use pasar_domain::category::CategoryError;
 use pasar_domain::customer::CustomerError;
 use pasar_domain::order::OrderError;
 use pasar_domain::payment::PaymentError;
@@ -150,6 +152,12 @@ pub enum Rule {
     Order(#[from] OrderError),
     #[error(transparent)]
     Payment(#[from] PaymentError),
+    #[error(transparent)]
+    Category(#[from] CategoryError),
+    #[error("only an admin may do this")]
+    AdminOnly,
+    #[error("category_id must name an existing, active category")]
+    CategoryNotUsable,
     #[error("checkout refused: {0:?}")]
     Checkout(CheckoutRejection),
     #[error("fields are invalid")]
@@ -199,7 +207,8 @@ rejected_from!(
     StockError,
     CartError,
     OrderError,
-    PaymentError
+    PaymentError,
+    CategoryError
 );
 
 impl From<Rule> for AppError {

@@ -135,6 +135,18 @@ struct EditProductRequest {
     weight_grams: Option<i32>,
     #[schema(value_type = Option<Condition>)]
     condition: Option<ProductCondition>,
+    /// An active category; `null` takes the product out of its category.
+    #[serde(
+        default,
+        deserialize_with = "super::input::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(value_type = Option<Uuid>, nullable)]
+    category_id: Option<Option<Uuid>>,
+    /// The seller dashboard lists the product as low on stock at or below this many units
+    /// (0 to 1,000,000; default 5).
+    #[schema(example = 10)]
+    low_stock_threshold: Option<i64>,
 }
 
 /// A product as its seller sees it after a change.
@@ -152,6 +164,9 @@ pub struct ProductAnswer {
     pub brand: Option<String>,
     pub weight_grams: i32,
     pub condition: Condition,
+    pub category_id: Option<Uuid>,
+    /// Set by the seller; `null` while the default (5) applies.
+    pub low_stock_threshold: Option<i64>,
     /// `active` or `discontinued`.
     #[schema(example = "active")]
     pub status: String,
@@ -170,6 +185,8 @@ fn product_json(product: &pasar_domain::product::Product) -> serde_json::Value {
         "brand": product.brand,
         "weight_grams": product.weight_grams,
         "condition": product.condition,
+        "category_id": product.category_id,
+        "low_stock_threshold": product.low_stock_threshold,
         "status": if product.discontinued { "discontinued" } else { "active" },
     })
 }
@@ -206,6 +223,7 @@ async fn changed(
         (status = 403, description = "Not this product's seller, nor an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown product", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A concurrent update won every retry", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field breaks its rule (e.g. `category_id` names no active category), or the Idempotency-Key was used with another request", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -239,6 +257,8 @@ async fn edit_product(
         brand: req.brand,
         weight_grams: req.weight_grams,
         condition: req.condition,
+        category: req.category_id,
+        low_stock_threshold: req.low_stock_threshold,
         now: chrono::Utc::now(),
     };
     changed(&state, &user, product_id, ProductChange::Edit(command), key).await

@@ -117,3 +117,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
         )))
     }
 }
+
+/// For `Option<Option<T>>` fields with `#[serde(default)]`: an absent field stays `None`,
+/// an explicit `null` becomes `Some(None)`, a value `Some(Some(v))`. Lets a PATCH tell
+/// "leave it" from "clear it".
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}

@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod cart;
 pub mod catalog;
+pub mod categories;
 pub mod checkout;
 pub mod input;
 pub mod inventory;
@@ -68,6 +69,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(accounts::router())
         .merge(catalog::router())
+        .merge(categories::router())
         .merge(inventory::router())
         .merge(cart::router())
         .merge(checkout::router())

@@ -18,6 +18,7 @@ fn app() -> axum::Router {
 fn concrete(path: &str) -> String {
     path.replace("{product_id}", "00000000-0000-7000-8000-000000000001")
         .replace("{order_id}", "00000000-0000-7000-8000-000000000002")
+        .replace("{category_id}", "00000000-0000-7000-8000-000000000003")
 }
 
 #[tokio::test]
@@ -26,16 +27,19 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
     let operations = pasar_service::openapi::operations(&doc);
     let expected: Vec<(String, String)> = [
         ("DELETE", "/v1/cart/items/{product_id}"),
+        ("DELETE", "/v1/categories/{category_id}"),
         ("DELETE", "/v1/products/{product_id}"),
         ("GET", "/healthz"),
         ("GET", "/metrics"),
         ("GET", "/readyz"),
+        ("PATCH", "/v1/categories/{category_id}"),
         ("PATCH", "/v1/products/{product_id}"),
         ("POST", "/v1/auth/login"),
         ("POST", "/v1/auth/logout"),
         ("POST", "/v1/auth/refresh"),
         ("POST", "/v1/auth/register"),
         ("POST", "/v1/cart/items"),
+        ("POST", "/v1/categories"),
         ("POST", "/v1/checkout"),
         ("POST", "/v1/inventory/{product_id}/adjustments"),
         ("POST", "/v1/inventory/{product_id}/receipts"),

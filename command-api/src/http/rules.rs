@@ -4,6 +4,7 @@
 
 use pasar_domain::FieldError;
 use pasar_domain::cart::CartError;
+use pasar_domain::category::CategoryError;
 use pasar_domain::customer::CustomerError;
 use pasar_domain::order::OrderError;
 use pasar_domain::payment::PaymentError;
@@ -42,6 +43,12 @@ impl From<Rule> for ApiError {
                 ApiError::NotFound("payment not found".into())
             }
             Rule::Payment(e) => ApiError::conflict("Payment conflict", e),
+            Rule::Category(e) => category(e),
+            Rule::AdminOnly => ApiError::Forbidden(rule.to_string()),
+            Rule::CategoryNotUsable => ApiError::Validation(vec![FieldError::new(
+                "category_id",
+                "must name an existing, active category",
+            )]),
             Rule::Checkout(reason) => super::checkout::rejection_problem(&reason),
             Rule::Invalid(errors) => ApiError::Validation(errors),
             Rule::EmailTaken => ApiError::conflict(
@@ -70,6 +77,25 @@ impl From<Rule> for ApiError {
             Rule::UnknownPayment => ApiError::NotFound("unknown order_id".into()),
             Rule::BadSignature => ApiError::Forbidden("invalid signature_key".into()),
         }
+    }
+}
+
+fn category(e: CategoryError) -> ApiError {
+    match e {
+        CategoryError::NotFound => ApiError::NotFound("category not found".into()),
+        CategoryError::SlugTaken { .. } => ApiError::conflict("Category slug taken", e),
+        CategoryError::ParentNotFound | CategoryError::ParentRetired => {
+            ApiError::Validation(vec![FieldError::new("parent_id", e.to_string())])
+        }
+        CategoryError::NameWithoutSlug => {
+            ApiError::Validation(vec![FieldError::new("name", e.to_string())])
+        }
+        CategoryError::Retired
+        | CategoryError::Cycle
+        | CategoryError::TooDeep { .. }
+        | CategoryError::TooMany { .. }
+        | CategoryError::HasActiveChildren
+        | CategoryError::IdTaken => ApiError::rejected("Category change refused", e),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use pasar_events::types::{Money, ProductCondition, ProductEvent};
+use uuid::Uuid;
 
 use super::{Product, ProductError, listing_errors};
 use crate::FieldError;
@@ -15,7 +16,12 @@ pub(super) struct Edits<'a> {
     pub brand: Option<&'a str>,
     pub weight_grams: Option<i32>,
     pub condition: Option<ProductCondition>,
+    pub category: Option<Option<Uuid>>,
+    pub low_stock_threshold: Option<i64>,
 }
+
+/// Highest low-stock threshold a seller may set.
+pub const MAX_LOW_STOCK_THRESHOLD: i64 = 1_000_000;
 
 impl Product {
     pub(super) fn reactivate(&self, now: DateTime<Utc>) -> Result<Vec<ProductEvent>, ProductError> {
@@ -48,11 +54,20 @@ impl Product {
             .filter(|b| !b.is_empty())
             .or(self.brand.as_deref());
         let weight = edits.weight_grams.unwrap_or(self.weight_grams);
-        let errors: Vec<FieldError> =
+        let mut errors: Vec<FieldError> =
             listing_errors(&self.sku, name, description, price, brand, weight)
                 .into_iter()
                 .filter(|e| e.field != "sku")
                 .collect();
+        if edits
+            .low_stock_threshold
+            .is_some_and(|t| !(0..=MAX_LOW_STOCK_THRESHOLD).contains(&t))
+        {
+            errors.push(FieldError::new(
+                "low_stock_threshold",
+                format!("must be between 0 and {MAX_LOW_STOCK_THRESHOLD}"),
+            ));
+        }
         if !errors.is_empty() {
             return Err(ProductError::Invalid(errors));
         }
@@ -94,6 +109,19 @@ impl Product {
             }
         ) {
             events.push(edited);
+        }
+        if let Some(category_id) = edits.category.filter(|c| *c != self.category_id) {
+            events.push(ProductEvent::ProductCategorised {
+                category_id,
+                previous_category_id: self.category_id,
+                categorised_at: now,
+            });
+        }
+        if let Some(threshold) = edits
+            .low_stock_threshold
+            .filter(|t| Some(*t) != self.low_stock_threshold)
+        {
+            events.push(ProductEvent::ProductLowStockThresholdSet { threshold });
         }
         Ok(events)
     }

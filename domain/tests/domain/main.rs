@@ -2,6 +2,7 @@
 //! tests over random command sequences.
 
 mod cart;
+mod category;
 mod customer;
 mod late_settlement;
 mod order;

@@ -241,6 +241,8 @@ fn an_edit_records_a_price_change_and_the_other_changes_as_their_own_events() {
         brand: None,
         weight_grams: Some(500),
         condition: None,
+        category: None,
+        low_stock_threshold: None,
         now: at(3),
     };
     let product: Product = pasar_domain::replay([listed()]);
@@ -269,10 +271,58 @@ fn an_edit_records_a_price_change_and_the_other_changes_as_their_own_events() {
         brand: None,
         weight_grams: None,
         condition: None,
+        category: None,
+        low_stock_threshold: None,
         now: at(4),
     };
     assert!(matches!(
         edited.decide(&free),
         Err(ProductError::Invalid(_))
+    ));
+}
+
+#[test]
+fn a_category_change_and_a_low_stock_threshold_are_their_own_events() {
+    use pasar_domain::Aggregate;
+    let edit = |category, threshold| ProductCommand::Edit {
+        name: None,
+        description: None,
+        price: None,
+        brand: None,
+        weight_grams: None,
+        condition: None,
+        category,
+        low_stock_threshold: threshold,
+        now: at(5),
+    };
+    let product: Product = pasar_domain::replay([listed()]);
+    let events = product.decide(&edit(Some(Some(id(40))), Some(3))).unwrap();
+    assert_eq!(
+        events,
+        vec![
+            ProductEvent::ProductCategorised {
+                category_id: Some(id(40)),
+                previous_category_id: product.category_id,
+                categorised_at: at(5),
+            },
+            ProductEvent::ProductLowStockThresholdSet { threshold: 3 },
+        ]
+    );
+    let moved = events.iter().fold(product, |p, e| p.evolve(e));
+    assert_eq!(moved.category_id, Some(id(40)));
+    assert_eq!(moved.low_stock_threshold, Some(3));
+    assert_eq!(
+        moved.decide(&edit(Some(Some(id(40))), Some(3))).unwrap(),
+        vec![],
+        "the same change again records nothing"
+    );
+    let cleared = moved.decide(&edit(Some(None), None)).unwrap();
+    assert!(matches!(
+        &cleared[..],
+        [ProductEvent::ProductCategorised { category_id: None, previous_category_id: Some(c), .. }] if *c == id(40)
+    ));
+    assert!(matches!(
+        moved.decide(&edit(None, Some(-1))),
+        Err(ProductError::Invalid(errors)) if errors[0].field == "low_stock_threshold"
     ));
 }

@@ -59,6 +59,16 @@ pub enum ProductEvent {
         condition: Option<ProductCondition>,
         edited_at: DateTime<Utc>,
     },
+    /// Moved to another category (`null`: none). The category was active when this happened.
+    ProductCategorised {
+        category_id: Option<Uuid>,
+        previous_category_id: Option<Uuid>,
+        categorised_at: DateTime<Utc>,
+    },
+    /// The seller's dashboard lists the product as low on stock at or below this many units.
+    ProductLowStockThresholdSet {
+        threshold: i64,
+    },
 }
 
 impl DomainEvent for ProductEvent {}

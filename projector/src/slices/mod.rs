@@ -1,4 +1,4 @@
-//! Read-model slices: one folder per feature (`catalog/`, `carts/`, `orders/`, `payments/`),
+//! Read-model slices: one folder per feature (`catalog/`, `categories/`, `carts/`, `orders/`, `payments/`),
 //! each with its projection (`mod.rs`: events of a few stream categories into rows), its
 //! tables' DDL (`schema.sql`, the only copy: every version is created from it) and, where the
 //! query API reads it, its queries (`queries.rs`). A slice is registered with one line in
@@ -18,6 +18,7 @@
 
 pub mod carts;
 pub mod catalog;
+pub mod categories;
 pub mod orders;
 pub mod payments;
 pub mod query;
@@ -39,6 +40,7 @@ use crate::ProjectorError;
 
 pub use carts::Carts;
 pub use catalog::Catalog;
+pub use categories::Categories;
 pub use orders::Orders;
 pub use payments::Payments;
 
@@ -112,6 +114,7 @@ pub trait Projection: Send + Sync + 'static {
 pub fn all() -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(Catalog),
+        Arc::new(Categories),
         Arc::new(Carts),
         Arc::new(Orders),
         Arc::new(Payments),

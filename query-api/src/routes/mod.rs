@@ -2,6 +2,8 @@
 //! is registered with `routes!`, which documents it in the OpenAPI document ([`openapi`]).
 
 mod cart;
+mod categories;
+mod dashboard;
 pub mod history;
 mod openapi;
 mod ops;
@@ -69,6 +71,8 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(products::list))
         .routes(routes!(products::detail))
         .routes(routes!(products::brands))
+        .routes(routes!(categories::tree))
+        .routes(routes!(dashboard::dashboard))
         .routes(routes!(cart::get_cart))
         .routes(routes!(orders::list))
         .routes(routes!(orders::detail))

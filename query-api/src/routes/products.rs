@@ -5,6 +5,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use pasar_projector::slices::catalog::{self, queries};
+use pasar_projector::slices::categories::{self, queries::CategoryRef};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -17,8 +18,8 @@ use pasar_service::openapi::ProblemDetails as Problem;
 
 pub use queries::{Product, ProductFilter, ProductOrder};
 
-/// Projections these routes read.
-const READS: &[&str] = &[catalog::NAME];
+/// Projections these routes read (the category filter and paths read the tree).
+const READS: &[&str] = &[catalog::NAME, categories::NAME];
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -35,7 +36,7 @@ pub enum Sort {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Only this category.
+    /// Only this category and its subcategories.
     category: Option<Uuid>,
     /// Only this brand.
     brand: Option<String>,
@@ -139,7 +140,7 @@ fn order(sort: Sort, cursor: Option<&str>) -> Result<ProductOrder, ApiError> {
     get, path = "/v1/products/{id}", tag = "catalog",
     params(("id" = Uuid, Path, description = "The product; anything but a UUID is 404"), ConsistencyTokenHeader),
     responses(
-        (status = 200, description = "The product", body = Product),
+        (status = 200, description = "The product", body = ProductDetail),
         (status = 400, description = "The consistency token is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Not yet consistent with `X-Consistency-Token` after `CONSISTENCY_WAIT_MS` (`Retry-After: 1`), or the read models are unavailable", body = Problem, content_type = "application/problem+json"),
@@ -149,14 +150,30 @@ pub async fn detail(
     State(state): State<AppState>,
     headers: HeaderMap,
     id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
-) -> Result<Json<Product>, ApiError> {
+) -> Result<Json<ProductDetail>, ApiError> {
     let Path(id) = id.map_err(|_| ApiError::NotFound("no such product".into()))?;
     state.consistency.require(&headers, READS).await?;
     let client = state.pool.get().await?;
-    queries::product(&client, id)
+    let product = queries::product(&client, id)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound("no such product".into()))
+        .ok_or_else(|| ApiError::NotFound("no such product".into()))?;
+    let category_path = match product.category_id {
+        Some(category) => categories::queries::path(&client, category).await?,
+        None => Vec::new(),
+    };
+    Ok(Json(ProductDetail {
+        product,
+        category_path,
+    }))
+}
+
+/// One product with what its detail page shows beyond the listing's fields.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ProductDetail {
+    #[serde(flatten)]
+    pub product: Product,
+    /// The product's category and its ancestors, root first (empty without a category).
+    pub category_path: Vec<CategoryRef>,
 }
 
 /// The brands of the active products.

@@ -8,6 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use pasar_events::types::Role;
+use pasar_projector::slices::categories;
 use pasar_search::{SearchError, SearchRequest, SortOrder};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -99,7 +100,7 @@ pub struct SearchHit {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct CategoryFacet {
     pub id: Uuid,
-    /// Null until categories are managed (the log knows only their ids).
+    /// The category's name from the tree (null for a category the tree does not know).
     pub name: Option<String>,
     pub count: u64,
 }
@@ -161,14 +162,51 @@ pub async fn search(
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let request = parse(params)?;
+    let mut request = parse(params)?;
     state.consistency.require(&headers, READS).await?;
+    if !request.category_ids.is_empty() {
+        // A category includes its subcategories (the tree is a PostgreSQL read model).
+        let client = state.pool.get().await?;
+        let mut ids = Vec::new();
+        for category in &request.category_ids {
+            ids.extend(categories::queries::subtree(&client, *category).await?);
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        request.category_ids = ids;
+    }
     let index = state.search.index();
     let results = tokio::task::spawn_blocking(move || index.search(&request))
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(search_error)?;
-    Ok(Json(respond(results)))
+    let mut response = respond(results);
+    name_categories(&state, &mut response.facets.category).await;
+    Ok(Json(response))
+}
+
+/// Fills in the category facets' names from the category tree. Best effort: without the
+/// database the facets keep their ids and `name: null`.
+async fn name_categories(state: &AppState, facets: &mut [CategoryFacet]) {
+    if facets.is_empty() {
+        return;
+    }
+    let ids: Vec<Uuid> = facets.iter().map(|f| f.id).collect();
+    let names = match state.pool.get().await {
+        Ok(client) => categories::queries::names(&client, &ids).await,
+        Err(e) => {
+            tracing::warn!(error = %e, "category names for search facets unavailable");
+            return;
+        }
+    };
+    match names {
+        Ok(names) => {
+            for facet in facets {
+                facet.name = names.get(&facet.id).cloned();
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "category names for search facets unavailable"),
+    }
 }
 
 /// Query string of `GET /v1/search/suggest`.

@@ -2,6 +2,7 @@
 //! Midtrans simulator. Build the binaries first: `cargo build --workspace --bins`.
 
 mod catalog_edits;
+mod categories;
 mod concurrency;
 mod crash;
 mod demo;

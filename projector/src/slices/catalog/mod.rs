@@ -151,6 +151,29 @@ fn product_write(event: &RecordedEvent, product: ProductEvent) -> Result<Write, 
                 event.stream_version,
             )
         }
+        ProductEvent::ProductCategorised {
+            category_id,
+            categorised_at,
+            ..
+        } => {
+            stmt!(
+                "UPDATE products SET category_id = $2, updated_at = $3, product_version = $4
+                 WHERE id = $1 AND product_version > 0 AND product_version < $4",
+                id,
+                category_id,
+                categorised_at,
+                event.stream_version,
+            )
+        }
+        ProductEvent::ProductLowStockThresholdSet { threshold } => {
+            stmt!(
+                "UPDATE products SET low_stock_threshold = $2, product_version = $3
+                 WHERE id = $1 AND product_version > 0 AND product_version < $3",
+                id,
+                threshold,
+                event.stream_version,
+            )
+        }
     })
 }
 

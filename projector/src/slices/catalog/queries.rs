@@ -135,7 +135,7 @@ fn where_clause(filter: &ProductFilter) -> Filter {
     let mut sql = Filter::default();
     sql.add_fixed("status = 'active'");
     if let Some(category) = filter.category {
-        sql.add("category_id = ?", category);
+        sql.add(crate::slices::categories::queries::IN_SUBTREE, category);
     }
     if let Some(brand) = &filter.brand {
         sql.add("lower(brand) = lower(?)", brand.clone());
@@ -205,6 +205,86 @@ pub async fn brands(client: &impl GenericClient) -> Result<Vec<BrandCount>, toki
         .map(|row| BrandCount {
             name: row.get("name"),
             products: row.get("products"),
+        })
+        .collect())
+}
+
+/// Low-stock threshold of a product whose seller set none.
+pub const DEFAULT_LOW_STOCK_THRESHOLD: i64 = 5;
+
+/// A seller's products by state.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct ProductStates {
+    #[schema(example = 40)]
+    pub active: i64,
+    #[schema(example = 3)]
+    pub discontinued: i64,
+    /// Active with nothing available.
+    #[schema(example = 2)]
+    pub out_of_stock: i64,
+}
+
+/// An active product at or below its low-stock threshold.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LowStock {
+    pub id: Uuid,
+    #[schema(example = "KOPI-001")]
+    pub sku: String,
+    #[schema(example = "Kopi Gayo 250 g")]
+    pub name: String,
+    #[schema(example = 2)]
+    pub available: i64,
+    #[schema(example = 5)]
+    pub threshold: i64,
+}
+
+/// Most low-stock products the dashboard lists.
+pub const MAX_LOW_STOCK: i64 = 50;
+
+/// How many of a seller's products are in each state.
+pub async fn product_states(
+    client: &impl GenericClient,
+    seller: Uuid,
+) -> Result<ProductStates, tokio_postgres::Error> {
+    let row = client
+        .query_one(
+            "SELECT count(*) FILTER (WHERE status = 'active') AS active,
+                    count(*) FILTER (WHERE status = 'discontinued') AS discontinued,
+                    count(*) FILTER (WHERE status = 'active' AND available <= 0) AS out_of_stock
+             FROM rm.products WHERE seller_id = $1",
+            &[&seller],
+        )
+        .await?;
+    Ok(ProductStates {
+        active: row.get("active"),
+        discontinued: row.get("discontinued"),
+        out_of_stock: row.get("out_of_stock"),
+    })
+}
+
+/// A seller's active products at or below their threshold, the emptiest first.
+pub async fn low_stock(
+    client: &impl GenericClient,
+    seller: Uuid,
+) -> Result<Vec<LowStock>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT id, sku, name, available, COALESCE(low_stock_threshold, $2) AS threshold
+             FROM rm.products
+             WHERE seller_id = $1 AND status = 'active'
+               AND available <= COALESCE(low_stock_threshold, $2)
+             ORDER BY available, name, id LIMIT $3",
+            &[&seller, &DEFAULT_LOW_STOCK_THRESHOLD, &MAX_LOW_STOCK],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| LowStock {
+            id: row.get("id"),
+            sku: row.get("sku"),
+            name: row.get("name"),
+            available: row.get("available"),
+            threshold: row.get("threshold"),
         })
         .collect())
 }

@@ -22,7 +22,8 @@ CREATE TABLE products (
     listed_txid     bigint,
     listed_global   bigint,
     product_version bigint NOT NULL DEFAULT 0,
-    stock_version   bigint NOT NULL DEFAULT 0
+    stock_version   bigint NOT NULL DEFAULT 0,
+    low_stock_threshold bigint
 );
 CREATE INDEX products_newest ON products (listed_txid DESC, listed_global DESC) WHERE status = 'active';
 CREATE INDEX products_by_seller ON products (seller_id, listed_txid DESC, listed_global DESC);

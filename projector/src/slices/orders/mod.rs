@@ -8,6 +8,7 @@
 
 mod groups;
 pub mod queries;
+pub mod sales;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -1,0 +1,129 @@
+//! The category tree, managed by admins, and the check that a product's category is usable.
+
+use chrono::Utc;
+use pasar_domain::category::{CategoryCommand, CategoryName, CategoryTree};
+use pasar_events::types::Role;
+use pasar_events::types::streams::CATEGORY_TREE;
+use uuid::Uuid;
+
+use super::exec::{EventIds, Outcome, execute, load};
+use super::idempotency::{self, Idempotency};
+use super::{Actor, AppError, AppState, Rule};
+
+/// A change to the tree.
+#[derive(Debug, Clone)]
+pub enum CategoryChange {
+    Create {
+        parent_id: Option<Uuid>,
+        name: CategoryName,
+    },
+    /// Rename and/or move (`Some(None)`: to the root).
+    Edit {
+        category_id: Uuid,
+        name: Option<CategoryName>,
+        parent_id: Option<Option<Uuid>>,
+    },
+    Retire {
+        category_id: Uuid,
+    },
+}
+
+impl CategoryChange {
+    fn action(&self) -> &'static str {
+        match self {
+            CategoryChange::Create { .. } => "category-create",
+            CategoryChange::Edit { .. } => "category-edit",
+            CategoryChange::Retire { .. } => "category-retire",
+        }
+    }
+}
+
+/// Applies an admin's change to the tree; answers the category's id with the outcome. With an
+/// idempotency key a created category's id comes from the key, so a retry finds its own.
+pub async fn change(
+    state: &AppState,
+    actor: Actor,
+    change: CategoryChange,
+    key: Option<&Idempotency>,
+) -> Result<(Uuid, Outcome<CategoryTree>), AppError> {
+    if actor.role != Role::Admin {
+        return Err(Rule::AdminOnly.into());
+    }
+    let ids = idempotency::event_ids(state, change.action(), actor.id, key).await?;
+    let now = Utc::now();
+    let metadata = actor.metadata();
+    let run = |command: CategoryCommand| {
+        let (store, metadata) = (state.store.clone(), metadata.clone());
+        async move { execute::<CategoryTree>(&store, CATEGORY_TREE, &command, ids, &metadata).await }
+    };
+    match change {
+        CategoryChange::Create { parent_id, name } => {
+            let category_id = match ids {
+                EventIds::Derived(seed) => Uuid::new_v5(&seed, b"category"),
+                EventIds::Random => Uuid::now_v7(),
+            };
+            let command = CategoryCommand::Create {
+                category_id,
+                parent_id,
+                name,
+                now,
+            };
+            Ok((category_id, run(command).await?))
+        }
+        CategoryChange::Edit {
+            category_id,
+            name,
+            parent_id,
+        } => {
+            // A rename and a move are two decisions; each is its own event, in that order.
+            let mut outcome = None;
+            if let Some(name) = name {
+                let command = CategoryCommand::Rename {
+                    category_id,
+                    name,
+                    now,
+                };
+                outcome = Some(run(command).await?);
+            }
+            if let Some(parent_id) = parent_id {
+                let ids = match ids {
+                    EventIds::Derived(seed) => EventIds::Derived(Uuid::new_v5(&seed, b"move")),
+                    EventIds::Random => EventIds::Random,
+                };
+                let command = CategoryCommand::Move {
+                    category_id,
+                    parent_id,
+                    now,
+                };
+                outcome = Some(
+                    execute::<CategoryTree>(&state.store, CATEGORY_TREE, &command, ids, &metadata)
+                        .await?,
+                );
+            }
+            match outcome {
+                Some(outcome) => Ok((category_id, outcome)),
+                None => Err(Rule::Invalid(vec![pasar_domain::FieldError::new(
+                    "name",
+                    "give a new name, a new parent_id, or both",
+                )])
+                .into()),
+            }
+        }
+        CategoryChange::Retire { category_id } => {
+            let command = CategoryCommand::Retire { category_id, now };
+            Ok((category_id, run(command).await?))
+        }
+    }
+}
+
+/// Refuses a category a product may not be put in: unknown or retired.
+pub async fn usable_category(state: &AppState, category_id: Uuid) -> Result<(), AppError> {
+    let tree = load::<CategoryTree>(state.store.as_ref(), CATEGORY_TREE)
+        .await?
+        .state;
+    if tree.is_active(category_id) {
+        Ok(())
+    } else {
+        Err(Rule::CategoryNotUsable.into())
+    }
+}
