@@ -18,6 +18,8 @@ pub mod inventory;
 pub mod openapi;
 pub mod orders;
 pub mod rules;
+pub mod sellers;
+pub mod shipping;
 pub mod webhook;
 
 use std::time::Duration;
@@ -73,6 +75,8 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(checkout::router())
         .merge(orders::router())
         .merge(webhook::router())
+        .merge(shipping::router())
+        .merge(sellers::router())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))
