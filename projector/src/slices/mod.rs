@@ -1,4 +1,4 @@
-//! Read-model slices: one folder per feature (`catalog/`, `carts/`, `orders/`, `payments/`),
+//! Read-model slices: one folder per feature (`catalog/`, `carts/`, `orders/`, `payments/`, `sellers/`),
 //! each with its projection (`mod.rs`: events of a few stream categories into rows), its
 //! tables' DDL (`schema.sql`, the only copy: every version is created from it) and, where the
 //! query API reads it, its queries (`queries.rs`). A slice is registered with one line in
@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod orders;
 pub mod payments;
 pub mod query;
+pub mod sellers;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -41,6 +42,7 @@ pub use carts::Carts;
 pub use catalog::Catalog;
 pub use orders::Orders;
 pub use payments::Payments;
+pub use sellers::Sellers;
 
 /// One read model fed from the log.
 #[async_trait]
@@ -115,6 +117,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(Carts),
         Arc::new(Orders),
         Arc::new(Payments),
+        Arc::new(Sellers),
     ]
 }
 
