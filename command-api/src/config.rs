@@ -314,4 +314,41 @@ mod tests {
             "{shown}"
         );
     }
+
+    #[test]
+    fn shipping_is_on_only_when_rajaongkir_is_configured() {
+        let midtrans = ("MIDTRANS_SERVER_KEY", "SB-Mid-server-real");
+        let off = Config::read(&Env::from_pairs(&[("JWT_SECRET", KEY), midtrans])).unwrap();
+        assert!(off.shipping.is_none());
+
+        let on = Config::read(&Env::from_pairs(&[
+            ("JWT_SECRET", KEY),
+            midtrans,
+            ("RAJAONGKIR_API_KEY", "ro-key"),
+            ("RAJAONGKIR_URL", "http://127.0.0.1:8091/api/v1"),
+            ("RAJAONGKIR_COURIERS", "JNE, sicepat"),
+        ]))
+        .unwrap();
+        let shipping = on.shipping.expect("shipping on");
+        assert_eq!(shipping.couriers, ["jne", "sicepat"]);
+        assert_eq!(shipping.quote_ttl, Duration::from_secs(1800));
+        assert!(!format!("{shipping:?}").contains("ro-key"));
+
+        let url_only = [("JWT_SECRET", KEY), midtrans, ("RAJAONGKIR_URL", "http://sim/api/v1")];
+        assert!(refusal(&url_only).contains("RAJAONGKIR_API_KEY"));
+        let bad_ttl = [
+            ("JWT_SECRET", KEY),
+            midtrans,
+            ("RAJAONGKIR_API_KEY", "k"),
+            ("SHIPPING_QUOTE_TTL_SECS", "5"),
+        ];
+        assert!(refusal(&bad_ttl).contains("SHIPPING_QUOTE_TTL_SECS"));
+        let bad_courier = [
+            ("JWT_SECRET", KEY),
+            midtrans,
+            ("RAJAONGKIR_API_KEY", "k"),
+            ("RAJAONGKIR_COURIERS", "j&t"),
+        ];
+        assert!(refusal(&bad_courier).contains("RAJAONGKIR_COURIERS"));
+    }
 }

@@ -288,3 +288,75 @@ async fn quotes(
     });
     Ok(axum::Json(body).into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::rajaongkir::UnavailableCause;
+
+    async fn answer(error: ApiError) -> (StatusCode, Option<String>, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let retry = response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, retry, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_refusal_about_a_parcel_is_422_naming_the_seller() {
+        let seller_id = Uuid::now_v7();
+        let (status, _, body) =
+            answer(refusal_problem(&ShippingRefusal::QuoteExpired { seller_id })).await;
+
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["title"], "Shipping quote expired");
+        assert_eq!(body["seller_id"], json!(seller_id));
+        assert!(body["detail"].as_str().unwrap().contains(&seller_id.to_string()));
+    }
+
+    #[tokio::test]
+    async fn rajaongkir_down_is_503_with_its_retry_after_or_ours() {
+        let limited = ShippingError::Unavailable {
+            cause: UnavailableCause::RateLimited,
+            retry_after: Some(Duration::from_secs(42)),
+            detail: "HTTP 429".into(),
+        };
+        let (status, retry, body) = answer(provider_problem(&limited)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry.as_deref(), Some("42"));
+        assert_eq!(body["title"], "Shipping rates unavailable");
+        assert!(!body.to_string().contains("HTTP 429"), "our own detail stays in the log");
+
+        let down = ShippingError::Unavailable {
+            cause: UnavailableCause::Timeout,
+            retry_after: None,
+            detail: "timed out".into(),
+        };
+        let (status, retry, _) = answer(provider_problem(&down)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry.as_deref(), Some("10"));
+
+        let garbled = ShippingError::InvalidResponse {
+            detail: "not JSON".into(),
+        };
+        assert_eq!(answer(provider_problem(&garbled)).await.0, StatusCode::BAD_GATEWAY);
+    }
+
+    #[tokio::test]
+    async fn shipping_off_is_503_and_a_missing_destination_names_the_field() {
+        let (status, _, _) = answer(refusal_problem(&ShippingRefusal::NotConfigured)).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let (status, _, body) =
+            answer(refusal_problem(&ShippingRefusal::DestinationRequired)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"][0]["field"], "shipping_address.destination_id");
+    }
+}

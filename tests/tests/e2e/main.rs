@@ -15,5 +15,6 @@ mod purchase;
 mod resume;
 mod search;
 mod secrets;
+mod shipping;
 mod support;
 mod webhooks;
