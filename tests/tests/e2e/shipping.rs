@@ -26,7 +26,7 @@ async fn seller(stack: &Stack, origin_search: Option<&str>, price: i64, weight_g
     if let Some(origin) = origin_search {
         open_store(stack, &token, origin).await;
     }
-    let sku = format!("SHIP-{}", &Uuid::new_v4().simple().to_string()[..10]);
+    let sku = format!("GAYO-{}", &Uuid::new_v4().simple().to_string()[..10]);
     let product = json!({ "sku": sku, "name": "Kopi Gayo", "price": price, "weight_grams": weight_grams });
     let (status, body, _) = stack
         .command(Method::POST, "/v1/products", Some(&token), Some(product))
