@@ -95,9 +95,12 @@ impl ShippingConfig {
             .map(|c| c.trim().to_lowercase())
             .filter(|c| !c.is_empty())
             .collect();
-        let well_formed = |c: &String| c.len() <= 20 && c.chars().all(|ch| ch.is_ascii_alphanumeric());
+        let well_formed =
+            |c: &String| c.len() <= 20 && c.chars().all(|ch| ch.is_ascii_alphanumeric());
         if couriers.is_empty() || couriers.len() > 10 || !couriers.iter().all(well_formed) {
-            bail!("RAJAONGKIR_COURIERS must be 1 to 10 courier codes (letters and digits), comma-separated");
+            bail!(
+                "RAJAONGKIR_COURIERS must be 1 to 10 courier codes (letters and digits), comma-separated"
+            );
         }
         Ok(Some(ShippingConfig {
             rajaongkir: crate::rajaongkir::RajaOngkirSettings::read(env)?,
@@ -334,7 +337,11 @@ mod tests {
         assert_eq!(shipping.quote_ttl, Duration::from_secs(1800));
         assert!(!format!("{shipping:?}").contains("ro-key"));
 
-        let url_only = [("JWT_SECRET", KEY), midtrans, ("RAJAONGKIR_URL", "http://sim/api/v1")];
+        let url_only = [
+            ("JWT_SECRET", KEY),
+            midtrans,
+            ("RAJAONGKIR_URL", "http://sim/api/v1"),
+        ];
         assert!(refusal(&url_only).contains("RAJAONGKIR_API_KEY"));
         let bad_ttl = [
             ("JWT_SECRET", KEY),

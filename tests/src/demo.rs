@@ -325,8 +325,14 @@ pub async fn load(target: &Target, size: Size) -> anyhow::Result<Loaded> {
                 "description": format!("Belanja hemat, dikirim dari {city}"),
                 "origin": origin,
             });
-            api.ok(Method::PUT, "/v1/seller/profile", Some(token), &format!("demo-profile-{s}"), profile)
-                .await?;
+            api.ok(
+                Method::PUT,
+                "/v1/seller/profile",
+                Some(token),
+                &format!("demo-profile-{s}"),
+                profile,
+            )
+            .await?;
         }
         eprintln!("demo: {} store profiles", sellers.len());
     }

@@ -87,7 +87,8 @@ impl CheckoutRequest {
         for shipment in &self.shipments {
             text(&mut fields, "shipments.courier", &shipment.courier);
             text(&mut fields, "shipments.service", &shipment.service);
-            let too_long = shipment.courier.chars().count() > 20 || shipment.service.chars().count() > 50;
+            let too_long =
+                shipment.courier.chars().count() > 20 || shipment.service.chars().count() > 50;
             if too_long {
                 let message = "courier at most 20 and service at most 50 characters";
                 fields.push([pasar_domain::FieldError::new("shipments", message)]);

@@ -278,7 +278,9 @@ async fn quotes(
     user.require(&[Role::Buyer])?;
     let params = params.map_err(bad_query)?.0;
     if params.destination == 0 {
-        return Err(ApiError::BadRequest("destination must be a positive id".into()));
+        return Err(ApiError::BadRequest(
+            "destination must be a positive id".into(),
+        ));
     }
     let groups = shipping::quote_cart(&state, actor(&user), params.destination).await?;
     let body = json!({
@@ -313,13 +315,20 @@ mod tests {
     #[tokio::test]
     async fn a_refusal_about_a_parcel_is_422_naming_the_seller() {
         let seller_id = Uuid::now_v7();
-        let (status, _, body) =
-            answer(refusal_problem(&ShippingRefusal::QuoteExpired { seller_id })).await;
+        let (status, _, body) = answer(refusal_problem(&ShippingRefusal::QuoteExpired {
+            seller_id,
+        }))
+        .await;
 
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["title"], "Shipping quote expired");
         assert_eq!(body["seller_id"], json!(seller_id));
-        assert!(body["detail"].as_str().unwrap().contains(&seller_id.to_string()));
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains(&seller_id.to_string())
+        );
     }
 
     #[tokio::test]
@@ -333,7 +342,10 @@ mod tests {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(retry.as_deref(), Some("42"));
         assert_eq!(body["title"], "Shipping rates unavailable");
-        assert!(!body.to_string().contains("HTTP 429"), "our own detail stays in the log");
+        assert!(
+            !body.to_string().contains("HTTP 429"),
+            "our own detail stays in the log"
+        );
 
         let down = ShippingError::Unavailable {
             cause: UnavailableCause::Timeout,
@@ -347,7 +359,10 @@ mod tests {
         let garbled = ShippingError::InvalidResponse {
             detail: "not JSON".into(),
         };
-        assert_eq!(answer(provider_problem(&garbled)).await.0, StatusCode::BAD_GATEWAY);
+        assert_eq!(
+            answer(provider_problem(&garbled)).await.0,
+            StatusCode::BAD_GATEWAY
+        );
     }
 
     #[tokio::test]
@@ -357,6 +372,9 @@ mod tests {
         let (status, _, body) =
             answer(refusal_problem(&ShippingRefusal::DestinationRequired)).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(body["errors"][0]["field"], "shipping_address.destination_id");
+        assert_eq!(
+            body["errors"][0]["field"],
+            "shipping_address.destination_id"
+        );
     }
 }

@@ -108,7 +108,9 @@ impl RajaOngkir {
             searches: Arc::new(TtlCache::new(settings.cache_ttl, settings.cache_capacity)),
             known: Arc::new(TtlCache::new(
                 settings.cache_ttl,
-                settings.cache_capacity.saturating_mul(SEARCH_LIMIT as usize),
+                settings
+                    .cache_capacity
+                    .saturating_mul(SEARCH_LIMIT as usize),
             )),
         })
     }

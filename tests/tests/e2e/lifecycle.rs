@@ -440,7 +440,10 @@ async fn a_seller_cancels_a_paid_unshipped_order_and_the_buyer_gets_everything_b
         })
         .await;
     assert_eq!(refunded["refunded_amount"], refunded["total"], "{refunded}");
-    assert!(refunded["shipping_cost"].as_i64().unwrap() > 0, "shipping refunded too");
+    assert!(
+        refunded["shipping_cost"].as_i64().unwrap() > 0,
+        "shipping refunded too"
+    );
     assert_eq!(stack.sim.transaction(&payment).unwrap().refunds.len(), 1);
     let (status, again) = post(
         &stack,

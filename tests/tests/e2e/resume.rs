@@ -143,8 +143,8 @@ async fn a_retry_after_a_crash_at_each_step_finishes_the_checkout_and_gives_back
         ("RAJAONGKIR_URL", ""),
         ("RAJAONGKIR_API_KEY", ""),
     ])
-        .await
-        .unwrap();
+    .await
+    .unwrap();
     let store = PgEventStore::connect_with_pool_size(&stack.database_url, 2)
         .await
         .unwrap();

@@ -26,9 +26,15 @@ pub async fn location(stack: &Stack, token: &str, search: &str) -> u64 {
 /// Gives the seller a store profile shipping from `origin_search` (when the stack ships).
 pub async fn open_store(stack: &Stack, seller_token: &str, origin_search: &str) -> Value {
     let origin = location(stack, seller_token, origin_search).await;
-    let profile = json!({ "store_name": "Toko Kaos", "description": "Kaos katun", "origin": origin });
+    let profile =
+        json!({ "store_name": "Toko Kaos", "description": "Kaos katun", "origin": origin });
     let (status, body, _) = stack
-        .command(Method::PUT, "/v1/seller/profile", Some(seller_token), Some(profile))
+        .command(
+            Method::PUT,
+            "/v1/seller/profile",
+            Some(seller_token),
+            Some(profile),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "store profile: {body}");
     body
@@ -130,8 +136,9 @@ pub fn cheapest_shipments(quoted: &Value) -> Value {
 /// Bodies already completed with shipments, by (buyer, key, body as sent): a retry with the
 /// same key and body sends the same completed body (as a client would), even though the cart
 /// is empty by then.
-static WITH_SHIPPING: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Value>>> =
-    std::sync::LazyLock::new(Default::default);
+static WITH_SHIPPING: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, Value>>,
+> = std::sync::LazyLock::new(Default::default);
 
 /// `body` completed with shipping when the stack ships and the body has no `shipments`: the
 /// buyer's destination in the address and the cheapest quoted service per seller. Left as it
@@ -152,7 +159,10 @@ pub async fn with_shipping(stack: &Stack, buyer_token: &str, key: &str, body: Va
     let mut completed = body;
     completed["shipping_address"]["destination_id"] = json!(destination);
     completed["shipments"] = cheapest_shipments(&quoted);
-    WITH_SHIPPING.lock().unwrap().insert(memo, completed.clone());
+    WITH_SHIPPING
+        .lock()
+        .unwrap()
+        .insert(memo, completed.clone());
     completed
 }
 

@@ -132,7 +132,14 @@ impl Attempt<'_> {
             }
         }
         let destination = self.address.as_shipping().destination_id;
-        choose::confirm(self.state, self.buyer, destination, &parcels, self.shipments).await
+        choose::confirm(
+            self.state,
+            self.buyer,
+            destination,
+            &parcels,
+            self.shipments,
+        )
+        .await
     }
 
     fn planned_order(plan: &Plan, product_id: Uuid) -> Result<Uuid, AppError> {

@@ -36,7 +36,9 @@ pub enum ShippingRefusal {
     UnknownOrigin { origin: u32 },
     #[error("seller {seller_id} has no shipping origin in its store profile yet")]
     NoOrigin { seller_id: Uuid },
-    #[error("shipping_address.destination_id is required: pick it from GET /v1/shipping/destinations")]
+    #[error(
+        "shipping_address.destination_id is required: pick it from GET /v1/shipping/destinations"
+    )]
     DestinationRequired,
     #[error("no shipment for seller {seller_id}: get quotes and choose a service for it")]
     ShipmentMissing { seller_id: Uuid },
@@ -50,7 +52,9 @@ pub enum ShippingRefusal {
     QuoteExpired { seller_id: Uuid },
     #[error("the quote for seller {seller_id} was for another destination: get new quotes")]
     OtherDestination { seller_id: Uuid },
-    #[error("the quote for seller {seller_id} was for another parcel (the cart or the seller's origin changed): get new quotes")]
+    #[error(
+        "the quote for seller {seller_id} was for another parcel (the cart or the seller's origin changed): get new quotes"
+    )]
     OtherParcel { seller_id: Uuid },
     #[error("the quote for seller {seller_id} has no service {courier} {service}")]
     ServiceNotQuoted {
@@ -58,7 +62,9 @@ pub enum ShippingRefusal {
         courier: String,
         service: String,
     },
-    #[error("{courier} {service} no longer serves the parcel of seller {seller_id}: get new quotes")]
+    #[error(
+        "{courier} {service} no longer serves the parcel of seller {seller_id}: get new quotes"
+    )]
     ServiceWithdrawn {
         seller_id: Uuid,
         courier: String,
@@ -172,7 +178,12 @@ pub async fn quote_cart(
             continue;
         }
         let services = client
-            .quote(origin.origin_id, destination, parcel.weight_grams, &couriers)
+            .quote(
+                origin.origin_id,
+                destination,
+                parcel.weight_grams,
+                &couriers,
+            )
             .await
             .map_err(AppError::Shipping)?;
         let quote = group(Uuid::now_v7(), services, now + ttl);

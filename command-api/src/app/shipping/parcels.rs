@@ -68,10 +68,12 @@ pub async fn of_cart(state: &AppState, cart: &Cart) -> Result<Vec<Parcel>, AppEr
 
 /// A seller's store profile, if set.
 pub async fn store_of(state: &AppState, seller_id: Uuid) -> Result<Option<StoreProfile>, AppError> {
-    Ok(load::<Customer>(state.store.as_ref(), &streams::customer(seller_id))
-        .await?
-        .state
-        .store)
+    Ok(
+        load::<Customer>(state.store.as_ref(), &streams::customer(seller_id))
+            .await?
+            .state
+            .store,
+    )
 }
 
 #[cfg(test)]

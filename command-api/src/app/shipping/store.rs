@@ -88,7 +88,10 @@ pub async fn reusable(
 }
 
 /// The quote with this id, if it exists (expired or not).
-pub async fn get(pool: &deadpool_postgres::Pool, id: Uuid) -> Result<Option<StoredQuote>, AppError> {
+pub async fn get(
+    pool: &deadpool_postgres::Pool,
+    id: Uuid,
+) -> Result<Option<StoredQuote>, AppError> {
     let client = pool.get().await.map_err(unavailable)?;
     let sql = format!("SELECT {COLUMNS} FROM shipping_quotes WHERE id = $1");
     let row = client.query_opt(&sql, &[&id]).await.map_err(unavailable)?;

@@ -7,8 +7,8 @@ pub mod queries;
 
 use async_trait::async_trait;
 use pasar_events::RecordedEvent;
-use pasar_events::types::streams::Category;
 use pasar_events::types::CustomerEvent;
+use pasar_events::types::streams::Category;
 
 use super::{Projection, Write, decode, stmt, stream_uuid};
 use crate::ProjectorError;
@@ -48,7 +48,8 @@ impl Projection for Sellers {
         let id = stream_uuid(event)?;
         let version = event.stream_version;
         match customer {
-            CustomerEvent::CustomerRegistered { role, .. } | CustomerEvent::RoleChanged { role } => {
+            CustomerEvent::CustomerRegistered { role, .. }
+            | CustomerEvent::RoleChanged { role } => {
                 out.push(stmt!(
                     "INSERT INTO sellers (seller_id, role, stream_version) VALUES ($1, $2, $3)
                      ON CONFLICT (seller_id) DO UPDATE SET role = EXCLUDED.role,
