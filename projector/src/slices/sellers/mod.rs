@@ -1,7 +1,7 @@
-//! `sellers`: `rm.sellers` from customer streams: every seller (and admin) account with its
-//! store profile (`StoreProfileSet`). Buyers get no row; a buyer made a seller
-//! (`RoleChanged`) gets one then. Nothing else of the customer stream (emails, password
-//! hashes, sessions) is read into it. Replay-safe.
+//! `sellers`: `rm.sellers` from customer streams: every account's role (kept current through
+//! `RoleChanged`) and, for sellers, the store profile (`StoreProfileSet`). Only sellers (and
+//! admins with a store) are ever served. Nothing else of the customer stream (names, emails,
+//! password hashes, sessions) is read into it. Replay-safe.
 
 pub mod queries;
 

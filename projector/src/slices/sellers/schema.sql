@@ -1,5 +1,5 @@
 -- Tables of one version of the `sellers` projection, created in its schema (`rm_sellers_v<n>`).
--- One row per seller or admin account (buyers are not kept): its role and store profile.
+-- One row per account: its role and, for sellers, the store profile.
 
 CREATE TABLE sellers (
     seller_id      uuid PRIMARY KEY,
