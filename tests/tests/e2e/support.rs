@@ -147,6 +147,10 @@ pub async fn with_shipping(stack: &Stack, buyer_token: &str, key: &str, body: Va
     if !stack.ships() || body.get("shipments").is_some() || !body["shipping_address"].is_object() {
         return body;
     }
+    // One completion at a time: concurrent requests with one key (a test of retries) must
+    // send the same body, so the first completes it and the others reuse it.
+    static COMPLETING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _completing = COMPLETING.lock().await;
     let memo = format!("{buyer_token}|{key}|{body}");
     if let Some(done) = WITH_SHIPPING.lock().unwrap().get(&memo) {
         return done.clone();
