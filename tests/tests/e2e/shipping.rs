@@ -351,6 +351,19 @@ async fn rajaongkir_down_answers_503_for_quotes_and_checkout_and_nothing_is_rese
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()["retry-after"], "42");
 
+    // A RajaOngkir slower than the client's 5 s timeout: 503 as well.
+    stack.rajaongkir.set_latency(Duration::from_millis(5_500));
+    let response = stack
+        .http
+        .get(&url)
+        .bearer_auth(&buyer)
+        .send()
+        .await
+        .unwrap();
+    stack.rajaongkir.set_latency(Duration::ZERO);
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+
     // A gateway timeout page while checking out → 503, nothing reserved, key free again.
     stack.rajaongkir.fail_next(1, 504);
     let (status, problem) = checkout(
