@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image with all Pasar binaries; compose's `command` picks the service:
-#   command-api | projector run | query-api | midtrans-sim
+#   command-api | projector run | query-api | midtrans-sim | rajaongkir-sim
 #
 #   docker build -t pasar .
 #   docker run --rm pasar command-api
@@ -19,10 +19,11 @@ COPY tests tests
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked \
-        --bin command-api --bin projector --bin query-api --bin midtrans-sim \
+        --bin command-api --bin projector --bin query-api --bin midtrans-sim --bin rajaongkir-sim \
     && mkdir -p /out \
     && cp target/release/command-api target/release/projector \
-          target/release/query-api target/release/midtrans-sim /out/
+          target/release/query-api target/release/midtrans-sim \
+          target/release/rajaongkir-sim /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update \

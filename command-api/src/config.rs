@@ -59,6 +59,55 @@ pub struct Config {
     pub order_auto_complete: Duration,
     /// Origins browsers may call from (`CORS_ALLOWED_ORIGINS`, none by default).
     pub cors: pasar_service::cors::CorsOrigins,
+    /// Shipping quotes through RajaOngkir: on when `RAJAONGKIR_URL` or `RAJAONGKIR_API_KEY`
+    /// is set (checkout then requires a quoted shipment per seller), off otherwise (shipping
+    /// costs 0 and the shipping routes answer 503).
+    pub shipping: Option<ShippingConfig>,
+}
+
+/// Couriers asked for a quote unless `RAJAONGKIR_COURIERS` says otherwise.
+pub const DEFAULT_COURIERS: &str = "jne,sicepat,jnt,pos,tiki,anteraja";
+
+/// Shipping quotes: the RajaOngkir client, how long a quote holds its price, which couriers.
+#[derive(Debug, Clone)]
+pub struct ShippingConfig {
+    pub rajaongkir: crate::rajaongkir::RajaOngkirSettings,
+    /// How long an issued quote can be checked out with (`SHIPPING_QUOTE_TTL_SECS`, default
+    /// 1800, 60 to 86400).
+    pub quote_ttl: Duration,
+    /// Courier codes asked for (`RAJAONGKIR_COURIERS`, comma-separated, at most 10).
+    pub couriers: Vec<String>,
+}
+
+impl ShippingConfig {
+    /// `None` unless `RAJAONGKIR_URL` or `RAJAONGKIR_API_KEY` is set.
+    pub fn read(env: &Env) -> anyhow::Result<Option<Self>> {
+        if env.get("RAJAONGKIR_URL").is_none() && env.get("RAJAONGKIR_API_KEY").is_none() {
+            return Ok(None);
+        }
+        let ttl: u64 = env.parse_or("SHIPPING_QUOTE_TTL_SECS", 1800)?;
+        if !(60..=86_400).contains(&ttl) {
+            bail!("SHIPPING_QUOTE_TTL_SECS must be 60 to 86400 (got {ttl})");
+        }
+        let couriers: Vec<String> = env
+            .get_or("RAJAONGKIR_COURIERS", DEFAULT_COURIERS)
+            .split(',')
+            .map(|c| c.trim().to_lowercase())
+            .filter(|c| !c.is_empty())
+            .collect();
+        let well_formed =
+            |c: &String| c.len() <= 20 && c.chars().all(|ch| ch.is_ascii_alphanumeric());
+        if couriers.is_empty() || couriers.len() > 10 || !couriers.iter().all(well_formed) {
+            bail!(
+                "RAJAONGKIR_COURIERS must be 1 to 10 courier codes (letters and digits), comma-separated"
+            );
+        }
+        Ok(Some(ShippingConfig {
+            rajaongkir: crate::rajaongkir::RajaOngkirSettings::read(env)?,
+            quote_ttl: Duration::from_secs(ttl),
+            couriers,
+        }))
+    }
 }
 
 /// Checkout limits and timing.
@@ -134,6 +183,7 @@ impl Config {
             checkout: CheckoutLimits::read(env)?,
             order_auto_complete: auto_complete_after(env)?,
             cors: pasar_service::cors::CorsOrigins::from_env(env)?,
+            shipping: ShippingConfig::read(env)?,
         })
     }
 }
@@ -266,5 +316,46 @@ mod tests {
             !shown.contains(KEY) && !shown.contains("server-real"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn shipping_is_on_only_when_rajaongkir_is_configured() {
+        let midtrans = ("MIDTRANS_SERVER_KEY", "SB-Mid-server-real");
+        let off = Config::read(&Env::from_pairs(&[("JWT_SECRET", KEY), midtrans])).unwrap();
+        assert!(off.shipping.is_none());
+
+        let on = Config::read(&Env::from_pairs(&[
+            ("JWT_SECRET", KEY),
+            midtrans,
+            ("RAJAONGKIR_API_KEY", "ro-key"),
+            ("RAJAONGKIR_URL", "http://127.0.0.1:8091/api/v1"),
+            ("RAJAONGKIR_COURIERS", "JNE, sicepat"),
+        ]))
+        .unwrap();
+        let shipping = on.shipping.expect("shipping on");
+        assert_eq!(shipping.couriers, ["jne", "sicepat"]);
+        assert_eq!(shipping.quote_ttl, Duration::from_secs(1800));
+        assert!(!format!("{shipping:?}").contains("ro-key"));
+
+        let url_only = [
+            ("JWT_SECRET", KEY),
+            midtrans,
+            ("RAJAONGKIR_URL", "http://sim/api/v1"),
+        ];
+        assert!(refusal(&url_only).contains("RAJAONGKIR_API_KEY"));
+        let bad_ttl = [
+            ("JWT_SECRET", KEY),
+            midtrans,
+            ("RAJAONGKIR_API_KEY", "k"),
+            ("SHIPPING_QUOTE_TTL_SECS", "5"),
+        ];
+        assert!(refusal(&bad_ttl).contains("SHIPPING_QUOTE_TTL_SECS"));
+        let bad_courier = [
+            ("JWT_SECRET", KEY),
+            midtrans,
+            ("RAJAONGKIR_API_KEY", "k"),
+            ("RAJAONGKIR_COURIERS", "j&t"),
+        ];
+        assert!(refusal(&bad_courier).contains("RAJAONGKIR_COURIERS"));
     }
 }

@@ -54,6 +54,15 @@ pub enum ApiError {
     /// 503 with `Retry-After`: every password-hashing slot is busy; nothing was checked.
     #[error("password hashing is busy")]
     Busy { retry_after: Duration },
+    /// A dependency answered that it cannot serve now (RajaOngkir down or rate-limited): the
+    /// status (503, or 502 for an unreadable answer) with `Retry-After`.
+    #[error("{detail}")]
+    RetryLater {
+        status: StatusCode,
+        title: &'static str,
+        detail: String,
+        retry_after: Duration,
+    },
     /// 500: we could not record the outcome. Logged, never shown.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -180,6 +189,12 @@ impl IntoResponse for ApiError {
                 "too many logins at once; retry shortly",
                 retry_after,
             ),
+            ApiError::RetryLater {
+                status,
+                title,
+                detail,
+                retry_after,
+            } => retry_later(status, title, &detail, retry_after),
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 problem(

@@ -36,6 +36,12 @@ pub async fn run(
     pasar_events::runtime::migrate(&pool, &[crate::processes::MIGRATIONS]).await?;
     let state = AppState {
         midtrans: Midtrans::new(config.midtrans.clone())?,
+        shipping: match &config.shipping {
+            Some(shipping) => Some(crate::rajaongkir::RajaOngkir::new(
+                shipping.rajaongkir.clone(),
+            )?),
+            None => None,
+        },
         store,
         pool,
         tokens: Arc::new(pasar_service::auth::TokenVerifier::new(&config.jwt_secret)),

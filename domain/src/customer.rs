@@ -17,6 +17,9 @@ use uuid::Uuid;
 
 use crate::{Aggregate, char_len};
 
+mod store;
+pub use store::{MAX_STORE_DESCRIPTION_CHARS, MAX_STORE_NAME_CHARS, StoreProfile};
+
 /// Longest full name, in characters, after trimming.
 pub const MAX_FULL_NAME_CHARS: usize = 100;
 /// Longest email address (RFC 5321 path limit).
@@ -38,6 +41,8 @@ pub struct Customer {
     pub abandoned: bool,
     /// Refresh-token families by family id.
     pub sessions: BTreeMap<Uuid, Session>,
+    /// A seller's store profile, once set.
+    pub store: Option<StoreProfile>,
 }
 
 /// One refresh-token family.
@@ -115,6 +120,11 @@ pub enum CustomerCommand {
         family_id: Uuid,
         reason: String,
     },
+    /// Sets a seller's (or an admin's) store profile; the same profile again records nothing.
+    SetStoreProfile {
+        profile: StoreProfile,
+        now: DateTime<Utc>,
+    },
 }
 
 /// Why a customer command was refused.
@@ -140,6 +150,13 @@ pub enum CustomerError {
     InvalidFullName,
     #[error("email address is not valid")]
     InvalidEmail,
+    /// Only sellers and admins keep a store.
+    #[error("only a seller or an admin has a store profile")]
+    NotASeller,
+    #[error("store name must be 1 to {MAX_STORE_NAME_CHARS} characters")]
+    InvalidStoreName,
+    #[error("store description must be at most {MAX_STORE_DESCRIPTION_CHARS} characters")]
+    InvalidStoreDescription,
 }
 
 impl Aggregate for Customer {
@@ -173,6 +190,9 @@ impl Aggregate for Customer {
             } => self.refresh_session(*family_id, presented_hash, new_hash, *now, *expires_at),
             CustomerCommand::RevokeSession { family_id, reason } => {
                 self.revoke_session(*family_id, reason)
+            }
+            CustomerCommand::SetStoreProfile { profile, now } => {
+                self.set_store_profile(profile, *now)
             }
         }
     }
@@ -224,6 +244,20 @@ impl Aggregate for Customer {
                 if let Some(session) = self.sessions.get_mut(family_id) {
                     session.revoked = true;
                 }
+            }
+            CustomerEvent::StoreProfileSet {
+                store_name,
+                description,
+                origin_id,
+                origin_label,
+                ..
+            } => {
+                self.store = Some(StoreProfile {
+                    store_name: store_name.clone(),
+                    description: description.clone(),
+                    origin_id: *origin_id,
+                    origin_label: origin_label.clone(),
+                });
             }
         }
         self

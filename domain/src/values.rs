@@ -191,6 +191,7 @@ impl Address {
                     String::new()
                 }
             },
+            destination_id: raw.destination_id,
         };
         if errors.is_empty() {
             Ok(Address(address))
@@ -252,6 +253,7 @@ mod tests {
             city: String::new(),
             postal_code: "12190".into(),
             country_code: String::new(),
+            destination_id: None,
         };
         let errors = Address::parse(&raw).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();

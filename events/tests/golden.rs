@@ -48,6 +48,7 @@ fn samples() -> Vec<(&'static str, String, Value)> {
         city: "Jakarta".into(),
         postal_code: "12190".into(),
         country_code: "IDN".into(),
+        destination_id: None,
     };
     vec![
         s(
@@ -92,6 +93,16 @@ fn samples() -> Vec<(&'static str, String, Value)> {
             CustomerEvent::SessionRevoked {
                 family_id: id(2),
                 reason: "logout".into(),
+            },
+        ),
+        s(
+            "customer",
+            CustomerEvent::StoreProfileSet {
+                store_name: "Toko Budi".into(),
+                description: "Kopi Gayo".into(),
+                origin_id: 17_473,
+                origin_label: "GAMBIR, GAMBIR, JAKARTA PUSAT, DKI JAKARTA, 10110".into(),
+                set_at: at(),
             },
         ),
         s(

@@ -9,5 +9,6 @@ mod operator;
 mod orders;
 mod publisher;
 mod rebuild;
+mod sellers;
 mod service;
 mod support;

@@ -29,6 +29,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("GET", "/v1/search"),
         ("GET", "/v1/search/suggest"),
         ("GET", "/v1/seller/dashboard"),
+        ("GET", "/v1/sellers/{id}"),
         ("POST", "/v1/admin/search/rebuild"),
     ]
     .iter()

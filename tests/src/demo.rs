@@ -104,14 +104,15 @@ const VARIANTS: &[&str] = &[
     "Kemasan Hemat",
     "Original",
 ];
-const CITIES: &[(&str, &str)] = &[
-    ("Jakarta Selatan", "12190"),
-    ("Bandung", "40115"),
-    ("Surabaya", "60271"),
-    ("Medan", "20112"),
-    ("Yogyakarta", "55281"),
-    ("Makassar", "90111"),
-    ("Denpasar", "80113"),
+/// City, postal code, and the RajaOngkir location search that finds a place in it.
+const CITIES: &[(&str, &str, &str)] = &[
+    ("Jakarta Selatan", "12190", "senayan"),
+    ("Bandung", "40115", "dago"),
+    ("Surabaya", "60271", "gubeng"),
+    ("Medan", "20112", "padang bulan"),
+    ("Yogyakarta", "55281", "terban"),
+    ("Makassar", "90111", "pandang"),
+    ("Denpasar", "80113", "dauh puri"),
 ];
 const FIRST_NAMES: &[&str] = &[
     "Budi", "Siti", "Agus", "Dewi", "Rizky", "Putri", "Andi", "Rina", "Joko", "Wulan",
@@ -162,6 +163,58 @@ impl Api<'_> {
             bail!("{path} answered {status}: {answer}");
         }
         Ok(answer)
+    }
+
+    /// The first RajaOngkir location for `search`; `None` when shipping is not configured (503)
+    /// or nothing matches.
+    async fn location(&self, token: &str, search: &str) -> anyhow::Result<Option<u64>> {
+        let response = self
+            .http
+            .get(format!("{}/v1/shipping/destinations", self.base))
+            .query(&[("search", search)])
+            .bearer_auth(token)
+            .send()
+            .await
+            .context("GET /v1/shipping/destinations")?;
+        if !response.status().is_success() {
+            return Ok(None);
+        }
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        Ok(body["destinations"][0]["id"].as_u64())
+    }
+
+    /// Shipping for the buyer's cart to `destination`: the cheapest service of each seller's
+    /// quote, as checkout's `shipments`. `Err(title)` when quoting was refused (`Cart is
+    /// empty` after an earlier run checked the cart out).
+    async fn cheapest_shipments(
+        &self,
+        token: &str,
+        destination: u64,
+    ) -> anyhow::Result<Result<Value, String>> {
+        let response = self
+            .http
+            .get(format!("{}/v1/shipping/quotes", self.base))
+            .query(&[("destination", destination)])
+            .bearer_auth(token)
+            .send()
+            .await
+            .context("GET /v1/shipping/quotes")?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Ok(Err(body["title"].as_str().unwrap_or_default().to_owned()));
+        }
+        let mut shipments = Vec::new();
+        for group in body["groups"].as_array().into_iter().flatten() {
+            let Some(cheapest) = group["services"].get(0) else {
+                return Ok(Err("no courier serves a parcel".to_owned()));
+            };
+            shipments.push(json!({
+                "seller_id": group["seller_id"], "quote_id": group["quote_id"],
+                "courier": cheapest["courier"], "service": cheapest["service"],
+            }));
+        }
+        Ok(Ok(Value::Array(shipments)))
     }
 
     /// Registers (or, run again, signs back in to) a demo account; answers (id, token).
@@ -256,6 +309,34 @@ pub async fn load(target: &Target, size: Size) -> anyhow::Result<Loaded> {
         started.elapsed().as_secs_f64()
     );
 
+    // Store profiles, each shipping from its city (when the command API has shipping).
+    let ships = match sellers.first() {
+        Some((_, token)) => api.location(token, CITIES[0].2).await?.is_some(),
+        None => false,
+    };
+    if ships {
+        for (s, (_, token)) in sellers.iter().enumerate() {
+            let (city, _, search) = CITIES[s % CITIES.len()];
+            let Some(origin) = api.location(token, search).await? else {
+                bail!("no RajaOngkir location for {search}");
+            };
+            let profile = json!({
+                "store_name": format!("Toko {} {city}", FIRST_NAMES[s % FIRST_NAMES.len()]),
+                "description": format!("Belanja hemat, dikirim dari {city}"),
+                "origin": origin,
+            });
+            api.ok(
+                Method::PUT,
+                "/v1/seller/profile",
+                Some(token),
+                &format!("demo-profile-{s}"),
+                profile,
+            )
+            .await?;
+        }
+        eprintln!("demo: {} store profiles", sellers.len());
+    }
+
     // Products and their stock.
     let per_seller = size.products.div_ceil(size.sellers.max(1));
     let jobs: Vec<(usize, usize, usize)> = (0..size.products)
@@ -328,13 +409,40 @@ pub async fn load(target: &Target, size: Size) -> anyhow::Result<Loaded> {
             if b % 3 == 2 {
                 return Ok((false, 0, 0));
             }
-            let (city, postal_code) = CITIES[b % CITIES.len()];
-            let address = json!({
+            let (city, postal_code, search) = CITIES[b % CITIES.len()];
+            let mut address = json!({
                 "recipient": name, "phone": format!("0812{:08}", 10_000_000 + b), "address": format!("Jl. Merdeka No. {}", 1 + b % 99),
                 "city": city, "postal_code": postal_code,
             });
+            let mut request = json!({ "shipping_address": address });
+            if ships {
+                // Destinations → quotes → checkout with the cheapest service per seller.
+                let Some(destination) = api.location(&token, search).await? else {
+                    return Ok((false, 0, 0));
+                };
+                let shipments = match api.cheapest_shipments(&token, destination).await? {
+                    Ok(shipments) => shipments,
+                    // An earlier run checked this cart out (its quotes cannot be asked for again,
+                    // so neither can its checkout be replayed): report what that run did, from
+                    // the same rules.
+                    Err(title) if title == "Cart is empty" => {
+                        let paid = target.midtrans_sim_url.is_some() && b % 4 != 3;
+                        let sellers: std::collections::BTreeSet<usize> = (0..(1 + b % 3))
+                            .map(|line| products_ref[(b * 13 + line * 101) % products_ref.len()].2)
+                            .collect();
+                        let shipped = if paid && b.is_multiple_of(2) { sellers.len() } else { 0 };
+                        return Ok((true, usize::from(paid), shipped));
+                    }
+                    Err(title) => {
+                        eprintln!("demo: buyer {b}'s quotes were refused: {title}");
+                        return Ok((false, 0, 0));
+                    }
+                };
+                address["destination_id"] = json!(destination);
+                request = json!({ "shipping_address": address, "shipments": shipments });
+            }
             let (status, placed) = api
-                .keyed(Method::POST, "/v1/checkout", Some(&token), &format!("demo-checkout-{b}"), json!({ "shipping_address": address }))
+                .keyed(Method::POST, "/v1/checkout", Some(&token), &format!("demo-checkout-{b}"), request)
                 .await?;
             if status != StatusCode::CREATED {
                 // Sold out or over a limit: a real shop has those too.

@@ -1,5 +1,7 @@
-//! Starts the three real service binaries against a fresh database, the local NATS, and a
-//! Midtrans simulator, and offers a small HTTP client for tests.
+//! Starts the three real service binaries against a fresh database, the local NATS, a
+//! Midtrans simulator and a RajaOngkir simulator (shipping is configured, so checkout needs
+//! quoted shipments; `RAJAONGKIR_URL=""` and `RAJAONGKIR_API_KEY=""` in the extra environment
+//! turn shipping off), and offers a small HTTP client for tests.
 //!
 //! The binaries come from the cargo target directory this test binary was built into
 //! (`target/debug`); build them first with `cargo build --workspace --bins`.
@@ -15,6 +17,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::midtrans_sim::{MidtransSim, SimConfig};
+use crate::rajaongkir_sim::{self, RajaOngkirSim};
 
 pub const JWT_SECRET: &str = "e2e-secret-e2e-secret-e2e-secret-0123";
 pub const SERVER_KEY: &str = "SB-Mid-server-e2e-KEY";
@@ -25,6 +28,8 @@ pub struct Stack {
     pub query_url: String,
     pub projector_url: String,
     pub sim: MidtransSim,
+    /// The RajaOngkir simulator the command API quotes shipping with.
+    pub rajaongkir: RajaOngkirSim,
     pub http: reqwest::Client,
     /// The query API's own search index (`SEARCH_INDEX_DIR`), removed with the stack.
     pub search_index_dir: PathBuf,
@@ -92,6 +97,11 @@ impl Stack {
             notification_url: Some(format!("{command_url}/v1/webhooks/midtrans")),
         })
         .await?;
+        let rajaongkir = RajaOngkirSim::start(rajaongkir_sim::SimConfig {
+            api_key: "e2e-rajaongkir-key".into(),
+            quota: None,
+        })
+        .await?;
         let mut env = vec![
             ("DATABASE_URL", database_url.clone()),
             ("NATS_URL", nats_url),
@@ -99,6 +109,8 @@ impl Stack {
             ("MIDTRANS_SERVER_KEY", SERVER_KEY.into()),
             ("MIDTRANS_SNAP_URL", sim.base_url()),
             ("MIDTRANS_API_URL", sim.base_url()),
+            ("RAJAONGKIR_URL", rajaongkir.api_url()),
+            ("RAJAONGKIR_API_KEY", rajaongkir.api_key().to_owned()),
             ("COMMAND_API_ADDR", format!("127.0.0.1:{command_port}")),
             ("QUERY_API_ADDR", format!("127.0.0.1:{query_port}")),
             ("PROJECTOR_ADDR", format!("127.0.0.1:{projector_port}")),
@@ -123,6 +135,7 @@ impl Stack {
             query_url: format!("http://127.0.0.1:{query_port}"),
             projector_url: format!("http://127.0.0.1:{projector_port}"),
             sim,
+            rajaongkir,
             search_index_dir,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
@@ -339,6 +352,15 @@ impl Stack {
     }
 
     /// Leaves `key` out of the environment of services started from now on (a restart).
+    /// Whether the command API was started with shipping (a non-empty `RAJAONGKIR_URL`).
+    pub fn ships(&self) -> bool {
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == "RAJAONGKIR_URL")
+            .is_some_and(|(_, v)| !v.is_empty())
+    }
+
     pub fn unset_env(&mut self, key: &str) {
         self.env.retain(|(k, _)| *k != key);
     }

@@ -21,7 +21,9 @@ pub mod late_settlement;
 pub mod orders;
 pub mod payments;
 pub mod refunds;
+pub mod sellers;
 pub mod serial;
+pub mod shipping;
 pub mod stream;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -52,6 +54,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn EventStore>,
     pub midtrans: Midtrans,
+    /// The RajaOngkir client, when shipping is configured (`config.shipping`).
+    pub shipping: Option<crate::rajaongkir::RajaOngkir>,
     pub pool: deadpool_postgres::Pool,
     /// Checks access tokens for the `AuthUser` extractor.
     pub tokens: Arc<pasar_service::auth::TokenVerifier>,
@@ -100,6 +104,10 @@ pub enum AppError {
         dependency: Dependency,
         detail: String,
     },
+    /// RajaOngkir could not quote (down, rate-limited, an unreadable answer) or refused the
+    /// request; nothing was changed.
+    #[error("shipping: {0:?}")]
+    Shipping(crate::rajaongkir::ShippingError),
     /// A bug or broken invariant; the outcome could not be recorded.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -123,6 +131,7 @@ impl AppError {
                 dependency: *dependency,
                 detail: detail.clone(),
             },
+            AppError::Shipping(e) => AppError::Shipping(e.clone()),
             AppError::Internal(e) => AppError::Internal(anyhow::anyhow!("{e:#}")),
         }
     }
@@ -190,6 +199,8 @@ pub enum Rule {
     UnknownPayment,
     #[error("the notification's signature is invalid")]
     BadSignature,
+    #[error("{0}")]
+    Shipping(shipping::ShippingRefusal),
 }
 
 macro_rules! rejected_from {

@@ -35,6 +35,7 @@ pub fn state(store: Arc<dyn EventStore>) -> AppState {
         checkout: crate::config::CheckoutLimits::default(),
         order_auto_complete: Duration::from_secs(7 * 24 * 3600),
         cors: pasar_service::cors::CorsOrigins::default(),
+        shipping: None,
     };
     // Never connected: deadpool connects on first use.
     let mut pool_config = deadpool_postgres::Config::new();
@@ -50,6 +51,7 @@ pub fn state(store: Arc<dyn EventStore>) -> AppState {
         config: Arc::new(config),
         store,
         midtrans: Midtrans::new(midtrans).expect("invariant: the test client builds"),
+        shipping: None,
         pool,
     }
 }

@@ -13,11 +13,12 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
 use super::input::{Fields, IdempotencyKey, text};
 use super::openapi::{CheckoutAnswer, RequiredIdempotencyKeyHeader, ShippingAddressBody};
 use super::{accepted_with_token, actor};
-use crate::app::checkout::{self, CheckoutCommand};
+use crate::app::checkout::{self, CheckoutCommand, Shipment};
 use crate::app::{AppError, AppState};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json, problem};
@@ -31,13 +32,36 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct CheckoutRequest {
     #[schema(value_type = ShippingAddressBody)]
     shipping_address: ShippingAddress,
-    /// Accepted, not used yet.
+    /// Ignored (kept so older clients' bodies still parse): the courier is chosen per seller
+    /// in `shipments`.
     #[serde(default)]
     courier: Option<String>,
-    /// Accepted, not used yet.
+    /// Ignored, like `courier`.
     #[serde(default)]
     service: Option<String>,
+    /// One per seller in the cart when shipping is configured (required then), each naming a
+    /// quote from `GET /v1/shipping/quotes` and one of its services; at most 50. Refused when
+    /// shipping is not configured.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    shipments: Vec<ShipmentBody>,
 }
+
+/// The service chosen for one seller's parcel.
+#[derive(Deserialize, Serialize, ToSchema)]
+struct ShipmentBody {
+    seller_id: Uuid,
+    /// `quote_id` of that seller's group in `GET /v1/shipping/quotes`.
+    quote_id: Uuid,
+    /// A courier code of the quote, e.g. `jne`.
+    #[schema(example = "jne")]
+    courier: String,
+    /// One of that courier's services in the quote, e.g. `REG`.
+    #[schema(example = "REG")]
+    service: String,
+}
+
+/// Most shipments one checkout may name.
+const MAX_SHIPMENTS: usize = 50;
 
 impl CheckoutRequest {
     /// The shipping address, every field bounded printable text; courier and service printable.
@@ -56,8 +80,34 @@ impl CheckoutRequest {
             "service",
             self.service.as_deref().unwrap_or_default(),
         );
+        if self.shipments.len() > MAX_SHIPMENTS {
+            let message = format!("at most {MAX_SHIPMENTS} shipments");
+            fields.push([pasar_domain::FieldError::new("shipments", message)]);
+        }
+        for shipment in &self.shipments {
+            text(&mut fields, "shipments.courier", &shipment.courier);
+            text(&mut fields, "shipments.service", &shipment.service);
+            let too_long =
+                shipment.courier.chars().count() > 20 || shipment.service.chars().count() > 50;
+            if too_long {
+                let message = "courier at most 20 and service at most 50 characters";
+                fields.push([pasar_domain::FieldError::new("shipments", message)]);
+            }
+        }
         fields.finish()?;
         address.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("invariant: no field errors")))
+    }
+
+    fn shipments(&self) -> Vec<Shipment> {
+        self.shipments
+            .iter()
+            .map(|s| Shipment {
+                seller_id: s.seller_id,
+                quote_id: s.quote_id,
+                courier: s.courier.clone(),
+                service: s.service.clone(),
+            })
+            .collect()
     }
 
     fn hash(&self) -> Result<String, ApiError> {
@@ -68,8 +118,10 @@ impl CheckoutRequest {
 
 /// Check out
 ///
-/// Prices the cart from the catalog, reserves the stock, places one order per seller and
-/// starts one Midtrans Snap payment for all of them. The `Idempotency-Key` makes a retry safe:
+/// Prices the cart from the catalog, checks the shipments against their quotes (and asks
+/// RajaOngkir that each service still serves its parcel), reserves the stock, places one order
+/// per seller carrying its quoted shipping cost and starts one Midtrans Snap payment for all
+/// of them (one Snap item per line and one shipping item per order). The `Idempotency-Key` makes a retry safe:
 /// the same key and body answer the first answer again.
 #[utoipa::path(
     post, path = "/v1/checkout", tag = "checkout",
@@ -81,9 +133,9 @@ impl CheckoutRequest {
         (status = 400, description = "No `Idempotency-Key`, or not 1 to 255 printable characters", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a buyer", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Insufficient stock (`short_lines`), products no longer sold (`unavailable_products`), too many open checkouts, or a checkout with this key still running", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid address, an empty cart, a line over the most units allowed, or the key reused with another body", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Midtrans could not start the payment; nothing is held", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid address, an empty cart, a line over the most units allowed, the key reused with another body, or a shipment refused (missing, unknown or expired quote, a quote for another destination or parcel, a service not quoted; `seller_id` names the seller); nothing is held", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Midtrans could not start the payment, or RajaOngkir answered something unreadable; nothing is held", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The event store is unavailable, or RajaOngkir is down or rate-limited (`Retry-After`); nothing is held", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn run(
@@ -98,6 +150,7 @@ async fn run(
         idempotency_key: key.required()?,
         request_hash: req.hash()?,
         address: req.address()?,
+        shipments: req.shipments(),
     };
     let outcome = checkout::run(&state, command).await;
     metrics::counter!("pasar_checkout_outcomes_total", "outcome" => outcome_label(&outcome))

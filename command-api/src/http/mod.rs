@@ -19,6 +19,8 @@ pub mod inventory;
 pub mod openapi;
 pub mod orders;
 pub mod rules;
+pub mod sellers;
+pub mod shipping;
 pub mod webhook;
 
 use std::time::Duration;
@@ -75,6 +77,8 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(checkout::router())
         .merge(orders::router())
         .merge(webhook::router())
+        .merge(shipping::router())
+        .merge(sellers::router())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))

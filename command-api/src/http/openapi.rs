@@ -31,6 +31,8 @@ use uuid::Uuid;
         (name = "cart", description = "The buyer's cart"),
         (name = "checkout", description = "Orders and payment"),
         (name = "webhooks", description = "Calls from Midtrans"),
+        (name = "shipping", description = "RajaOngkir locations and quotes for the cart"),
+        (name = "sellers", description = "Sellers' store profiles"),
         (name = "operations", description = "Health, readiness, metrics")
     )
 )]
@@ -48,7 +50,11 @@ pub fn consistency_token_headers(doc: &mut Document) {
         ))
         .build();
     for (path, op) in pasar_service::openapi::operations_mut(doc) {
-        if !path.starts_with("/v1/") || path.starts_with("/v1/webhooks/") {
+        // The shipping reads (destinations, quotes) answer no consistency token.
+        if !path.starts_with("/v1/")
+            || path.starts_with("/v1/webhooks/")
+            || path.starts_with("/v1/shipping/")
+        {
             continue;
         }
         for (status, response) in &mut op.responses.responses {
@@ -183,6 +189,10 @@ pub struct ShippingAddressBody {
     /// ISO 3166 alpha-2; `ID` when empty or left out.
     #[schema(example = "ID")]
     pub country_code: Option<String>,
+    /// The RajaOngkir location id (`GET /v1/shipping/destinations`) the shipments were quoted
+    /// to; required when shipping is configured.
+    #[schema(example = 12045, minimum = 1)]
+    pub destination_id: Option<u32>,
 }
 
 /// new (default), used or refurbished.

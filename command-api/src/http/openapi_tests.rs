@@ -32,6 +32,8 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("GET", "/healthz"),
         ("GET", "/metrics"),
         ("GET", "/readyz"),
+        ("GET", "/v1/shipping/destinations"),
+        ("GET", "/v1/shipping/quotes"),
         ("PATCH", "/v1/categories/{category_id}"),
         ("PATCH", "/v1/products/{product_id}"),
         ("POST", "/v1/auth/login"),
@@ -52,6 +54,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("POST", "/v1/products/{product_id}/reactivate"),
         ("POST", "/v1/webhooks/midtrans"),
         ("PUT", "/v1/cart/items/{product_id}"),
+        ("PUT", "/v1/seller/profile"),
     ]
     .iter()
     .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))

@@ -26,6 +26,7 @@ impl From<AppError> for ApiError {
             AppError::Unavailable { dependency, detail } => {
                 ApiError::Unavailable(format!("{dependency:?}: {detail}"))
             }
+            AppError::Shipping(e) => super::shipping::provider_problem(&e),
             AppError::Internal(e) => ApiError::Internal(e),
         }
     }
@@ -76,6 +77,7 @@ impl From<Rule> for ApiError {
             ),
             Rule::UnknownPayment => ApiError::NotFound("unknown order_id".into()),
             Rule::BadSignature => ApiError::Forbidden("invalid signature_key".into()),
+            Rule::Shipping(refusal) => super::shipping::refusal_problem(&refusal),
         }
     }
 }
@@ -113,6 +115,13 @@ fn customer(e: CustomerError) -> ApiError {
         CustomerError::InvalidEmail => {
             ApiError::Validation(vec![FieldError::new("email", e.to_string())])
         }
+        CustomerError::InvalidStoreName => {
+            ApiError::Validation(vec![FieldError::new("store_name", e.to_string())])
+        }
+        CustomerError::InvalidStoreDescription => {
+            ApiError::Validation(vec![FieldError::new("description", e.to_string())])
+        }
+        CustomerError::NotASeller => ApiError::Forbidden(e.to_string()),
         other => ApiError::conflict("Customer conflict", other),
     }
 }

@@ -46,6 +46,10 @@ pub const MIGRATIONS: Migrations = Migrations {
             "004_delivered_orders",
             include_str!("../../migrations/004_delivered_orders.sql"),
         ),
+        (
+            "007_shipping_quotes",
+            include_str!("../../migrations/007_shipping_quotes.sql"),
+        ),
     ],
 };
 

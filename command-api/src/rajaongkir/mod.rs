@@ -48,6 +48,8 @@ pub struct RajaOngkir {
     base_url: String,
     key: HeaderValue,
     searches: Arc<TtlCache<Vec<Destination>>>,
+    /// Every location a search returned, by id, for [`RajaOngkir::known_destination`].
+    known: Arc<TtlCache<Destination>>,
 }
 
 impl fmt::Debug for RajaOngkir {
@@ -104,7 +106,19 @@ impl RajaOngkir {
             base_url: settings.base_url.trim().trim_end_matches('/').to_owned(),
             key,
             searches: Arc::new(TtlCache::new(settings.cache_ttl, settings.cache_capacity)),
+            known: Arc::new(TtlCache::new(
+                settings.cache_ttl,
+                settings
+                    .cache_capacity
+                    .saturating_mul(SEARCH_LIMIT as usize),
+            )),
         })
+    }
+
+    /// A location one of this client's searches returned within the cache's TTL. RajaOngkir
+    /// has no lookup by id, so this is how an id picked from a search is checked and named.
+    pub fn known_destination(&self, id: u32) -> Option<Destination> {
+        self.known.get(&id.to_string())
     }
 
     /// Locations whose names match `query` (every word, case-insensitively), at most 10, from
@@ -126,6 +140,10 @@ impl RajaOngkir {
             ));
         }
         if let Some(hit) = self.searches.get(&normalized) {
+            for destination in &hit {
+                self.known
+                    .insert(destination.id.to_string(), destination.clone());
+            }
             return Ok(hit);
         }
         let limit = SEARCH_LIMIT.to_string();
@@ -149,6 +167,10 @@ impl RajaOngkir {
             }) => Vec::new(),
             Err(other) => return Err(other),
         };
+        for destination in &found {
+            self.known
+                .insert(destination.id.to_string(), destination.clone());
+        }
         self.searches.insert(normalized, found.clone());
         Ok(found)
     }

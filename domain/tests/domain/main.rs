@@ -10,4 +10,5 @@ mod payment;
 mod product;
 mod properties;
 mod stock;
+mod store_profile;
 mod support;

@@ -59,6 +59,15 @@ pub enum CustomerEvent {
         family_id: Uuid,
         reason: String,
     },
+    /// A seller's store profile was set (or changed): what buyers see, and where parcels leave
+    /// from. `origin_id` is a RajaOngkir location id, `origin_label` its name when it was set.
+    StoreProfileSet {
+        store_name: String,
+        description: String,
+        origin_id: u32,
+        origin_label: String,
+        set_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CustomerEvent {}

@@ -23,6 +23,10 @@ pub struct ShippingAddress {
     pub postal_code: String,
     #[serde(default)]
     pub country_code: String,
+    /// The RajaOngkir location id shipping was quoted to (absent before shipping quotes, and
+    /// when shipping is not configured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_id: Option<u32>,
 }
 
 /// Where an order is in its life. Serialised in snake_case (`awaiting_payment`).

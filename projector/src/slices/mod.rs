@@ -1,4 +1,4 @@
-//! Read-model slices: one folder per feature (`catalog/`, `categories/`, `carts/`, `orders/`, `payments/`),
+//! Read-model slices: one folder per feature (`catalog/`, `categories/`, `carts/`, `orders/`, `payments/`, `sellers/`),
 //! each with its projection (`mod.rs`: events of a few stream categories into rows), its
 //! tables' DDL (`schema.sql`, the only copy: every version is created from it) and, where the
 //! query API reads it, its queries (`queries.rs`). A slice is registered with one line in
@@ -22,6 +22,7 @@ pub mod categories;
 pub mod orders;
 pub mod payments;
 pub mod query;
+pub mod sellers;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub use catalog::Catalog;
 pub use categories::Categories;
 pub use orders::Orders;
 pub use payments::Payments;
+pub use sellers::Sellers;
 
 /// One read model fed from the log.
 #[async_trait]
@@ -118,6 +120,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(Carts),
         Arc::new(Orders),
         Arc::new(Payments),
+        Arc::new(Sellers),
     ]
 }
 

@@ -71,6 +71,7 @@ impl PlacedOrder {
                 city: "Bandung".into(),
                 postal_code: "40111".into(),
                 country_code: "ID".into(),
+                destination_id: None,
             },
             placed_at: at(5),
             expires_at: at(5) + Duration::hours(24),

@@ -42,7 +42,7 @@ pub struct Dashboard {
     pub orders_to_ship: i64,
     /// The oldest of them, at most 20.
     pub oldest_to_ship: Vec<OrderToShip>,
-    /// Paid orders by the time they were placed, less refunds.
+    /// Paid orders by the time they were placed: goods less refunds, shipping excluded.
     pub sales: Sales,
     /// The best sellers of the last 30 days by units, at most 20.
     pub top_products: Vec<TopProduct>,

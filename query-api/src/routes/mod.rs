@@ -11,6 +11,7 @@ mod orders;
 mod products;
 mod projections;
 mod search;
+mod sellers;
 
 use std::time::Duration;
 
@@ -78,6 +79,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::detail))
         .routes(routes!(orders::history))
         .routes(routes!(projections::list))
+        .routes(routes!(sellers::detail))
         .routes(routes!(search::search))
         .routes(routes!(search::suggest))
         .routes(routes!(search::rebuild))

@@ -20,6 +20,7 @@ use utoipa::{IntoParams, OpenApi};
         (name = "catalog", description = "Products"),
         (name = "cart", description = "The buyer's cart"),
         (name = "orders", description = "Orders and their payment status"),
+        (name = "sellers", description = "Sellers' public stores"),
         (name = "operations", description = "Projections, health, readiness, metrics")
     )
 )]

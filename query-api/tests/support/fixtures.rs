@@ -103,6 +103,7 @@ impl TestApp {
                 city: "Yogyakarta".into(),
                 postal_code: "55271".into(),
                 country_code: "ID".into(),
+                destination_id: None,
             },
             placed_at,
             expires_at: placed_at + Duration::hours(24),

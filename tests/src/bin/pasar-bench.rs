@@ -95,12 +95,24 @@ async fn main() -> anyhow::Result<()> {
         bench::catchup::print(&rows);
     }
     if which.runs(Command::History) {
-        let stack = Stack::start_with(&[("RUST_LOG", "error")]).await?;
+        let stack = Stack::start_with(&[
+            ("RUST_LOG", "error"),
+            ("RAJAONGKIR_URL", ""),
+            ("RAJAONGKIR_API_KEY", ""),
+        ])
+        .await?;
         let past = env_number("BENCH_HISTORY_EVENTS", 100_000);
         bench::history::print(&bench::history::run(&stack, past, 200).await?);
     }
     if which.runs(Command::Flash) {
-        let stack = Arc::new(Stack::start_with(&[("RUST_LOG", "error")]).await?);
+        let stack = Arc::new(
+            Stack::start_with(&[
+                ("RUST_LOG", "error"),
+                ("RAJAONGKIR_URL", ""),
+                ("RAJAONGKIR_API_KEY", ""),
+            ])
+            .await?,
+        );
         let mut runs = Vec::new();
         for (buyers, units) in [(1000, 300), (100, 80)] {
             runs.push(bench::flash::run(Arc::clone(&stack), buyers, units).await?);
@@ -108,7 +120,12 @@ async fn main() -> anyhow::Result<()> {
         bench::flash::print(&runs);
     }
     if which.runs(Command::Logins) {
-        let stack = Stack::start_with(&[("RUST_LOG", "error")]).await?;
+        let stack = Stack::start_with(&[
+            ("RUST_LOG", "error"),
+            ("RAJAONGKIR_URL", ""),
+            ("RAJAONGKIR_API_KEY", ""),
+        ])
+        .await?;
         let attempts = env_number("BENCH_LOGINS", 600);
         bench::logins::print(&bench::logins::run(&stack, attempts).await?);
     }
@@ -117,7 +134,14 @@ async fn main() -> anyhow::Result<()> {
         bench::search::print(&report);
     }
     if which.runs(Command::Latency) || which.runs(Command::Queries) {
-        let stack = Arc::new(Stack::start_with(&[("RUST_LOG", "error")]).await?);
+        let stack = Arc::new(
+            Stack::start_with(&[
+                ("RUST_LOG", "error"),
+                ("RAJAONGKIR_URL", ""),
+                ("RAJAONGKIR_API_KEY", ""),
+            ])
+            .await?,
+        );
         if which.runs(Command::Latency) {
             let v = bench::latency::visibility(stack.clone(), 500, seconds).await;
             bench::latency::print_visibility(&v);

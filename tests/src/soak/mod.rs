@@ -124,6 +124,9 @@ pub async fn run(options: Options) -> anyhow::Result<Report> {
         ("PUBLISHER_ENABLED", "true"),
         ("PUBLISHER_STREAM", &stream),
         ("PUBLISHER_SUBJECT_PREFIX", &prefix),
+        // The soak exercises payments and stock, not shipping: checkout without quotes.
+        ("RAJAONGKIR_URL", ""),
+        ("RAJAONGKIR_API_KEY", ""),
     ])
     .await
     .context("starting the stack")?;

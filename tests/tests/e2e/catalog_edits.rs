@@ -69,7 +69,7 @@ async fn a_price_change_is_its_own_event_and_never_touches_a_placed_order() {
             Some(token),
         )
         .await;
-    assert_eq!(order["total"], 20_000, "{order}");
+    assert_eq!(order["subtotal"], 20_000, "{order}");
     let (status, _) = send(
         &stack,
         Method::PATCH,

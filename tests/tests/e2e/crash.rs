@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::support::{
     address, assert_paid_orders_hold_their_reservations, checkout, count, listed_product,
-    payment_id,
+    payment_id, with_shipping,
 };
 
 /// The consistency token of the newest event in the log.
@@ -85,10 +85,16 @@ async fn killing_the_command_api_mid_checkout_leaks_no_stock_and_the_projections
     // Act: all check out at once; SIGKILL the command API as soon as reservations are landing.
     let command_url = stack.command_url.clone();
     let http = stack.http.clone();
+    let mut bodies = Vec::new();
+    for (i, token) in buyers.iter().enumerate() {
+        let body = json!({ "shipping_address": address() });
+        bodies.push(with_shipping(&stack, token, &format!("crash-{i}"), body).await);
+    }
     let attempts: Vec<_> = buyers
         .iter()
+        .zip(bodies)
         .enumerate()
-        .map(|(i, token)| {
+        .map(|(i, (token, body))| {
             let (http, url, token) = (
                 http.clone(),
                 format!("{command_url}/v1/checkout"),
@@ -99,7 +105,7 @@ async fn killing_the_command_api_mid_checkout_leaks_no_stock_and_the_projections
                     .post(url)
                     .bearer_auth(token)
                     .header("idempotency-key", format!("crash-{i}"))
-                    .json(&json!({ "shipping_address": address() }))
+                    .json(&body)
                     .send()
                     .await;
             })
@@ -219,6 +225,7 @@ async fn a_checkout_killed_at(point: &str) {
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     let request = json!({ "shipping_address": address() });
+    let sent_body = with_shipping(&stack, &buyer, "killed", request.clone()).await;
 
     // Act: the first request dies with the command API at `point`.
     let sent = stack
@@ -226,7 +233,7 @@ async fn a_checkout_killed_at(point: &str) {
         .post(format!("{}/v1/checkout", stack.command_url))
         .bearer_auth(&buyer)
         .header("idempotency-key", "killed")
-        .json(&request)
+        .json(&sent_body)
         .send()
         .await;
     assert!(

@@ -324,7 +324,16 @@ async fn refund(
     (status, body)
 }
 
-/// A one-unit order of 20,000 rupiah paid with GoPay (a method Midtrans refunds).
+/// What the order costs in all (its 20,000 rupiah line and its quoted shipping).
+async fn order_total(stack: &Stack, buyer: &str, order: &str) -> i64 {
+    let (_, read) = stack
+        .query(&format!("/v1/orders/{order}"), Some(buyer), None)
+        .await;
+    read["total"].as_i64().expect("order total")
+}
+
+/// A one-unit order of 20,000 rupiah (and shipping) paid with GoPay (a method Midtrans
+/// refunds).
 async fn paid_with_gopay(stack: &Stack) -> (String, String, String) {
     let (listed, buyer, payment, order) = one_unit_ordered(stack).await;
     assert_eq!(stack.sim.pay_gopay(&payment).await.unwrap(), 200);
@@ -339,6 +348,7 @@ async fn an_admin_refunds_in_parts_never_more_than_was_paid_and_a_retry_refunds_
     let (buyer, payment, order) = paid_with_gopay(&stack).await;
     let admin = stack.admin_token().await;
     let base = format!("/v1/orders/{order}");
+    let total = order_total(&stack, &buyer, &order).await;
 
     // Act: 5,000 back, sent twice with one key (the first answer lost).
     let (status, first) = refund(&stack, &admin, &order, 5_000, "rf-1").await;
@@ -354,13 +364,13 @@ async fn an_admin_refunds_in_parts_never_more_than_was_paid_and_a_retry_refunds_
     assert_eq!(partly["status"], "paid", "{partly}");
     assert_eq!(partly["refund_status"], "refunded", "{partly}");
     assert_eq!(stack.sim.transaction(&payment).unwrap().refunds.len(), 1);
-    let (status, too_much) = refund(&stack, &admin, &order, 15_001, "rf-2").await;
+    let (status, too_much) = refund(&stack, &admin, &order, total - 5_000 + 1, "rf-2").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{too_much}");
     let (status, by_buyer) = refund(&stack, &buyer, &order, 1_000, "rf-3").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{by_buyer}");
 
     // Act: the rest.
-    let (status, rest) = refund(&stack, &admin, &order, 15_000, "rf-4").await;
+    let (status, rest) = refund(&stack, &admin, &order, total - 5_000, "rf-4").await;
     assert_eq!(status, StatusCode::ACCEPTED, "{rest}");
     assert_eq!(rest["refundable"], 0, "{rest}");
 
@@ -368,7 +378,7 @@ async fn an_admin_refunds_in_parts_never_more_than_was_paid_and_a_retry_refunds_
     let refunded = stack
         .eventually(&base, Some(&buyer), |o| o["status"] == "refunded")
         .await;
-    assert_eq!(refunded["refunded_amount"], 20_000, "{refunded}");
+    assert_eq!(refunded["refunded_amount"], total, "{refunded}");
     let refunds = stack.sim.transaction(&payment).unwrap().refunds;
     assert_eq!(refunds.len(), 2, "{refunds:?}");
     let (status, nothing_left) = refund(&stack, &admin, &order, 1, "rf-5").await;
@@ -385,7 +395,8 @@ async fn a_refund_of_a_bank_transfer_is_owed_and_listed_for_admins() {
     let admin = stack.admin_token().await;
 
     // Act
-    let (status, asked) = refund(&stack, &admin, &order, 20_000, "va-1").await;
+    let total = order_total(&stack, &buyer, &order).await;
+    let (status, asked) = refund(&stack, &admin, &order, total, "va-1").await;
     assert_eq!(status, StatusCode::ACCEPTED, "{asked}");
 
     // Assert
@@ -428,7 +439,11 @@ async fn a_seller_cancels_a_paid_unshipped_order_and_the_buyer_gets_everything_b
             o["status"] == "refunded"
         })
         .await;
-    assert_eq!(refunded["refunded_amount"], 20_000, "{refunded}");
+    assert_eq!(refunded["refunded_amount"], refunded["total"], "{refunded}");
+    assert!(
+        refunded["shipping_cost"].as_i64().unwrap() > 0,
+        "shipping refunded too"
+    );
     assert_eq!(stack.sim.transaction(&payment).unwrap().refunds.len(), 1);
     let (status, again) = post(
         &stack,

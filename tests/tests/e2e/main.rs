@@ -16,5 +16,6 @@ mod purchase;
 mod resume;
 mod search;
 mod secrets;
+mod shipping;
 mod support;
 mod webhooks;

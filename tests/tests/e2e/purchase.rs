@@ -33,7 +33,12 @@ async fn a_buyer_purchases_and_pays_and_the_read_side_shows_it() {
     let request = json!({ "shipping_address": address() });
     let (status, placed) = checkout(&stack, &buyer, &key, request.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{placed}");
-    assert_eq!(placed["payment"]["gross_amount"], 150_000);
+    // Shipping (quoted through the RajaOngkir simulator) comes on top of the 150,000.
+    let shipping = placed["orders"][0]["shipping_cost"].as_i64().unwrap();
+    assert!(shipping > 0, "{placed}");
+    let total = 150_000 + shipping;
+    assert_eq!(placed["orders"][0]["subtotal"], 150_000);
+    assert_eq!(placed["payment"]["gross_amount"], total);
     assert!(
         placed["payment"]["snap_token"]
             .as_str()
@@ -51,9 +56,10 @@ async fn a_buyer_purchases_and_pays_and_the_read_side_shows_it() {
         .sim
         .transaction(&payment)
         .expect("Snap transaction created");
-    assert_eq!(snap.gross_amount, 150_000);
+    assert_eq!(snap.gross_amount, total);
     assert_eq!(snap.item_details[0]["price"], 75_000);
     assert_eq!(snap.item_details[0]["quantity"], 2);
+    assert_eq!(snap.item_details[1]["price"], shipping);
 
     // The buyer reads the order awaiting payment, with the checkout's token.
     let placed_token = placed["consistency_token"].as_str().unwrap();
@@ -66,7 +72,8 @@ async fn a_buyer_purchases_and_pays_and_the_read_side_shows_it() {
         .await;
     assert_eq!(status, StatusCode::OK, "{awaiting}");
     assert_eq!(awaiting["status"], "awaiting_payment");
-    assert_eq!(awaiting["total"], 150_000);
+    assert_eq!(awaiting["total"], total);
+    assert_eq!(awaiting["shipping_cost"], shipping);
     assert_eq!(awaiting["buyer_id"], json!(buyer_id));
 
     // The simulator settles the payment.
@@ -78,7 +85,7 @@ async fn a_buyer_purchases_and_pays_and_the_read_side_shows_it() {
             o["status"] == "paid"
         })
         .await;
-    assert_eq!(paid["total"], 150_000);
+    assert_eq!(paid["total"], total);
     let product = stack
         .eventually(&format!("/v1/products/{}", listed.product_id), None, |p| {
             p["available"] == 3

@@ -8,9 +8,44 @@ pub struct Listed {
     pub seller_token: String,
 }
 
+/// Where e2e sellers ship from (a simulator place: GAMBIR, Jakarta Pusat).
+pub const ORIGIN_SEARCH: &str = "gambir";
+/// Where e2e buyers live (a simulator place: DAGO, Bandung).
+pub const DESTINATION_SEARCH: &str = "dago";
+
+/// The first location the command API's destination search finds for `search`.
+pub async fn location(stack: &Stack, token: &str, search: &str) -> u64 {
+    let path = format!("/v1/shipping/destinations?search={search}");
+    let (status, body, _) = stack.command(Method::GET, &path, Some(token), None).await;
+    assert_eq!(status, StatusCode::OK, "destinations: {body}");
+    body["destinations"][0]["id"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no location for {search}: {body}"))
+}
+
+/// Gives the seller a store profile shipping from `origin_search` (when the stack ships).
+pub async fn open_store(stack: &Stack, seller_token: &str, origin_search: &str) -> Value {
+    let origin = location(stack, seller_token, origin_search).await;
+    let profile =
+        json!({ "store_name": "Toko Kaos", "description": "Kaos katun", "origin": origin });
+    let (status, body, _) = stack
+        .command(
+            Method::PUT,
+            "/v1/seller/profile",
+            Some(seller_token),
+            Some(profile),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "store profile: {body}");
+    body
+}
+
 /// A seller lists a product at `price` and receives `units`.
 pub async fn listed_product(stack: &Stack, price: i64, units: i64) -> Listed {
     let (_, seller_token) = stack.register("seller").await;
+    if stack.ships() {
+        open_store(stack, &seller_token, ORIGIN_SEARCH).await;
+    }
     let sku = format!("SKU-{}", &Uuid::new_v4().simple().to_string()[..12]);
     let body = json!({ "sku": sku, "name": "Kaos Polos", "description": "Kaos katun", "price": price, "weight_grams": 200 });
     let (status, body, _) = stack
@@ -72,12 +107,77 @@ pub async fn buy(
     .await
 }
 
+/// The cart quoted to `destination`: `GET /v1/shipping/quotes` answer.
+pub async fn quotes(stack: &Stack, buyer_token: &str, destination: u64) -> (StatusCode, Value) {
+    let path = format!("/v1/shipping/quotes?destination={destination}");
+    let (status, body, _) = stack
+        .command(Method::GET, &path, Some(buyer_token), None)
+        .await;
+    (status, body)
+}
+
+/// The cheapest service of each quoted group, as checkout's `shipments`.
+pub fn cheapest_shipments(quoted: &Value) -> Value {
+    let groups = quoted["groups"].as_array().cloned().unwrap_or_default();
+    Value::Array(
+        groups
+            .iter()
+            .map(|g| {
+                let cheapest = &g["services"][0];
+                json!({
+                    "seller_id": g["seller_id"], "quote_id": g["quote_id"],
+                    "courier": cheapest["courier"], "service": cheapest["service"],
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Bodies already completed with shipments, by (buyer, key, body as sent): a retry with the
+/// same key and body sends the same completed body (as a client would), even though the cart
+/// is empty by then.
+static WITH_SHIPPING: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, Value>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// `body` completed with shipping when the stack ships and the body has no `shipments`: the
+/// buyer's destination in the address and the cheapest quoted service per seller. Left as it
+/// is when quoting fails (an empty cart, a seller without a store): checkout then answers.
+pub async fn with_shipping(stack: &Stack, buyer_token: &str, key: &str, body: Value) -> Value {
+    if !stack.ships() || body.get("shipments").is_some() || !body["shipping_address"].is_object() {
+        return body;
+    }
+    // One completion at a time: concurrent requests with one key (a test of retries) must
+    // send the same body, so the first completes it and the others reuse it.
+    static COMPLETING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _completing = COMPLETING.lock().await;
+    let memo = format!("{buyer_token}|{key}|{body}");
+    if let Some(done) = WITH_SHIPPING.lock().unwrap().get(&memo) {
+        return done.clone();
+    }
+    let destination = location(stack, buyer_token, DESTINATION_SEARCH).await;
+    let (status, quoted) = quotes(stack, buyer_token, destination).await;
+    if status != StatusCode::OK {
+        return body;
+    }
+    let mut completed = body;
+    completed["shipping_address"]["destination_id"] = json!(destination);
+    completed["shipments"] = cheapest_shipments(&quoted);
+    WITH_SHIPPING
+        .lock()
+        .unwrap()
+        .insert(memo, completed.clone());
+    completed
+}
+
+/// Checks out with `body` ([`with_shipping`] completes it when the stack ships).
 pub async fn checkout(
     stack: &Stack,
     buyer_token: &str,
     key: &str,
     body: Value,
 ) -> (StatusCode, Value) {
+    let body = with_shipping(stack, buyer_token, key, body).await;
     let url = format!("{}/v1/checkout", stack.command_url);
     let (status, body, _) = stack
         .send(

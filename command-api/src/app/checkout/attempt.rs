@@ -32,6 +32,7 @@ pub(super) struct Attempt<'a> {
     pub stream: &'a str,
     pub metadata: &'a Metadata,
     pub address: &'a Address,
+    pub shipments: &'a [super::Shipment],
 }
 
 pub(super) fn rejected(reason: CheckoutRejection) -> CheckoutOutcome {
@@ -102,6 +103,8 @@ impl Attempt<'_> {
             Ok(lines) => lines,
             Err(reason) => return Ok(rejected(reason)),
         };
+        // Shipping is checked (and RajaOngkir asked) before anything is planned or reserved.
+        let shipping = self.shipping(&lines).await?;
         let plan = self.plan(&lines).await?;
         crate::crash::point("checkout.planned");
         // One start for both clocks: the order expires and the Snap page closes counted from it.
@@ -114,7 +117,9 @@ impl Attempt<'_> {
         }
         crate::crash::point("checkout.reserved");
         let expiry = SnapExpiry::new(reserved_at, self.state.config.payment_timeout);
-        let placed = self.place_and_pay(&lines, &plan, expires_at, expiry).await;
+        let placed = self
+            .place_and_pay(&lines, &shipping, &plan, expires_at, expiry)
+            .await;
         if !matches!(placed, Ok(CheckoutOutcome::Succeeded { .. })) {
             self.give_back(&plan).await?;
         }

@@ -27,6 +27,7 @@ use pasar_events::{DomainEvent, ExpectedVersion, Metadata, StoreError};
 use uuid::Uuid;
 
 use super::exec::derive_id;
+pub use super::shipping::choose::Shipment;
 use super::{Actor, AppError, AppState, Rule};
 use record::Record;
 
@@ -37,6 +38,8 @@ pub struct CheckoutCommand {
     /// Hash of the request body: the same key with another body is refused.
     pub request_hash: String,
     pub address: Address,
+    /// One per seller when shipping is configured (see [`crate::app::shipping::choose`]).
+    pub shipments: Vec<Shipment>,
 }
 
 /// Runs the checkout, or replays its recorded outcome.
@@ -70,6 +73,7 @@ pub async fn run(state: &AppState, cmd: CheckoutCommand) -> Result<CheckoutOutco
         stream: &stream,
         metadata: &metadata,
         address: &cmd.address,
+        shipments: &cmd.shipments,
     };
     let outcome = match record.unfinished_plans() {
         plans if plans.is_empty() => run.run().await,

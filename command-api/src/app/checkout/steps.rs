@@ -21,13 +21,20 @@ use super::attempt::{Attempt, rejected};
 use super::open;
 use super::record::Plan;
 use crate::app::exec::{execute, load};
+use crate::app::shipping::choose::{self, Chosen};
+use crate::app::shipping::parcels::{self, Parcel};
 use crate::app::{AppError, Rule};
 use crate::midtrans::{Item, SnapExpiry, SnapRequest};
 
 pub(super) struct PricedLine {
     pub seller_id: Uuid,
     pub line: OrderLine,
+    /// The product's weight per unit, for the seller's parcel.
+    pub weight_grams: i32,
 }
+
+/// The chosen shipping service per seller (empty when shipping is not configured).
+pub(super) type Shipping = BTreeMap<Uuid, Chosen>;
 
 /// The answer a checkout gives once its payment has started.
 pub(super) fn outcome_of(
@@ -95,6 +102,7 @@ impl Attempt<'_> {
             priced.push(PricedLine {
                 seller_id: product.seller_id,
                 line,
+                weight_grams: product.weight_grams,
             });
         }
         if !unavailable.is_empty() {
@@ -103,6 +111,35 @@ impl Attempt<'_> {
             }));
         }
         Ok(Ok(priced))
+    }
+
+    /// The shipments checked against the quotes and RajaOngkir, per seller (see
+    /// [`choose::confirm`]); refused or unavailable before anything is held.
+    pub async fn shipping(&self, lines: &[PricedLine]) -> Result<Shipping, AppError> {
+        let mut parcels: Vec<Parcel> = Vec::new();
+        if self.state.shipping.is_some() {
+            let mut weights: BTreeMap<Uuid, u32> = BTreeMap::new();
+            for priced in lines {
+                let weight = weights.entry(priced.seller_id).or_default();
+                *weight = parcels::add_weight(*weight, priced.weight_grams, priced.line.quantity);
+            }
+            for (seller_id, weight) in weights {
+                parcels.push(Parcel {
+                    seller_id,
+                    weight_grams: weight.max(1),
+                    store: parcels::store_of(self.state, seller_id).await?,
+                });
+            }
+        }
+        let destination = self.address.as_shipping().destination_id;
+        choose::confirm(
+            self.state,
+            self.buyer,
+            destination,
+            &parcels,
+            self.shipments,
+        )
+        .await
     }
 
     fn planned_order(plan: &Plan, product_id: Uuid) -> Result<Uuid, AppError> {
@@ -177,13 +214,17 @@ impl Attempt<'_> {
     pub async fn place_and_pay(
         &self,
         lines: &[PricedLine],
+        shipping: &Shipping,
         plan: &Plan,
         expires_at: DateTime<Utc>,
         expiry: SnapExpiry,
     ) -> Result<CheckoutOutcome, AppError> {
-        let orders = self.place_orders(lines, plan, expires_at).await?;
+        let orders = self.place_orders(lines, shipping, plan, expires_at).await?;
         crate::crash::point("checkout.placed");
-        let payment = match self.start_payment(&orders, lines, plan, expiry).await? {
+        let payment = match self
+            .start_payment(&orders, lines, shipping, plan, expiry)
+            .await?
+        {
             Ok(payment) => payment,
             Err(reason) => return Ok(rejected(reason)),
         };
@@ -197,6 +238,7 @@ impl Attempt<'_> {
     async fn place_orders(
         &self,
         lines: &[PricedLine],
+        shipping: &Shipping,
         plan: &Plan,
         expires_at: DateTime<Utc>,
     ) -> Result<Vec<Order>, AppError> {
@@ -210,6 +252,8 @@ impl Attempt<'_> {
         }
         let mut orders = Vec::new();
         for (order_id, (seller_id, lines)) in by_order {
+            let cost = shipping.get(&seller_id).map_or(0, |c| c.cost);
+            let shipping_cost = Money::idr(i64::try_from(cost).map_err(anyhow::Error::from)?);
             let command = OrderCommand::Place {
                 order_id,
                 checkout_id: self.checkout_id,
@@ -217,8 +261,8 @@ impl Attempt<'_> {
                 buyer_id: self.buyer.id,
                 seller_id,
                 lines,
-                // Shipping quotes arrive with the RajaOngkir issue; until then shipping is free.
-                shipping_cost: Money::idr(0),
+                // The quoted price of the chosen service (0 without shipping configured).
+                shipping_cost,
                 shipping_address: self.address.as_shipping().clone(),
                 now: Utc::now(),
                 expires_at,
@@ -235,9 +279,15 @@ impl Attempt<'_> {
         Ok(orders)
     }
 
-    /// Snap's `item_details` (summing to the gross amount) and `customer_details`.
-    fn snap_details(&self, lines: &[PricedLine]) -> (Vec<Item>, serde_json::Value) {
-        let items = lines
+    /// Snap's `item_details` (summing to the gross amount: every line, and one shipping line
+    /// per order that ships) and `customer_details`.
+    fn snap_details(
+        &self,
+        lines: &[PricedLine],
+        orders: &[Order],
+        shipping: &Shipping,
+    ) -> (Vec<Item>, serde_json::Value) {
+        let mut items: Vec<Item> = lines
             .iter()
             .map(|p| Item {
                 id: p.line.sku.clone(),
@@ -246,6 +296,11 @@ impl Attempt<'_> {
                 quantity: p.line.quantity,
             })
             .collect();
+        for order in orders {
+            if let Some(chosen) = shipping.get(&order.seller_id) {
+                items.push(shipping_item(order.order_id, chosen, order.shipping_cost));
+            }
+        }
         let address = self.address.as_shipping();
         let customer = json!({
             "first_name": address.recipient,
@@ -265,6 +320,7 @@ impl Attempt<'_> {
         &self,
         orders: &[Order],
         lines: &[PricedLine],
+        shipping: &Shipping,
         plan: &Plan,
         expiry: SnapExpiry,
     ) -> Result<Result<Payment, CheckoutRejection>, AppError> {
@@ -274,7 +330,7 @@ impl Attempt<'_> {
         else {
             return Ok(Err(CheckoutRejection::InvalidTotal));
         };
-        let (items, customer) = self.snap_details(lines);
+        let (items, customer) = self.snap_details(lines, orders, shipping);
         let payment_id = plan.payment_id;
         let midtrans_order_id = payment_id.to_string();
         let request = SnapRequest {
@@ -311,5 +367,25 @@ impl Attempt<'_> {
         let outcome =
             execute::<Payment>(&self.state.store, &stream, &command, ids, self.metadata).await?;
         Ok(Ok(outcome.state))
+    }
+}
+
+/// The Snap item for one order's shipping: id `SHIP-` and the order id's first 8 hex digits,
+/// name the courier and service (Snap cuts names at 50 characters), price the order's cost.
+fn shipping_item(order_id: Uuid, chosen: &Chosen, cost: Money) -> Item {
+    let simple = order_id.simple().to_string();
+    let name: String = format!(
+        "Shipping {} {}",
+        chosen.courier.to_uppercase(),
+        chosen.service
+    )
+    .chars()
+    .take(50)
+    .collect();
+    Item {
+        id: format!("SHIP-{}", &simple[..8]),
+        name,
+        price: cost.amount,
+        quantity: 1,
     }
 }

@@ -105,6 +105,9 @@ pub struct ShippingAddressView {
     pub postal_code: String,
     #[schema(example = "ID")]
     pub country_code: String,
+    /// The RajaOngkir location shipping was quoted to; absent when shipping was not quoted.
+    #[schema(example = 12045)]
+    pub destination_id: Option<u32>,
 }
 
 impl Order {

@@ -16,7 +16,7 @@ pub struct SalesWindow {
     /// Orders placed in the window that were paid.
     #[schema(example = 4)]
     pub orders: i64,
-    /// Their totals less refunds, in rupiah (shipping included).
+    /// Their goods (subtotals, shipping excluded) less refunds, in rupiah.
     #[schema(example = 310000)]
     pub revenue: i64,
     /// Units sold.
@@ -67,7 +67,7 @@ pub async fn sales(
         .query_one(
             &format!(
                 "WITH sold AS (
-                     SELECT placed_at, total - COALESCE(refunded_amount, 0) AS revenue,
+                     SELECT placed_at, GREATEST(subtotal - COALESCE(refunded_amount, 0), 0) AS revenue,
                             (SELECT COALESCE(sum((l->>'quantity')::bigint), 0)
                              FROM jsonb_array_elements(lines) l) AS units
                      FROM rm.orders
