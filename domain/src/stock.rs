@@ -92,6 +92,13 @@ pub enum StockCommand {
     ReleaseExpired {
         now: DateTime<Utc>,
     },
+    /// The units a paid order committed come back (the order was cancelled before it
+    /// shipped). The caller knows the commit happened and its quantity; repeats are caught by
+    /// the caller's deterministic event ids.
+    Return {
+        order_id: Uuid,
+        quantity: i64,
+    },
 }
 
 /// Why a stock command was refused.
@@ -135,13 +142,15 @@ impl Aggregate for Stock {
             StockCommand::Release { order_id, reason } => Ok(self.release(*order_id, reason)),
             StockCommand::Commit { order_id } => Ok(self.commit(*order_id)),
             StockCommand::ReleaseExpired { now } => Ok(self.release_expired(*now)),
+            StockCommand::Return { order_id, quantity } => self.give_back(*order_id, *quantity),
         }
     }
 
     fn evolve(mut self, event: &StockEvent) -> Self {
         match event {
             StockEvent::StockReceived { on_hand, .. }
-            | StockEvent::StockAdjusted { on_hand, .. } => {
+            | StockEvent::StockAdjusted { on_hand, .. }
+            | StockEvent::StockReturned { on_hand, .. } => {
                 self.on_hand = *on_hand;
             }
             StockEvent::StockReserved {
@@ -276,6 +285,22 @@ impl Stock {
             on_hand: self.on_hand - reservation.quantity,
             available: self.available(),
         }]
+    }
+
+    fn give_back(&self, order_id: Uuid, quantity: i64) -> Result<Vec<StockEvent>, StockError> {
+        if !(1..=MAX_MOVEMENT).contains(&quantity) {
+            return Err(StockError::InvalidQuantity);
+        }
+        let on_hand = self
+            .on_hand
+            .checked_add(quantity)
+            .ok_or(StockError::InvalidQuantity)?;
+        Ok(vec![StockEvent::StockReturned {
+            order_id,
+            quantity,
+            on_hand,
+            available: on_hand - self.reserved(),
+        }])
     }
 
     fn release_expired(&self, now: DateTime<Utc>) -> Vec<StockEvent> {

@@ -209,6 +209,15 @@ fn samples() -> Vec<(&'static str, String, Value)> {
         ),
         s(
             "stock",
+            StockEvent::StockReturned {
+                order_id: id(5),
+                quantity: 2,
+                on_hand: 7,
+                available: 6,
+            },
+        ),
+        s(
+            "stock",
             StockEvent::StockReceived {
                 quantity: 5,
                 on_hand: 5,

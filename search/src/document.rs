@@ -134,7 +134,8 @@ impl ProductDoc {
             | StockEvent::StockAdjusted { available, .. }
             | StockEvent::StockReserved { available, .. }
             | StockEvent::ReservationReleased { available, .. }
-            | StockEvent::ReservationCommitted { available, .. } => *available,
+            | StockEvent::ReservationCommitted { available, .. }
+            | StockEvent::StockReturned { available, .. } => *available,
         };
         true
     }

@@ -50,6 +50,10 @@ pub const MIGRATIONS: Migrations = Migrations {
             "007_shipping_quotes",
             include_str!("../../migrations/007_shipping_quotes.sql"),
         ),
+        (
+            "008_committed_order_lines",
+            include_str!("../../migrations/008_committed_order_lines.sql"),
+        ),
     ],
 };
 
@@ -117,16 +121,33 @@ where
     A: Aggregate,
     AppError: From<A::Error>,
 {
+    react_with_state::<A>(store, event, stream, command)
+        .await
+        .map(drop)
+}
+
+/// [`react`], answering the aggregate's state after the reaction (`None` when a rule refused
+/// it).
+pub async fn react_with_state<A>(
+    store: &std::sync::Arc<dyn EventStore>,
+    event: &RecordedEvent,
+    stream: &str,
+    command: &A::Command,
+) -> Result<Option<A>, AppError>
+where
+    A: Aggregate,
+    AppError: From<A::Error>,
+{
     let ids = EventIds::Derived(derive_id(&[
         "reaction",
         &event.event_id.to_string(),
         stream,
     ]));
     match execute::<A>(store, stream, command, ids, &caused_by(event)).await {
-        Ok(_) => Ok(()),
+        Ok(outcome) => Ok(Some(outcome.state)),
         Err(AppError::Rejected(rule)) => {
             tracing::error!(%stream, cause = %event.event_id, %rule, "reaction refused by a rule; needs manual review");
-            Ok(())
+            Ok(None)
         }
         Err(e) => Err(e),
     }

@@ -5,7 +5,11 @@
 //!   that settles after its orders closed revives them or requires a refund
 //!   ([`crate::app::late_settlement`]);
 //! - payment denied / cancelled / expired / failed → its orders cancelled; order cancelled or
-//!   expired → its reservations released.
+//!   expired → its reservations released;
+//! - a paid order cancelled before it shipped (by its seller or an admin) → the units it
+//!   committed return to stock (`StockReturned`). Which units a paid order committed is kept
+//!   in `committed_order_lines` (written in the batch transaction at `OrderPaid`, dropped at
+//!   `OrderShipped`), because the stock stream only remembers its recent commits.
 //!
 //! The checkout's open-checkout row is removed (in the batch transaction) when its payment
 //! settles or fails or an order of it closes.
@@ -24,7 +28,7 @@ use pasar_events::types::{OrderEvent, PaymentEvent};
 use pasar_events::{DomainEvent, EventStore, RecordedEvent};
 use uuid::Uuid;
 
-use super::{process_error, react};
+use super::{database_down, process_error, react, react_with_state};
 use crate::app::AppError;
 use crate::app::exec::load;
 use crate::app::late_settlement::{self, LateSettlement};
@@ -84,34 +88,78 @@ impl OrderFlow {
         Ok(payment.payment_id)
     }
 
-    async fn on_order(&self, event: &RecordedEvent, paid: bool) -> Result<Uuid, AppError> {
+    /// A paid order: its reservations committed, and what each line committed noted.
+    async fn on_paid(&self, event: &RecordedEvent, tx: &Transaction<'_>) -> Result<(), AppError> {
         let order = load::<Order>(self.store.as_ref(), &event.stream)
             .await?
             .state;
+        let command = StockCommand::Commit {
+            order_id: order.order_id,
+        };
         for line in &order.lines {
-            let command = if paid {
-                StockCommand::Commit {
-                    order_id: order.order_id,
-                }
-            } else {
-                StockCommand::Release {
-                    order_id: order.order_id,
-                    reason: format!("order {}", order.order_id),
-                }
-            };
-            react::<Stock>(
-                &self.store,
-                event,
-                &streams::stock(line.product_id),
-                &command,
+            let stream = streams::stock(line.product_id);
+            let stock = react_with_state::<Stock>(&self.store, event, &stream, &command).await?;
+            if stock.is_some_and(|s| s.is_committed(order.order_id)) {
+                tx.execute(
+                    "INSERT INTO committed_order_lines (order_id, product_id, quantity)
+                     VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    &[&order.order_id, &line.product_id, &line.quantity],
+                )
+                .await
+                .map_err(database_down)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A closed order: the units it committed return (a paid order cancelled before shipping),
+    /// or else its reservations are released.
+    async fn on_closed(
+        &self,
+        event: &RecordedEvent,
+        tx: &Transaction<'_>,
+    ) -> Result<Uuid, AppError> {
+        let order = load::<Order>(self.store.as_ref(), &event.stream)
+            .await?
+            .state;
+        let committed = tx
+            .query(
+                "SELECT product_id, quantity FROM committed_order_lines WHERE order_id = $1
+                 ORDER BY product_id",
+                &[&order.order_id],
             )
-            .await?;
+            .await
+            .map_err(database_down)?;
+        if committed.is_empty() {
+            let command = StockCommand::Release {
+                order_id: order.order_id,
+                reason: format!("order {}", order.order_id),
+            };
+            for line in &order.lines {
+                let stream = streams::stock(line.product_id);
+                react::<Stock>(&self.store, event, &stream, &command).await?;
+            }
+        } else {
+            for row in &committed {
+                let (product_id, quantity): (Uuid, i64) = (row.get(0), row.get(1));
+                let command = StockCommand::Return {
+                    order_id: order.order_id,
+                    quantity,
+                };
+                react::<Stock>(&self.store, event, &streams::stock(product_id), &command).await?;
+            }
+            tracing::info!(order = %order.order_id, lines = committed.len(), "a paid order was cancelled before shipping; its units are back in stock");
+            forget_committed(tx, order.order_id).await?;
         }
         Ok(order.payment_id)
     }
 
     /// Reacts to one event; `Some(payment id)` when its checkout is no longer open.
-    async fn react(&self, event: &RecordedEvent) -> Result<Option<Uuid>, AppError> {
+    async fn react(
+        &self,
+        event: &RecordedEvent,
+        tx: &Transaction<'_>,
+    ) -> Result<Option<Uuid>, AppError> {
         let decode = |e: pasar_events::EventDecodeError| AppError::Internal(e.into());
         match Category::of(&event.stream) {
             Some(Category::Payment) => match PaymentEvent::decode(event).map_err(decode)? {
@@ -123,9 +171,15 @@ impl OrderFlow {
                 _ => Ok(None),
             },
             Some(Category::Order) => match OrderEvent::decode(event).map_err(decode)? {
-                OrderEvent::OrderPaid { .. } => self.on_order(event, true).await.map(|_| None),
+                OrderEvent::OrderPaid { .. } => self.on_paid(event, tx).await.map(|()| None),
                 OrderEvent::OrderCancelled { .. } | OrderEvent::OrderExpired { .. } => {
-                    self.on_order(event, false).await.map(Some)
+                    self.on_closed(event, tx).await.map(Some)
+                }
+                OrderEvent::OrderShipped { .. } => {
+                    let order_id = streams::id_of(&event.stream).ok_or_else(|| {
+                        AppError::Internal(anyhow::anyhow!("{} names no order", event.stream))
+                    })?;
+                    forget_committed(tx, order_id).await.map(|()| None)
                 }
                 _ => Ok(None),
             },
@@ -150,7 +204,7 @@ impl Processor for OrderFlow {
         tx: &Transaction<'_>,
     ) -> Result<(), ProcessError> {
         for event in events {
-            let closed = self.react(event).await.map_err(process_error)?;
+            let closed = self.react(event, tx).await.map_err(process_error)?;
             if let Some(payment_id) = closed {
                 tx.execute(
                     "DELETE FROM checkout_open WHERE payment_id = $1",
@@ -162,4 +216,15 @@ impl Processor for OrderFlow {
         }
         Ok(())
     }
+}
+
+/// The order's units are no longer ours to return (shipped, or returned already).
+async fn forget_committed(tx: &Transaction<'_>, order_id: Uuid) -> Result<(), AppError> {
+    tx.execute(
+        "DELETE FROM committed_order_lines WHERE order_id = $1",
+        &[&order_id],
+    )
+    .await
+    .map_err(database_down)?;
+    Ok(())
 }

@@ -46,6 +46,8 @@ fn stock_command() -> impl Strategy<Value = StockCommand> {
             order_id,
             reason: "cancelled".into()
         }),
+        (order.clone(), -2i64..40)
+            .prop_map(|(order_id, quantity)| StockCommand::Return { order_id, quantity }),
         order.prop_map(|order_id| StockCommand::Commit { order_id }),
         (0i64..100).prop_map(|now| StockCommand::ReleaseExpired { now: at(now) }),
     ]
@@ -57,7 +59,8 @@ fn available_carried_by(event: &StockEvent) -> i64 {
         | StockEvent::StockAdjusted { available, .. }
         | StockEvent::StockReserved { available, .. }
         | StockEvent::ReservationReleased { available, .. }
-        | StockEvent::ReservationCommitted { available, .. } => *available,
+        | StockEvent::ReservationCommitted { available, .. }
+        | StockEvent::StockReturned { available, .. } => *available,
     }
 }
 

@@ -277,3 +277,46 @@ fn a_snapshot_restores_exactly_the_replayed_state() {
         .fold(Stock::from_snapshot(&snapshot).unwrap(), |s, e| s.evolve(e));
     assert_eq!(restored, replayed);
 }
+
+#[test]
+fn a_cancelled_paid_orders_units_come_back_on_hand() {
+    use pasar_domain::stock::{Stock, StockCommand};
+    use pasar_events::types::StockEvent;
+    let history = [
+        StockEvent::StockReceived {
+            quantity: 5,
+            on_hand: 5,
+            available: 5,
+        },
+        StockEvent::StockReserved {
+            order_id: crate::support::id(7),
+            quantity: 1,
+            expires_at: crate::support::at(60),
+            available: 4,
+        },
+        StockEvent::ReservationCommitted {
+            order_id: crate::support::id(8),
+            quantity: 2,
+            on_hand: 3,
+            available: 2,
+        },
+    ];
+    let stock = crate::support::given::<Stock>(history)
+        .when(StockCommand::Return {
+            order_id: crate::support::id(8),
+            quantity: 2,
+        })
+        .then([StockEvent::StockReturned {
+            order_id: crate::support::id(8),
+            quantity: 2,
+            on_hand: 5,
+            available: 4,
+        }]);
+    assert_eq!((stock.on_hand, stock.available()), (5, 4));
+    crate::support::given::<Stock>([])
+        .when(StockCommand::Return {
+            order_id: crate::support::id(8),
+            quantity: 0,
+        })
+        .then_rejected(pasar_domain::stock::StockError::InvalidQuantity);
+}

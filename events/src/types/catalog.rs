@@ -108,6 +108,14 @@ pub enum StockEvent {
         on_hand: i64,
         available: i64,
     },
+    /// A paid order was cancelled before it shipped: the units it had committed are back on
+    /// the shelf.
+    StockReturned {
+        order_id: Uuid,
+        quantity: i64,
+        on_hand: i64,
+        available: i64,
+    },
 }
 
 impl DomainEvent for StockEvent {}

@@ -120,6 +120,8 @@ fn stock(by_stream: &BTreeMap<&str, Vec<&Row>>, checks: &mut Checks) {
             match event.event_type.as_str() {
                 "StockReceived" => received += int(d, "quantity"),
                 "StockAdjusted" => received += int(d, "delta"),
+                // A paid order cancelled before shipping gives its committed units back.
+                "StockReturned" => committed -= int(d, "quantity"),
                 "StockReserved" => {
                     checks.reservations += 1;
                     let expires = d["expires_at"].as_str().and_then(|s| s.parse().ok());

@@ -445,6 +445,23 @@ async fn a_seller_cancels_a_paid_unshipped_order_and_the_buyer_gets_everything_b
         "shipping refunded too"
     );
     assert_eq!(stack.sim.transaction(&payment).unwrap().refunds.len(), 1);
+    // The unit never left: it is back on the shelf, once.
+    stack
+        .eventually(&format!("/v1/products/{}", listed.product_id), None, |p| {
+            p["available"] == 5
+        })
+        .await;
+    let stock = event_types(&stack, &format!("stock-{}", listed.product_id)).await;
+    assert_eq!(
+        stock,
+        [
+            "StockReceived",
+            "StockReserved",
+            "ReservationCommitted",
+            "StockReturned"
+        ],
+        "{stock:?}"
+    );
     let (status, again) = post(
         &stack,
         &format!("/v1/orders/{order}/cancel"),

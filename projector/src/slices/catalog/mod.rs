@@ -188,6 +188,9 @@ fn stock_write(event: &RecordedEvent, stock: StockEvent) -> Result<Write, Projec
         }
         | StockEvent::ReservationCommitted {
             on_hand, available, ..
+        }
+        | StockEvent::StockReturned {
+            on_hand, available, ..
         } => (Some(on_hand), available),
         StockEvent::StockReserved { available, .. }
         | StockEvent::ReservationReleased { available, .. } => (None, available),
