@@ -99,6 +99,10 @@ pub struct Notification {
     /// Decimal string, e.g. `"150000.00"`.
     pub gross_amount: String,
     pub payment_type: Option<String>,
+    /// On refunds: the cumulative `refund_amount` and the latest refund's
+    /// `bank_confirmed_at`, as Midtrans sends them.
+    pub refund_amount: Option<String>,
+    pub refund_confirmed_at: Option<String>,
     /// When it was received.
     pub now: DateTime<Utc>,
 }
@@ -393,5 +397,7 @@ fn received(n: &Notification) -> PaymentEvent {
         gross_amount: n.gross_amount.clone(),
         payment_type: n.payment_type.clone(),
         received_at: n.now,
+        refund_amount: n.refund_amount.clone(),
+        refund_confirmed_at: n.refund_confirmed_at.clone(),
     }
 }

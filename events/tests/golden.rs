@@ -377,6 +377,8 @@ fn samples() -> Vec<(&'static str, String, Value)> {
                 gross_amount: "150000.00".into(),
                 payment_type: Some("bank_transfer".into()),
                 received_at: at(),
+                refund_amount: None,
+                refund_confirmed_at: None,
             },
         ),
         s(

@@ -23,6 +23,10 @@ pub const MIGRATIONS: Migrations = Migrations {
             "004_product_low_stock_threshold",
             include_str!("../migrations/004_product_low_stock_threshold.sql"),
         ),
+        (
+            "007_order_payment_refund",
+            include_str!("../migrations/007_order_payment_refund.sql"),
+        ),
     ],
 };
 

@@ -86,6 +86,8 @@ pub async fn record_status(
         notification.fraud_status.as_deref().unwrap_or(""),
         &notification.status_code,
         &notification.gross_amount,
+        notification.refund_amount.as_deref().unwrap_or(""),
+        notification.refund_confirmed_at.as_deref().unwrap_or(""),
     ]);
     let metadata = Metadata {
         correlation_id: Some(payment_id),

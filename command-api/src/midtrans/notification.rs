@@ -63,6 +63,8 @@ impl SignedNotification {
             status_code: self.status_code.clone(),
             gross_amount: self.gross_amount.clone(),
             payment_type: self.payment_type.clone(),
+            refund_amount: None,
+            refund_confirmed_at: None,
         })
     }
 }

@@ -128,6 +128,10 @@ pub struct TransactionStatus {
     /// As sent, e.g. `"10000.00"`.
     pub gross_amount: String,
     pub payment_type: Option<String>,
+    /// Refunds: everything refunded so far (`"50000.00"`), and when the bank confirmed the
+    /// latest refund (`refunds[-1].bank_confirmed_at`).
+    pub refund_amount: Option<String>,
+    pub refund_confirmed_at: Option<String>,
 }
 
 impl TransactionStatus {
@@ -142,6 +146,12 @@ impl TransactionStatus {
             status_code: text("status_code")?,
             gross_amount: text("gross_amount")?,
             payment_type: body["payment_type"].as_str().map(str::to_owned),
+            refund_amount: body["refund_amount"].as_str().map(str::to_owned),
+            refund_confirmed_at: body["refunds"]
+                .as_array()
+                .and_then(|refunds| refunds.last())
+                .and_then(|last| last["bank_confirmed_at"].as_str())
+                .map(str::to_owned),
         })
     }
 
@@ -175,6 +185,8 @@ impl TransactionStatus {
             status_code: self.status_code.clone(),
             gross_amount: self.gross_amount.clone(),
             payment_type: self.payment_type.clone(),
+            refund_amount: self.refund_amount.clone(),
+            refund_confirmed_at: self.refund_confirmed_at.clone(),
             now,
         }
     }

@@ -111,6 +111,8 @@ async fn pay(app: &AppState, payment_id: Uuid, order_id: Uuid) {
         status_code: "200".into(),
         gross_amount: "10000.00".into(),
         payment_type: Some("bank_transfer".into()),
+        refund_amount: None,
+        refund_confirmed_at: None,
         now: Utc::now(),
     });
     execute::<Payment>(&app.store, &stream, &settled, EventIds::Random, &metadata)

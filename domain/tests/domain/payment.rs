@@ -29,6 +29,8 @@ pub fn notification(transaction_status: &str) -> Notification {
         status_code: "200".into(),
         gross_amount: "150000.00".into(),
         payment_type: Some("bank_transfer".into()),
+        refund_amount: None,
+        refund_confirmed_at: None,
         now: at(10),
     }
 }
@@ -42,6 +44,8 @@ fn received(n: &Notification) -> PaymentEvent {
         gross_amount: n.gross_amount.clone(),
         payment_type: n.payment_type.clone(),
         received_at: n.now,
+        refund_amount: n.refund_amount.clone(),
+        refund_confirmed_at: n.refund_confirmed_at.clone(),
     }
 }
 

@@ -174,6 +174,8 @@ fn notification_with(amount: impl Strategy<Value = String>) -> impl Strategy<Val
         status_code: code.into(),
         gross_amount,
         payment_type: Some("qris".into()),
+        refund_amount: None,
+        refund_confirmed_at: None,
         now: at(10),
     })
 }

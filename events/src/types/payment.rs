@@ -38,6 +38,14 @@ pub enum PaymentEvent {
         gross_amount: String,
         payment_type: Option<String>,
         received_at: DateTime<Utc>,
+        /// On `refund` / `partial_refund`: everything refunded so far, as Midtrans sends it
+        /// (`"50000.00"`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refund_amount: Option<String>,
+        /// On `refund` / `partial_refund`: when the bank confirmed the latest refund (Midtrans'
+        /// `bank_confirmed_at`, Asia/Jakarta time as sent); absent until it did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refund_confirmed_at: Option<String>,
     },
     /// The customer chose a method; waiting for the money.
     PaymentPending {

@@ -364,6 +364,17 @@ async fn an_admin_refunds_in_parts_never_more_than_was_paid_and_a_retry_refunds_
     assert_eq!(partly["status"], "paid", "{partly}");
     assert_eq!(partly["refund_status"], "refunded", "{partly}");
     assert_eq!(stack.sim.transaction(&payment).unwrap().refunds.len(), 1);
+    // Midtrans' refund notifications (the second with the bank's confirmation) on the order.
+    let notified = stack
+        .eventually(&base, Some(&buyer), |o| {
+            !o["payment_refund"]["bank_confirmed_at"].is_null()
+        })
+        .await;
+    assert_eq!(
+        notified["payment_refund"]["status"], "partial_refund",
+        "{notified}"
+    );
+    assert_eq!(notified["payment_refund"]["amount"], 5_000, "{notified}");
     let (status, too_much) = refund(&stack, &admin, &order, total - 5_000 + 1, "rf-2").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{too_much}");
     let (status, by_buyer) = refund(&stack, &buyer, &order, 1_000, "rf-3").await;
@@ -381,6 +392,12 @@ async fn an_admin_refunds_in_parts_never_more_than_was_paid_and_a_retry_refunds_
     assert_eq!(refunded["refunded_amount"], total, "{refunded}");
     let refunds = stack.sim.transaction(&payment).unwrap().refunds;
     assert_eq!(refunds.len(), 2, "{refunds:?}");
+    let notified = stack
+        .eventually(&base, Some(&buyer), |o| {
+            o["payment_refund"]["status"] == "refund"
+        })
+        .await;
+    assert_eq!(notified["payment_refund"]["amount"], total, "{notified}");
     let (status, nothing_left) = refund(&stack, &admin, &order, 1, "rf-5").await;
     assert_eq!(status, StatusCode::CONFLICT, "{nothing_left}");
 }

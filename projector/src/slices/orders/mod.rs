@@ -58,6 +58,7 @@ impl Projection for Orders {
                 let payment = decode(event)?;
                 out.extend(payment_write(event, &payment)?);
                 out.extend(refund_write(event, &payment)?);
+                out.extend(notified_refund_write(event, &payment)?);
             }
             _ => {}
         }
@@ -194,6 +195,45 @@ fn lines_json(lines: &[OrderLine]) -> Value {
 
 /// The refund of a late settlement (the payment settled after its orders closed and their
 /// stock could not be reserved again), copied onto the payment's orders.
+/// Midtrans' refund notifications (`refund`, `partial_refund`; the second of each with the
+/// bank's confirmation), shown on every order of the payment.
+fn notified_refund_write(
+    event: &RecordedEvent,
+    payment: &PaymentEvent,
+) -> Result<Option<Write>, ProjectorError> {
+    let PaymentEvent::PaymentNotificationReceived {
+        transaction_status,
+        refund_amount,
+        refund_confirmed_at,
+        received_at,
+        ..
+    } = payment
+    else {
+        return Ok(None);
+    };
+    let status = transaction_status.to_ascii_lowercase();
+    if status != "refund" && status != "partial_refund" {
+        return Ok(None);
+    }
+    // "50000.00" → 50000 (IDR has no minor unit below the rupiah).
+    let amount: Option<i64> = refund_amount
+        .as_deref()
+        .and_then(|a| a.trim().split('.').next())
+        .and_then(|whole| whole.parse().ok());
+    Ok(Some(stmt!(
+        "UPDATE orders SET payment_refund = jsonb_build_object('status', $2::text, 'amount', $3::bigint,
+                 'bank_confirmed_at', $4::text, 'notified_at', $5::timestamptz),
+             payment_refund_version = $6
+         WHERE payment_id = $1 AND COALESCE(payment_refund_version, 0) < $6",
+        stream_uuid(event)?,
+        status,
+        amount,
+        refund_confirmed_at.clone(),
+        *received_at,
+        event.stream_version,
+    )))
+}
+
 fn refund_write(
     event: &RecordedEvent,
     payment: &PaymentEvent,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::slices::query::Filter;
 
 const COLUMNS: &str = "id, status, buyer_id, seller_id, lines, subtotal, shipping_cost, total, currency, \
-                       shipping_address, payment_id, payment_status, refund_status, refunded_amount, courier, tracking_number, placed_at, \
+                       shipping_address, payment_id, payment_status, refund_status, refunded_amount, payment_refund, courier, tracking_number, placed_at, \
                        updated_at, expires_at, placed_txid, placed_global";
 
 /// Every order status the rows can hold.
@@ -62,6 +62,12 @@ pub struct Order {
     pub refund_status: Option<String>,
     /// What went back to the buyer so far (minor units).
     pub refunded_amount: i64,
+    /// Midtrans' latest refund notification for the payment (which may cover this order and
+    /// the other orders of its checkout): `{status: refund|partial_refund, amount (everything
+    /// refunded from the payment so far, rupiah), bank_confirmed_at (as Midtrans sends it,
+    /// null until the bank confirmed), notified_at}`; `null` before any.
+    #[schema(value_type = Option<PaymentRefundView>)]
+    pub payment_refund: Option<Value>,
     pub courier: Option<String>,
     pub tracking_number: Option<String>,
     pub placed_at: DateTime<Utc>,
@@ -70,6 +76,23 @@ pub struct Order {
     /// Log position of its placement: the key of the newest-first order.
     #[serde(skip)]
     pub placed: (i64, i64),
+}
+
+/// Midtrans' latest refund notification on an order's payment (for the OpenAPI document).
+#[derive(utoipa::ToSchema)]
+#[schema(as = PaymentRefund)]
+pub struct PaymentRefundView {
+    /// `refund` (all of it) or `partial_refund`.
+    #[schema(example = "partial_refund")]
+    pub status: String,
+    /// Everything refunded from the payment so far, in rupiah.
+    #[schema(example = 50000)]
+    pub amount: Option<i64>,
+    /// When the bank confirmed the latest refund, as Midtrans sends it (Asia/Jakarta); `null`
+    /// until it did.
+    #[schema(example = "2026-11-30 10:15:00")]
+    pub bank_confirmed_at: Option<String>,
+    pub notified_at: DateTime<Utc>,
 }
 
 /// An order line as the `lines` column holds it (for the query API's OpenAPI document).
@@ -127,6 +150,7 @@ impl Order {
             payment_status: row.get("payment_status"),
             refund_status: row.get("refund_status"),
             refunded_amount: row.get::<_, Option<i64>>("refunded_amount").unwrap_or(0),
+            payment_refund: row.get("payment_refund"),
             courier: row.get("courier"),
             tracking_number: row.get("tracking_number"),
             placed_at: row.get("placed_at"),

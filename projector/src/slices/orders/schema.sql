@@ -26,7 +26,9 @@ CREATE TABLE orders (
     placed_global    bigint NOT NULL,
     stream_version   bigint NOT NULL,
     payment_version  bigint NOT NULL DEFAULT 0,
-    refund_status    text CHECK (refund_status IN ('required', 'refunded', 'owed'))
+    refund_status    text CHECK (refund_status IN ('required', 'refunded', 'owed')),
+    payment_refund   jsonb,
+    payment_refund_version bigint
 );
 CREATE INDEX orders_newest ON orders (placed_txid DESC, placed_global DESC);
 CREATE INDEX orders_by_buyer ON orders (buyer_id, placed_txid DESC, placed_global DESC);
