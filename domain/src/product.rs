@@ -10,8 +10,12 @@ use uuid::Uuid;
 use crate::{Aggregate, FieldError, char_len};
 
 mod edit;
+mod images;
 
 use edit::Edits;
+pub use images::{
+    ImageCommand, MAX_IMAGES, MAX_IMAGES_PER_UPLOAD, ProductImage, StoredImage,
+};
 
 pub const MAX_SKU_CHARS: usize = 64;
 pub const MAX_NAME_CHARS: usize = 200;
@@ -39,6 +43,8 @@ pub struct Product {
     pub listed_at: Option<DateTime<Utc>>,
     pub discontinued: bool,
     pub discontinued_at: Option<DateTime<Utc>>,
+    /// In the product's order; the first is the cover.
+    pub images: Vec<ProductImage>,
 }
 
 impl Default for Product {
@@ -58,6 +64,7 @@ impl Default for Product {
             listed_at: None,
             discontinued: false,
             discontinued_at: None,
+            images: Vec::new(),
         }
     }
 }
@@ -117,6 +124,8 @@ pub enum ProductCommand {
         condition: Option<ProductCondition>,
         now: DateTime<Utc>,
     },
+    /// Adding, removing, reordering images, choosing the cover, recording thumbnails.
+    Image(ImageCommand),
 }
 
 /// Why a product command was refused.
@@ -131,6 +140,10 @@ pub enum ProductError {
     NotListed,
     #[error("the product is already discontinued")]
     AlreadyDiscontinued,
+    #[error("a product has at most {max} images (it has {has})")]
+    TooManyImages { max: usize, has: usize },
+    #[error("the product has no such image")]
+    ImageNotFound,
 }
 
 fn describe(errors: &[FieldError]) -> String {
@@ -203,6 +216,7 @@ impl Aggregate for Product {
                 },
                 *now,
             ),
+            ProductCommand::Image(command) => self.decide_image(command),
         }
     }
 
@@ -260,6 +274,11 @@ impl Aggregate for Product {
                 self.weight_grams = weight_grams.unwrap_or(self.weight_grams);
                 self.condition = condition.unwrap_or(self.condition);
             }
+            ProductEvent::ProductImageAdded { .. }
+            | ProductEvent::ProductImageRemoved { .. }
+            | ProductEvent::ProductImagesReordered { .. }
+            | ProductEvent::ProductCoverChosen { .. }
+            | ProductEvent::ProductImageThumbnailsMade { .. } => self.evolve_image(event),
         }
         self
     }

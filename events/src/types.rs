@@ -9,6 +9,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod customer;
+mod images;
 mod money;
 mod order;
 mod payment;
@@ -21,6 +22,7 @@ pub use checkout::{
     ShortLine,
 };
 pub use customer::{ClaimEvent, CustomerEvent, Role};
+pub use images::ImageThumbnail;
 pub use money::{Currency, Money, MoneyError};
 pub use order::{OrderEvent, OrderLine, OrderStatus, ShippingAddress};
 pub use payment::{PaymentEvent, PaymentFailure};

@@ -19,6 +19,10 @@ pub const MIGRATIONS: Migrations = Migrations {
             "002_order_refund_status",
             include_str!("../migrations/002_order_refund_status.sql"),
         ),
+        (
+            "003_product_images",
+            include_str!("../migrations/003_product_images.sql"),
+        ),
     ],
 };
 

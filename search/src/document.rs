@@ -38,6 +38,17 @@ pub struct ProductDoc {
     pub product_version: i64,
     /// Last applied version of `stock-{id}` (0 = none).
     pub stock_version: i64,
+    /// The product's images in order (the first is the cover), each with the key of its
+    /// smallest thumbnail once made.
+    pub images: Vec<DocImage>,
+}
+
+/// An image of a product as the index keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DocImage {
+    pub id: Uuid,
+    /// The key of the smallest thumbnail, once made.
+    pub thumbnail: Option<String>,
 }
 
 /// The stored name of a condition.
@@ -57,6 +68,11 @@ impl ProductDoc {
             condition: "new".to_owned(),
             ..ProductDoc::default()
         }
+    }
+
+    /// The key of the cover's smallest thumbnail, if the product has a cover with thumbnails.
+    pub fn thumbnail_key(&self) -> Option<&str> {
+        self.images.first().and_then(|i| i.thumbnail.as_deref())
     }
 
     /// Searchable: listed and not discontinued.
@@ -115,8 +131,43 @@ impl ProductDoc {
                     self.condition = condition_name(*condition).to_owned();
                 }
             }
+            image_event => self.apply_image(image_event),
         }
         true
+    }
+
+    fn apply_image(&mut self, event: &ProductEvent) {
+        match event {
+            ProductEvent::ProductImageAdded { image_id, .. } => self.images.push(DocImage {
+                id: *image_id,
+                thumbnail: None,
+            }),
+            ProductEvent::ProductImageRemoved { image_id, .. } => {
+                self.images.retain(|i| i.id != *image_id);
+            }
+            ProductEvent::ProductImagesReordered { image_ids, .. } => {
+                let position = |id: &Uuid| image_ids.iter().position(|i| i == id);
+                self.images
+                    .sort_by_key(|i| position(&i.id).unwrap_or(usize::MAX));
+            }
+            ProductEvent::ProductCoverChosen { image_id, .. } => {
+                if let Some(at) = self.images.iter().position(|i| i.id == *image_id) {
+                    let cover = self.images.remove(at);
+                    self.images.insert(0, cover);
+                }
+            }
+            ProductEvent::ProductImageThumbnailsMade {
+                image_id,
+                thumbnails,
+                ..
+            } => {
+                let smallest = thumbnails.iter().min_by_key(|t| t.size);
+                if let Some(image) = self.images.iter_mut().find(|i| i.id == *image_id) {
+                    image.thumbnail = smallest.map(|t| t.key.clone());
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Applies an event of `stock-{id}` at `version`; false if it was already applied.

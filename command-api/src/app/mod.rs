@@ -16,6 +16,7 @@ pub mod checkout;
 pub mod claims;
 pub mod exec;
 pub mod idempotency;
+pub mod images;
 pub mod late_settlement;
 pub mod orders;
 pub mod payments;
@@ -59,6 +60,8 @@ pub struct AppState {
     pub passwords: crate::passwords::Passwords,
     /// Failed-login throttling (per instance).
     pub login_throttle: Arc<crate::throttle::LoginThrottle>,
+    /// The object store product images and thumbnails are written to.
+    pub media: crate::media::Media,
 }
 
 /// Who issues a command (the authenticated caller, as the http layer found it).
@@ -133,6 +136,8 @@ pub enum Dependency {
     /// Our own PostgreSQL bookkeeping (open checkouts).
     Database,
     PaymentProvider,
+    /// The object store product images are written to.
+    MediaStore,
 }
 
 /// The rule that refused a command.
@@ -182,6 +187,8 @@ pub enum Rule {
     UnknownPayment,
     #[error("the notification's signature is invalid")]
     BadSignature,
+    #[error(transparent)]
+    Image(#[from] crate::media::inspect::ImageRefusal),
 }
 
 macro_rules! rejected_from {

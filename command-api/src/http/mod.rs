@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
+pub mod images;
 pub mod input;
 pub mod inventory;
 pub mod openapi;
@@ -39,7 +40,8 @@ use utoipa_axum::routes;
 use crate::app::{Actor, AppState};
 use crate::auth::AuthUser;
 
-/// Largest request body accepted (JSON commands are small).
+/// Largest request body accepted (JSON commands are small); image uploads have their own
+/// limit ([`images::UPLOAD_BODY_LIMIT`]).
 pub const BODY_LIMIT: usize = 256 * 1024;
 
 pub const CONSISTENCY_HEADER: HeaderName = HeaderName::from_static("x-consistency-token");
@@ -68,6 +70,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(accounts::router())
         .merge(catalog::router())
+        .merge(images::router())
         .merge(inventory::router())
         .merge(cart::router())
         .merge(checkout::router())

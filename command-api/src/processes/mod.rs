@@ -7,7 +7,8 @@
 //! - [`auto_complete::AutoCompleter`]: completes delivered orders their buyers did not
 //!   complete within `ORDER_AUTO_COMPLETE_DAYS`;
 //! - [`order_refunds::OrderRefunds`]: carries out the refunds orders ask for through
-//!   Midtrans, once each.
+//!   Midtrans, once each;
+//! - [`thumbnails::Thumbnails`]: makes the thumbnails of each product image added, once.
 //!
 //! Their tables are created by the numbered SQL files in `command-api/migrations/`
 //! ([`MIGRATIONS`]).
@@ -16,6 +17,7 @@ pub mod auto_complete;
 pub mod expiry;
 pub mod order_flow;
 pub mod order_refunds;
+pub mod thumbnails;
 #[cfg(test)]
 mod tests;
 

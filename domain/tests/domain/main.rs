@@ -7,6 +7,7 @@ mod late_settlement;
 mod order;
 mod payment;
 mod product;
+mod product_images;
 mod properties;
 mod stock;
 mod support;

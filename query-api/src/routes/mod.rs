@@ -3,6 +3,7 @@
 
 mod cart;
 pub mod history;
+pub mod media;
 mod openapi;
 mod ops;
 mod orders;
@@ -69,6 +70,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(products::list))
         .routes(routes!(products::detail))
         .routes(routes!(products::brands))
+        .routes(routes!(media::get))
         .routes(routes!(cart::get_cart))
         .routes(routes!(orders::list))
         .routes(routes!(orders::detail))

@@ -132,14 +132,24 @@ fn order(sort: Sort, cursor: Option<&str>) -> Result<ProductOrder, ApiError> {
     })
 }
 
+/// A product with its images.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ProductDetail {
+    #[serde(flatten)]
+    pub product: Product,
+    /// In order, the cover first; each with `processing: true` until its thumbnails exist.
+    pub images: Vec<queries::Image>,
+}
+
 /// Get a product
 ///
-/// One product, discontinued ones included; 404 if the catalog does not know it.
+/// One product, discontinued ones included, with its images (cover first); 404 if the
+/// catalog does not know it.
 #[utoipa::path(
     get, path = "/v1/products/{id}", tag = "catalog",
     params(("id" = Uuid, Path, description = "The product; anything but a UUID is 404"), ConsistencyTokenHeader),
     responses(
-        (status = 200, description = "The product", body = Product),
+        (status = 200, description = "The product", body = ProductDetail),
         (status = 400, description = "The consistency token is malformed", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such product", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Not yet consistent with `X-Consistency-Token` after `CONSISTENCY_WAIT_MS` (`Retry-After: 1`), or the read models are unavailable", body = Problem, content_type = "application/problem+json"),
@@ -149,14 +159,15 @@ pub async fn detail(
     State(state): State<AppState>,
     headers: HeaderMap,
     id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
-) -> Result<Json<Product>, ApiError> {
+) -> Result<Json<ProductDetail>, ApiError> {
     let Path(id) = id.map_err(|_| ApiError::NotFound("no such product".into()))?;
     state.consistency.require(&headers, READS).await?;
     let client = state.pool.get().await?;
-    queries::product(&client, id)
+    let product = queries::product(&client, id)
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound("no such product".into()))
+        .ok_or_else(|| ApiError::NotFound("no such product".into()))?;
+    let images = queries::images(&**client, id).await?;
+    Ok(Json(ProductDetail { product, images }))
 }
 
 /// The brands of the active products.
