@@ -24,6 +24,13 @@ pub struct Upload {
     pub bytes: bytes::Bytes,
 }
 
+/// What an upload recorded: the product after it, and the ids of the images it added (the
+/// same ids again for a retry with its idempotency key).
+pub struct Added {
+    pub outcome: Outcome<Product>,
+    pub image_ids: Vec<Uuid>,
+}
+
 /// Adds `files` to a product the actor manages: all are checked and re-encoded first (one bad
 /// file refuses the whole upload and nothing is stored), then stored, then recorded.
 pub async fn add(
@@ -32,7 +39,7 @@ pub async fn add(
     product_id: Uuid,
     files: Vec<Upload>,
     key: Option<&Idempotency>,
-) -> Result<Outcome<Product>, AppError> {
+) -> Result<Added, AppError> {
     let product = managed_product(state, actor, product_id).await?;
     if files.is_empty() || files.len() > MAX_IMAGES_PER_UPLOAD {
         return Err(ProductError::Invalid(vec![pasar_domain::FieldError::new(
@@ -68,7 +75,7 @@ pub async fn add(
     tracing::info!(product = %product_id, images = prepared.len(), "product images stored");
     let images = prepared
         .into_iter()
-        .zip(image_ids)
+        .zip(image_ids.iter().copied())
         .map(|(image, image_id)| StoredImage {
             image_id,
             bytes: image.bytes.len() as u64,
@@ -83,7 +90,8 @@ pub async fn add(
         now: Utc::now(),
     });
     let stream = streams::product(product_id);
-    execute::<Product>(&state.store, &stream, &command, ids, &actor.metadata()).await
+    let outcome = execute::<Product>(&state.store, &stream, &command, ids, &actor.metadata()).await?;
+    Ok(Added { outcome, image_ids })
 }
 
 /// Checks and re-encodes every file off the async threads; the first refusal refuses all.

@@ -159,19 +159,10 @@ async fn upload_images(
         .map(|f| hex::encode(Sha256::digest(&f.bytes)))
         .collect();
     let key = key.for_request(&(product_id, "images", &hashes))?;
-    let outcome = images::add(&state, actor(&user), product_id, files, key.as_ref()).await?;
+    let added = images::add(&state, actor(&user), product_id, files, key.as_ref()).await?;
+    let outcome = added.outcome;
     let mut body = image_json(&outcome.state);
-    let added: Vec<Uuid> = outcome
-        .events
-        .iter()
-        .filter_map(|e| match e {
-            pasar_events::types::ProductEvent::ProductImageAdded { image_id, .. } => {
-                Some(*image_id)
-            }
-            _ => None,
-        })
-        .collect();
-    body["added"] = json!(added);
+    body["added"] = json!(added.image_ids);
     Ok(accepted(StatusCode::CREATED, body, outcome.position))
 }
 

@@ -23,6 +23,7 @@ use super::{caused_by, process_error};
 use crate::app::exec::{EventIds, derive_id, execute, load};
 use crate::app::{AppError, Dependency};
 use crate::media::Media;
+use pasar_service::media::object_store;
 use crate::media::resize::{self, Made};
 
 pub const NAME: &str = "thumbnails";
@@ -48,10 +49,19 @@ impl Thumbnails {
         if !image.thumbnails.is_empty() {
             return Ok(());
         }
-        let original = self.media.get(&image.key).await.map_err(|e| {
-            tracing::warn!(key = %image.key, error = %e, "cannot read a stored image; will retry");
-            media_down(e)
-        })?;
+        let original = match self.media.get(&image.key).await {
+            Ok(bytes) => bytes,
+            // Written before its event: missing means someone deleted it from the store.
+            // A human's problem; the other images' thumbnails go on.
+            Err(object_store::Error::NotFound { .. }) => {
+                tracing::error!(key = %image.key, %image_id, "stored image missing; no thumbnails");
+                return Ok(());
+            }
+            Err(e) => {
+                tracing::warn!(key = %image.key, error = %e, "cannot read a stored image; will retry");
+                return Err(media_down(e));
+            }
+        };
         let started = std::time::Instant::now();
         let made = tokio::task::spawn_blocking(move || resize::thumbnails(&original))
             .await

@@ -166,7 +166,7 @@ pub async fn detail(
     let product = queries::product(&client, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("no such product".into()))?;
-    let images = queries::images(&**client, id).await?;
+    let images = queries::images(&client, id).await?;
     Ok(Json(ProductDetail { product, images }))
 }
 
