@@ -311,6 +311,7 @@ async fn each_thumbnail_is_made_once_across_a_kill_9_of_the_command_api() {
     };
     stack.kill("command-api");
     let at_kill = count(&stack, "ProductImageThumbnailsMade").await;
+    eprintln!("thumbnails recorded when the command API was killed: {at_kill} of 10");
     stack.restart("command-api").await.unwrap();
 
     // Assert: every image has its thumbnails, each recorded once.
