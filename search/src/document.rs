@@ -186,3 +186,66 @@ impl ProductDoc {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use pasar_events::types::ImageThumbnail;
+
+    use super::*;
+
+    fn added(n: u128) -> ProductEvent {
+        ProductEvent::ProductImageAdded {
+            image_id: Uuid::from_u128(n),
+            key: format!("images/{n:064x}.jpg"),
+            content_type: "image/jpeg".into(),
+            width: 800,
+            height: 600,
+            bytes: 1,
+            added_at: Utc.timestamp_opt(0, 0).unwrap(),
+        }
+    }
+
+    fn thumbnails_of(n: u128) -> ProductEvent {
+        let thumbnail = |size: u32| ImageThumbnail {
+            size,
+            key: format!("thumbs/{:064x}.jpg", n * 10_000 + u128::from(size)),
+            content_type: "image/jpeg".into(),
+            width: size,
+            height: size * 3 / 4,
+        };
+        ProductEvent::ProductImageThumbnailsMade {
+            image_id: Uuid::from_u128(n),
+            thumbnails: vec![thumbnail(480), thumbnail(160)],
+            made_at: Utc.timestamp_opt(0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_thumbnail_is_the_covers_smallest_once_made_and_follows_the_cover() {
+        let mut doc = ProductDoc::empty(Uuid::nil());
+        let events = [added(1), added(2), thumbnails_of(2)];
+        for (version, event) in (1..).zip(&events) {
+            doc.apply_product(version, event);
+        }
+        assert_eq!(doc.thumbnail_key(), None, "the cover's thumbnails are not made yet");
+        doc.apply_product(
+            4,
+            &ProductEvent::ProductCoverChosen {
+                image_id: Uuid::from_u128(2),
+                chosen_at: Utc.timestamp_opt(0, 0).unwrap(),
+            },
+        );
+        let smallest = format!("thumbs/{:064x}.jpg", 2 * 10_000 + 160);
+        assert_eq!(doc.thumbnail_key(), Some(smallest.as_str()));
+        doc.apply_product(
+            5,
+            &ProductEvent::ProductImageRemoved {
+                image_id: Uuid::from_u128(2),
+                removed_at: Utc.timestamp_opt(0, 0).unwrap(),
+            },
+        );
+        assert_eq!(doc.thumbnail_key(), None);
+        assert!(!doc.apply_product(5, &thumbnails_of(1)), "an old version is ignored");
+    }
+}
