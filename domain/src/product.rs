@@ -13,9 +13,7 @@ mod edit;
 mod images;
 
 use edit::Edits;
-pub use images::{
-    ImageCommand, MAX_IMAGES, MAX_IMAGES_PER_UPLOAD, ProductImage, StoredImage,
-};
+pub use images::{ImageCommand, MAX_IMAGES, MAX_IMAGES_PER_UPLOAD, ProductImage, StoredImage};
 
 pub const MAX_SKU_CHARS: usize = 64;
 pub const MAX_NAME_CHARS: usize = 200;

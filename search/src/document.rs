@@ -228,7 +228,11 @@ mod tests {
         for (version, event) in (1..).zip(&events) {
             doc.apply_product(version, event);
         }
-        assert_eq!(doc.thumbnail_key(), None, "the cover's thumbnails are not made yet");
+        assert_eq!(
+            doc.thumbnail_key(),
+            None,
+            "the cover's thumbnails are not made yet"
+        );
         doc.apply_product(
             4,
             &ProductEvent::ProductCoverChosen {
@@ -246,6 +250,9 @@ mod tests {
             },
         );
         assert_eq!(doc.thumbnail_key(), None);
-        assert!(!doc.apply_product(5, &thumbnails_of(1)), "an old version is ignored");
+        assert!(
+            !doc.apply_product(5, &thumbnails_of(1)),
+            "an old version is ignored"
+        );
     }
 }

@@ -90,7 +90,8 @@ pub async fn add(
         now: Utc::now(),
     });
     let stream = streams::product(product_id);
-    let outcome = execute::<Product>(&state.store, &stream, &command, ids, &actor.metadata()).await?;
+    let outcome =
+        execute::<Product>(&state.store, &stream, &command, ids, &actor.metadata()).await?;
     Ok(Added { outcome, image_ids })
 }
 

@@ -43,7 +43,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// `multipart/form-data` with 1 to 10 parts named `files`, each a JPEG, PNG or WebP image of
 /// at most 10 MiB. File names and declared types are ignored: the bytes decide.
 #[derive(ToSchema)]
-#[expect(dead_code, reason = "describes the multipart form for the OpenAPI document")]
+#[expect(
+    dead_code,
+    reason = "describes the multipart form for the OpenAPI document"
+)]
 struct UploadForm {
     #[schema(value_type = Vec<String>, format = Binary)]
     files: Vec<Vec<u8>>,
@@ -212,7 +215,14 @@ async fn remove_image(
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Seller, Role::Admin])?;
     let key = key.for_request(&(product_id, image_id, "remove"))?;
-    changed(&state, &user, product_id, ImageChange::Remove(image_id), key).await
+    changed(
+        &state,
+        &user,
+        product_id,
+        ImageChange::Remove(image_id),
+        key,
+    )
+    .await
 }
 
 /// `PUT /v1/products/{id}/images/order`: every image of the product, once, in the new order.

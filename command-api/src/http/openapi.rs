@@ -154,7 +154,9 @@ pub struct ImagesAnswer {
 pub struct ImageAnswer {
     pub id: Uuid,
     /// Served by the query API.
-    #[schema(example = "/v1/media/images/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg")]
+    #[schema(
+        example = "/v1/media/images/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg"
+    )]
     pub url: String,
     #[schema(example = "image/jpeg")]
     pub content_type: String,

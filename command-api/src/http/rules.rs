@@ -14,8 +14,8 @@ use serde_json::json;
 use axum::http::StatusCode;
 
 use crate::app::{AppError, Rule};
-use crate::media::inspect::ImageRefusal;
 use crate::error::ApiError;
+use crate::media::inspect::ImageRefusal;
 
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {

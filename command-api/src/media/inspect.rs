@@ -123,10 +123,7 @@ pub fn decode(format: ImageFormat, bytes: &[u8]) -> Result<DynamicImage, String>
     if width == 0 || height == 0 {
         return Err("the image is empty".into());
     }
-    if u64::from(width) * u64::from(height) > MAX_PIXELS
-        || width > MAX_SIDE
-        || height > MAX_SIDE
-    {
+    if u64::from(width) * u64::from(height) > MAX_PIXELS || width > MAX_SIDE || height > MAX_SIDE {
         return Err(format!(
             "{width} × {height} pixels is more than the {MAX_SIDE} px a side and {MAX_PIXELS} pixels accepted"
         ));
@@ -176,7 +173,11 @@ mod tests {
             let stored = prepare("files[0]", &sample(format)).unwrap();
             assert_eq!((stored.width, stored.height), (64, 48));
             assert_eq!(stored.content_type, content_type(format));
-            assert!(pasar_service::media::valid_key(&stored.key), "{}", stored.key);
+            assert!(
+                pasar_service::media::valid_key(&stored.key),
+                "{}",
+                stored.key
+            );
         }
     }
 

@@ -2,8 +2,8 @@
 //! opaque images and lossless WebP for those with transparency. Deterministic: the same
 //! original always gives the same bytes, hence the same content-addressed keys.
 
-use image::imageops::FilterType;
 use image::DynamicImage;
+use image::imageops::FilterType;
 
 use super::Encoded;
 use super::inspect::{decode, sniff};

@@ -17,9 +17,9 @@ pub mod auto_complete;
 pub mod expiry;
 pub mod order_flow;
 pub mod order_refunds;
-pub mod thumbnails;
 #[cfg(test)]
 mod tests;
+pub mod thumbnails;
 
 use pasar_domain::Aggregate;
 use pasar_events::runtime::{Migrations, ProcessError};

@@ -23,8 +23,8 @@ use super::{caused_by, process_error};
 use crate::app::exec::{EventIds, derive_id, execute, load};
 use crate::app::{AppError, Dependency};
 use crate::media::Media;
-use pasar_service::media::object_store;
 use crate::media::resize::{self, Made};
+use pasar_service::media::object_store;
 
 pub const NAME: &str = "thumbnails";
 
@@ -124,8 +124,7 @@ impl Processor for Thumbnails {
         _tx: &Transaction<'_>,
     ) -> Result<(), ProcessError> {
         for event in events {
-            if event.event_type != "ProductImageAdded" || streams::id_of(&event.stream).is_none()
-            {
+            if event.event_type != "ProductImageAdded" || streams::id_of(&event.stream).is_none() {
                 continue;
             }
             let decoded = ProductEvent::decode(event).map_err(|e| ProcessError::Fatal(e.into()))?;

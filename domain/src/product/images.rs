@@ -173,7 +173,12 @@ impl Product {
                 "must name every image of the product exactly once",
             )]));
         }
-        if self.images.iter().map(|i| i.image_id).eq(image_ids.iter().copied()) {
+        if self
+            .images
+            .iter()
+            .map(|i| i.image_id)
+            .eq(image_ids.iter().copied())
+        {
             return Ok(Vec::new());
         }
         Ok(vec![ProductEvent::ProductImagesReordered {

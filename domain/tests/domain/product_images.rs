@@ -74,7 +74,9 @@ fn thumbs() -> Vec<ImageThumbnail> {
 }
 
 fn history(ns: impl IntoIterator<Item = u128>) -> Vec<ProductEvent> {
-    std::iter::once(listed()).chain(ns.into_iter().map(added)).collect()
+    std::iter::once(listed())
+        .chain(ns.into_iter().map(added))
+        .collect()
 }
 
 #[test]
@@ -217,7 +219,9 @@ fn thumbnails_are_recorded_once_and_not_for_a_removed_image() {
         thumbnails: thumbs(),
         made_at: at(3),
     };
-    let product = given::<Product>(history([1])).when(record()).then([made.clone()]);
+    let product = given::<Product>(history([1]))
+        .when(record())
+        .then([made.clone()]);
     assert_eq!(product.images[0].thumbnails, thumbs());
     let mut again = history([1]);
     again.push(made);

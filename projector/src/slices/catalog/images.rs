@@ -112,9 +112,9 @@ pub(super) fn write(
                 .map_err(|e| ProjectorError::undecodable(event, e))?;
             stmt!(
                 guarded!(
-                "UPDATE product_images SET thumbnails = $5
+                    "UPDATE product_images SET thumbnails = $5
                      WHERE product_id = $1 AND image_id = $4 AND EXISTS (SELECT 1 FROM bump)"
-            ),
+                ),
                 product_id,
                 version,
                 made_at,

@@ -194,7 +194,11 @@ impl Moto {
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(30);
         while http.get(&moto.url).send().await.is_err() {
-            assert!(Instant::now() < deadline, "moto did not start on {}", moto.url);
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start on {}",
+                moto.url
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Some(moto)
@@ -207,7 +211,11 @@ impl Moto {
             .send()
             .await
             .expect("moto answers");
-        assert!(response.status().is_success(), "{:?}", response.text().await);
+        assert!(
+            response.status().is_success(),
+            "{:?}",
+            response.text().await
+        );
     }
 
     /// The keys in `bucket`, sorted.
