@@ -78,6 +78,10 @@ pub async fn list(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<Product>>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    // PostgreSQL text cannot hold NUL (it would fail the query): no brand has one.
+    if query.brand.as_deref().is_some_and(|b| b.contains('\0')) {
+        return Err(ApiError::BadRequest("brand must not contain NUL".into()));
+    }
     let limit = limit(query.limit)?;
     let sort = query.sort.unwrap_or_default();
     let order = order(sort, query.cursor.as_deref())?;
