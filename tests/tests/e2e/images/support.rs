@@ -240,3 +240,43 @@ impl Moto {
 pub fn media_dir(stack: &Stack) -> PathBuf {
     stack.media_dir.clone()
 }
+
+pub fn ids(body: &Value, field: &str) -> Vec<String> {
+    body[field]
+        .as_array()
+        .unwrap_or_else(|| panic!("{field} in {body}"))
+        .iter()
+        .map(|i| {
+            i.as_str()
+                .map_or_else(|| i["id"].to_string(), str::to_owned)
+        })
+        .map(|s| s.trim_matches('"').to_owned())
+        .collect()
+}
+
+pub fn thumbnail(image: &Value, size: u64) -> &Value {
+    image["thumbnails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["size"] == size)
+        .unwrap_or_else(|| panic!("no {size} thumbnail in {image}"))
+}
+
+/// Checks a served object: content type, nosniff, immutable caching, strong ETag (and 304).
+pub async fn served(stack: &Stack, url: &str, content_type: &str) -> Vec<u8> {
+    let (status, headers, bytes) = fetch(stack, url, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{url}");
+    let header = |name: &str| headers[name].to_str().unwrap().to_owned();
+    assert_eq!(header("content-type"), content_type, "{url}");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(
+        header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    let etag = header("etag");
+    let (again, _, body) = fetch(stack, url, &[("if-none-match", &etag)]).await;
+    assert_eq!(again, StatusCode::NOT_MODIFIED, "{url}");
+    assert!(body.is_empty());
+    bytes
+}
