@@ -131,7 +131,11 @@ impl ProductDoc {
                     self.condition = condition_name(*condition).to_owned();
                 }
             }
-            image_event => self.apply_image(image_event),
+            ProductEvent::ProductImageAdded { .. }
+            | ProductEvent::ProductImageRemoved { .. }
+            | ProductEvent::ProductImagesReordered { .. }
+            | ProductEvent::ProductCoverChosen { .. }
+            | ProductEvent::ProductImageThumbnailsMade { .. } => self.apply_image(event),
         }
         true
     }

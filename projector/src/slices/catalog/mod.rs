@@ -152,7 +152,11 @@ fn product_write(event: &RecordedEvent, product: ProductEvent) -> Result<Write, 
                 event.stream_version,
             )
         }
-        image => images::write(event, id, image)?,
+        image @ (ProductEvent::ProductImageAdded { .. }
+        | ProductEvent::ProductImageRemoved { .. }
+        | ProductEvent::ProductImagesReordered { .. }
+        | ProductEvent::ProductCoverChosen { .. }
+        | ProductEvent::ProductImageThumbnailsMade { .. }) => images::write(event, id, image)?,
     })
 }
 
