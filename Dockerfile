@@ -29,7 +29,8 @@ FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --no-create-home pasar
+    && useradd --system --uid 10001 --no-create-home pasar \
+    && mkdir -p /var/lib/pasar/media && chown pasar /var/lib/pasar/media
 COPY --from=builder /out/ /usr/local/bin/
 USER pasar
 # Inside a container the services must listen on every interface.

@@ -59,6 +59,8 @@ pub struct Config {
     pub order_auto_complete: Duration,
     /// Origins browsers may call from (`CORS_ALLOWED_ORIGINS`, none by default).
     pub cors: pasar_service::cors::CorsOrigins,
+    /// Where product images go (`MEDIA_DIR`, or `MEDIA_S3_BUCKET` and its companions).
+    pub media: pasar_service::media::MediaConfig,
     /// Shipping quotes through RajaOngkir: on when `RAJAONGKIR_URL` or `RAJAONGKIR_API_KEY`
     /// is set (checkout then requires a quoted shipment per seller), off otherwise (shipping
     /// costs 0 and the shipping routes answer 503).
@@ -183,6 +185,7 @@ impl Config {
             checkout: CheckoutLimits::read(env)?,
             order_auto_complete: auto_complete_after(env)?,
             cors: pasar_service::cors::CorsOrigins::from_env(env)?,
+            media: pasar_service::media::MediaConfig::read(env)?,
             shipping: ShippingConfig::read(env)?,
         })
     }

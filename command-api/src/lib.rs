@@ -12,7 +12,8 @@
 //! JWT access tokens, rotating refresh tokens and the `AuthUser` extractor); [`midtrans`]
 //! (Snap and Core API client, signature check); [`passwords`] (argon2id bounded to one hash
 //! per core, busy → 503); [`throttle`] (failed-login backoff per account and address → 429);
-//! [`rajaongkir`] (shipping destinations and courier quotes, used by `app::shipping`);
+//! [`media`] (product images: checked by content, re-encoded without metadata, thumbnails,
+//! the object store); [`rajaongkir`] (shipping destinations and courier quotes, used by `app::shipping`);
 //! [`error`] (the single `ApiError`);
 //! [`config`]. Shared plumbing (secrets, token checks, metrics, shutdown) comes from
 //! `pasar_service`.
@@ -23,6 +24,7 @@ pub mod config;
 pub mod crash;
 pub mod error;
 pub mod http;
+pub mod media;
 pub mod midtrans;
 pub mod passwords;
 pub mod processes;

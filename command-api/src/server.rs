@@ -20,6 +20,7 @@ use crate::processes::auto_complete::AutoCompleter;
 use crate::processes::expiry::ExpirySweeper;
 use crate::processes::order_flow::OrderFlow;
 use crate::processes::order_refunds::OrderRefunds;
+use crate::processes::thumbnails::Thumbnails;
 use crate::throttle::LoginThrottle;
 
 /// Connects, migrates, starts the processes and serves until `shutdown` resolves.
@@ -33,6 +34,7 @@ pub async fn run(
     let (store, pool) =
         pasar_events::select::connect(&config.event_store, &config.database_url, 16).await?;
     tracing::info!(backend = config.event_store.name(), "event store connected");
+    tracing::info!(media = ?config.media, "product images stored in");
     pasar_events::runtime::migrate(&pool, &[crate::processes::MIGRATIONS]).await?;
     let state = AppState {
         midtrans: Midtrans::new(config.midtrans.clone())?,
@@ -48,6 +50,7 @@ pub async fn run(
         metrics,
         passwords: Passwords::new(PasswordLimits::from_cores()),
         login_throttle: Arc::new(LoginThrottle::default()),
+        media: crate::media::Media::new(config.media.open()?),
         config: Arc::new(config),
     };
     if let Some((email, password)) = &state.config.admin {
@@ -92,6 +95,7 @@ pub fn processors(state: &AppState) -> Vec<Arc<dyn Processor>> {
             state.pool.clone(),
             state.config.order_auto_complete,
         )),
+        Arc::new(Thumbnails::new(state.store.clone(), state.media.clone())),
         Arc::new(ExpirySweeper::new(
             state.store.clone(),
             state.pool.clone(),

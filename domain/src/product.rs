@@ -10,8 +10,10 @@ use uuid::Uuid;
 use crate::{Aggregate, FieldError, char_len};
 
 mod edit;
+mod images;
 
 use edit::Edits;
+pub use images::{ImageCommand, MAX_IMAGES, MAX_IMAGES_PER_UPLOAD, ProductImage, StoredImage};
 
 pub const MAX_SKU_CHARS: usize = 64;
 pub const MAX_NAME_CHARS: usize = 200;
@@ -41,6 +43,8 @@ pub struct Product {
     pub discontinued_at: Option<DateTime<Utc>>,
     /// Set by the seller; the dashboard's default applies while `None`.
     pub low_stock_threshold: Option<i64>,
+    /// In the product's order; the first is the cover.
+    pub images: Vec<ProductImage>,
 }
 
 impl Default for Product {
@@ -61,6 +65,7 @@ impl Default for Product {
             discontinued: false,
             discontinued_at: None,
             low_stock_threshold: None,
+            images: Vec::new(),
         }
     }
 }
@@ -124,6 +129,8 @@ pub enum ProductCommand {
         low_stock_threshold: Option<i64>,
         now: DateTime<Utc>,
     },
+    /// Adding, removing, reordering images, choosing the cover, recording thumbnails.
+    Image(ImageCommand),
 }
 
 /// Why a product command was refused.
@@ -138,6 +145,10 @@ pub enum ProductError {
     NotListed,
     #[error("the product is already discontinued")]
     AlreadyDiscontinued,
+    #[error("a product has at most {max} images (it has {has})")]
+    TooManyImages { max: usize, has: usize },
+    #[error("the product has no such image")]
+    ImageNotFound,
 }
 
 fn describe(errors: &[FieldError]) -> String {
@@ -214,6 +225,7 @@ impl Aggregate for Product {
                 },
                 *now,
             ),
+            ProductCommand::Image(command) => self.decide_image(command),
         }
     }
 
@@ -275,6 +287,11 @@ impl Aggregate for Product {
             ProductEvent::ProductLowStockThresholdSet { threshold } => {
                 self.low_stock_threshold = Some(threshold);
             }
+            ProductEvent::ProductImageAdded { .. }
+            | ProductEvent::ProductImageRemoved { .. }
+            | ProductEvent::ProductImagesReordered { .. }
+            | ProductEvent::ProductCoverChosen { .. }
+            | ProductEvent::ProductImageThumbnailsMade { .. } => self.evolve_image(event),
         }
         self
     }

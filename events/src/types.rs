@@ -10,6 +10,7 @@ mod catalog;
 mod category;
 mod checkout;
 mod customer;
+mod images;
 mod money;
 mod order;
 mod payment;
@@ -23,6 +24,7 @@ pub use checkout::{
     ShortLine,
 };
 pub use customer::{ClaimEvent, CustomerEvent, Role};
+pub use images::ImageThumbnail;
 pub use money::{Currency, Money, MoneyError};
 pub use order::{OrderEvent, OrderLine, OrderStatus, ShippingAddress};
 pub use payment::{PaymentEvent, PaymentFailure};

@@ -170,6 +170,18 @@ fn samples() -> Vec<(&'static str, String, Value)> {
         ),
         s(
             "product",
+            ProductEvent::ProductImageAdded {
+                image_id: id(20),
+                key: format!("images/{}.jpg", "a".repeat(64)),
+                content_type: "image/jpeg".into(),
+                width: 1600,
+                height: 1200,
+                bytes: 245_760,
+                added_at: at(),
+            },
+        ),
+        s(
+            "product",
             ProductEvent::ProductLowStockThresholdSet { threshold: 3 },
         ),
         s(
@@ -214,6 +226,41 @@ fn samples() -> Vec<(&'static str, String, Value)> {
                 quantity: 2,
                 on_hand: 7,
                 available: 6,
+            },
+        ),
+        s(
+            "product",
+            ProductEvent::ProductImageRemoved {
+                image_id: id(20),
+                removed_at: at(),
+            },
+        ),
+        s(
+            "product",
+            ProductEvent::ProductImagesReordered {
+                image_ids: vec![id(21), id(20)],
+                reordered_at: at(),
+            },
+        ),
+        s(
+            "product",
+            ProductEvent::ProductCoverChosen {
+                image_id: id(21),
+                chosen_at: at(),
+            },
+        ),
+        s(
+            "product",
+            ProductEvent::ProductImageThumbnailsMade {
+                image_id: id(20),
+                thumbnails: vec![ImageThumbnail {
+                    size: 160,
+                    key: format!("thumbs/{}.jpg", "b".repeat(64)),
+                    content_type: "image/jpeg".into(),
+                    width: 160,
+                    height: 120,
+                }],
+                made_at: at(),
             },
         ),
         s(

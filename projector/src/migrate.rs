@@ -20,6 +20,10 @@ pub const MIGRATIONS: Migrations = Migrations {
             include_str!("../migrations/002_order_refund_status.sql"),
         ),
         (
+            "003_product_images",
+            include_str!("../migrations/003_product_images.sql"),
+        ),
+        (
             "004_product_low_stock_threshold",
             include_str!("../migrations/004_product_low_stock_threshold.sql"),
         ),

@@ -2,6 +2,7 @@
 
 mod carts;
 mod catalog;
+mod catalog_images;
 mod checkpoints;
 mod crash;
 mod migration;

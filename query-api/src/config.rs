@@ -39,6 +39,9 @@ pub struct Config {
     /// missing, filled from the log if empty. One directory per process (the index is
     /// locked while open) and per database (its checkpoint is a position of that log).
     pub search_index_dir: PathBuf,
+    /// The object store product images are served from (`MEDIA_DIR`, or `MEDIA_S3_BUCKET`
+    /// and its companions): the command API's.
+    pub media: pasar_service::media::MediaConfig,
 }
 
 impl Config {
@@ -76,6 +79,7 @@ impl Config {
             search_index_dir: env
                 .get_or("SEARCH_INDEX_DIR", DEFAULT_SEARCH_INDEX_DIR)
                 .into(),
+            media: pasar_service::media::MediaConfig::read(env)?,
         })
     }
 }
@@ -95,6 +99,7 @@ impl fmt::Debug for Config {
             .field("consistency_wait", &self.consistency_wait)
             .field("cors", &self.cors)
             .field("search_index_dir", &self.search_index_dir)
+            .field("media", &self.media)
             .finish()
     }
 }

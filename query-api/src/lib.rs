@@ -55,6 +55,8 @@ pub struct AppState {
     pub search: Arc<search::SearchHost>,
     /// Where the event log is (search rebuilds read it from the start).
     pub database_url: String,
+    /// The object store product images are served from (`GET /v1/media/…`).
+    pub media: Arc<dyn pasar_service::media::object_store::ObjectStore>,
 }
 
 /// Connection pool size for queries.
@@ -89,6 +91,7 @@ pub async fn run(
         log: Arc::default(),
         search,
         database_url: config.database_url.clone(),
+        media: config.media.open().context("opening the media store")?,
     };
     // Room for the longest consistency wait plus the query itself.
     let request_timeout = config.consistency_wait + Duration::from_secs(10);

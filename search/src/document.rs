@@ -38,6 +38,17 @@ pub struct ProductDoc {
     pub product_version: i64,
     /// Last applied version of `stock-{id}` (0 = none).
     pub stock_version: i64,
+    /// The product's images in order (the first is the cover), each with the key of its
+    /// smallest thumbnail once made.
+    pub images: Vec<DocImage>,
+}
+
+/// An image of a product as the index keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DocImage {
+    pub id: Uuid,
+    /// The key of the smallest thumbnail, once made.
+    pub thumbnail: Option<String>,
 }
 
 /// The stored name of a condition.
@@ -57,6 +68,11 @@ impl ProductDoc {
             condition: "new".to_owned(),
             ..ProductDoc::default()
         }
+    }
+
+    /// The key of the cover's smallest thumbnail, if the product has a cover with thumbnails.
+    pub fn thumbnail_key(&self) -> Option<&str> {
+        self.images.first().and_then(|i| i.thumbnail.as_deref())
     }
 
     /// Searchable: listed and not discontinued.
@@ -119,8 +135,47 @@ impl ProductDoc {
                 self.category_id = *category_id;
             }
             ProductEvent::ProductLowStockThresholdSet { .. } => {}
+            ProductEvent::ProductImageAdded { .. }
+            | ProductEvent::ProductImageRemoved { .. }
+            | ProductEvent::ProductImagesReordered { .. }
+            | ProductEvent::ProductCoverChosen { .. }
+            | ProductEvent::ProductImageThumbnailsMade { .. } => self.apply_image(event),
         }
         true
+    }
+
+    fn apply_image(&mut self, event: &ProductEvent) {
+        match event {
+            ProductEvent::ProductImageAdded { image_id, .. } => self.images.push(DocImage {
+                id: *image_id,
+                thumbnail: None,
+            }),
+            ProductEvent::ProductImageRemoved { image_id, .. } => {
+                self.images.retain(|i| i.id != *image_id);
+            }
+            ProductEvent::ProductImagesReordered { image_ids, .. } => {
+                let position = |id: &Uuid| image_ids.iter().position(|i| i == id);
+                self.images
+                    .sort_by_key(|i| position(&i.id).unwrap_or(usize::MAX));
+            }
+            ProductEvent::ProductCoverChosen { image_id, .. } => {
+                if let Some(at) = self.images.iter().position(|i| i.id == *image_id) {
+                    let cover = self.images.remove(at);
+                    self.images.insert(0, cover);
+                }
+            }
+            ProductEvent::ProductImageThumbnailsMade {
+                image_id,
+                thumbnails,
+                ..
+            } => {
+                let smallest = thumbnails.iter().min_by_key(|t| t.size);
+                if let Some(image) = self.images.iter_mut().find(|i| i.id == *image_id) {
+                    image.thumbnail = smallest.map(|t| t.key.clone());
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Applies an event of `stock-{id}` at `version`; false if it was already applied.
@@ -138,5 +193,75 @@ impl ProductDoc {
             | StockEvent::StockReturned { available, .. } => *available,
         };
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use pasar_events::types::ImageThumbnail;
+
+    use super::*;
+
+    fn added(n: u128) -> ProductEvent {
+        ProductEvent::ProductImageAdded {
+            image_id: Uuid::from_u128(n),
+            key: format!("images/{n:064x}.jpg"),
+            content_type: "image/jpeg".into(),
+            width: 800,
+            height: 600,
+            bytes: 1,
+            added_at: Utc.timestamp_opt(0, 0).unwrap(),
+        }
+    }
+
+    fn thumbnails_of(n: u128) -> ProductEvent {
+        let thumbnail = |size: u32| ImageThumbnail {
+            size,
+            key: format!("thumbs/{:064x}.jpg", n * 10_000 + u128::from(size)),
+            content_type: "image/jpeg".into(),
+            width: size,
+            height: size * 3 / 4,
+        };
+        ProductEvent::ProductImageThumbnailsMade {
+            image_id: Uuid::from_u128(n),
+            thumbnails: vec![thumbnail(480), thumbnail(160)],
+            made_at: Utc.timestamp_opt(0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_thumbnail_is_the_covers_smallest_once_made_and_follows_the_cover() {
+        let mut doc = ProductDoc::empty(Uuid::nil());
+        let events = [added(1), added(2), thumbnails_of(2)];
+        for (version, event) in (1..).zip(&events) {
+            doc.apply_product(version, event);
+        }
+        assert_eq!(
+            doc.thumbnail_key(),
+            None,
+            "the cover's thumbnails are not made yet"
+        );
+        doc.apply_product(
+            4,
+            &ProductEvent::ProductCoverChosen {
+                image_id: Uuid::from_u128(2),
+                chosen_at: Utc.timestamp_opt(0, 0).unwrap(),
+            },
+        );
+        let smallest = format!("thumbs/{:064x}.jpg", 2 * 10_000 + 160);
+        assert_eq!(doc.thumbnail_key(), Some(smallest.as_str()));
+        doc.apply_product(
+            5,
+            &ProductEvent::ProductImageRemoved {
+                image_id: Uuid::from_u128(2),
+                removed_at: Utc.timestamp_opt(0, 0).unwrap(),
+            },
+        );
+        assert_eq!(doc.thumbnail_key(), None);
+        assert!(
+            !doc.apply_product(5, &thumbnails_of(1)),
+            "an old version is ignored"
+        );
     }
 }

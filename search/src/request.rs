@@ -210,6 +210,8 @@ pub struct Hit {
     pub seller_id: Option<Uuid>,
     pub condition: String,
     pub available: i64,
+    /// The key of the cover's smallest thumbnail (the query API makes it a URL).
+    pub thumbnail_key: Option<String>,
     pub highlight_name: Highlight,
     pub highlight_description: Highlight,
 }

@@ -32,6 +32,8 @@ pub struct Fields {
     pub stock_version: Field,
     /// Bit 0: listed; bit 1: discontinued.
     pub state: Field,
+    /// The images (JSON of [`crate::document::DocImage`]), stored only.
+    pub images: Field,
 }
 
 /// Fast-field names the collector reads.
@@ -79,6 +81,7 @@ pub fn build() -> (Schema, Fields) {
         product_version: b.add_i64_field("product_version", STORED),
         stock_version: b.add_i64_field("stock_version", STORED),
         state: b.add_u64_field("state", STORED),
+        images: b.add_text_field("images", STORED),
     };
     (b.build(), fields)
 }
@@ -125,6 +128,10 @@ impl Fields {
             self.state,
             u64::from(p.listed) | (u64::from(p.discontinued) << 1),
         );
+        if !p.images.is_empty() {
+            let images = serde_json::to_string(&p.images).unwrap_or_default();
+            d.add_text(self.images, images);
+        }
         d
     }
 
@@ -152,6 +159,9 @@ impl Fields {
             listed_at_ms: int(self.listed_at),
             product_version: int(self.product_version),
             stock_version: int(self.stock_version),
+            images: text(self.images)
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or_default(),
         }
     }
 }

@@ -81,6 +81,7 @@ impl SearchIndex {
                 let stored: TantivyDocument = searcher.doc(*address)?;
                 let p = self.fields.from_document(&stored);
                 Ok(Hit {
+                    thumbnail_key: p.thumbnail_key().map(str::to_owned),
                     id: p.id,
                     highlight_name: highlight_whole(&p.name, terms),
                     highlight_description: highlight_snippet(&p.description, terms),

@@ -55,7 +55,22 @@ impl IndexSwap {
                 std::fs::remove_dir_all(&path)?;
             }
         }
-        let index = SearchIndex::open(&generation_dir(root, generation))?;
+        // An index written with another schema (an older build) is not ours to read: start
+        // the next generation empty, filled from the log like a new one.
+        let (generation, index) = match SearchIndex::open(&generation_dir(root, generation)) {
+            Ok(index) => (generation, index),
+            Err(SearchError::Index(tantivy::TantivyError::SchemaError(_))) => {
+                let next = generation + 1;
+                let dir = generation_dir(root, next);
+                if dir.exists() {
+                    std::fs::remove_dir_all(&dir)?;
+                }
+                let index = SearchIndex::open(&dir)?;
+                std::fs::remove_dir_all(generation_dir(root, generation))?;
+                (next, index)
+            }
+            Err(e) => return Err(e),
+        };
         write_current(root, generation)?;
         Ok(IndexSwap {
             root: root.to_owned(),

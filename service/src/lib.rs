@@ -13,6 +13,8 @@
 //! - [`openapi`]: what both APIs' OpenAPI documents share (bearer scheme, problem+json
 //!   schema and responses) and the `/openapi.json` and `/docs` routes (swagger-ui vendored in
 //!   `assets/swagger-ui/`, compiled in).
+//! - [`media`]: the object store product images live in (`MEDIA_DIR` or an S3 bucket) and
+//!   its content-addressed keys.
 //! - [`cors`]: `CORS_ALLOWED_ORIGINS` and the CORS layer both APIs wrap their router in.
 //! - [`runtime`]: tracing set-up, [`shutdown_signal`], [`connect_nats`].
 //! - `testing` (feature `testing`): checks every service's tests share.
@@ -23,6 +25,7 @@
 pub mod auth;
 pub mod config;
 pub mod cors;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

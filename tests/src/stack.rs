@@ -33,6 +33,9 @@ pub struct Stack {
     pub http: reqwest::Client,
     /// The query API's own search index (`SEARCH_INDEX_DIR`), removed with the stack.
     pub search_index_dir: PathBuf,
+    /// The services' `MEDIA_DIR` (product images when no S3 bucket is configured), removed
+    /// with the stack.
+    pub media_dir: PathBuf,
     children: Vec<(String, Child)>,
     env: Vec<(&'static str, String)>,
 }
@@ -91,6 +94,8 @@ impl Stack {
         let (command_port, query_port, projector_port) = (free_port(), free_port(), free_port());
         let search_index_dir =
             std::env::temp_dir().join(format!("pasar-e2e-search-{}", Uuid::new_v4().simple()));
+        let media_dir =
+            std::env::temp_dir().join(format!("pasar-e2e-media-{}", Uuid::new_v4().simple()));
         let command_url = format!("http://127.0.0.1:{command_port}");
         let sim = MidtransSim::start(SimConfig {
             server_key: SERVER_KEY.into(),
@@ -118,6 +123,7 @@ impl Stack {
                 "SEARCH_INDEX_DIR",
                 search_index_dir.to_string_lossy().into_owned(),
             ),
+            ("MEDIA_DIR", media_dir.to_string_lossy().into_owned()),
             // Every stack would publish its own database's log into the one PASAR_EVENTS of
             // the shared NATS; the publisher has its own suite (projector/tests/publisher).
             ("PUBLISHER_ENABLED", "false".into()),
@@ -137,6 +143,7 @@ impl Stack {
             sim,
             rajaongkir,
             search_index_dir,
+            media_dir,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()?,
@@ -388,6 +395,7 @@ impl Drop for Stack {
             let _ = child.wait();
         }
         let _ = std::fs::remove_dir_all(&self.search_index_dir);
+        let _ = std::fs::remove_dir_all(&self.media_dir);
         // Drop the test database from a thread of its own: Drop cannot await, and the test's
         // runtime may be shutting down.
         let url = self.database_url.clone();

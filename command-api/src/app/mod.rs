@@ -17,6 +17,7 @@ pub mod checkout;
 pub mod claims;
 pub mod exec;
 pub mod idempotency;
+pub mod images;
 pub mod late_settlement;
 pub mod orders;
 pub mod payments;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub passwords: crate::passwords::Passwords,
     /// Failed-login throttling (per instance).
     pub login_throttle: Arc<crate::throttle::LoginThrottle>,
+    /// The object store product images and thumbnails are written to.
+    pub media: crate::media::Media,
 }
 
 /// Who issues a command (the authenticated caller, as the http layer found it).
@@ -144,6 +147,8 @@ pub enum Dependency {
     /// Our own PostgreSQL bookkeeping (open checkouts).
     Database,
     PaymentProvider,
+    /// The object store product images are written to.
+    MediaStore,
 }
 
 /// The rule that refused a command.
@@ -201,6 +206,8 @@ pub enum Rule {
     BadSignature,
     #[error("{0}")]
     Shipping(shipping::ShippingRefusal),
+    #[error(transparent)]
+    Image(#[from] crate::media::inspect::ImageRefusal),
 }
 
 macro_rules! rejected_from {

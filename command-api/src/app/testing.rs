@@ -36,6 +36,9 @@ pub fn state(store: Arc<dyn EventStore>) -> AppState {
         order_auto_complete: Duration::from_secs(7 * 24 * 3600),
         cors: pasar_service::cors::CorsOrigins::default(),
         shipping: None,
+        media: pasar_service::media::MediaConfig::Local {
+            dir: std::env::temp_dir().join("pasar-unit-media"),
+        },
     };
     // Never connected: deadpool connects on first use.
     let mut pool_config = deadpool_postgres::Config::new();
@@ -53,6 +56,9 @@ pub fn state(store: Arc<dyn EventStore>) -> AppState {
         midtrans: Midtrans::new(midtrans).expect("invariant: the test client builds"),
         shipping: None,
         pool,
+        media: crate::media::Media::new(Arc::new(
+            pasar_service::media::object_store::memory::InMemory::new(),
+        )),
     }
 }
 

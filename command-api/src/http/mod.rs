@@ -14,6 +14,7 @@ pub mod cart;
 pub mod catalog;
 pub mod categories;
 pub mod checkout;
+pub mod images;
 pub mod input;
 pub mod inventory;
 pub mod openapi;
@@ -42,7 +43,8 @@ use utoipa_axum::routes;
 use crate::app::{Actor, AppState};
 use crate::auth::AuthUser;
 
-/// Largest request body accepted (JSON commands are small).
+/// Largest request body accepted (JSON commands are small); image uploads have their own
+/// limit ([`images::UPLOAD_BODY_LIMIT`]).
 pub const BODY_LIMIT: usize = 256 * 1024;
 
 pub const CONSISTENCY_HEADER: HeaderName = HeaderName::from_static("x-consistency-token");
@@ -72,6 +74,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(accounts::router())
         .merge(catalog::router())
         .merge(categories::router())
+        .merge(images::router())
         .merge(inventory::router())
         .merge(cart::router())
         .merge(checkout::router())

@@ -144,6 +144,36 @@ pub struct CreatedAnswer {
     pub consistency_token: String,
 }
 
+/// A product's images after a change, in order (the first is the cover).
+#[derive(ToSchema)]
+pub struct ImagesAnswer {
+    pub product_id: Uuid,
+    pub images: Vec<ImageAnswer>,
+    /// Upload only: the images this request added.
+    pub added: Option<Vec<Uuid>>,
+    #[schema(example = "812-40")]
+    pub consistency_token: String,
+}
+
+/// One image of a product.
+#[derive(ToSchema)]
+pub struct ImageAnswer {
+    pub id: Uuid,
+    /// Served by the query API.
+    #[schema(
+        example = "/v1/media/images/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08.jpg"
+    )]
+    pub url: String,
+    #[schema(example = "image/jpeg")]
+    pub content_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    pub cover: bool,
+    /// True until its thumbnails are made.
+    pub processing: bool,
+}
+
 /// A product's stock after a receipt.
 #[derive(ToSchema)]
 pub struct StockAnswer {

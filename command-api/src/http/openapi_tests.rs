@@ -18,6 +18,7 @@ fn app() -> axum::Router {
 fn concrete(path: &str) -> String {
     path.replace("{product_id}", "00000000-0000-7000-8000-000000000001")
         .replace("{order_id}", "00000000-0000-7000-8000-000000000002")
+        .replace("{image_id}", "00000000-0000-7000-8000-000000000003")
         .replace("{category_id}", "00000000-0000-7000-8000-000000000003")
 }
 
@@ -29,6 +30,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("DELETE", "/v1/cart/items/{product_id}"),
         ("DELETE", "/v1/categories/{category_id}"),
         ("DELETE", "/v1/products/{product_id}"),
+        ("DELETE", "/v1/products/{product_id}/images/{image_id}"),
         ("GET", "/healthz"),
         ("GET", "/metrics"),
         ("GET", "/readyz"),
@@ -51,9 +53,12 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("POST", "/v1/orders/{order_id}/refunds"),
         ("POST", "/v1/orders/{order_id}/shipments"),
         ("POST", "/v1/products"),
+        ("POST", "/v1/products/{product_id}/images"),
         ("POST", "/v1/products/{product_id}/reactivate"),
         ("POST", "/v1/webhooks/midtrans"),
         ("PUT", "/v1/cart/items/{product_id}"),
+        ("PUT", "/v1/products/{product_id}/images/cover"),
+        ("PUT", "/v1/products/{product_id}/images/order"),
         ("PUT", "/v1/seller/profile"),
     ]
     .iter()
@@ -88,6 +93,7 @@ fn no_area_registers_a_route_outside_the_document() {
         include_str!("cart.rs"),
         include_str!("catalog.rs"),
         include_str!("checkout.rs"),
+        include_str!("images.rs"),
         include_str!("inventory.rs"),
         include_str!("orders.rs"),
         include_str!("webhook.rs"),

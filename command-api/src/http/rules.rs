@@ -12,8 +12,11 @@ use pasar_domain::product::ProductError;
 use pasar_domain::stock::StockError;
 use serde_json::json;
 
+use axum::http::StatusCode;
+
 use crate::app::{AppError, Rule};
 use crate::error::ApiError;
+use crate::media::inspect::ImageRefusal;
 
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
@@ -78,6 +81,7 @@ impl From<Rule> for ApiError {
             Rule::UnknownPayment => ApiError::NotFound("unknown order_id".into()),
             Rule::BadSignature => ApiError::Forbidden("invalid signature_key".into()),
             Rule::Shipping(refusal) => super::shipping::refusal_problem(&refusal),
+            Rule::Image(refusal) => image(&refusal),
         }
     }
 }
@@ -126,10 +130,30 @@ fn customer(e: CustomerError) -> ApiError {
     }
 }
 
+/// An upload that is not an image we store: 415 not an image of ours, 422 a broken or
+/// oversized one, 413 a file over the size limit.
+fn image(refusal: &ImageRefusal) -> ApiError {
+    let (status, title) = match refusal {
+        ImageRefusal::Unsupported { .. } => {
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported image type")
+        }
+        ImageRefusal::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "Invalid image"),
+        ImageRefusal::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "File too large"),
+    };
+    ApiError::Problem {
+        status,
+        title,
+        detail: refusal.to_string(),
+        extra: None,
+    }
+}
+
 fn product(e: ProductError) -> ApiError {
     match e {
         ProductError::Invalid(errors) => ApiError::Validation(errors),
         ProductError::NotListed => ApiError::NotFound("product not found".into()),
+        ProductError::ImageNotFound => ApiError::NotFound("the product has no such image".into()),
+        e @ ProductError::TooManyImages { .. } => ApiError::conflict("Too many images", e),
         other => ApiError::conflict("Product conflict", other),
     }
 }

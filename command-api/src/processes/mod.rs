@@ -7,7 +7,8 @@
 //! - [`auto_complete::AutoCompleter`]: completes delivered orders their buyers did not
 //!   complete within `ORDER_AUTO_COMPLETE_DAYS`;
 //! - [`order_refunds::OrderRefunds`]: carries out the refunds orders ask for through
-//!   Midtrans, once each.
+//!   Midtrans, once each;
+//! - [`thumbnails::Thumbnails`]: makes the thumbnails of each product image added, once.
 //!
 //! Their tables are created by the numbered SQL files in `command-api/migrations/`
 //! ([`MIGRATIONS`]).
@@ -18,6 +19,7 @@ pub mod order_flow;
 pub mod order_refunds;
 #[cfg(test)]
 mod tests;
+pub mod thumbnails;
 
 use pasar_domain::Aggregate;
 use pasar_events::runtime::{Migrations, ProcessError};

@@ -8,6 +8,7 @@ mod late_settlement;
 mod order;
 mod payment;
 mod product;
+mod product_images;
 mod properties;
 mod stock;
 mod store_profile;

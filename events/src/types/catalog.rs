@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{DomainEvent, Money};
+use super::{DomainEvent, ImageThumbnail, Money};
 
 /// The state of the goods a listing sells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -68,6 +68,37 @@ pub enum ProductEvent {
     /// The seller's dashboard lists the product as low on stock at or below this many units.
     ProductLowStockThresholdSet {
         threshold: i64,
+    },
+    /// An image stored (re-encoded, without metadata) under its content-addressed `key`
+    /// before this event was appended. Appended last in the product's order.
+    ProductImageAdded {
+        image_id: Uuid,
+        key: String,
+        content_type: String,
+        width: u32,
+        height: u32,
+        bytes: u64,
+        added_at: DateTime<Utc>,
+    },
+    ProductImageRemoved {
+        image_id: Uuid,
+        removed_at: DateTime<Utc>,
+    },
+    /// The images' new order, every image once; the first is the cover.
+    ProductImagesReordered {
+        image_ids: Vec<Uuid>,
+        reordered_at: DateTime<Utc>,
+    },
+    /// The image moves to the front: the cover is always the first image.
+    ProductCoverChosen {
+        image_id: Uuid,
+        chosen_at: DateTime<Utc>,
+    },
+    /// The thumbnails processor stored an image's thumbnails (content-addressed keys).
+    ProductImageThumbnailsMade {
+        image_id: Uuid,
+        thumbnails: Vec<ImageThumbnail>,
+        made_at: DateTime<Utc>,
     },
 }
 

@@ -5,6 +5,7 @@ mod cart;
 mod categories;
 mod dashboard;
 pub mod history;
+pub mod media;
 mod openapi;
 mod ops;
 mod orders;
@@ -74,6 +75,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(products::brands))
         .routes(routes!(categories::tree))
         .routes(routes!(dashboard::dashboard))
+        .routes(routes!(media::get))
         .routes(routes!(cart::get_cart))
         .routes(routes!(orders::list))
         .routes(routes!(orders::detail))

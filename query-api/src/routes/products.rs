@@ -79,6 +79,10 @@ pub async fn list(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Page<Product>>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    // PostgreSQL text cannot hold NUL (it would fail the query): no brand has one.
+    if query.brand.as_deref().is_some_and(|b| b.contains('\0')) {
+        return Err(ApiError::BadRequest("brand must not contain NUL".into()));
+    }
     let limit = limit(query.limit)?;
     let sort = query.sort.unwrap_or_default();
     let order = order(sort, query.cursor.as_deref())?;
@@ -135,7 +139,8 @@ fn order(sort: Sort, cursor: Option<&str>) -> Result<ProductOrder, ApiError> {
 
 /// Get a product
 ///
-/// One product, discontinued ones included; 404 if the catalog does not know it.
+/// One product, discontinued ones included, with its images (cover first); 404 if the
+/// catalog does not know it.
 #[utoipa::path(
     get, path = "/v1/products/{id}", tag = "catalog",
     params(("id" = Uuid, Path, description = "The product; anything but a UUID is 404"), ConsistencyTokenHeader),
@@ -161,9 +166,11 @@ pub async fn detail(
         Some(category) => categories::queries::path(&client, category).await?,
         None => Vec::new(),
     };
+    let images = queries::images(&client, id).await?;
     Ok(Json(ProductDetail {
         product,
         category_path,
+        images,
     }))
 }
 
@@ -174,6 +181,8 @@ pub struct ProductDetail {
     pub product: Product,
     /// The product's category and its ancestors, root first (empty without a category).
     pub category_path: Vec<CategoryRef>,
+    /// In order, the cover first; each with `processing: true` until its thumbnails exist.
+    pub images: Vec<queries::Image>,
 }
 
 /// The brands of the active products.

@@ -92,7 +92,8 @@ pub struct SearchHit {
     pub condition: String,
     /// Units available to buy now.
     pub available: i64,
-    /// Always null until product images exist.
+    /// The cover image's smallest thumbnail (`/v1/media/{key}`, on this API); null while the
+    /// product has no image or its cover's thumbnails are being made.
     pub thumbnail_url: Option<String>,
     pub highlights: Highlights,
 }
@@ -411,7 +412,7 @@ fn respond(results: pasar_search::SearchResults) -> SearchResponse {
                 seller: h.seller_id,
                 condition: h.condition,
                 available: h.available,
-                thumbnail_url: None,
+                thumbnail_url: h.thumbnail_key.as_deref().map(crate::routes::media::url),
                 highlights: Highlights {
                     name: text(h.highlight_name),
                     description: text(h.highlight_description),

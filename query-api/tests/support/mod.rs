@@ -61,6 +61,9 @@ pub async fn spawn_app_with(wait: Duration, cors: pasar_service::cors::CorsOrigi
         jwt_secret: Secret::new(JWT_SECRET),
         consistency_wait: wait,
         cors,
+        media: pasar_service::media::MediaConfig::Local {
+            dir: search_dir.path().join("media"),
+        },
     };
     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -8,6 +8,7 @@ mod crash;
 mod demo;
 mod edge;
 mod idempotency;
+mod images;
 mod late_settlement;
 mod lifecycle;
 mod logins;

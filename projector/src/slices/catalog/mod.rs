@@ -3,6 +3,7 @@
 //! The product stream and the stock stream of one product are versioned separately, so the
 //! row keeps one guard per stream (`product_version`, `stock_version`).
 
+pub mod images;
 pub mod queries;
 
 use async_trait::async_trait;
@@ -29,7 +30,7 @@ impl Projection for Catalog {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["products"]
+        &["products", "product_images"]
     }
 
     fn schema(&self) -> &'static str {
@@ -174,6 +175,11 @@ fn product_write(event: &RecordedEvent, product: ProductEvent) -> Result<Write, 
                 event.stream_version,
             )
         }
+        image @ (ProductEvent::ProductImageAdded { .. }
+        | ProductEvent::ProductImageRemoved { .. }
+        | ProductEvent::ProductImagesReordered { .. }
+        | ProductEvent::ProductCoverChosen { .. }
+        | ProductEvent::ProductImageThumbnailsMade { .. }) => images::write(event, id, image)?,
     })
 }
 

@@ -10,7 +10,9 @@ use uuid::Uuid;
 use crate::slices::query::Filter;
 
 const COLUMNS: &str = "id, seller_id, sku, name, description, price, currency, category_id, brand, weight_grams, \
-                       status, available, created_at, listed_txid, listed_global";
+                       status, available, created_at, listed_txid, listed_global, \
+                       (SELECT i.thumbnails->0->>'key' FROM rm.product_images i \
+                        WHERE i.product_id = rm.products.id ORDER BY i.position LIMIT 1) AS thumbnail_key";
 
 /// A product as served. `price` is in minor units of `currency`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -40,6 +42,9 @@ pub struct Product {
     #[schema(example = 5)]
     pub available: i64,
     pub created_at: DateTime<Utc>,
+    /// The cover image's smallest thumbnail; null without images or while the cover's
+    /// thumbnails are being made.
+    pub thumbnail_url: Option<String>,
     /// Log position of its listing: the key of the newest-first order.
     #[serde(skip)]
     pub listed: (i64, i64),
@@ -61,6 +66,9 @@ impl Product {
             status: row.get("status"),
             available: row.get("available"),
             created_at: row.get("created_at"),
+            thumbnail_url: row
+                .get::<_, Option<&str>>("thumbnail_key")
+                .map(super::images::media_url),
             listed: (row.get("listed_txid"), row.get("listed_global")),
         }
     }
@@ -205,6 +213,78 @@ pub async fn brands(client: &impl GenericClient) -> Result<Vec<BrandCount>, toki
         .map(|row| BrandCount {
             name: row.get("name"),
             products: row.get("products"),
+        })
+        .collect())
+}
+
+/// A product's image as served: the re-encoded original, and its thumbnails once made.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Image {
+    pub id: Uuid,
+    /// `/v1/media/{key}` on the query API.
+    #[schema(example = "/v1/media/images/3f2a…9c.jpg")]
+    pub url: String,
+    #[schema(example = "image/jpeg")]
+    pub content_type: String,
+    pub width: i32,
+    pub height: i32,
+    pub bytes: i64,
+    /// The first image; `GET /v1/products` shows its smallest thumbnail.
+    pub cover: bool,
+    /// True until the thumbnails exist.
+    pub processing: bool,
+    /// Smallest first; empty while processing.
+    pub thumbnails: Vec<Thumbnail>,
+}
+
+/// One thumbnail of an image.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Thumbnail {
+    /// The long side asked for (160, 480 or 1200); never larger than the original.
+    #[schema(example = 160)]
+    pub size: u32,
+    #[serde(skip_serializing, default)]
+    pub key: String,
+    #[serde(default, skip_deserializing)]
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// A product's images in order, the cover first.
+pub async fn images(
+    client: &impl GenericClient,
+    product_id: Uuid,
+) -> Result<Vec<Image>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT image_id, key, content_type, width, height, bytes, thumbnails
+             FROM rm.product_images WHERE product_id = $1 ORDER BY position",
+            &[&product_id],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .enumerate()
+        .map(|(at, row)| {
+            let thumbnails: Option<serde_json::Value> = row.get("thumbnails");
+            let mut thumbnails: Vec<Thumbnail> = thumbnails
+                .and_then(|t| serde_json::from_value(t).ok())
+                .unwrap_or_default();
+            for t in &mut thumbnails {
+                t.url = super::images::media_url(&t.key);
+            }
+            Image {
+                id: row.get("image_id"),
+                url: super::images::media_url(row.get("key")),
+                content_type: row.get("content_type"),
+                width: row.get("width"),
+                height: row.get("height"),
+                bytes: row.get("bytes"),
+                cover: at == 0,
+                processing: thumbnails.is_empty(),
+                thumbnails,
+            }
         })
         .collect())
 }

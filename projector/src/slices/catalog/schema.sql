@@ -29,3 +29,21 @@ CREATE INDEX products_newest ON products (listed_txid DESC, listed_global DESC) 
 CREATE INDEX products_by_seller ON products (seller_id, listed_txid DESC, listed_global DESC);
 CREATE INDEX products_by_category ON products (category_id, listed_txid DESC, listed_global DESC);
 CREATE INDEX products_by_price ON products (price, id) WHERE status = 'active';
+
+-- A product's images (see images.rs): `position` orders them, the lowest is the cover;
+-- `thumbnails` (JSON array of {size, key, content_type, width, height}, smallest first) is
+-- null while the thumbnails processor has not made them. Guarded by products.product_version.
+CREATE TABLE product_images (
+    product_id   uuid NOT NULL,
+    image_id     uuid NOT NULL,
+    position     integer NOT NULL,
+    key          text NOT NULL,
+    content_type text NOT NULL,
+    width        integer NOT NULL,
+    height       integer NOT NULL,
+    bytes        bigint NOT NULL,
+    thumbnails   jsonb,
+    added_at     timestamptz NOT NULL,
+    PRIMARY KEY (product_id, image_id)
+);
+CREATE INDEX product_images_in_order ON product_images (product_id, position);
