@@ -9,6 +9,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod customer;
+mod import;
 mod money;
 mod order;
 mod payment;
@@ -21,6 +22,7 @@ pub use checkout::{
     ShortLine,
 };
 pub use customer::{ClaimEvent, CustomerEvent, Role};
+pub use import::{ImportEvent, ImportRow, LineOutcome, LineReport};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{OrderEvent, OrderLine, OrderStatus, ShippingAddress};
 pub use payment::{PaymentEvent, PaymentFailure};
@@ -121,11 +123,13 @@ pub mod streams {
         EmailClaim,
         /// Uniqueness claim on a normalised SKU.
         SkuClaim,
+        /// A seller's CSV product import.
+        Import,
     }
 
     impl Category {
         /// Every category, in a fixed order.
-        pub const ALL: [Category; 9] = [
+        pub const ALL: [Category; 10] = [
             Category::Customer,
             Category::Product,
             Category::Stock,
@@ -135,6 +139,7 @@ pub mod streams {
             Category::Checkout,
             Category::EmailClaim,
             Category::SkuClaim,
+            Category::Import,
         ];
 
         /// The stream-name prefix (`product` in `product-<id>`).
@@ -149,6 +154,7 @@ pub mod streams {
                 Category::Checkout => "checkout",
                 Category::EmailClaim => "email",
                 Category::SkuClaim => "sku",
+                Category::Import => "import",
             }
         }
 
@@ -198,6 +204,10 @@ pub mod streams {
     /// Uniqueness claim on a SKU (already normalised by the caller).
     pub fn sku_claim(normalized_sku: &str) -> String {
         Category::SkuClaim.stream(normalized_sku)
+    }
+
+    pub fn import(id: Uuid) -> String {
+        Category::Import.stream(id)
     }
 
     /// The id part of a `<category>-<uuid>` stream name.

@@ -8,6 +8,7 @@
 //! - [`accounts`], [`catalog`], [`cart`]: the user commands.
 //! - [`checkout`]: the checkout workflow, its claim, attempts and recorded outcome.
 //! - [`payments`]: recording a Midtrans notification.
+//! - [`imports`]: CSV product imports, recorded and then worked through line by line.
 
 pub mod accounts;
 pub mod cart;
@@ -16,6 +17,7 @@ pub mod checkout;
 pub mod claims;
 pub mod exec;
 pub mod idempotency;
+pub mod imports;
 pub mod late_settlement;
 pub mod orders;
 pub mod payments;
@@ -32,6 +34,7 @@ use std::sync::Arc;
 use pasar_domain::FieldError;
 use pasar_domain::cart::CartError;
 use pasar_domain::customer::CustomerError;
+use pasar_domain::import::ImportError;
 use pasar_domain::order::OrderError;
 use pasar_domain::payment::PaymentError;
 use pasar_domain::product::ProductError;
@@ -150,6 +153,8 @@ pub enum Rule {
     Order(#[from] OrderError),
     #[error(transparent)]
     Payment(#[from] PaymentError),
+    #[error(transparent)]
+    Import(#[from] ImportError),
     #[error("checkout refused: {0:?}")]
     Checkout(CheckoutRejection),
     #[error("fields are invalid")]
@@ -199,7 +204,8 @@ rejected_from!(
     StockError,
     CartError,
     OrderError,
-    PaymentError
+    PaymentError,
+    ImportError
 );
 
 impl From<Rule> for AppError {

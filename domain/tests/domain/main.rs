@@ -3,6 +3,7 @@
 
 mod cart;
 mod customer;
+mod import;
 mod late_settlement;
 mod order;
 mod payment;

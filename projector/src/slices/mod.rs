@@ -1,4 +1,5 @@
-//! Read-model slices: one folder per feature (`catalog/`, `carts/`, `orders/`, `payments/`),
+//! Read-model slices: one folder per feature (`catalog/`, `carts/`, `orders/`, `payments/`,
+//! `imports/`),
 //! each with its projection (`mod.rs`: events of a few stream categories into rows), its
 //! tables' DDL (`schema.sql`, the only copy: every version is created from it) and, where the
 //! query API reads it, its queries (`queries.rs`). A slice is registered with one line in
@@ -18,6 +19,7 @@
 
 pub mod carts;
 pub mod catalog;
+pub mod imports;
 pub mod orders;
 pub mod payments;
 pub mod query;
@@ -39,6 +41,7 @@ use crate::ProjectorError;
 
 pub use carts::Carts;
 pub use catalog::Catalog;
+pub use imports::Imports;
 pub use orders::Orders;
 pub use payments::Payments;
 
@@ -115,6 +118,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(Carts),
         Arc::new(Orders),
         Arc::new(Payments),
+        Arc::new(Imports),
     ]
 }
 

@@ -3,6 +3,7 @@
 
 mod cart;
 pub mod history;
+mod imports;
 mod openapi;
 mod ops;
 mod orders;
@@ -70,6 +71,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(products::detail))
         .routes(routes!(products::brands))
         .routes(routes!(cart::get_cart))
+        .routes(routes!(imports::detail))
         .routes(routes!(orders::list))
         .routes(routes!(orders::detail))
         .routes(routes!(orders::history))

@@ -7,6 +7,7 @@ mod crash;
 mod demo;
 mod edge;
 mod idempotency;
+mod imports;
 mod late_settlement;
 mod lifecycle;
 mod logins;
