@@ -31,7 +31,8 @@ use crate::app::exec::load;
 use crate::app::imports::{self, line::import_line};
 use crate::app::{Actor, AppError, AppState};
 
-pub const NAME: &str = "imports";
+/// Not `imports`: that is the read model's name, and names share one checkpoint table and lock.
+pub const NAME: &str = "product-imports";
 /// Lines imported at the same time.
 pub const CONCURRENCY: usize = 16;
 /// Lines per `ImportLinesProcessed` event (and between two progress updates).

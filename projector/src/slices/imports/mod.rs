@@ -98,7 +98,7 @@ impl Projection for Imports {
                 stmt!(
                     "UPDATE imports SET stream_version = $2, status = 'done', completed_at = $3,
                          created = $4, updated = $5, unchanged = $6, rejected = $7,
-                         processed = $4 + $5 + $6 + $7
+                         processed = $4::int + $5::int + $6::int + $7::int
                      WHERE id = $1 AND stream_version < $2",
                     id,
                     version,
@@ -142,7 +142,7 @@ fn lines_write(
     Ok(stmt!(
         "WITH advanced AS (
              UPDATE imports SET stream_version = $2,
-                 processed = processed + $8 + $9 + $10 + $11,
+                 processed = processed + $8::int + $9::int + $10::int + $11::int,
                  created = created + $8, updated = updated + $9,
                  unchanged = unchanged + $10, rejected = rejected + $11
              WHERE id = $1 AND stream_version < $2
