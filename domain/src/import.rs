@@ -16,8 +16,12 @@ use crate::Aggregate;
 
 /// Most data rows in one file.
 pub const MAX_ROWS: usize = 10_000;
-/// Rows per `ImportRowsReceived` event (about 100 KiB of JSON at most per event).
+/// Most rows per `ImportRowsReceived` event.
 pub const ROWS_PER_CHUNK: usize = 500;
+/// An `ImportRowsReceived` event takes no more rows once its rows' JSON reaches this size, so
+/// an event stays well below NATS' 1 MiB message limit (a row is at most about 270 KB: nine
+/// cells of 5,000 characters, each escaped at worst to 6 bytes).
+pub const CHUNK_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Import {
@@ -178,7 +182,7 @@ impl Import {
         if rows.len() > MAX_ROWS {
             return Err(ImportError::TooManyRows { rows: rows.len() });
         }
-        let chunks: Vec<&[ImportRow]> = rows.chunks(ROWS_PER_CHUNK).collect();
+        let chunks = chunks(rows);
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         let mut events = vec![ImportEvent::ImportRequested {
             import_id,
@@ -243,4 +247,23 @@ impl Import {
             completed_at: now,
         }])
     }
+}
+
+/// `rows` cut into runs of at most [`ROWS_PER_CHUNK`] rows and about [`CHUNK_BYTES`] of JSON
+/// (at least one row each), in order.
+fn chunks(rows: &[ImportRow]) -> Vec<&[ImportRow]> {
+    let mut chunks = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, row) in rows.iter().enumerate() {
+        let size = serde_json::to_vec(row).map_or(CHUNK_BYTES, |json| json.len());
+        if i > start && (i - start == ROWS_PER_CHUNK || bytes + size > CHUNK_BYTES) {
+            chunks.push(&rows[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < rows.len() {
+        chunks.push(&rows[start..]);
+    }
+    chunks
 }

@@ -1,4 +1,6 @@
-use pasar_domain::import::{Import, ImportCommand, ImportError, MAX_ROWS, ROWS_PER_CHUNK};
+use pasar_domain::import::{
+    CHUNK_BYTES, Import, ImportCommand, ImportError, MAX_ROWS, ROWS_PER_CHUNK,
+};
 use pasar_events::types::{ImportEvent, ImportRow, LineOutcome, LineReport, Role};
 
 use crate::support::{at, given, id};
@@ -62,6 +64,28 @@ fn requesting_an_import_records_its_rows_in_chunks() {
     let state: Import = pasar_domain::replay(&events);
     assert_eq!(state.rows, rows(1_201));
     assert!(state.rows_complete());
+}
+
+#[test]
+fn rows_with_long_cells_are_chunked_by_size() {
+    let long: Vec<ImportRow> = (2..122)
+        .map(|line| ImportRow {
+            description: "x".repeat(5_000),
+            ..row(line)
+        })
+        .collect();
+    let events = given::<Import>([]).when(request(long.clone())).events();
+    let mut received = Vec::new();
+    for event in &events[1..] {
+        let ImportEvent::ImportRowsReceived { rows, .. } = event else {
+            panic!("{event:?}");
+        };
+        let json = serde_json::to_vec(rows).unwrap().len();
+        assert!(json < CHUNK_BYTES + 6_000, "{json} bytes");
+        received.extend(rows.iter().cloned());
+    }
+    assert!(events.len() > 2, "120 rows of 5 kB are more than one chunk");
+    assert_eq!(received, long, "every row once, in order");
 }
 
 #[test]
