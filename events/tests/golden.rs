@@ -447,10 +447,7 @@ fn samples() -> Vec<(&'static str, String, Value)> {
                 }],
             },
         ),
-        s(
-            "import",
-            ImportEvent::ImportStarted { started_at: at() },
-        ),
+        s("import", ImportEvent::ImportStarted { started_at: at() }),
         s(
             "import",
             ImportEvent::ImportLinesProcessed {

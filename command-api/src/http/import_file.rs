@@ -83,7 +83,10 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Malformed> {
     };
     let names: Vec<&str> = header.iter().map(str::trim).collect();
     if names != COLUMNS {
-        return Err(at(1, format!("the header must be exactly {}", COLUMNS.join(","))));
+        return Err(at(
+            1,
+            format!("the header must be exactly {}", COLUMNS.join(",")),
+        ));
     }
     let mut rows = Vec::new();
     for record in records {
@@ -96,11 +99,21 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Malformed> {
             return Err(at(line, format!("more than {MAX_ROWS} data rows")));
         }
         if record.len() != COLUMNS.len() {
-            let detail = format!("{} cells, but the header has {}", record.len(), COLUMNS.len());
+            let detail = format!(
+                "{} cells, but the header has {}",
+                record.len(),
+                COLUMNS.len()
+            );
             return Err(at(line, detail));
         }
-        if record.iter().any(|cell| cell.chars().count() > MAX_CELL_CHARS) {
-            return Err(at(line, format!("a cell is longer than {MAX_CELL_CHARS} characters")));
+        if record
+            .iter()
+            .any(|cell| cell.chars().count() > MAX_CELL_CHARS)
+        {
+            return Err(at(
+                line,
+                format!("a cell is longer than {MAX_CELL_CHARS} characters"),
+            ));
         }
         rows.push(row(line, &record));
     }
@@ -168,7 +181,8 @@ fn unclosed_quote(text: &str) -> Option<u64> {
 mod tests {
     use super::*;
 
-    const HEADER: &str = "sku,name,description,price,weight_grams,brand,condition,category_id,stock\n";
+    const HEADER: &str =
+        "sku,name,description,price,weight_grams,brand,condition,category_id,stock\n";
 
     fn file(rows: &str) -> Vec<u8> {
         format!("{HEADER}{rows}").into_bytes()
@@ -200,7 +214,10 @@ mod tests {
     }
     impl Crlf for Vec<u8> {
         fn replace_crlf(self) -> Vec<u8> {
-            String::from_utf8(self).unwrap().replace('\n', "\r\n").into_bytes()
+            String::from_utf8(self)
+                .unwrap()
+                .replace('\n', "\r\n")
+                .into_bytes()
         }
     }
 

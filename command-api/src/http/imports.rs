@@ -4,8 +4,8 @@
 //! `GET /v1/imports/{id}`).
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use pasar_events::types::Role;
@@ -89,8 +89,7 @@ async fn import_products(
     })?;
     let rows = import_file::parse(&body).map_err(malformed)?;
     let key = key.for_request(&hex::encode(Sha256::digest(&body)))?;
-    let (import_id, outcome) =
-        imports::request(&state, actor(&user), rows, key.as_ref()).await?;
+    let (import_id, outcome) = imports::request(&state, actor(&user), rows, key.as_ref()).await?;
     let body = json!({ "import_id": import_id, "rows": outcome.state.expected_rows });
     Ok(accepted(StatusCode::ACCEPTED, body, outcome.position))
 }

@@ -53,13 +53,20 @@ fn started(n: u32) -> Vec<ImportEvent> {
 
 #[test]
 fn requesting_an_import_records_its_rows_in_chunks() {
-    let events = given::<Import>([])
-        .when(request(rows(1_201)))
-        .events();
-    assert_eq!(events.len(), 1 + 3, "the request and ⌈1201/{ROWS_PER_CHUNK}⌉ chunks");
+    let events = given::<Import>([]).when(request(rows(1_201))).events();
+    assert_eq!(
+        events.len(),
+        1 + 3,
+        "the request and ⌈1201/{ROWS_PER_CHUNK}⌉ chunks"
+    );
     assert!(matches!(
         events[0],
-        ImportEvent::ImportRequested { rows: 1_201, chunks: 3, owner_role: Role::Seller, .. }
+        ImportEvent::ImportRequested {
+            rows: 1_201,
+            chunks: 3,
+            owner_role: Role::Seller,
+            ..
+        }
     ));
     let state: Import = pasar_domain::replay(&events);
     assert_eq!(state.rows, rows(1_201));
@@ -91,7 +98,9 @@ fn rows_with_long_cells_are_chunked_by_size() {
 #[test]
 fn requesting_the_same_import_again_records_nothing() {
     let history = given::<Import>([]).when(request(rows(3))).events();
-    given::<Import>(history).when(request(rows(3))).then_nothing();
+    given::<Import>(history)
+        .when(request(rows(3)))
+        .then_nothing();
 }
 
 #[test]
@@ -102,9 +111,7 @@ fn an_empty_or_oversized_file_is_refused() {
     let too_many = u32::try_from(MAX_ROWS).unwrap() + 1;
     given::<Import>([])
         .when(request(rows(too_many)))
-        .then_rejected(ImportError::TooManyRows {
-            rows: MAX_ROWS + 1,
-        });
+        .then_rejected(ImportError::TooManyRows { rows: MAX_ROWS + 1 });
 }
 
 #[test]
@@ -135,7 +142,10 @@ fn lines_are_reported_once() {
     });
     given::<Import>(history)
         .when(ImportCommand::Report {
-            lines: vec![report(2, LineOutcome::Unchanged), report(3, LineOutcome::Rejected)],
+            lines: vec![
+                report(2, LineOutcome::Unchanged),
+                report(3, LineOutcome::Rejected),
+            ],
         })
         .then([ImportEvent::ImportLinesProcessed {
             lines: vec![report(3, LineOutcome::Rejected)],
@@ -165,7 +175,10 @@ fn reporting_before_the_start_is_refused() {
 fn completing_counts_the_outcomes_once_every_line_is_reported() {
     let mut history = started(3);
     history.push(ImportEvent::ImportLinesProcessed {
-        lines: vec![report(2, LineOutcome::Created), report(3, LineOutcome::Rejected)],
+        lines: vec![
+            report(2, LineOutcome::Created),
+            report(3, LineOutcome::Rejected),
+        ],
     });
     given::<Import>(history.clone())
         .when(ImportCommand::Complete { now: at(5) })

@@ -12,7 +12,8 @@ use uuid::Uuid;
 use crate::stack::Stack;
 
 /// The header of an import file.
-pub const HEADER: &str = "sku,name,description,price,weight_grams,brand,condition,category_id,stock";
+pub const HEADER: &str =
+    "sku,name,description,price,weight_grams,brand,condition,category_id,stock";
 
 const NAMES: [(&str, &str, i64, i64); 8] = [
     ("Kopi Arabika Gayo", "Gayo", 75_000, 250),
@@ -50,7 +51,10 @@ pub async fn post(
 ) -> (StatusCode, Value) {
     let mut request = stack
         .http
-        .request(Method::POST, format!("{}/v1/products/import", stack.command_url))
+        .request(
+            Method::POST,
+            format!("{}/v1/products/import", stack.command_url),
+        )
         .header("content-type", content_type)
         .body(body);
     if let Some(token) = token {
@@ -114,8 +118,18 @@ pub async fn run(rows: usize) -> anyhow::Result<ImportRun> {
     let mut timed = Vec::new();
     for _ in 0..2 {
         let started = Instant::now();
-        let (status, accepted) = post(&stack, Some(&seller), file.clone().into_bytes(), "text/csv", None).await;
-        anyhow::ensure!(status == StatusCode::ACCEPTED, "import refused: {status} {accepted}");
+        let (status, accepted) = post(
+            &stack,
+            Some(&seller),
+            file.clone().into_bytes(),
+            "text/csv",
+            None,
+        )
+        .await;
+        anyhow::ensure!(
+            status == StatusCode::ACCEPTED,
+            "import refused: {status} {accepted}"
+        );
         let done = until_done(&stack, &seller, &accepted, within).await?;
         timed.push((started.elapsed(), done["counts"].clone()));
     }
@@ -131,7 +145,10 @@ pub async fn run(rows: usize) -> anyhow::Result<ImportRun> {
 }
 
 pub fn print(run: &ImportRun) {
-    println!("\n## CSV import ({} rows with stock, release build)\n", run.rows);
+    println!(
+        "\n## CSV import ({} rows with stock, release build)\n",
+        run.rows
+    );
     println!("| run | took | rows/s | goal | counts |");
     println!("|---|---|---|---|---|");
     for (label, took, counts) in [

@@ -47,7 +47,10 @@ pub async fn import_line(
         Ok(parsed) => parsed,
         Err(reasons) => return Ok(rejected(row, reasons)),
     };
-    let keys = Keys { import_id, line: row.line };
+    let keys = Keys {
+        import_id,
+        line: row.line,
+    };
     let created_id = keys.created_product(actor);
     let claim = streams::sku_claim(&parsed.sku.normalized());
     let holder = claims::holder(state.store.as_ref(), &claim).await?.owner;
@@ -232,15 +235,25 @@ fn parse(row: &ImportRow) -> Result<Parsed, Vec<String>> {
     };
     required("sku", &row.sku, &mut reasons);
     required("name", &row.name, &mut reasons);
-    let price = whole(&mut reasons, "price", &row.price, "a whole number of rupiah");
-    let weight = whole(&mut reasons, "weight_grams", &row.weight_grams, "a whole number of grams")
-        .and_then(|w| match i32::try_from(w) {
-            Ok(w) => Some(w),
-            Err(_) => {
-                reasons.push("weight_grams: is too large".into());
-                None
-            }
-        });
+    let price = whole(
+        &mut reasons,
+        "price",
+        &row.price,
+        "a whole number of rupiah",
+    );
+    let weight = whole(
+        &mut reasons,
+        "weight_grams",
+        &row.weight_grams,
+        "a whole number of grams",
+    )
+    .and_then(|w| match i32::try_from(w) {
+        Ok(w) => Some(w),
+        Err(_) => {
+            reasons.push("weight_grams: is too large".into());
+            None
+        }
+    });
     let condition = match row.condition.to_lowercase().as_str() {
         "" => None,
         "new" => Some(ProductCondition::New),
@@ -262,14 +275,19 @@ fn parse(row: &ImportRow) -> Result<Parsed, Vec<String>> {
     let stock = if row.stock.is_empty() {
         None
     } else {
-        whole(&mut reasons, "stock", &row.stock, "a whole number of units, 0 or more")
-            .filter(|s| {
-                let ok = *s >= 0;
-                if !ok {
-                    reasons.push("stock: must be 0 or more".into());
-                }
-                ok
-            })
+        whole(
+            &mut reasons,
+            "stock",
+            &row.stock,
+            "a whole number of units, 0 or more",
+        )
+        .filter(|s| {
+            let ok = *s >= 0;
+            if !ok {
+                reasons.push("stock: must be 0 or more".into());
+            }
+            ok
+        })
     };
     if let (Some(name), Some(price), Some(weight)) = (&name, price, weight) {
         let errors = pasar_domain::product::listing_errors(
@@ -294,7 +312,10 @@ fn parse(row: &ImportRow) -> Result<Parsed, Vec<String>> {
     let (Some(name), Some(price), Some(weight_grams), Ok(sku)) =
         (name, price, weight, Sku::parse(&row.sku))
     else {
-        return Err(vec![format!("sku: {} is not a valid SKU", normalize_sku(&row.sku))]);
+        return Err(vec![format!(
+            "sku: {} is not a valid SKU",
+            normalize_sku(&row.sku)
+        )]);
     };
     Ok(Parsed {
         sku,

@@ -39,7 +39,8 @@ pub async fn request(
         now: Utc::now(),
     };
     let stream = streams::import(import_id);
-    let outcome = execute::<Import>(&state.store, &stream, &command, ids, &actor.metadata()).await?;
+    let outcome =
+        execute::<Import>(&state.store, &stream, &command, ids, &actor.metadata()).await?;
     tracing::info!(import = %import_id, owner = %actor.id, rows = outcome.state.expected_rows, "import requested");
     Ok((import_id, outcome))
 }

@@ -135,10 +135,8 @@ fn lines_write(
         .map(|l| outcome_text(l.outcome).to_owned())
         .collect();
     let products: Vec<Option<uuid::Uuid>> = lines.iter().map(|l| l.product_id).collect();
-    let reasons: Vec<serde_json::Value> = lines
-        .iter()
-        .map(|l| serde_json::json!(l.reasons))
-        .collect();
+    let reasons: Vec<serde_json::Value> =
+        lines.iter().map(|l| serde_json::json!(l.reasons)).collect();
     Ok(stmt!(
         "WITH advanced AS (
              UPDATE imports SET stream_version = $2,
