@@ -213,7 +213,7 @@ async fn rebuilding_every_projection_from_zero_reproduces_the_read_models_row_fo
     );
     let mut client = h.pool.get().await.unwrap();
     let dropped = registry::drop_retired(&mut client, None).await.unwrap();
-    assert_eq!(dropped.len(), 4, "{dropped:?}");
+    assert_eq!(dropped.len(), 5, "{dropped:?}");
     assert_eq!(
         h.count("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rm\\_%\\_v1'")
             .await,
