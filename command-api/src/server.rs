@@ -18,6 +18,7 @@ use crate::midtrans::Midtrans;
 use crate::passwords::{PasswordLimits, Passwords};
 use crate::processes::auto_complete::AutoCompleter;
 use crate::processes::expiry::ExpirySweeper;
+use crate::processes::imports::Imports;
 use crate::processes::order_flow::OrderFlow;
 use crate::processes::order_refunds::OrderRefunds;
 use crate::processes::thumbnails::Thumbnails;
@@ -102,6 +103,7 @@ pub fn processors(state: &AppState) -> Vec<Arc<dyn Processor>> {
             state.midtrans.clone(),
             state.config.expiry_sweep_interval,
         )),
+        Arc::new(Imports::new(state.clone())),
     ]
 }
 

@@ -15,6 +15,7 @@
 //! | [`cart`] | `cart-{customer}` | line limits, set/remove, checkout once per checkout id |
 //! | [`order`] | `order-{id}` | the order state machine; no skips, no reversals |
 //! | [`payment`] | `payment-{id}` | Midtrans notifications mapped to payment states |
+//! | [`import`] | `import-{id}` | a CSV import's rows, each line reported once, complete when all are |
 //!
 //! [`values`] holds the validated newtypes (`Email`, `Sku`, `Quantity`, `Price`, `Address`,
 //! `Text`) that requests are parsed into before a command is built.
@@ -24,6 +25,7 @@
 pub mod cart;
 pub mod category;
 pub mod customer;
+pub mod import;
 pub mod order;
 pub mod payment;
 pub mod product;

@@ -11,6 +11,7 @@ mod category;
 mod checkout;
 mod customer;
 mod images;
+mod import;
 mod money;
 mod order;
 mod payment;
@@ -25,6 +26,7 @@ pub use checkout::{
 };
 pub use customer::{ClaimEvent, CustomerEvent, Role};
 pub use images::ImageThumbnail;
+pub use import::{ImportEvent, ImportRow, LineOutcome, LineReport};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{OrderEvent, OrderLine, OrderStatus, ShippingAddress};
 pub use payment::{PaymentEvent, PaymentFailure};
@@ -127,11 +129,13 @@ pub mod streams {
         SkuClaim,
         /// The category tree: one stream, [`CATEGORY_TREE`].
         Categories,
+        /// A seller's CSV product import.
+        Import,
     }
 
     impl Category {
         /// Every category, in a fixed order.
-        pub const ALL: [Category; 10] = [
+        pub const ALL: [Category; 11] = [
             Category::Customer,
             Category::Product,
             Category::Stock,
@@ -142,6 +146,7 @@ pub mod streams {
             Category::EmailClaim,
             Category::SkuClaim,
             Category::Categories,
+            Category::Import,
         ];
 
         /// The stream-name prefix (`product` in `product-<id>`).
@@ -157,6 +162,7 @@ pub mod streams {
                 Category::EmailClaim => "email",
                 Category::SkuClaim => "sku",
                 Category::Categories => "categories",
+                Category::Import => "import",
             }
         }
 
@@ -210,6 +216,9 @@ pub mod streams {
 
     /// The one stream of the category tree.
     pub const CATEGORY_TREE: &str = "categories-tree";
+    pub fn import(id: Uuid) -> String {
+        Category::Import.stream(id)
+    }
 
     /// The id part of a `<category>-<uuid>` stream name.
     pub fn id_of(stream: &str) -> Option<Uuid> {

@@ -534,6 +534,58 @@ fn samples() -> Vec<(&'static str, String, Value)> {
                 },
             },
         ),
+        s(
+            "import",
+            ImportEvent::ImportRequested {
+                import_id: id(20),
+                owner_id: id(4),
+                owner_role: Role::Seller,
+                rows: 1,
+                chunks: 1,
+                requested_at: at(),
+            },
+        ),
+        s(
+            "import",
+            ImportEvent::ImportRowsReceived {
+                chunk: 0,
+                rows: vec![ImportRow {
+                    line: 2,
+                    sku: "KOPI-001".into(),
+                    name: "Kopi Gayo 250 g".into(),
+                    description: "Arabika".into(),
+                    price: "75000".into(),
+                    weight_grams: "250".into(),
+                    brand: "Gayo".into(),
+                    condition: "new".into(),
+                    category_id: String::new(),
+                    stock: "10".into(),
+                }],
+            },
+        ),
+        s("import", ImportEvent::ImportStarted { started_at: at() }),
+        s(
+            "import",
+            ImportEvent::ImportLinesProcessed {
+                lines: vec![LineReport {
+                    line: 2,
+                    sku: "KOPI-001".into(),
+                    outcome: LineOutcome::Rejected,
+                    product_id: None,
+                    reasons: vec!["price: must be a whole number of rupiah".into()],
+                }],
+            },
+        ),
+        s(
+            "import",
+            ImportEvent::ImportCompleted {
+                created: 0,
+                updated: 0,
+                unchanged: 0,
+                rejected: 1,
+                completed_at: at(),
+            },
+        ),
     ]
 }
 
@@ -558,6 +610,7 @@ fn decode(category: &str, event_type: &str, version: i32, data: &Value) -> Resul
         "payment" => via::<PaymentEvent>(event_type, version, data),
         "checkout" => via::<CheckoutEvent>(event_type, version, data),
         "categories" => via::<CategoryEvent>(event_type, version, data),
+        "import" => via::<ImportEvent>(event_type, version, data),
         other => Err(format!("unknown category {other}")),
     }
 }

@@ -21,6 +21,8 @@ pub enum Cursor {
     Position { txid: i64, global: i64 },
     /// Rows ordered by price, ties broken by id.
     Price { price: i64, id: Uuid },
+    /// Lines of an import's report, by line number.
+    Line { line: i32 },
 }
 
 impl Cursor {

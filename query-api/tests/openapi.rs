@@ -20,6 +20,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("GET", "/v1/brands"),
         ("GET", "/v1/cart"),
         ("GET", "/v1/categories"),
+        ("GET", "/v1/imports/{id}"),
         ("GET", "/v1/media/{folder}/{name}"),
         ("GET", "/v1/orders"),
         ("GET", "/v1/orders/{id}"),

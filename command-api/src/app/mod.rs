@@ -8,6 +8,7 @@
 //! - [`accounts`], [`catalog`], [`cart`]: the user commands.
 //! - [`checkout`]: the checkout workflow, its claim, attempts and recorded outcome.
 //! - [`payments`]: recording a Midtrans notification.
+//! - [`imports`]: CSV product imports, recorded and then worked through line by line.
 
 pub mod accounts;
 pub mod cart;
@@ -18,6 +19,7 @@ pub mod claims;
 pub mod exec;
 pub mod idempotency;
 pub mod images;
+pub mod imports;
 pub mod late_settlement;
 pub mod orders;
 pub mod payments;
@@ -37,6 +39,7 @@ use pasar_domain::FieldError;
 use pasar_domain::cart::CartError;
 use pasar_domain::category::CategoryError;
 use pasar_domain::customer::CustomerError;
+use pasar_domain::import::ImportError;
 use pasar_domain::order::OrderError;
 use pasar_domain::payment::PaymentError;
 use pasar_domain::product::ProductError;
@@ -172,6 +175,8 @@ pub enum Rule {
     AdminOnly,
     #[error("category_id must name an existing, active category")]
     CategoryNotUsable,
+    #[error(transparent)]
+    Import(#[from] ImportError),
     #[error("checkout refused: {0:?}")]
     Checkout(CheckoutRejection),
     #[error("fields are invalid")]
@@ -226,7 +231,8 @@ rejected_from!(
     CartError,
     OrderError,
     PaymentError,
-    CategoryError
+    CategoryError,
+    ImportError
 );
 
 impl From<Rule> for AppError {

@@ -4,6 +4,7 @@
 //!
 //! - [`accounts`], [`catalog`], [`cart`], [`checkout`], [`webhook`]: one module per area,
 //!   each with its `router()`; [`router`] merges them (one line per area).
+//! - [`imports`]: the CSV product import (its file checks in [`import_file`]).
 //! - [`rules`]: how an `AppError` becomes an `ApiError` (status and problem per rule).
 //! - [`input`]: request-field parsing helpers and the `Idempotency-Key` extractor.
 //! - [`openapi`]: the OpenAPI document's frame and the answer bodies it describes. Each
@@ -15,6 +16,8 @@ pub mod catalog;
 pub mod categories;
 pub mod checkout;
 pub mod images;
+pub mod import_file;
+pub mod imports;
 pub mod input;
 pub mod inventory;
 pub mod openapi;
@@ -76,6 +79,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(categories::router())
         .merge(images::router())
         .merge(inventory::router())
+        .merge(imports::router())
         .merge(cart::router())
         .merge(checkout::router())
         .merge(orders::router())

@@ -53,6 +53,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("POST", "/v1/orders/{order_id}/refunds"),
         ("POST", "/v1/orders/{order_id}/shipments"),
         ("POST", "/v1/products"),
+        ("POST", "/v1/products/import"),
         ("POST", "/v1/products/{product_id}/images"),
         ("POST", "/v1/products/{product_id}/reactivate"),
         ("POST", "/v1/webhooks/midtrans"),

@@ -6,6 +6,7 @@ use pasar_domain::FieldError;
 use pasar_domain::cart::CartError;
 use pasar_domain::category::CategoryError;
 use pasar_domain::customer::CustomerError;
+use pasar_domain::import::ImportError;
 use pasar_domain::order::OrderError;
 use pasar_domain::payment::PaymentError;
 use pasar_domain::product::ProductError;
@@ -53,6 +54,7 @@ impl From<Rule> for ApiError {
                 "category_id",
                 "must name an existing, active category",
             )]),
+            Rule::Import(e) => import(e),
             Rule::Checkout(reason) => super::checkout::rejection_problem(&reason),
             Rule::Invalid(errors) => ApiError::Validation(errors),
             Rule::EmailTaken => ApiError::conflict(
@@ -195,5 +197,16 @@ fn order(e: OrderError) -> ApiError {
             ApiError::conflict("Order state conflict", e)
         }
         other => ApiError::rejected("Invalid order", other),
+    }
+}
+
+fn import(e: ImportError) -> ApiError {
+    match e {
+        ImportError::NoRows | ImportError::TooManyRows { .. } => {
+            ApiError::rejected("Malformed file", e)
+        }
+        ImportError::NotASellerOrAdmin => ApiError::Forbidden(e.to_string()),
+        ImportError::NotRequested => ApiError::NotFound("import not found".into()),
+        other => ApiError::conflict("Import conflict", other),
     }
 }

@@ -9,12 +9,15 @@
 //! - [`order_refunds::OrderRefunds`]: carries out the refunds orders ask for through
 //!   Midtrans, once each;
 //! - [`thumbnails::Thumbnails`]: makes the thumbnails of each product image added, once.
+//! - [`imports::Imports`]: works through CSV product imports line by line, through the same
+//!   use cases as the HTTP routes, and records each line's outcome.
 //!
 //! Their tables are created by the numbered SQL files in `command-api/migrations/`
 //! ([`MIGRATIONS`]).
 
 pub mod auto_complete;
 pub mod expiry;
+pub mod imports;
 pub mod order_flow;
 pub mod order_refunds;
 #[cfg(test)]

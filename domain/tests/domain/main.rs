@@ -4,6 +4,7 @@
 mod cart;
 mod category;
 mod customer;
+mod import;
 mod late_settlement;
 mod order;
 mod payment;

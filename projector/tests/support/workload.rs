@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use pasar_events::types::{
-    CartEvent, OrderEvent, PaymentEvent, PaymentFailure, ProductEvent, StockEvent, streams,
+    CartEvent, ImportEvent, ImportRow, LineOutcome, LineReport, OrderEvent, PaymentEvent,
+    PaymentFailure, ProductEvent, Role, StockEvent, streams,
 };
 use uuid::Uuid;
 
@@ -19,6 +20,8 @@ pub const READ_MODELS: &[&str] = &[
     "rm.orders",
     "rm.order_payment_states",
     "rm.payments",
+    "rm.imports",
+    "rm.import_lines",
 ];
 
 /// Full dumps of every read model, each ordered by its rows.
@@ -59,8 +62,77 @@ pub async fn append_shop(h: &Harness, units: usize) -> usize {
             &payment_for(&order, unit),
         )
         .await;
+        if unit % 10 == 0 {
+            let import = Uuid::new_v4();
+            h.append(&streams::import(import), &import_for(import, &order, unit))
+                .await;
+        }
     }
     units
+}
+
+/// A CSV import of the unit's product by its seller: queued, running or done by turns.
+fn import_for(import_id: Uuid, order: &PlacedOrder, unit: usize) -> Vec<ImportEvent> {
+    let row = |line: u32| ImportRow {
+        line,
+        sku: format!("SKU-{unit}-{line}"),
+        name: "Kopi".into(),
+        description: String::new(),
+        price: if line == 3 {
+            "abc".into()
+        } else {
+            "75000".into()
+        },
+        weight_grams: "250".into(),
+        brand: String::new(),
+        condition: String::new(),
+        category_id: String::new(),
+        stock: "5".into(),
+    };
+    let mut events = vec![
+        ImportEvent::ImportRequested {
+            import_id,
+            owner_id: order.seller_id,
+            owner_role: Role::Seller,
+            rows: 2,
+            chunks: 1,
+            requested_at: at(1),
+        },
+        ImportEvent::ImportRowsReceived {
+            chunk: 0,
+            rows: vec![row(2), row(3)],
+        },
+    ];
+    if unit % 20 == 0 {
+        return events;
+    }
+    events.push(ImportEvent::ImportStarted { started_at: at(2) });
+    events.push(ImportEvent::ImportLinesProcessed {
+        lines: vec![
+            LineReport {
+                line: 2,
+                sku: format!("SKU-{unit}-2"),
+                outcome: LineOutcome::Created,
+                product_id: Some(order.product_id),
+                reasons: Vec::new(),
+            },
+            LineReport {
+                line: 3,
+                sku: format!("SKU-{unit}-3"),
+                outcome: LineOutcome::Rejected,
+                product_id: None,
+                reasons: vec!["price: must be a whole number of rupiah".into()],
+            },
+        ],
+    });
+    events.push(ImportEvent::ImportCompleted {
+        created: 1,
+        updated: 0,
+        unchanged: 0,
+        rejected: 1,
+        completed_at: at(3),
+    });
+    events
 }
 
 fn stock_for(order_id: Uuid, unit: usize) -> Vec<StockEvent> {

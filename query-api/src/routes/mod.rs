@@ -5,6 +5,7 @@ mod cart;
 mod categories;
 mod dashboard;
 pub mod history;
+mod imports;
 pub mod media;
 mod openapi;
 mod ops;
@@ -77,6 +78,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(dashboard::dashboard))
         .routes(routes!(media::get))
         .routes(routes!(cart::get_cart))
+        .routes(routes!(imports::detail))
         .routes(routes!(orders::list))
         .routes(routes!(orders::detail))
         .routes(routes!(orders::history))

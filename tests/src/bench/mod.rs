@@ -5,6 +5,7 @@ pub mod appends;
 pub mod catchup;
 pub mod flash;
 pub mod history;
+pub mod import;
 pub mod latency;
 pub mod logins;
 pub mod search;

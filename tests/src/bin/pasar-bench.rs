@@ -45,6 +45,13 @@ enum Command {
         #[arg(long, default_value_t = 100_000)]
         products: usize,
     },
+    /// CSV product import: rows/s from the request until its report reads done, for a
+    /// generated file, then the same file again.
+    Import {
+        /// Data rows in the generated file.
+        #[arg(long, default_value_t = 10_000)]
+        rows: usize,
+    },
     /// The soak (kills, PostgreSQL and NATS restarts); fails when an invariant broke.
     Soak {
         /// How long the load runs.
@@ -56,11 +63,15 @@ enum Command {
 impl Command {
     fn runs(self, which: Command) -> bool {
         match (self, which) {
-            (Command::Search { .. }, Command::Search { .. }) => true,
+            (Command::Search { .. }, Command::Search { .. })
+            | (Command::Import { .. }, Command::Import { .. }) => true,
             _ => {
                 self == which
                     || (self == Command::All
-                        && !matches!(which, Command::Soak { .. } | Command::Search { .. }))
+                        && !matches!(
+                            which,
+                            Command::Soak { .. } | Command::Search { .. } | Command::Import { .. }
+                        ))
             }
         }
     }
@@ -132,6 +143,9 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Search { products } = which {
         let report = bench::search::run(products, seconds).await?;
         bench::search::print(&report);
+    }
+    if let Command::Import { rows } = which {
+        bench::import::print(&bench::import::run(rows).await?);
     }
     if which.runs(Command::Latency) || which.runs(Command::Queries) {
         let stack = Arc::new(

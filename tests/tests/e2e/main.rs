@@ -9,6 +9,7 @@ mod demo;
 mod edge;
 mod idempotency;
 mod images;
+mod imports;
 mod late_settlement;
 mod lifecycle;
 mod logins;

@@ -1,0 +1,386 @@
+//! Importing one line: parse its cells, then create or update the product by SKU through the
+//! same use cases as `POST /v1/products`, `PATCH /v1/products/{id}` and the stock routes, so
+//! every rule of theirs applies (ownership, listing rules, the SKU claim, stock never below
+//! what is reserved).
+//!
+//! Every command carries an idempotency key derived from the import and the line, so its
+//! event ids are too: a line imported again after a crash finds its own events and appends
+//! nothing new. A product this line created is recognised by its id (derived from the same
+//! key), so the line still reports `created` when it is retried.
+
+use pasar_domain::product::{Product, ProductCommand, ProductError, normalize_sku};
+use pasar_domain::stock::Stock;
+use pasar_domain::values::{Price, Sku, printable};
+use pasar_events::types::{ImportRow, LineOutcome, LineReport, Money, ProductCondition, streams};
+use uuid::Uuid;
+
+use crate::app::catalog::{self, Listing, ProductChange};
+use crate::app::exec::{derive_id, load};
+use crate::app::idempotency::Idempotency;
+use crate::app::{Actor, AppError, AppState, Rule, claims};
+
+/// The stock-adjustment reason an import's `stock` column records.
+const STOCK_REASON: &str = "recount";
+
+/// A line's cells, parsed. `None` for an empty optional cell.
+struct Parsed {
+    sku: Sku,
+    name: String,
+    description: Option<String>,
+    price: i64,
+    weight_grams: i32,
+    brand: Option<String>,
+    condition: Option<ProductCondition>,
+    category_id: Option<Uuid>,
+    stock: Option<i64>,
+}
+
+/// Imports `row` for `actor`. A rule refusing it is the line's `rejected` outcome with the
+/// reasons; only a dependency failing (retry later) is an `Err`.
+pub async fn import_line(
+    state: &AppState,
+    actor: Actor,
+    import_id: Uuid,
+    row: &ImportRow,
+) -> Result<LineReport, AppError> {
+    let parsed = match parse(row) {
+        Ok(parsed) => parsed,
+        Err(reasons) => return Ok(rejected(row, reasons)),
+    };
+    let keys = Keys {
+        import_id,
+        line: row.line,
+    };
+    let created_id = keys.created_product(actor);
+    let claim = streams::sku_claim(&parsed.sku.normalized());
+    let holder = claims::holder(state.store.as_ref(), &claim).await?.owner;
+    let result = match holder {
+        Some((product_id, _)) if product_id != created_id => {
+            match update(state, actor, &keys, product_id, &parsed).await {
+                Err(AppError::Rejected(Rule::ProductNotFound)) => {
+                    // A claim whose product never appeared: listing takes it over when it may.
+                    create(state, actor, &keys, parsed).await
+                }
+                other => other,
+            }
+        }
+        _ => create(state, actor, &keys, parsed).await,
+    };
+    match result {
+        Ok((outcome, product_id, notes)) => Ok(LineReport {
+            line: row.line,
+            sku: row.sku.clone(),
+            outcome,
+            product_id: Some(product_id),
+            reasons: notes,
+        }),
+        Err(AppError::Rejected(rule)) => Ok(rejected(row, reasons(&rule))),
+        Err(e) => Err(e),
+    }
+}
+
+/// The idempotency keys of one line's commands.
+struct Keys {
+    import_id: Uuid,
+    line: u32,
+}
+
+impl Keys {
+    fn key(&self, step: &str) -> Idempotency {
+        let key = format!("import:{}:{}:{step}", self.import_id, self.line);
+        Idempotency {
+            fingerprint: key.clone(),
+            key,
+        }
+    }
+
+    /// The id `catalog::list_product` gives the product this line lists (it derives it from
+    /// the key the same way).
+    fn created_product(&self, actor: Actor) -> Uuid {
+        let key = self.key("list").key;
+        let seed = derive_id(&["list-product", &actor.id.to_string(), &key]);
+        Uuid::new_v5(&seed, b"product")
+    }
+}
+
+type Done = (LineOutcome, Uuid, Vec<String>);
+
+async fn create(
+    state: &AppState,
+    actor: Actor,
+    keys: &Keys,
+    parsed: Parsed,
+) -> Result<Done, AppError> {
+    let listing = Listing {
+        sku: parsed.sku,
+        name: parsed.name,
+        description: parsed.description.unwrap_or_default(),
+        price: Price::parse(parsed.price).map_err(|e| invalid("price", &e.to_string()))?,
+        category_id: parsed.category_id,
+        brand: parsed.brand,
+        weight_grams: parsed.weight_grams,
+        condition: parsed.condition.unwrap_or_default(),
+    };
+    let listed = catalog::list_product(state, actor, listing, Some(&keys.key("list"))).await?;
+    let product_id = listed.state.product_id;
+    let mut notes = Vec::new();
+    if let Some(quantity) = parsed.stock.filter(|q| *q > 0) {
+        let key = keys.key("stock");
+        match catalog::receive_stock(state, actor, product_id, quantity, Some(&key)).await {
+            Ok(_) => {}
+            Err(AppError::Rejected(rule)) => notes.extend(prefixed("stock", &rule)),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((LineOutcome::Created, product_id, notes))
+}
+
+async fn update(
+    state: &AppState,
+    actor: Actor,
+    keys: &Keys,
+    product_id: Uuid,
+    parsed: &Parsed,
+) -> Result<Done, AppError> {
+    let product = catalog::managed_product(state, actor, product_id).await?;
+    let mut changed = false;
+    if let Some(edit) = edit_of(&product, parsed) {
+        let key = keys.key("edit");
+        let change = ProductChange::Edit(edit);
+        catalog::change_product(state, actor, product_id, change, Some(&key)).await?;
+        changed = true;
+    }
+    let mut notes = Vec::new();
+    if let Some(wanted) = parsed.stock {
+        let stock = load::<Stock>(state.store.as_ref(), &streams::stock(product_id)).await?;
+        let delta = wanted - stock.state.on_hand;
+        if delta != 0 {
+            let key = keys.key("stock");
+            let reason = STOCK_REASON.to_owned();
+            match catalog::adjust_stock(state, actor, product_id, delta, reason, Some(&key)).await {
+                Ok(_) => changed = true,
+                Err(AppError::Rejected(rule)) if changed => notes.extend(prefixed("stock", &rule)),
+                Err(AppError::Rejected(rule)) => {
+                    return Err(invalid("stock", &rule.to_string()));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let outcome = if changed {
+        LineOutcome::Updated
+    } else {
+        LineOutcome::Unchanged
+    };
+    Ok((outcome, product_id, notes))
+}
+
+/// The edit that makes `product` match the line, or `None` when it already does. Empty
+/// optional cells leave their field as it is.
+fn edit_of(product: &Product, parsed: &Parsed) -> Option<ProductCommand> {
+    fn differs<T: PartialEq + Clone>(new: Option<&T>, old: &T) -> Option<T> {
+        new.filter(|n| *n != old).cloned()
+    }
+    let name = differs(Some(&parsed.name), &product.name);
+    let description = differs(parsed.description.as_ref(), &product.description);
+    let price = Some(Money::idr(parsed.price)).filter(|p| *p != product.price);
+    let brand = parsed
+        .brand
+        .clone()
+        .filter(|b| product.brand.as_deref() != Some(b.as_str()));
+    let weight_grams = differs(Some(&parsed.weight_grams), &product.weight_grams);
+    let condition = differs(parsed.condition.as_ref(), &product.condition);
+    // An empty cell leaves the category as it is; another one moves the product (the use
+    // case checks that it is active).
+    let category = parsed
+        .category_id
+        .filter(|c| Some(*c) != product.category_id)
+        .map(Some);
+    let nothing = name.is_none()
+        && description.is_none()
+        && price.is_none()
+        && brand.is_none()
+        && weight_grams.is_none()
+        && condition.is_none()
+        && category.is_none();
+    (!nothing).then(|| ProductCommand::Edit {
+        name,
+        description,
+        price,
+        brand,
+        weight_grams,
+        condition,
+        category,
+        low_stock_threshold: None,
+        now: chrono::Utc::now(),
+    })
+}
+
+/// The line's cells as values, or every reason it cannot be imported.
+fn parse(row: &ImportRow) -> Result<Parsed, Vec<String>> {
+    let mut reasons = Vec::new();
+    let mut text = |field: &str, raw: &str| -> Option<String> {
+        match printable(raw) {
+            Ok(text) => Some(text.to_owned()),
+            Err(e) => {
+                reasons.push(format!("{field}: {e}"));
+                None
+            }
+        }
+    };
+    let name = text("name", &row.name);
+    let description = text("description", &row.description).filter(|d| !d.is_empty());
+    let brand = text("brand", &row.brand).filter(|b| !b.is_empty());
+    let required = |field: &str, raw: &str, reasons: &mut Vec<String>| {
+        if raw.is_empty() {
+            reasons.push(format!("{field}: is required"));
+        }
+    };
+    required("sku", &row.sku, &mut reasons);
+    required("name", &row.name, &mut reasons);
+    let price = whole(
+        &mut reasons,
+        "price",
+        &row.price,
+        "a whole number of rupiah",
+    );
+    let weight = whole(
+        &mut reasons,
+        "weight_grams",
+        &row.weight_grams,
+        "a whole number of grams",
+    )
+    .and_then(|w| match i32::try_from(w) {
+        Ok(w) => Some(w),
+        Err(_) => {
+            reasons.push("weight_grams: is too large".into());
+            None
+        }
+    });
+    let condition = match row.condition.to_lowercase().as_str() {
+        "" => None,
+        "new" => Some(ProductCondition::New),
+        "used" => Some(ProductCondition::Used),
+        "refurbished" => Some(ProductCondition::Refurbished),
+        _ => {
+            reasons.push("condition: must be new, used or refurbished".into());
+            None
+        }
+    };
+    let category_id = if row.category_id.is_empty() {
+        None
+    } else if let Ok(id) = row.category_id.parse::<Uuid>() {
+        Some(id)
+    } else {
+        reasons.push("category_id: must be a UUID".into());
+        None
+    };
+    let stock = if row.stock.is_empty() {
+        None
+    } else {
+        whole(
+            &mut reasons,
+            "stock",
+            &row.stock,
+            "a whole number of units, 0 or more",
+        )
+        .filter(|s| {
+            let ok = *s >= 0;
+            if !ok {
+                reasons.push("stock: must be 0 or more".into());
+            }
+            ok
+        })
+    };
+    if let (Some(name), Some(price), Some(weight)) = (&name, price, weight) {
+        let errors = pasar_domain::product::listing_errors(
+            &row.sku,
+            name,
+            description.as_deref().unwrap_or(""),
+            Money::idr(price),
+            brand.as_deref(),
+            weight,
+        );
+        reasons.extend(
+            errors
+                .into_iter()
+                .filter(|e| !(e.field == "sku" && row.sku.is_empty()))
+                .filter(|e| !(e.field == "name" && row.name.is_empty()))
+                .map(|e| format!("{}: {}", e.field, e.message)),
+        );
+    }
+    if !reasons.is_empty() {
+        return Err(reasons);
+    }
+    let (Some(name), Some(price), Some(weight_grams), Ok(sku)) =
+        (name, price, weight, Sku::parse(&row.sku))
+    else {
+        return Err(vec![format!(
+            "sku: {} is not a valid SKU",
+            normalize_sku(&row.sku)
+        )]);
+    };
+    Ok(Parsed {
+        sku,
+        name,
+        description,
+        price,
+        weight_grams,
+        brand,
+        condition,
+        category_id,
+        stock,
+    })
+}
+
+/// A whole number, or a reason naming what it must be.
+fn whole(reasons: &mut Vec<String>, field: &str, raw: &str, what: &str) -> Option<i64> {
+    if raw.is_empty() {
+        reasons.push(format!("{field}: is required"));
+        return None;
+    }
+    match raw.parse::<i64>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            reasons.push(format!("{field}: must be {what}"));
+            None
+        }
+    }
+}
+
+/// A rejected line names no product (it may be another seller's).
+fn rejected(row: &ImportRow, reasons: Vec<String>) -> LineReport {
+    LineReport {
+        line: row.line,
+        sku: row.sku.clone(),
+        outcome: LineOutcome::Rejected,
+        product_id: None,
+        reasons,
+    }
+}
+
+fn invalid(field: &'static str, message: &str) -> AppError {
+    let error = pasar_domain::FieldError::new(field, message);
+    AppError::Rejected(Rule::Invalid(vec![error]))
+}
+
+/// The reasons a rule gives, one per broken field where it names them.
+fn reasons(rule: &Rule) -> Vec<String> {
+    match rule {
+        Rule::Invalid(errors) | Rule::Product(ProductError::Invalid(errors)) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect(),
+        Rule::SkuTaken | Rule::NotProductOwner => {
+            vec!["sku: belongs to another seller's product".into()]
+        }
+        other => vec![other.to_string()],
+    }
+}
+
+fn prefixed(field: &str, rule: &Rule) -> Vec<String> {
+    reasons(rule)
+        .into_iter()
+        .map(|r| format!("{field}: {r}"))
+        .collect()
+}

@@ -1,0 +1,155 @@
+//! Works through CSV product imports (`ImportRequested` on `import-{id}`): each line is
+//! imported by [`crate::app::imports::line::import_line`] (the same use cases as the HTTP
+//! routes), [`CONCURRENCY`] lines at a time, and the outcomes are recorded on the import's
+//! stream every [`REPORT_EVERY`] lines, then `ImportCompleted`.
+//!
+//! Crash-safe without duplicates: every command of a line has event ids derived from the
+//! import and the line, and the import's own steps from the import and the step, so after a
+//! kill -9 the batch is handed over again, the lines already reported are skipped, and a line
+//! caught half-way appends nothing it had appended already. A line whose edit had landed but
+//! whose report had not is reported `unchanged` on the retry (its effect is there once).
+//!
+//! A SKU that appears on several lines of one file is imported from its first line; the
+//! others are rejected, so lines running at the same time never touch the same product.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use deadpool_postgres::Transaction;
+use futures::{StreamExt, TryStreamExt, stream};
+use pasar_domain::import::{Import, ImportCommand};
+use pasar_domain::product::normalize_sku;
+use pasar_events::runtime::{ProcessError, Processor};
+use pasar_events::types::streams::{self, Category};
+use pasar_events::types::{ImportEvent, ImportRow, LineOutcome, LineReport};
+use pasar_events::{DomainEvent, RecordedEvent};
+use uuid::Uuid;
+
+use super::{caused_by, process_error};
+use crate::app::exec::load;
+use crate::app::imports::{self, line::import_line};
+use crate::app::{Actor, AppError, AppState};
+
+/// Not `imports`: that is the read model's name, and names share one checkpoint table and lock.
+pub const NAME: &str = "product-imports";
+/// Lines imported at the same time.
+pub const CONCURRENCY: usize = 16;
+/// Lines per `ImportLinesProcessed` event (and between two progress updates).
+pub const REPORT_EVERY: usize = 250;
+
+pub struct Imports {
+    state: AppState,
+}
+
+impl Imports {
+    pub fn new(state: AppState) -> Self {
+        Imports { state }
+    }
+
+    /// Imports every line of `import_id` not reported yet, then completes it.
+    pub async fn run(&self, import_id: Uuid, cause: &RecordedEvent) -> Result<(), AppError> {
+        let store = &self.state.store;
+        let import = load::<Import>(store.as_ref(), &streams::import(import_id))
+            .await?
+            .state;
+        if import.completed {
+            return Ok(());
+        }
+        let Some(role) = import.owner_role.filter(|_| import.rows_complete()) else {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "import {import_id}: {} of {} rows recorded",
+                import.rows.len(),
+                import.expected_rows
+            )));
+        };
+        let metadata = caused_by(cause);
+        let start = ImportCommand::Start { now: Utc::now() };
+        imports::record(store, import_id, "start", start, &metadata).await?;
+        let actor = Actor {
+            id: import.owner_id,
+            role,
+        };
+        let first_lines = first_lines(&import.rows);
+        let pending: Vec<ImportRow> = import.pending().cloned().collect();
+        tracing::info!(import = %import_id, pending = pending.len(), "importing");
+        for chunk in pending.chunks(REPORT_EVERY) {
+            let lines: Vec<LineReport> = stream::iter(chunk.to_vec())
+                .map(|row| self.line(actor, import_id, row, &first_lines))
+                .buffered(CONCURRENCY)
+                .try_collect()
+                .await?;
+            let step = format!("lines-{}", chunk[0].line);
+            let report = ImportCommand::Report { lines };
+            imports::record(store, import_id, &step, report, &metadata).await?;
+        }
+        let complete = ImportCommand::Complete { now: Utc::now() };
+        let done = imports::record(store, import_id, "complete", complete, &metadata).await?;
+        tracing::info!(
+            import = %import_id,
+            created = done.state.count(LineOutcome::Created),
+            updated = done.state.count(LineOutcome::Updated),
+            unchanged = done.state.count(LineOutcome::Unchanged),
+            rejected = done.state.count(LineOutcome::Rejected),
+            "import done"
+        );
+        Ok(())
+    }
+
+    async fn line(
+        &self,
+        actor: Actor,
+        import_id: Uuid,
+        row: ImportRow,
+        first_lines: &HashMap<String, u32>,
+    ) -> Result<LineReport, AppError> {
+        let first = first_lines.get(&normalize_sku(&row.sku)).copied();
+        if let Some(first) = first.filter(|first| *first != row.line && !row.sku.is_empty()) {
+            return Ok(LineReport {
+                line: row.line,
+                sku: row.sku.clone(),
+                outcome: LineOutcome::Rejected,
+                product_id: None,
+                reasons: vec![format!("sku: also on line {first}; imported from there")],
+            });
+        }
+        import_line(&self.state, actor, import_id, &row).await
+    }
+}
+
+/// The first line of each SKU (normalised) in the file.
+fn first_lines(rows: &[ImportRow]) -> HashMap<String, u32> {
+    let mut first = HashMap::new();
+    for row in rows {
+        first.entry(normalize_sku(&row.sku)).or_insert(row.line);
+    }
+    first
+}
+
+#[async_trait]
+impl Processor for Imports {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn categories(&self) -> &[Category] {
+        &[Category::Import]
+    }
+
+    async fn handle(
+        &self,
+        events: &[RecordedEvent],
+        _tx: &Transaction<'_>,
+    ) -> Result<(), ProcessError> {
+        for event in events {
+            if event.event_type != "ImportRequested" {
+                continue;
+            }
+            let decoded = ImportEvent::decode(event).map_err(|e| ProcessError::Fatal(e.into()))?;
+            if let ImportEvent::ImportRequested { import_id, .. } = decoded {
+                self.run(import_id, event).await.map_err(process_error)?;
+            }
+        }
+        Ok(())
+    }
+}
