@@ -115,6 +115,10 @@ async fn a_client_generated_from_openapi_json_completes_the_purchase_tour() {
         .env("ADMIN_PASSWORD", "admin-password-123");
     let (ok, output) = run(command, Duration::from_secs(300)).await;
     println!("==== tour.py ====\n{output}");
-    assert!(ok, "the generated client's purchase tour failed:\n{output}");
+    assert!(
+        ok,
+        "the generated client's purchase tour failed (the clients are kept in {}):\n{output}",
+        dir.display()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
