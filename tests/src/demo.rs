@@ -1,5 +1,6 @@
-//! A realistic shop loaded through the command API (never behind its back): sellers, products
-//! with Indonesian names, brands, prices and stock, buyers, carts, checkouts, paid and shipped
+//! A realistic shop loaded through the command API (never behind its back): a category tree
+//! with Indonesian names (created by the admin), sellers, products in it with Indonesian
+//! names, brands, prices and stock, buyers, carts, checkouts, paid and shipped
 //! orders. Every command carries an `Idempotency-Key` derived from what it creates, so running
 //! the loader again changes nothing and answers the same ids (`pasar-demo`, `scripts/dev
 //! --demo`).
@@ -10,6 +11,8 @@ use anyhow::{Context as _, bail};
 use futures::{StreamExt, TryStreamExt};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
+
+mod categories;
 
 /// The password of every demo account (they are demo accounts: say so in the README).
 pub const PASSWORD: &str = "pasar-demo-2026";
@@ -37,11 +40,16 @@ pub struct Target {
     pub command_url: String,
     /// The Midtrans simulator's base URL: paid orders need it (`None`: orders stay unpaid).
     pub midtrans_sim_url: Option<String>,
+    /// An admin's email and password (`PASAR_ADMIN_EMAIL`, `PASAR_ADMIN_PASSWORD`): the
+    /// admin creates the category tree.
+    pub admin: (String, String),
 }
 
 /// What was loaded (the same on every run).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Loaded {
+    /// Categories in the tree (roots, subcategories and leaves).
+    pub categories: usize,
     pub sellers: usize,
     pub products: usize,
     pub buyers: usize,
@@ -54,27 +62,28 @@ pub struct Loaded {
 
 const CONCURRENCY: usize = 16;
 
-const NOUNS: &[(&str, i64, i32)] = &[
-    ("Kopi Arabika", 85_000, 250),
-    ("Kaos Polos Katun", 59_000, 200),
-    ("Sepatu Lari Pria", 450_000, 900),
-    ("Kemeja Batik Lengan Panjang", 175_000, 300),
-    ("HP Samsung A15 128GB", 2_199_000, 400),
-    ("Tas Ransel Kanvas", 189_000, 700),
-    ("Kue Nastar Keju", 95_000, 500),
-    ("Madu Hutan Asli", 120_000, 650),
-    ("Sambal Roa Botol", 45_000, 300),
-    ("Jaket Hoodie Fleece", 210_000, 600),
-    ("Kerudung Segi Empat Voal", 65_000, 150),
-    ("Sandal Jepit Karet", 25_000, 250),
-    ("Teh Melati Celup", 18_000, 100),
-    ("Celana Chino Slim Fit", 199_000, 450),
-    ("Earphone Bluetooth TWS", 149_000, 120),
-    ("Rice Cooker 1.8 Liter", 349_000, 2_500),
-    ("Minyak Kayu Putih 60 ml", 28_000, 90),
-    ("Dompet Kulit Asli", 135_000, 150),
-    ("Keripik Singkong Balado", 22_000, 200),
-    ("Mukena Katun Rayon", 230_000, 500),
+/// Name, base price, weight in grams, and the index of its category in [`categories::LEAVES`].
+const NOUNS: &[(&str, i64, i32, usize)] = &[
+    ("Kopi Arabika", 85_000, 250, 0),
+    ("Kaos Polos Katun", 59_000, 200, 6),
+    ("Sepatu Lari Pria", 450_000, 900, 12),
+    ("Kemeja Batik Lengan Panjang", 175_000, 300, 9),
+    ("HP Samsung A15 128GB", 2_199_000, 400, 16),
+    ("Tas Ransel Kanvas", 189_000, 700, 14),
+    ("Kue Nastar Keju", 95_000, 500, 2),
+    ("Madu Hutan Asli", 120_000, 650, 4),
+    ("Sambal Roa Botol", 45_000, 300, 5),
+    ("Jaket Hoodie Fleece", 210_000, 600, 8),
+    ("Kerudung Segi Empat Voal", 65_000, 150, 10),
+    ("Sandal Jepit Karet", 25_000, 250, 13),
+    ("Teh Melati Celup", 18_000, 100, 1),
+    ("Celana Chino Slim Fit", 199_000, 450, 7),
+    ("Earphone Bluetooth TWS", 149_000, 120, 17),
+    ("Rice Cooker 1.8 Liter", 349_000, 2_500, 18),
+    ("Minyak Kayu Putih 60 ml", 28_000, 90, 19),
+    ("Dompet Kulit Asli", 135_000, 150, 15),
+    ("Keripik Singkong Balado", 22_000, 200, 3),
+    ("Mukena Katun Rayon", 230_000, 500, 11),
 ];
 const BRANDS: &[&str] = &[
     "Gayo",
@@ -217,6 +226,26 @@ impl Api<'_> {
         Ok(Ok(Value::Array(shipments)))
     }
 
+    /// Signs in; answers the access token.
+    async fn login(&self, email: &str, password: &str) -> anyhow::Result<String> {
+        let response = self
+            .http
+            .post(format!("{}/v1/auth/login", self.base))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .context("POST /v1/auth/login")?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("signing in as {email} answered {status}: {body}");
+        }
+        Ok(body["access_token"]
+            .as_str()
+            .context("access token")?
+            .to_owned())
+    }
+
     /// Registers (or, run again, signs back in to) a demo account; answers (id, token).
     async fn account(
         &self,
@@ -251,8 +280,8 @@ impl Api<'_> {
     }
 }
 
-fn product(seller: usize, n: usize, index: usize) -> (String, Value, i64) {
-    let (noun, base_price, weight) = NOUNS[index % NOUNS.len()];
+fn product(seller: usize, n: usize, index: usize, category_id: &str) -> (String, Value, i64) {
+    let (noun, base_price, weight, _) = NOUNS[index % NOUNS.len()];
     let brand = BRANDS[(index / NOUNS.len() + seller) % BRANDS.len()];
     let variant = VARIANTS[(index * 7 + seller) % VARIANTS.len()];
     let sku = format!("DEMO-{seller:02}-{n:04}");
@@ -272,6 +301,7 @@ fn product(seller: usize, n: usize, index: usize) -> (String, Value, i64) {
         "weight_grams": weight,
         "brand": brand,
         "condition": condition,
+        "category_id": category_id,
     });
     let stock = 5 + i64::try_from(index * 37 % 200).unwrap_or(0);
     (sku, body, stock)
@@ -288,6 +318,16 @@ pub async fn load(target: &Target, size: Size) -> anyhow::Result<Loaded> {
         base: &target.command_url,
     };
     let api = &api;
+
+    // The category tree, created by the admin.
+    let admin = api.login(&target.admin.0, &target.admin.1).await?;
+    let category_ids = categories::create(api, &admin).await?;
+    eprintln!(
+        "demo: {} categories ({:.1} s)",
+        category_ids.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let category_ids = &category_ids;
 
     // Sellers.
     let sellers: Vec<(String, String)> = futures::stream::iter(0..size.sellers)
@@ -351,7 +391,9 @@ pub async fn load(target: &Target, size: Size) -> anyhow::Result<Loaded> {
     let sellers_ref = &sellers;
     let mut products: Vec<(String, String, usize)> = futures::stream::iter(jobs)
         .map(|(seller, n, index)| async move {
-            let (sku, body, stock) = product(seller, n, index);
+            let leaf = NOUNS[index % NOUNS.len()].3;
+            let category = categories::leaf_id(category_ids, leaf)?;
+            let (sku, body, stock) = product(seller, n, index, category);
             let token = &sellers_ref[seller].1;
             let listed = api
                 .ok(
@@ -475,6 +517,7 @@ pub async fn load(target: &Target, size: Size) -> anyhow::Result<Loaded> {
         .try_collect()
         .await?;
     let loaded = Loaded {
+        categories: category_ids.len(),
         sellers: sellers.len(),
         products: products.len(),
         buyers: size.buyers,

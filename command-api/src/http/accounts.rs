@@ -45,7 +45,7 @@ struct RegisterRequest {
     password: String,
     full_name: String,
     /// `buyer` (default) or `seller`.
-    #[schema(example = "buyer")]
+    #[schema(value_type = Option<super::openapi::RegistrationRole>, example = "buyer")]
     role: Option<String>,
 }
 

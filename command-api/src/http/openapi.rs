@@ -119,6 +119,16 @@ pub enum RoleName {
     Admin,
 }
 
+/// The role a registration asks for (admins are never registered: the first comes from
+/// configuration). Documented as an enum so that generated clients offer exactly these; the
+/// handler still parses the field itself, to answer any other value 422 naming `role`.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum RegistrationRole {
+    Buyer,
+    Seller,
+}
+
 /// A new session: an access token and the refresh token that renews it.
 #[derive(ToSchema)]
 pub struct TokenAnswer {

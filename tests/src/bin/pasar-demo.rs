@@ -25,6 +25,12 @@ struct Cli {
         default_value = "http://127.0.0.1:8090"
     )]
     midtrans_sim_url: String,
+    /// The admin who creates the category tree (the command API's first admin).
+    #[arg(long, env = "PASAR_ADMIN_EMAIL")]
+    admin_email: String,
+    /// That admin's password.
+    #[arg(long, env = "PASAR_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: String,
     /// Leave every order unpaid (no simulator).
     #[arg(long)]
     no_payments: bool,
@@ -46,6 +52,7 @@ async fn main() -> anyhow::Result<()> {
         command_url: cli.command_url.trim_end_matches('/').to_owned(),
         midtrans_sim_url: (!cli.no_payments)
             .then(|| cli.midtrans_sim_url.trim_end_matches('/').to_owned()),
+        admin: (cli.admin_email, cli.admin_password),
     };
     let size = Size {
         sellers: usize::from(cli.sellers),
@@ -54,7 +61,8 @@ async fn main() -> anyhow::Result<()> {
     };
     let loaded = demo::load(&target, size).await?;
     println!(
-        "demo shop: {} sellers, {} products, {} buyers, {} checkouts ({} paid, {} orders shipped); password of every account: {}",
+        "demo shop: {} categories, {} sellers, {} products, {} buyers, {} checkouts ({} paid, {} orders shipped); password of every account: {}",
+        loaded.categories,
         loaded.sellers,
         loaded.products,
         loaded.buyers,

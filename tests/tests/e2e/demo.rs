@@ -1,8 +1,11 @@
 //! The demo loader (`pasar-demo`, `scripts/dev --demo`), at a small size: it loads a shop
-//! through the command API, and loading it again changes nothing.
+//! through the command API (a category tree created by the admin, the products listed into
+//! its leaves), and loading it again changes nothing.
 
 use pasar_tests::demo::{self, Size, Target};
 use pasar_tests::stack::Stack;
+use reqwest::StatusCode;
+use serde_json::Value;
 
 use crate::support::count;
 
@@ -13,6 +16,7 @@ async fn the_demo_shop_loads_and_loading_it_again_changes_nothing() {
     let target = Target {
         command_url: stack.command_url.clone(),
         midtrans_sim_url: Some(stack.sim.base_url()),
+        admin: ("admin@pasar.test".into(), "admin-password-123".into()),
     };
     let size = Size {
         sellers: 3,
@@ -29,6 +33,7 @@ async fn the_demo_shop_loads_and_loading_it_again_changes_nothing() {
             "OrderPlaced",
             "OrderShipped",
             "CustomerRegistered",
+            "CategoryCreated",
         ]
         .map(|t| count(&stack, t)),
     )
@@ -47,10 +52,64 @@ async fn the_demo_shop_loads_and_loading_it_again_changes_nothing() {
             "OrderPlaced",
             "OrderShipped",
             "CustomerRegistered",
+            "CategoryCreated",
         ]
         .map(|t| count(&stack, t)),
     )
     .await;
     assert_eq!(events_after_first, events_after_second);
     assert_eq!(events_after_first[0], 24);
+    assert_eq!(
+        events_after_first[5],
+        i64::try_from(first.categories).unwrap()
+    );
+
+    // The tree has Indonesian names, three levels where natural, and every product in a leaf.
+    let tree = stack
+        .eventually("/v1/categories", None, |body| {
+            total(&body["categories"]) == 24
+        })
+        .await;
+    let roots: Vec<&str> = tree["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        roots.contains(&"Makanan & Minuman") && roots.contains(&"Fashion"),
+        "{roots:?}"
+    );
+    let drinks = find(&tree["categories"], "Minuman").expect("Makanan & Minuman > Minuman");
+    let coffee = find(&drinks["children"], "Kopi").expect("… > Minuman > Kopi");
+    assert_eq!(coffee["slug"], "kopi");
+    assert!(coffee["products"].as_i64().unwrap() >= 1, "{coffee}");
+    let id = &first.product_ids[0];
+    let (status, product) = stack.query(&format!("/v1/products/{id}"), None, None).await;
+    assert_eq!(status, StatusCode::OK, "{product}");
+    assert!(
+        product["category_path"].as_array().unwrap().len() >= 2,
+        "{product}"
+    );
+}
+
+/// The products counted at the roots (each root counts its whole subtree).
+fn total(roots: &Value) -> i64 {
+    roots
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| c["products"].as_i64().unwrap_or(0))
+        .sum()
+}
+
+/// The category named `name` anywhere under `nodes`.
+fn find<'a>(nodes: &'a Value, name: &str) -> Option<&'a Value> {
+    nodes.as_array()?.iter().find_map(|node| {
+        if node["name"] == name {
+            Some(node)
+        } else {
+            find(&node["children"], name)
+        }
+    })
 }
