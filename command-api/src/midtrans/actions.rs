@@ -28,7 +28,7 @@ pub enum ExpiryDecision {
     ExpireOrder,
     /// Midtrans has moved on without us (typically settled while we were expiring): act on
     /// this status exactly as on a confirmed notification; do **not** expire a paid order.
-    ActOnStatus(TransactionStatus),
+    ActOnStatus(Box<TransactionStatus>),
     /// No transaction yet while the Snap page may still be open, or still pending after a 412:
     /// leave the order alone and look again on the next sweep.
     TryLater,

@@ -215,7 +215,7 @@ pub fn amount_hundredths(raw: &str) -> Option<i64> {
 /// The answer of [`Midtrans::fetch_status`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StatusLookup {
-    Found(TransactionStatus),
+    Found(Box<TransactionStatus>),
     /// 404: no such transaction, or (Snap, §4.2) the customer has not picked a payment method.
     NotFound,
 }
@@ -236,7 +236,7 @@ impl Midtrans {
         match self.fetch_status_body(id).await? {
             RawLookup::NotFound => Ok(StatusLookup::NotFound),
             RawLookup::Found(body) => TransactionStatus::from_body(&body)
-                .map(StatusLookup::Found)
+                .map(|status| StatusLookup::Found(Box::new(status)))
                 .map_err(|field| MidtransError::InvalidResponse {
                     detail: format!("status answer without {field}"),
                 }),

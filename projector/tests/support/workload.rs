@@ -103,7 +103,7 @@ fn import_for(import_id: Uuid, order: &PlacedOrder, unit: usize) -> Vec<ImportEv
             rows: vec![row(2), row(3)],
         },
     ];
-    if unit % 20 == 0 {
+    if unit.is_multiple_of(20) {
         return events;
     }
     events.push(ImportEvent::ImportStarted { started_at: at(2) });

@@ -55,7 +55,7 @@ fn notification(body: &Value) -> SignedNotification {
 
 async fn found(client: &Midtrans, id: &str) -> pasar_command_api::midtrans::TransactionStatus {
     match client.fetch_status(id).await.unwrap() {
-        StatusLookup::Found(status) => status,
+        StatusLookup::Found(status) => *status,
         StatusLookup::NotFound => panic!("{id} not found"),
     }
 }
