@@ -27,6 +27,16 @@ async fn list(stack: &Stack, seller: &str, product: Value) -> (Uuid, String) {
     )
 }
 
+/// Creates a category as `admin`; returns its id.
+async fn category(stack: &Stack, admin: &str, name: &str, parent: Option<Uuid>) -> Uuid {
+    let body = json!({ "name": name, "parent_id": parent });
+    let (status, answer, _) = stack
+        .command(Method::POST, "/v1/categories", Some(admin), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "create category: {answer}");
+    answer["id"].as_str().unwrap().parse().unwrap()
+}
+
 async fn search(stack: &Stack, query: &str, token: &str) -> Value {
     let (status, body) = stack
         .query(&format!("/v1/search?{query}"), None, Some(token))
@@ -58,7 +68,11 @@ async fn listed_products_are_searchable_with_typos_prefixes_filters_and_facets_a
     // Arrange
     let stack = Stack::start().await.unwrap();
     let (_, seller) = stack.register("seller").await;
-    let (shoes, sport) = (Uuid::new_v4(), Uuid::new_v4());
+    // Fashion > Sepatu, and Olahraga.
+    let admin = stack.admin_token().await;
+    let fashion = category(&stack, &admin, "Fashion", None).await;
+    let shoes = category(&stack, &admin, "Sepatu", Some(fashion)).await;
+    let sport = category(&stack, &admin, "Olahraga", None).await;
     let (men, _) = list(&stack, &seller, json!({"name": "Sepatu Lari Pria", "description": "Sepatu olahraga ringan untuk lari pagi", "price": 450_000, "brand": "Nike", "category_id": shoes})).await;
     let (women, _) = list(&stack, &seller, json!({"name": "Sepatu Lari Wanita", "description": "Nyaman untuk jogging", "price": 520_000, "brand": "Adidas", "category_id": shoes})).await;
     let (batik, _) = list(&stack, &seller, json!({"name": "Kemeja Batik Lengan Panjang", "description": "Batik tulis katun", "price": 250_000, "brand": "Batik Keris", "category_id": sport, "condition": "used"})).await;
@@ -109,6 +123,13 @@ async fn listed_products_are_searchable_with_typos_prefixes_filters_and_facets_a
         ids(&search(&stack, &format!("q=batik&category={sport}"), &token).await),
         vec![batik]
     );
+    // A category includes its subcategories.
+    let mut in_fashion =
+        ids(&search(&stack, &format!("q=sepatu&category={fashion}"), &token).await);
+    in_fashion.sort();
+    let mut shoes_listed = vec![men, women];
+    shoes_listed.sort();
+    assert_eq!(in_fashion, shoes_listed);
     assert_eq!(
         ids(&search(&stack, "q=batik&condition=new", &token).await),
         Vec::<Uuid>::new()
@@ -127,6 +148,11 @@ async fn listed_products_are_searchable_with_typos_prefixes_filters_and_facets_a
         facet(&body, "category", "id", &shoes.to_string()),
         2,
         "{body}"
+    );
+    assert_eq!(
+        facet(&body, "category", "name", "Sepatu"),
+        2,
+        "facets carry the tree's names: {body}"
     );
     assert_eq!(facet(&body, "condition", "name", "new"), 2, "{body}");
     let next = body["next_cursor"].as_str().expect("a second page");
