@@ -74,14 +74,37 @@ async fn generate(stack: &Stack, base: &str, package: &str, dir: &Path) {
     let (ok, report) = run(command, Duration::from_secs(300)).await;
     println!("==== {GENERATOR} ({package}) ====\n{report}");
     assert!(ok, "{GENERATOR} failed on {base}/openapi.json:\n{report}");
-    let warned = report
+    let warned: Vec<&str> = report
         .lines()
-        .any(|line| line.contains("Warning") || line.contains("Error") || line.contains("Unable"));
+        .filter(|line| {
+            line.contains("Warning") || line.contains("WARNING") || line.contains("Error")
+        })
+        .filter(|line| !line.starts_with("Warning(s) encountered while generating"))
+        .filter(|line| {
+            !NOT_GENERATED.iter().any(|(operation, _)| {
+                line.strip_prefix("WARNING parsing ")
+                    .is_some_and(|rest| rest.starts_with(&format!("{operation} within")))
+            })
+        })
+        .collect();
     assert!(
-        !warned,
-        "{GENERATOR} warned on {base}/openapi.json (a skipped or untyped part):\n{report}"
+        warned.is_empty() && !report.contains("Unable"),
+        "{GENERATOR} warned on {base}/openapi.json (a skipped or untyped part): {warned:?}\n{report}"
     );
 }
+
+/// Operations the generator skips or leaves untyped, with why; the tour does not use them.
+/// Any other skipped or untyped part of a document fails the test.
+const NOT_GENERATED: &[(&str, &str)] = &[
+    (
+        "POST /v1/products/import",
+        "its body is text/csv; openapi-python-client generates JSON, form and multipart bodies only",
+    ),
+    (
+        "GET /v1/media/{folder}/{name}",
+        "it answers image bytes, which the generator leaves untyped (the function is generated)",
+    ),
+];
 
 #[tokio::test]
 async fn a_client_generated_from_openapi_json_completes_the_purchase_tour() {

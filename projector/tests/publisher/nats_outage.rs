@@ -60,11 +60,18 @@ async fn with_nats_down_projections_go_on_and_every_event_arrives_exactly_once_w
         "pasar_publisher_lag_events{stream=\"OUTAGE_EVENTS\"} 0",
     )
     .await;
-    wait_for_metric(
-        &projector,
-        "pasar_publisher_published_total{stream=\"OUTAGE_EVENTS\"} 1500",
-    )
-    .await;
+    // The per-process counter counts the acks this process received. Publishes the NATS
+    // client buffered during the outage can be stored without their acks arriving (the
+    // request timed out first); reconciliation then finds them in the stream and moves on
+    // without publishing them again. So the counter may be lower than the stream's count,
+    // which is what "exactly once" means and is asserted above; it is never higher.
+    let metrics = projector.metrics().await;
+    let published: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("pasar_publisher_published_total{stream=\"OUTAGE_EVENTS\"} "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no published counter in\n{metrics}"));
+    assert!((500..=1_500).contains(&published), "published {published}");
 }
 
 async fn wait_until_projections_reach(database_url: &str, head: pasar_events::Position) {
