@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::{Aggregate, char_len};
 
+mod sessions;
 mod store;
 pub use store::{MAX_STORE_DESCRIPTION_CHARS, MAX_STORE_NAME_CHARS, StoreProfile};
 
@@ -313,81 +314,6 @@ impl Customer {
             return Ok(vec![]);
         }
         Ok(vec![CustomerEvent::RoleChanged { role }])
-    }
-
-    fn start_session(
-        &self,
-        family_id: Uuid,
-        token_hash: &str,
-        expires_at: DateTime<Utc>,
-    ) -> Result<Vec<CustomerEvent>, CustomerError> {
-        self.ensure_registered()?;
-        match self.session(family_id) {
-            Some(session) if session.token_hash == token_hash => Ok(vec![]),
-            Some(_) => Err(CustomerError::SessionAlreadyStarted),
-            None => Ok(vec![CustomerEvent::SessionStarted {
-                family_id,
-                token_hash: token_hash.to_owned(),
-                expires_at,
-            }]),
-        }
-    }
-
-    /// Checks run in this order: unknown family, revoked family, reuse of a rotated token
-    /// (which revokes the family and is *not* an error, so the revocation gets recorded;
-    /// the caller still refuses the token), a token foreign to the family, expiry.
-    fn refresh_session(
-        &self,
-        family_id: Uuid,
-        presented_hash: &str,
-        new_hash: &str,
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<Vec<CustomerEvent>, CustomerError> {
-        self.ensure_registered()?;
-        let session = self
-            .session(family_id)
-            .ok_or(CustomerError::SessionUnknown)?;
-        if session.revoked {
-            return Err(CustomerError::SessionRevoked);
-        }
-        if session.previous_hashes.iter().any(|h| h == presented_hash) {
-            return Ok(vec![CustomerEvent::SessionRevoked {
-                family_id,
-                reason: REUSE_REASON.to_owned(),
-            }]);
-        }
-        if session.token_hash != presented_hash {
-            return Err(CustomerError::SessionUnknown);
-        }
-        if now >= session.expires_at {
-            return Err(CustomerError::SessionExpired);
-        }
-        // A family's lifetime is absolute: it ends when the session that started it would
-        // have, however often it is refreshed (a stolen token cannot be kept alive forever).
-        Ok(vec![CustomerEvent::SessionRefreshed {
-            family_id,
-            token_hash: new_hash.to_owned(),
-            expires_at: expires_at.min(session.expires_at),
-        }])
-    }
-
-    fn revoke_session(
-        &self,
-        family_id: Uuid,
-        reason: &str,
-    ) -> Result<Vec<CustomerEvent>, CustomerError> {
-        self.ensure_registered()?;
-        let session = self
-            .session(family_id)
-            .ok_or(CustomerError::SessionUnknown)?;
-        if session.revoked {
-            return Ok(vec![]);
-        }
-        Ok(vec![CustomerEvent::SessionRevoked {
-            family_id,
-            reason: reason.to_owned(),
-        }])
     }
 
     fn ensure_registered(&self) -> Result<(), CustomerError> {

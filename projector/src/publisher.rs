@@ -40,6 +40,7 @@
 
 mod checkpoint;
 mod config;
+mod error;
 mod message;
 mod metrics;
 mod processor;
@@ -52,7 +53,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, context::PublishErrorKind, message::PublishMessage};
 use deadpool_postgres::Pool;
 use pasar_events::runtime::Runtime;
-use pasar_events::{EventStore, Position, RecordedEvent, StoreError};
+use pasar_events::{EventStore, Position, RecordedEvent};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -68,53 +69,15 @@ pub use stream::DUPLICATE_WINDOW;
 
 use stream::StreamState;
 
+pub use error::PublisherError;
+use error::jetstream_error;
+
 pub const DEFAULT_STREAM: &str = "PASAR_EVENTS";
 pub const DEFAULT_SUBJECT_PREFIX: &str = "pasar";
 /// Events read, published and acknowledged per checkpoint commit.
 pub const PUBLISH_BATCH: usize = 500;
 /// Bounds each JetStream request and each awaited ack.
 const NATS_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Why publishing stopped. Every variant leaves the checkpoint at or behind what the stream
-/// holds, so retrying (after reconciling) is always safe.
-#[derive(Debug, thiserror::Error)]
-pub enum PublisherError {
-    #[error("reading the event log: {0}")]
-    Store(#[from] StoreError),
-    #[error("publisher database: {0}")]
-    Db(#[from] tokio_postgres::Error),
-    #[error("getting a database connection: {0}")]
-    Pool(#[from] deadpool_postgres::PoolError),
-    /// NATS unreachable, a request timed out, or JetStream refused a request.
-    #[error("NATS JetStream, {action}: {source}")]
-    JetStream {
-        action: &'static str,
-        #[source]
-        source: async_nats::Error,
-    },
-    /// The stream did not end where the publisher expected (a publish lost in a dropped
-    /// connection, or a second publisher); it reconciles and goes on.
-    #[error("stream {stream} is out of step with the publisher: {detail}")]
-    OutOfStep { stream: String, detail: String },
-    /// The stream holds messages that are not this log's, or captures other subjects.
-    #[error("stream {stream} is not this publisher's: {detail}")]
-    ForeignStream { stream: String, detail: String },
-    /// The checkpoint could not be read or moved (another publisher moved it, or the
-    /// runtime's table failed).
-    #[error("publisher checkpoint: {0}")]
-    Checkpoint(String),
-}
-
-/// Wraps an async-nats error, naming what was being done.
-fn jetstream_error<E>(action: &'static str) -> impl FnOnce(E) -> PublisherError
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    move |e| PublisherError::JetStream {
-        action,
-        source: Box::new(e),
-    }
-}
 
 /// What a [`Publisher::catch_up`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -1,0 +1,85 @@
+//! Refresh-token sessions: started at login, rotated at each refresh, a whole family revoked
+//! when a token it already rotated away comes back.
+
+use chrono::{DateTime, Utc};
+use pasar_events::types::CustomerEvent;
+use uuid::Uuid;
+
+use super::{Customer, CustomerError, REUSE_REASON};
+
+impl Customer {
+    pub(super) fn start_session(
+        &self,
+        family_id: Uuid,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.ensure_registered()?;
+        match self.session(family_id) {
+            Some(session) if session.token_hash == token_hash => Ok(vec![]),
+            Some(_) => Err(CustomerError::SessionAlreadyStarted),
+            None => Ok(vec![CustomerEvent::SessionStarted {
+                family_id,
+                token_hash: token_hash.to_owned(),
+                expires_at,
+            }]),
+        }
+    }
+
+    /// Checks run in this order: unknown family, revoked family, reuse of a rotated token
+    /// (which revokes the family and is *not* an error, so the revocation gets recorded;
+    /// the caller still refuses the token), a token foreign to the family, expiry.
+    pub(super) fn refresh_session(
+        &self,
+        family_id: Uuid,
+        presented_hash: &str,
+        new_hash: &str,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.ensure_registered()?;
+        let session = self
+            .session(family_id)
+            .ok_or(CustomerError::SessionUnknown)?;
+        if session.revoked {
+            return Err(CustomerError::SessionRevoked);
+        }
+        if session.previous_hashes.iter().any(|h| h == presented_hash) {
+            return Ok(vec![CustomerEvent::SessionRevoked {
+                family_id,
+                reason: REUSE_REASON.to_owned(),
+            }]);
+        }
+        if session.token_hash != presented_hash {
+            return Err(CustomerError::SessionUnknown);
+        }
+        if now >= session.expires_at {
+            return Err(CustomerError::SessionExpired);
+        }
+        // A family's lifetime is absolute: it ends when the session that started it would
+        // have, however often it is refreshed (a stolen token cannot be kept alive forever).
+        Ok(vec![CustomerEvent::SessionRefreshed {
+            family_id,
+            token_hash: new_hash.to_owned(),
+            expires_at: expires_at.min(session.expires_at),
+        }])
+    }
+
+    pub(super) fn revoke_session(
+        &self,
+        family_id: Uuid,
+        reason: &str,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
+        self.ensure_registered()?;
+        let session = self
+            .session(family_id)
+            .ok_or(CustomerError::SessionUnknown)?;
+        if session.revoked {
+            return Ok(vec![]);
+        }
+        Ok(vec![CustomerEvent::SessionRevoked {
+            family_id,
+            reason: reason.to_owned(),
+        }])
+    }
+}
