@@ -45,6 +45,10 @@ struct Inner {
     pool: Pool,
     /// Bumped whenever new events may be readable.
     wake: watch::Sender<u64>,
+    /// Longest a reader waits before it looks at the log again without a wake-up: unbounded
+    /// (the caller's own wait) on the primary, which sends and hears NOTIFYs; short on a
+    /// standby ([`PgEventStore::connect_standby`]), which can do neither.
+    recheck: Option<Duration>,
     /// Asks the notifier task to send one NOTIFY.
     notify_others: Notify,
 }
@@ -80,10 +84,49 @@ impl PgEventStore {
         let inner = Arc::new(Inner {
             pool,
             wake: watch::channel(0).0,
+            recheck: None,
             notify_others: Notify::new(),
         });
         tokio::spawn(send_notifications(Arc::downgrade(&inner)));
         Ok(Self { inner })
+    }
+
+    /// A reader of a streaming replica (a hot standby of the primary's database): nothing is
+    /// created or migrated (the primary's services did that; a standby refuses writes), and
+    /// since a standby can neither LISTEN nor hear the primary's NOTIFYs, readers waiting for
+    /// new events look again every `recheck` (besides [`PgEventStore::wake`]). Appends fail.
+    pub async fn connect_standby(
+        url: &str,
+        max_connections: usize,
+        recheck: Duration,
+    ) -> Result<Self, StoreError> {
+        Self::standby_with_pool(pool(url, max_connections)?, recheck).await
+    }
+
+    /// Like [`PgEventStore::connect_standby`] on an existing pool.
+    pub async fn standby_with_pool(pool: Pool, recheck: Duration) -> Result<Self, StoreError> {
+        let client = pool
+            .get()
+            .await
+            .map_err(|e| unavailable("connecting to the standby", e))?;
+        client
+            .query_one("SELECT count(*) FROM es_events WHERE false", &[])
+            .await
+            .map_err(|e| unavailable("reading the replicated log (is the primary migrated?)", e))?;
+        drop(client);
+        let inner = Arc::new(Inner {
+            pool,
+            wake: watch::channel(0).0,
+            recheck: Some(recheck),
+            notify_others: Notify::new(),
+        });
+        Ok(Self { inner })
+    }
+
+    /// Wakes the readers waiting in this process for new events (e.g. on a NATS message that
+    /// the projector has moved on), so they look at the log now.
+    pub fn wake(&self) {
+        self.inner.wake.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     pub fn pool(&self) -> &Pool {
@@ -344,12 +387,11 @@ impl EventStore for PgEventStore {
                     .await;
                 }
                 Ok(None) => {
-                    if tokio::time::timeout_at(deadline, wake.changed())
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
+                    let until = match self.inner.recheck {
+                        Some(recheck) => deadline.min(tokio::time::Instant::now() + recheck),
+                        None => deadline,
+                    };
+                    let _ = tokio::time::timeout_at(until, wake.changed()).await;
                 }
                 Err(_) => {
                     let _ = tokio::time::timeout_at(deadline, std::future::pending::<()>()).await;

@@ -56,7 +56,7 @@ async fn publisher(
     let client = async_nats::ConnectOptions::new()
         .name("pasar-projector-cli")
         .connection_timeout(std::time::Duration::from_secs(3))
-        .connect(&config.nats_url)
+        .connect(pasar_service::nats_urls(&config.nats_url))
         .await
         .with_context(|| format!("connecting to NATS at {}", config.nats_url))?;
     let store = PgEventStore::connect(&config.database_url)

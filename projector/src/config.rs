@@ -55,9 +55,7 @@ pub(crate) fn validate_database_url(variable: &'static str, url: &str) -> Result
 }
 
 pub(crate) fn validate_nats_url(variable: &'static str, url: &str) -> Result<(), ConfigError> {
-    url.parse::<async_nats::ServerAddr>()
-        .map(|_| ())
-        .map_err(|e| ConfigError::new(variable, e))
+    pasar_service::validate_nats_urls(url).map_err(|e| ConfigError::new(variable, e))
 }
 
 /// The database URL may carry a password, so `Debug` shows only where it points.

@@ -303,6 +303,7 @@ impl Publisher {
             &self.config.stream,
             &cursor.stream,
             &subjects,
+            self.config.stream_replicas,
         )
         .await?;
         cursor.stream.subjects = Some(subjects);

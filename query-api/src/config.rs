@@ -22,8 +22,13 @@ pub const DEFAULT_SEARCH_INDEX_DIR: &str = "./data/search";
 pub struct Config {
     /// Where the API listens (`QUERY_API_ADDR`).
     pub addr: SocketAddr,
-    /// PostgreSQL holding the `rm` read models and their checkpoints (`DATABASE_URL`).
+    /// PostgreSQL holding the `rm` read models and their checkpoints: `QUERY_DATABASE_URL`
+    /// when set (a streaming replica of the primary's database), else `DATABASE_URL`.
     pub database_url: String,
+    /// Whether `database_url` is a hot standby (`QUERY_DATABASE_URL` set): nothing is created
+    /// or migrated there, and wake-ups come from NATS and a short re-read, since a standby
+    /// cannot LISTEN.
+    pub standby: bool,
     /// NATS server whose `pasar.checkpoints.>` messages wake waiting readers (`NATS_URL`).
     /// Optional at run time: PostgreSQL LISTEN and a short poll cover for it.
     pub nats_url: String,
@@ -45,7 +50,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads `QUERY_API_ADDR`, `DATABASE_URL`, `NATS_URL`, `JWT_SECRET`,
+    /// Reads `QUERY_API_ADDR`, `DATABASE_URL` (or `QUERY_DATABASE_URL`), `NATS_URL`, `JWT_SECRET`,
     /// `CONSISTENCY_WAIT_MS` and `SEARCH_INDEX_DIR`, with local defaults for all but
     /// `JWT_SECRET`.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -58,13 +63,20 @@ impl Config {
             .get_or("QUERY_API_ADDR", DEFAULT_ADDR)
             .parse()
             .map_err(|e| ConfigError::new("QUERY_API_ADDR", format!("{e} (expected host:port)")))?;
-        let database_url = env.get_or("DATABASE_URL", DEFAULT_DATABASE_URL);
+        let replica = env.get("QUERY_DATABASE_URL").filter(|url| !url.is_empty());
+        let standby = replica.is_some();
+        let (variable, database_url) = match replica {
+            Some(url) => ("QUERY_DATABASE_URL", url),
+            None => (
+                "DATABASE_URL",
+                env.get_or("DATABASE_URL", DEFAULT_DATABASE_URL),
+            ),
+        };
         database_url
             .parse::<tokio_postgres::Config>()
-            .map_err(|e| ConfigError::new("DATABASE_URL", e))?;
+            .map_err(|e| ConfigError::new(variable, e))?;
         let nats_url = env.get_or("NATS_URL", DEFAULT_NATS_URL);
-        nats_url
-            .parse::<async_nats::ServerAddr>()
+        pasar_service::validate_nats_urls(&nats_url)
             .map_err(|e| ConfigError::new("NATS_URL", e))?;
         let wait_ms = env.parse("CONSISTENCY_WAIT_MS").map_err(|e| {
             ConfigError::new(e.variable, format!("{} (expected milliseconds)", e.message))
@@ -72,6 +84,7 @@ impl Config {
         Ok(Config {
             addr,
             database_url,
+            standby,
             nats_url,
             jwt_secret: env.required_secret("JWT_SECRET")?,
             consistency_wait: wait_ms.map_or(DEFAULT_CONSISTENCY_WAIT, Duration::from_millis),
@@ -94,6 +107,7 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("addr", &self.addr)
             .field("database", &database)
+            .field("standby", &self.standby)
             .field("nats_url", &self.nats_url)
             .field("jwt_secret", &self.jwt_secret)
             .field("consistency_wait", &self.consistency_wait)
@@ -116,6 +130,31 @@ mod tests {
         assert_eq!(config.addr.port(), 8082);
         assert_eq!(config.jwt_secret.expose(), KEY);
         assert_eq!(config.consistency_wait, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_replica_url_is_read_instead_of_the_primary_and_marks_a_standby() {
+        let primary = [("JWT_SECRET", KEY), ("DATABASE_URL", "postgres://db/pasar")];
+        let config = Config::read(&Env::from_pairs(&primary)).unwrap();
+        assert_eq!(config.database_url, "postgres://db/pasar");
+        assert!(!config.standby);
+        let replica = [
+            ("JWT_SECRET", KEY),
+            ("DATABASE_URL", "postgres://db/pasar"),
+            ("QUERY_DATABASE_URL", "postgres://replica:5433/pasar"),
+            ("NATS_URL", "nats://n1:4222, nats://n2:4222"),
+        ];
+        let config = Config::read(&Env::from_pairs(&replica)).unwrap();
+        assert_eq!(config.database_url, "postgres://replica:5433/pasar");
+        assert!(config.standby);
+        let bad = [
+            ("JWT_SECRET", KEY),
+            ("NATS_URL", "nats://n1:4222,nats://n2:port"),
+        ];
+        assert_eq!(
+            Config::read(&Env::from_pairs(&bad)).unwrap_err().variable,
+            "NATS_URL"
+        );
     }
 
     #[test]

@@ -72,17 +72,20 @@ impl Consistency {
         self.known.borrow().clone()
     }
 
-    /// Starts the refresher, the LISTEN connection and (if given) the NATS subscription.
+    /// Starts the refresher, the LISTEN connection to `listen` (none on a standby, which
+    /// cannot LISTEN) and (if given) the NATS subscription.
     pub fn spawn(
         self: &Arc<Self>,
-        database_url: &str,
+        listen: Option<&str>,
         nats: Option<async_nats::Client>,
         stop: &CancellationToken,
     ) -> Vec<JoinHandle<()>> {
-        let mut tasks = vec![
-            tokio::spawn(Arc::clone(self).refresher(stop.clone())),
-            tokio::spawn(Arc::clone(self).listen(database_url.to_owned(), stop.clone())),
-        ];
+        let mut tasks = vec![tokio::spawn(Arc::clone(self).refresher(stop.clone()))];
+        if let Some(database_url) = listen {
+            tasks.push(tokio::spawn(
+                Arc::clone(self).listen(database_url.to_owned(), stop.clone()),
+            ));
+        }
         if let Some(nats) = nats {
             tasks.push(tokio::spawn(
                 Arc::clone(self).follow_nats(nats, stop.clone()),

@@ -55,6 +55,8 @@ pub struct AppState {
     pub search: Arc<search::SearchHost>,
     /// Where the event log is (search rebuilds read it from the start).
     pub database_url: String,
+    /// Whether `database_url` is a hot standby (`QUERY_DATABASE_URL`): read it, never write.
+    pub standby: bool,
     /// The object store product images are served from (`GET /v1/media/…`).
     pub media: Arc<dyn pasar_service::media::object_store::ObjectStore>,
 }
@@ -77,11 +79,15 @@ pub async fn run(
     registry.install_global();
     let stop = CancellationToken::new();
     let consistency = Consistency::new(pool.clone(), config.consistency_wait);
-    let mut tasks = consistency.spawn(&config.database_url, nats.clone(), &stop);
+    // A standby cannot LISTEN: NATS and the short re-read wake its readers instead.
+    let listen = (!config.standby).then_some(config.database_url.as_str());
+    let mut tasks = consistency.spawn(listen, nats.clone(), &stop);
     let search = search::SearchHost::open(&config.search_index_dir, Arc::clone(&consistency))?;
-    tasks.push(tokio::spawn(
-        Arc::clone(&search).follow(config.database_url.clone(), stop.clone()),
-    ));
+    tasks.push(tokio::spawn(Arc::clone(&search).follow(
+        config.database_url.clone(),
+        config.standby,
+        stop.clone(),
+    )));
     let state = AppState {
         pool,
         tokens: Arc::new(TokenVerifier::new(&config.jwt_secret)),
@@ -91,6 +97,7 @@ pub async fn run(
         log: Arc::default(),
         search,
         database_url: config.database_url.clone(),
+        standby: config.standby,
         media: config.media.open().context("opening the media store")?,
     };
     // Room for the longest consistency wait plus the query itself.

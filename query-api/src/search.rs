@@ -88,8 +88,13 @@ impl SearchHost {
 
     /// Follows the log into the live index until `stop`: connects the event store (retrying
     /// while PostgreSQL is down, so the API still starts), then runs the runtime's loop.
-    pub async fn follow(self: Arc<Self>, database_url: String, stop: CancellationToken) {
-        let Some(runtime) = connect_runtime(&database_url, &stop).await else {
+    pub async fn follow(
+        self: Arc<Self>,
+        database_url: String,
+        standby: bool,
+        stop: CancellationToken,
+    ) {
+        let Some(runtime) = connect_runtime(&database_url, standby, &stop).await else {
             return;
         };
         let follower = Follower(Arc::clone(&self));
@@ -119,11 +124,26 @@ impl SearchHost {
     }
 }
 
-/// Connects the event store behind a runtime, retrying until it answers or `stop`.
-pub async fn connect_runtime(database_url: &str, stop: &CancellationToken) -> Option<Runtime> {
+/// How often the index looks at a standby's log when nothing woke it (a standby hears no
+/// NOTIFY): the extra delay, at most, before a replicated product change reaches the index.
+pub const STANDBY_RECHECK: Duration = Duration::from_millis(50);
+
+/// Connects the event store behind a runtime (a read-only one on a standby), retrying until
+/// it answers or `stop`.
+pub async fn connect_runtime(
+    database_url: &str,
+    standby: bool,
+    stop: &CancellationToken,
+) -> Option<Runtime> {
+    use pasar_events::postgres::PgEventStore;
     let mut wait = Duration::from_millis(100);
     loop {
-        match pasar_events::postgres::PgEventStore::connect_with_pool_size(database_url, 4).await {
+        let connected = if standby {
+            PgEventStore::connect_standby(database_url, 4, STANDBY_RECHECK).await
+        } else {
+            PgEventStore::connect_with_pool_size(database_url, 4).await
+        };
+        match connected {
             Ok(store) => {
                 let pool = store.pool().clone();
                 return Some(Runtime::new(Arc::new(store), pool, database_url.to_owned()));

@@ -36,4 +36,4 @@ pub mod testing;
 pub use auth::{AuthError, AuthUser};
 pub use config::{ConfigError, Env, Secret};
 pub use problem::{Problem, problem};
-pub use runtime::{connect_nats, shutdown_signal};
+pub use runtime::{connect_nats, nats_urls, shutdown_signal, validate_nats_urls};

@@ -45,13 +45,35 @@ pub async fn connect_nats(url: &str, name: &str) -> Option<async_nats::Client> {
         .name(name)
         .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(2));
-    match options.connect(url).await {
+    match options.connect(nats_urls(url)).await {
         Ok(client) => Some(client),
         Err(e) => {
             tracing::warn!(error = %e, url, name, "NATS unusable; carrying on without it");
             None
         }
     }
+}
+
+/// The servers of a `NATS_URL`: one URL, or several separated by commas (the nodes of a
+/// cluster; the client also learns the others from the one it reaches).
+pub fn nats_urls(url: &str) -> Vec<&str> {
+    url.split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect()
+}
+
+/// Checks a `NATS_URL` (one URL or a comma-separated list of them).
+pub fn validate_nats_urls(url: &str) -> Result<(), String> {
+    let urls = nats_urls(url);
+    if urls.is_empty() {
+        return Err("expected nats://host:port (several separated by commas)".into());
+    }
+    for one in urls {
+        one.parse::<async_nats::ServerAddr>()
+            .map_err(|e| format!("{one}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Whether `client` is connected right now (for `/readyz` and `pasar_nats_connected`).

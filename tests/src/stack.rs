@@ -16,6 +16,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod instances;
+
 use crate::midtrans_sim::{MidtransSim, SimConfig};
 use crate::rajaongkir_sim::{self, RajaOngkirSim};
 
@@ -38,6 +40,8 @@ pub struct Stack {
     pub media_dir: PathBuf,
     children: Vec<(String, Child)>,
     env: Vec<(&'static str, String)>,
+    /// Directories of extra instances ([`Stack::start_instance`]), removed with the stack.
+    scratch: Vec<PathBuf>,
 }
 
 pub fn free_port() -> u16 {
@@ -73,9 +77,16 @@ impl Stack {
     /// Ports are picked free but can be taken by another test before a service binds them;
     /// a stack that fails to come up is retried on new ports.
     pub async fn start_with(extra_env: &[(&'static str, &str)]) -> anyhow::Result<Stack> {
+        let base = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        Self::start_on(&base, extra_env).await
+    }
+
+    /// Like [`Stack::start_with`] on the PostgreSQL server at `base` (`postgres://…:port`).
+    pub async fn start_on(base: &str, extra_env: &[(&'static str, &str)]) -> anyhow::Result<Stack> {
         let mut attempt = 1;
         loop {
-            match Self::try_start(extra_env).await {
+            match Self::try_start(base, extra_env).await {
                 Ok(stack) => return Ok(stack),
                 Err(e) if attempt < 3 => {
                     eprintln!("stack did not come up ({e:#}); retrying on new ports");
@@ -86,9 +97,7 @@ impl Stack {
         }
     }
 
-    async fn try_start(extra_env: &[(&'static str, &str)]) -> anyhow::Result<Stack> {
-        let base = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+    async fn try_start(base: &str, extra_env: &[(&'static str, &str)]) -> anyhow::Result<Stack> {
         let database_url = format!("{base}/pasar_e2e_{}", Uuid::new_v4().simple());
         let nats_url = std::env::var("NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
         let (command_port, query_port, projector_port) = (free_port(), free_port(), free_port());
@@ -149,6 +158,7 @@ impl Stack {
                 .build()?,
             children: Vec::new(),
             env: Vec::new(),
+            scratch: Vec::new(),
         };
         // The command API first: it creates the database and the event store.
         stack.spawn("command-api", &env)?;
@@ -162,6 +172,11 @@ impl Stack {
     }
 
     fn spawn(&mut self, name: &str, env: &[(&str, String)]) -> anyhow::Result<()> {
+        self.spawn_as(name, name, env)
+    }
+
+    /// Starts the service binary `name` as the child called `label`.
+    fn spawn_as(&mut self, label: &str, name: &str, env: &[(&str, String)]) -> anyhow::Result<()> {
         let mut command = Command::new(binary(name)?);
         command
             .envs(env.iter().map(|(k, v)| (k, v)))
@@ -171,7 +186,7 @@ impl Stack {
             command.arg("run");
         }
         self.children.push((
-            name.to_owned(),
+            label.to_owned(),
             command
                 .spawn()
                 .with_context(|| format!("starting {name}"))?,
@@ -396,6 +411,9 @@ impl Drop for Stack {
         }
         let _ = std::fs::remove_dir_all(&self.search_index_dir);
         let _ = std::fs::remove_dir_all(&self.media_dir);
+        for dir in &self.scratch {
+            let _ = std::fs::remove_dir_all(dir);
+        }
         // Drop the test database from a thread of its own: Drop cannot await, and the test's
         // runtime may be shutting down.
         let url = self.database_url.clone();

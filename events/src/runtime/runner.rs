@@ -62,7 +62,8 @@ impl RuntimeError {
 pub struct RuntimeOptions {
     /// How long an idle processor waits for a wake-up before looking at the log anyway.
     pub idle_wait: Duration,
-    /// How often a standby instance tries to take the leader lock.
+    /// How long a standby instance stays queued for the leader lock in the server before it
+    /// asks again (it takes the lock as soon as the holder lets go, whatever this is).
     pub standby_retry: Duration,
     /// First and longest wait between retries of a failed batch.
     pub min_backoff: Duration,
@@ -360,14 +361,20 @@ impl Runtime {
         let mut backoff = Backoff::new(options.min_backoff, options.max_backoff);
         let mut announced_standby = false;
         while !shutdown.is_cancelled() {
-            let wait = match LeaderLock::try_acquire(&self.inner.database_url, name).await {
+            let attempt =
+                LeaderLock::acquire(&self.inner.database_url, name, options.standby_retry);
+            let wait = match tokio::select! {
+                () = shutdown.cancelled() => return None,
+                attempt = attempt => attempt,
+            } {
                 Ok(Some(lock)) => return Some(lock),
                 Ok(None) => {
                     if !announced_standby {
                         tracing::info!(processor = name, "another instance is active; standing by");
                         announced_standby = true;
                     }
-                    options.standby_retry
+                    // The wait was spent queued for the lock in the server.
+                    continue;
                 }
                 Err(e) => {
                     tracing::warn!(processor = name, error = %e, "could not take the leader lock");

@@ -15,6 +15,10 @@ pub struct PublisherConfig {
     /// First subject token(s) (`PUBLISHER_SUBJECT_PREFIX`, default `pasar`): subjects are
     /// `<prefix>.<category>.<event_type>`.
     pub subject_prefix: String,
+    /// Copies JetStream keeps of the stream when the publisher creates it
+    /// (`PUBLISHER_STREAM_REPLICAS`, 1–5, default 1): 3 on a three-node NATS cluster survives
+    /// the loss of any one node. An existing stream keeps its own setting.
+    pub stream_replicas: usize,
 }
 
 impl Default for PublisherConfig {
@@ -23,12 +27,14 @@ impl Default for PublisherConfig {
             enabled: true,
             stream: DEFAULT_STREAM.into(),
             subject_prefix: DEFAULT_SUBJECT_PREFIX.into(),
+            stream_replicas: 1,
         }
     }
 }
 
 impl PublisherConfig {
-    /// Reads `PUBLISHER_ENABLED`, `PUBLISHER_STREAM` and `PUBLISHER_SUBJECT_PREFIX`, with the
+    /// Reads `PUBLISHER_ENABLED`, `PUBLISHER_STREAM`, `PUBLISHER_SUBJECT_PREFIX` and
+    /// `PUBLISHER_STREAM_REPLICAS`, with the
     /// defaults above.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -69,10 +75,18 @@ impl PublisherConfig {
                 "expected subject tokens without wildcards or spaces, such as pasar",
             ));
         }
+        let stream_replicas = match get("PUBLISHER_STREAM_REPLICAS") {
+            None => 1,
+            Some(n) => match n.parse() {
+                Ok(n @ 1..=5) => n,
+                _ => return Err(invalid("PUBLISHER_STREAM_REPLICAS", "expected 1 to 5")),
+            },
+        };
         Ok(PublisherConfig {
             enabled,
             stream,
             subject_prefix,
+            stream_replicas,
         })
     }
 }
@@ -88,6 +102,7 @@ mod tests {
         assert!(config.enabled);
         assert_eq!(config.stream, "PASAR_EVENTS");
         assert_eq!(config.subject_prefix, "pasar");
+        assert_eq!(config.stream_replicas, 1);
     }
 
     #[test]
@@ -96,12 +111,14 @@ mod tests {
             "PUBLISHER_ENABLED" => Some("false".into()),
             "PUBLISHER_STREAM" => Some("TEST_EVENTS".into()),
             "PUBLISHER_SUBJECT_PREFIX" => Some("test.a1".into()),
+            "PUBLISHER_STREAM_REPLICAS" => Some("3".into()),
             _ => None,
         })
         .unwrap();
         assert!(!config.enabled);
         assert_eq!(config.stream, "TEST_EVENTS");
         assert_eq!(config.subject_prefix, "test.a1");
+        assert_eq!(config.stream_replicas, 3);
     }
 
     #[test]
@@ -111,6 +128,9 @@ mod tests {
             ("PUBLISHER_STREAM", "PASAR.EVENTS"),
             ("PUBLISHER_SUBJECT_PREFIX", "pasar.>"),
             ("PUBLISHER_SUBJECT_PREFIX", "pasar..x"),
+            ("PUBLISHER_STREAM_REPLICAS", "0"),
+            ("PUBLISHER_STREAM_REPLICAS", "6"),
+            ("PUBLISHER_STREAM_REPLICAS", "three"),
         ] {
             let error =
                 PublisherConfig::from_lookup(|name| (name == variable).then(|| value.to_owned()))

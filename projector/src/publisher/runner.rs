@@ -38,7 +38,7 @@ pub fn spawn(
                     .name("pasar-publisher")
                     .retry_on_initial_connect()
                     .connection_timeout(Duration::from_secs(2))
-                    .connect(&config.nats_url)
+                    .connect(pasar_service::nats_urls(&config.nats_url))
                     .await
                     .map_err(jetstream_error("connecting"))?;
                 let jetstream = Publisher::jetstream(client);

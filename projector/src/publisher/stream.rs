@@ -88,6 +88,7 @@ pub async fn cover(
     name: &str,
     state: &StreamState,
     needed: &[String],
+    replicas: usize,
 ) -> Result<Vec<String>, PublisherError> {
     let mut subjects = state.subjects.clone().unwrap_or_default();
     let missing: Vec<&String> = needed
@@ -109,6 +110,7 @@ pub async fn cover(
                 ),
                 subjects: subjects.clone(),
                 duplicate_window: DUPLICATE_WINDOW,
+                num_replicas: replicas,
                 ..Default::default()
             })
             .await

@@ -1,6 +1,7 @@
 //! The integration-event publisher against a private `nats-server` and a fresh database:
 //! in process here, as the real binary in `sigkill.rs` and `nats_outage.rs`.
 
+mod cluster;
 mod nats_outage;
 mod sigkill;
 mod support;

@@ -181,7 +181,7 @@ async fn consume(
     stream: &str,
     seen: &Mutex<Vec<Delivery>>,
 ) -> Result<(), async_nats::Error> {
-    let client = async_nats::connect(url).await?;
+    let client = async_nats::connect(pasar_service::nats_urls(url)).await?;
     let jetstream = async_nats::jetstream::new(client);
     let stream = jetstream.get_stream(stream).await?;
     let consumer = stream

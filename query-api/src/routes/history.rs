@@ -32,9 +32,14 @@ impl Log {
     async fn store(&self, state: &AppState) -> Result<&Arc<dyn EventStore>, ApiError> {
         self.0
             .get_or_try_init(|| async {
-                let store = pasar_events::postgres::PgEventStore::with_pool(state.pool.clone())
-                    .await
-                    .map_err(|e| ApiError::Unavailable(format!("the event log: {e}")))?;
+                use pasar_events::postgres::PgEventStore;
+                let pool = state.pool.clone();
+                let store = if state.standby {
+                    PgEventStore::standby_with_pool(pool, crate::search::STANDBY_RECHECK).await
+                } else {
+                    PgEventStore::with_pool(pool).await
+                }
+                .map_err(|e| ApiError::Unavailable(format!("the event log: {e}")))?;
                 Ok::<Arc<dyn EventStore>, ApiError>(Arc::new(store))
             })
             .await

@@ -302,7 +302,7 @@ pub async fn rebuild(
     user.require(&[Role::Admin])?;
     let runtime = tokio::time::timeout(
         std::time::Duration::from_secs(10),
-        search::connect_runtime(&state.database_url, &Default::default()),
+        search::connect_runtime(&state.database_url, state.standby, &Default::default()),
     )
     .await
     .ok()

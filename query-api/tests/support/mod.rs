@@ -57,6 +57,7 @@ pub async fn spawn_app_with(wait: Duration, cors: pasar_service::cors::CorsOrigi
         search_index_dir: search_dir.path().to_owned(),
         addr: "127.0.0.1:0".parse().unwrap(),
         database_url: db.url.clone(),
+        standby: false,
         nats_url: "nats://127.0.0.1:4222".into(),
         jwt_secret: Secret::new(JWT_SECRET),
         consistency_wait: wait,

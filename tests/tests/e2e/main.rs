@@ -16,6 +16,7 @@ mod logins;
 mod midtrans_verification;
 mod purchase;
 mod resume;
+mod scale_out;
 mod search;
 mod secrets;
 mod shipping;
