@@ -8,6 +8,7 @@ pub mod history;
 pub mod import;
 pub mod latency;
 pub mod logins;
+pub mod mixed;
 pub mod search;
 
 /// A fresh scratch database URL on the local PostgreSQL.

@@ -52,6 +52,16 @@ enum Command {
         #[arg(long, default_value_t = 10_000)]
         rows: usize,
     },
+    /// A realistic mix (browse 70 %, search 15 %, cart 10 %, checkout 5 %) over two
+    /// instances of each service: throughput and p99 per class, CPU and RSS per process.
+    Mixed {
+        /// Closed-loop clients, each a buyer.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Products in the catalog.
+        #[arg(long, default_value_t = 200)]
+        products: usize,
+    },
     /// The soak (kills, PostgreSQL and NATS restarts); fails when an invariant broke.
     Soak {
         /// How long the load runs.
@@ -64,13 +74,17 @@ impl Command {
     fn runs(self, which: Command) -> bool {
         match (self, which) {
             (Command::Search { .. }, Command::Search { .. })
-            | (Command::Import { .. }, Command::Import { .. }) => true,
+            | (Command::Import { .. }, Command::Import { .. })
+            | (Command::Mixed { .. }, Command::Mixed { .. }) => true,
             _ => {
                 self == which
                     || (self == Command::All
                         && !matches!(
                             which,
-                            Command::Soak { .. } | Command::Search { .. } | Command::Import { .. }
+                            Command::Soak { .. }
+                                | Command::Search { .. }
+                                | Command::Import { .. }
+                                | Command::Mixed { .. }
                         ))
             }
         }
@@ -143,6 +157,14 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Search { products } = which {
         let report = bench::search::run(products, seconds).await?;
         bench::search::print(&report);
+    }
+    if let Command::Mixed { clients, products } = which {
+        let options = bench::mixed::Options {
+            products,
+            clients,
+            duration: seconds,
+        };
+        bench::mixed::print(&bench::mixed::run(options).await?);
     }
     if let Command::Import { rows } = which {
         bench::import::print(&bench::import::run(rows).await?);

@@ -175,3 +175,27 @@ async fn a_query_api_on_a_streaming_replica_reads_its_own_writes_exactly() {
         "{events}"
     );
 }
+
+#[tokio::test]
+async fn the_mixed_benchmark_runs_in_its_short_form() {
+    let options = pasar_tests::bench::mixed::Options {
+        products: 12,
+        clients: 4,
+        duration: Duration::from_secs(2),
+    };
+    let report = pasar_tests::bench::mixed::run(options).await.unwrap();
+    pasar_tests::bench::mixed::print(&report);
+    for class in &report.classes {
+        assert!(
+            class.requests > 0,
+            "no {} requests were answered",
+            class.name
+        );
+        assert_eq!(class.errors, 0, "{} requests failed", class.name);
+    }
+    assert_eq!(report.usage.len(), 6, "every instance is measured");
+    assert!(
+        report.usage.iter().all(|u| u.rss_mb > 0.0),
+        "every instance was running"
+    );
+}
