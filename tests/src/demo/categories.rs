@@ -10,7 +10,7 @@ use serde_json::json;
 use super::Api;
 
 /// Every leaf the demo lists products into, as its path from the root (at most 3 levels).
-/// `super::NOUNS` names one of these per product kind.
+/// `super::data::NOUNS` names one of these per product kind.
 pub(super) const LEAVES: &[&[&str]] = &[
     &["Makanan & Minuman", "Minuman", "Kopi"],
     &["Makanan & Minuman", "Minuman", "Teh"],
@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn every_product_kind_names_a_leaf_and_every_leaf_is_used() {
         let used: std::collections::BTreeSet<usize> =
-            super::super::NOUNS.iter().map(|n| n.3).collect();
+            super::super::data::NOUNS.iter().map(|n| n.3).collect();
         assert!(used.iter().all(|&i| i < LEAVES.len()));
         assert_eq!(used.len(), LEAVES.len());
         assert!(LEAVES.iter().all(|l| (2..=3).contains(&l.len())));
