@@ -44,6 +44,9 @@ pub struct Config {
     /// missing, filled from the log if empty. One directory per process (the index is
     /// locked while open) and per database (its checkpoint is a position of that log).
     pub search_index_dir: PathBuf,
+    /// Operators' search synonyms (`SEARCH_SYNONYMS_FILE`), reloaded when the file changes;
+    /// `None`: the built-in list.
+    pub search_synonyms_file: Option<PathBuf>,
     /// The object store product images are served from (`MEDIA_DIR`, or `MEDIA_S3_BUCKET`
     /// and its companions): the command API's.
     pub media: pasar_service::media::MediaConfig,
@@ -92,6 +95,7 @@ impl Config {
             search_index_dir: env
                 .get_or("SEARCH_INDEX_DIR", DEFAULT_SEARCH_INDEX_DIR)
                 .into(),
+            search_synonyms_file: env.get("SEARCH_SYNONYMS_FILE").map(PathBuf::from),
             media: pasar_service::media::MediaConfig::read(env)?,
         })
     }
@@ -113,6 +117,7 @@ impl fmt::Debug for Config {
             .field("consistency_wait", &self.consistency_wait)
             .field("cors", &self.cors)
             .field("search_index_dir", &self.search_index_dir)
+            .field("search_synonyms_file", &self.search_synonyms_file)
             .field("media", &self.media)
             .finish()
     }

@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod pagination;
 pub mod routes;
 pub mod search;
+pub mod synonyms;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub log: Arc<routes::history::Log>,
     /// This process's search index.
     pub search: Arc<search::SearchHost>,
+    /// The operators' synonyms file, when `SEARCH_SYNONYMS_FILE` names one.
+    pub synonyms: Option<Arc<synonyms::SynonymsFile>>,
     /// Where the event log is (search rebuilds read it from the start).
     pub database_url: String,
     /// Whether `database_url` is a hot standby (`QUERY_DATABASE_URL`): read it, never write.
@@ -83,6 +86,16 @@ pub async fn run(
     let listen = (!config.standby).then_some(config.database_url.as_str());
     let mut tasks = consistency.spawn(listen, nats.clone(), &stop);
     let search = search::SearchHost::open(&config.search_index_dir, Arc::clone(&consistency))?;
+    let synonyms = match &config.search_synonyms_file {
+        Some(path) => {
+            let file = synonyms::SynonymsFile::load(path, &search)?;
+            tasks.push(tokio::spawn(
+                Arc::clone(&file).watch(Arc::clone(&search), stop.clone()),
+            ));
+            Some(file)
+        }
+        None => None,
+    };
     tasks.push(tokio::spawn(Arc::clone(&search).follow(
         config.database_url.clone(),
         config.standby,
@@ -96,6 +109,7 @@ pub async fn run(
         nats,
         log: Arc::default(),
         search,
+        synonyms,
         database_url: config.database_url.clone(),
         standby: config.standby,
         media: config.media.open().context("opening the media store")?,

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use pasar_service::metrics::Registry;
 
 use crate::consistency::Consistency;
+use crate::synonyms::SynonymsFile;
 
 /// This instance's metrics registry plus the figures read at scrape time.
 #[derive(Debug, Default)]
@@ -26,8 +27,23 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of everything this instance counts.
-    pub fn render(&self, consistency: &Consistency, nats_connected: bool) -> String {
+    pub fn render(
+        &self,
+        consistency: &Consistency,
+        nats_connected: bool,
+        synonyms: Option<&SynonymsFile>,
+    ) -> String {
         self.registry.scope(|| {
+            if let Some(file) = synonyms {
+                metrics::describe_counter!(
+                    "pasar_search_synonyms_reloads_total",
+                    "Versions of SEARCH_SYNONYMS_FILE applied (outcome=applied, the start's included) or refused (outcome=rejected)."
+                );
+                metrics::counter!("pasar_search_synonyms_reloads_total", "outcome" => "applied")
+                    .absolute(file.applied.load(Ordering::Relaxed));
+                metrics::counter!("pasar_search_synonyms_reloads_total", "outcome" => "rejected")
+                    .absolute(file.rejected.load(Ordering::Relaxed));
+            }
             metrics::describe_gauge!(
                 "pasar_consistency_waiting",
                 "Requests waiting for a consistency token."

@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use pasar_events::runtime::{LocalProcessor, ProcessError, Runtime};
 use pasar_events::types::streams::Category;
 use pasar_events::{Position, RecordedEvent};
-use pasar_search::{IndexSwap, SearchIndex};
+use pasar_search::{IndexSwap, SearchIndex, Synonyms};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -44,6 +44,9 @@ pub struct SearchHost {
     applying: Mutex<()>,
     /// Only one rebuild at a time.
     rebuilding: Mutex<()>,
+    /// The operators' synonym list (`SEARCH_SYNONYMS_FILE`), given to every new generation;
+    /// `None`: the built-in list.
+    synonyms: std::sync::Mutex<Option<Synonyms>>,
 }
 
 /// What a rebuild did.
@@ -69,6 +72,7 @@ impl SearchHost {
             consistency,
             applying: Mutex::new(()),
             rebuilding: Mutex::new(()),
+            synonyms: std::sync::Mutex::new(None),
         });
         host.announce();
         Ok(host)
@@ -77,6 +81,12 @@ impl SearchHost {
     /// The index searches should use now.
     pub fn index(&self) -> Arc<SearchIndex> {
         self.swap.current()
+    }
+
+    /// Replaces the query-time synonyms of the live index and of every later generation.
+    pub fn set_synonyms(&self, synonyms: Synonyms) {
+        self.index().set_synonyms(synonyms.clone());
+        *self.synonyms.lock().unwrap_or_else(|e| e.into_inner()) = Some(synonyms);
     }
 
     /// Tells waiting readers how far the live index has got.
@@ -114,6 +124,14 @@ impl SearchHost {
         let caught_up = runtime.catch_up_local(&builder).await?;
         let products = builder.0.active_count()?;
         let events = caught_up.events;
+        let synonyms = self
+            .synonyms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(synonyms) = synonyms {
+            rebuild.index.set_synonyms(synonyms);
+        }
         self.swap.finish_rebuild(rebuild)?;
         self.announce();
         Ok(Rebuilt {

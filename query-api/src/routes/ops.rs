@@ -90,8 +90,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state
-        .metrics
-        .render(&state.consistency, nats_connected(&state));
+    let body = state.metrics.render(
+        &state.consistency,
+        nats_connected(&state),
+        state.synonyms.as_deref(),
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

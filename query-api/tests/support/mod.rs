@@ -55,6 +55,7 @@ pub async fn spawn_app_with(wait: Duration, cors: pasar_service::cors::CorsOrigi
     let search_dir = tempfile::tempdir().expect("search index directory");
     let config = Config {
         search_index_dir: search_dir.path().to_owned(),
+        search_synonyms_file: None,
         addr: "127.0.0.1:0".parse().unwrap(),
         database_url: db.url.clone(),
         standby: false,

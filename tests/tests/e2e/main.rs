@@ -21,4 +21,5 @@ mod search;
 mod secrets;
 mod shipping;
 mod support;
+mod synonyms;
 mod webhooks;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// Lists a product for `seller`; returns its id and the command's consistency token.
-async fn list(stack: &Stack, seller: &str, product: Value) -> (Uuid, String) {
+pub(crate) async fn list(stack: &Stack, seller: &str, product: Value) -> (Uuid, String) {
     let mut body = product;
     body["sku"] = json!(format!(
         "SKU-{}",
