@@ -1,0 +1,250 @@
+//! The drainer's rounds on the in-memory event store: batching, retries, snapshots, panics.
+
+use std::sync::atomic::Ordering;
+
+use chrono::Utc;
+use pasar_domain::stock::{Stock, StockCommand, StockError};
+use pasar_events::memory::MemoryEventStore;
+use uuid::Uuid;
+
+use super::*;
+use crate::app::Rule;
+use crate::app::exec::{derive_id, execute};
+use crate::app::testing::FailingAppends;
+
+fn reserve(order_id: Uuid) -> StockCommand {
+    StockCommand::Reserve {
+        order_id,
+        quantity: 1,
+        expires_at: Utc::now() + chrono::Duration::hours(1),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flash_sale_on_one_stream_sells_exactly_the_stock_in_few_appends_and_no_conflicts() {
+    // Arrange
+    let counting = Arc::new(FailingAppends::default());
+    let store: Arc<dyn EventStore> = counting.clone();
+    let stream = "stock-00000000-0000-0000-0000-000000000001";
+    let meta = Metadata::default();
+    let receive = StockCommand::Receive { quantity: 80 };
+    execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+        .await
+        .unwrap();
+    counting.appends.store(0, Ordering::SeqCst);
+
+    // Act: 200 buyers at once
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let cmd = reserve(Uuid::new_v4());
+                execute::<Stock>(&store, stream, &cmd, EventIds::Random, &Metadata::default()).await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+
+    // Assert
+    let sold = outcomes.iter().filter(|o| o.is_ok()).count();
+    let short = outcomes
+        .iter()
+        .filter(|o| {
+            matches!(
+                o,
+                Err(AppError::Rejected(Rule::Stock(
+                    StockError::InsufficientStock { .. }
+                )))
+            )
+        })
+        .count();
+    assert_eq!((sold, short), (80, 120), "every buyer gets a stock answer");
+    let appends = counting.appends.load(Ordering::SeqCst);
+    assert!(
+        appends < 80,
+        "{appends} appends for 80 reservations: not batched"
+    );
+    let stock: Stock = crate::app::exec::load(store.as_ref(), stream)
+        .await
+        .unwrap()
+        .state;
+    assert_eq!((stock.on_hand, stock.reserved()), (80, 80));
+}
+
+#[tokio::test]
+async fn a_retry_in_the_same_round_as_its_original_appends_once() {
+    // Arrange
+    let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+    let stream = "stock-00000000-0000-0000-0000-000000000002";
+    let meta = Metadata::default();
+    execute::<Stock>(
+        &store,
+        stream,
+        &StockCommand::Receive { quantity: 5 },
+        EventIds::Random,
+        &meta,
+    )
+    .await
+    .unwrap();
+    let order = Uuid::new_v4();
+    let ids = EventIds::Derived(derive_id(&["reserve", &order.to_string()]));
+
+    // Act: the same derived command twice at once
+    let command = reserve(order);
+    let (a, b) = tokio::join!(
+        execute::<Stock>(&store, stream, &command, ids, &meta),
+        execute::<Stock>(&store, stream, &command, ids, &meta),
+    );
+
+    // Assert
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.events.len() + b.events.len(), 1, "one of them appended");
+    let stock: Stock = crate::app::exec::load(store.as_ref(), stream)
+        .await
+        .unwrap()
+        .state;
+    assert_eq!(stock.reserved(), 1);
+}
+
+#[tokio::test]
+async fn a_long_stream_loads_from_its_snapshot_to_the_same_state() {
+    // Arrange: enough receipts to pass a snapshot point
+    let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+    let stream = "stock-00000000-0000-0000-0000-000000000003";
+    let meta = Metadata::default();
+    for _ in 0..(SNAPSHOT_EVERY + 20) {
+        let receive = StockCommand::Receive { quantity: 1 };
+        execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+            .await
+            .unwrap();
+    }
+
+    // Act
+    let loaded = crate::app::exec::load::<Stock>(store.as_ref(), stream)
+        .await
+        .unwrap();
+
+    // Assert
+    let snapshot = store
+        .load_snapshot(stream)
+        .await
+        .unwrap()
+        .expect("a snapshot");
+    assert!(
+        loaded.snapshot_version.is_some(),
+        "loaded from the snapshot"
+    );
+    assert_eq!(loaded.snapshot_version, Some(snapshot.version));
+    let events = store.read_stream(stream, 1).await.unwrap();
+    let replayed: Stock = pasar_domain::replay(
+        events
+            .iter()
+            .map(|e| <Stock as Aggregate>::Event::decode(e).unwrap()),
+    );
+    assert_eq!(loaded.state, replayed);
+    assert_eq!(loaded.version, SNAPSHOT_EVERY + 20);
+}
+
+#[tokio::test]
+async fn a_retry_of_a_command_from_before_the_snapshot_appends_nothing_and_spoils_no_round() {
+    // Arrange: a derived reservation, then enough history to snapshot past it
+    let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+    let stream = "stock-00000000-0000-0000-0000-000000000004";
+    let meta = Metadata::default();
+    let receive = StockCommand::Receive { quantity: 10 };
+    execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+        .await
+        .unwrap();
+    let order = Uuid::new_v4();
+    let ids = EventIds::Derived(derive_id(&["reserve", &order.to_string()]));
+    execute::<Stock>(&store, stream, &reserve(order), ids, &meta)
+        .await
+        .unwrap();
+    let release = StockCommand::Release {
+        order_id: order,
+        reason: "test".into(),
+    };
+    execute::<Stock>(&store, stream, &release, EventIds::Random, &meta)
+        .await
+        .unwrap();
+    for _ in 0..SNAPSHOT_EVERY {
+        let receive = StockCommand::Receive { quantity: 1 };
+        execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+            .await
+            .unwrap();
+    }
+    assert!(store.load_snapshot(stream).await.unwrap().is_some());
+
+    // Act: the old reservation retried beside a new one, in one round
+    let other = reserve(Uuid::new_v4());
+    let retry = reserve(order);
+    let (retried, fresh) = tokio::join!(
+        execute::<Stock>(&store, stream, &retry, ids, &meta),
+        execute::<Stock>(&store, stream, &other, EventIds::Random, &meta),
+    );
+
+    // Assert
+    assert!(retried.unwrap().events.is_empty(), "recognised as applied");
+    assert_eq!(fresh.unwrap().events.len(), 1);
+    let stock = crate::app::exec::load::<Stock>(store.as_ref(), stream)
+        .await
+        .unwrap()
+        .state;
+    assert_eq!(stock.reserved(), 1, "only the new reservation holds stock");
+}
+
+/// An aggregate with a bug: deciding `true` panics.
+#[derive(Debug, Default, Clone)]
+struct Fragile;
+
+impl Aggregate for Fragile {
+    type Event = pasar_events::types::StockEvent;
+    type Command = bool;
+    type Error = StockError;
+
+    fn decide(&self, explode: &bool) -> Result<Vec<Self::Event>, StockError> {
+        assert!(!*explode, "a bug in decide");
+        Ok(vec![pasar_events::types::StockEvent::StockReceived {
+            quantity: 1,
+            on_hand: 1,
+            available: 1,
+        }])
+    }
+
+    fn evolve(self, _: &Self::Event) -> Self {
+        self
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_round_answers_its_commands_and_leaves_the_stream_usable() {
+    // Arrange
+    let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+    let stream = "stock-00000000-0000-0000-0000-000000000005";
+    let meta = Metadata::default();
+
+    // Act
+    let limit = Duration::from_secs(5);
+    let broken = tokio::time::timeout(
+        limit,
+        execute::<Fragile>(&store, stream, &true, EventIds::Random, &meta),
+    )
+    .await
+    .expect("the panicking command is answered");
+    let next = tokio::time::timeout(
+        limit,
+        execute::<Fragile>(&store, stream, &false, EventIds::Random, &meta),
+    )
+    .await
+    .expect("the next command on the stream runs");
+
+    // Assert
+    assert!(
+        matches!(broken, Err(AppError::Internal(_))),
+        "the bug is an internal error"
+    );
+    assert_eq!(next.unwrap().events.len(), 1);
+}
