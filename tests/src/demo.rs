@@ -14,6 +14,7 @@ mod api;
 mod buyers;
 mod categories;
 mod data;
+mod images;
 mod sellers;
 
 use api::Api;

@@ -9,8 +9,8 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::api::Api;
-use super::data::{CITIES, FIRST_NAMES, NOUNS, product};
-use super::{CONCURRENCY, categories};
+use super::data::{CITIES, FIRST_NAMES, NOUNS, VARIANTS, product};
+use super::{CONCURRENCY, categories, images};
 
 /// A seller: (user id, access token).
 pub(super) type Seller = (String, String);
@@ -67,8 +67,8 @@ pub(super) async fn store_profiles(api: &Api<'_>, sellers: &[Seller]) -> anyhow:
     Ok(())
 }
 
-/// `n` products spread over the sellers, each listed into its category and stocked; in SKU
-/// order.
+/// `n` products spread over the sellers, each listed into its category, stocked and given a
+/// picture; in SKU order.
 pub(super) async fn products(
     api: &Api<'_>,
     sellers: &[Seller],
@@ -97,6 +97,8 @@ pub(super) async fn products(
                 json!({ "quantity": stock }),
             )
             .await?;
+            let jpeg = images::picture(index % NOUNS.len(), (index * 7 + seller) % VARIANTS.len())?;
+            images::upload(api, token, &id, &format!("demo-image-{sku}"), jpeg).await?;
             anyhow::Ok((sku, id, seller))
         })
         .buffer_unordered(CONCURRENCY)

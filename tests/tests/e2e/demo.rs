@@ -34,6 +34,7 @@ async fn the_demo_shop_loads_and_loading_it_again_changes_nothing() {
             "OrderShipped",
             "CustomerRegistered",
             "CategoryCreated",
+            "ProductImageAdded",
         ]
         .map(|t| count(&stack, t)),
     )
@@ -53,12 +54,14 @@ async fn the_demo_shop_loads_and_loading_it_again_changes_nothing() {
             "OrderShipped",
             "CustomerRegistered",
             "CategoryCreated",
+            "ProductImageAdded",
         ]
         .map(|t| count(&stack, t)),
     )
     .await;
     assert_eq!(events_after_first, events_after_second);
     assert_eq!(events_after_first[0], 24);
+    assert_eq!(events_after_first[6], 24, "one picture per product");
     assert_eq!(
         events_after_first[5],
         i64::try_from(first.categories).unwrap()
@@ -91,6 +94,22 @@ async fn the_demo_shop_loads_and_loading_it_again_changes_nothing() {
         product["category_path"].as_array().unwrap().len() >= 2,
         "{product}"
     );
+    // Its generated picture, with thumbnails made, served as a JPEG.
+    let product = stack
+        .eventually(&format!("/v1/products/{id}"), None, |p| {
+            p["images"][0]["thumbnails"]
+                .as_array()
+                .is_some_and(|t| !t.is_empty())
+        })
+        .await;
+    let url = format!(
+        "{}{}",
+        stack.query_url,
+        product["images"][0]["url"].as_str().unwrap()
+    );
+    let picture = stack.http.get(url).send().await.unwrap();
+    assert_eq!(picture.status(), StatusCode::OK);
+    assert_eq!(picture.headers()["content-type"], "image/jpeg");
 }
 
 /// The products counted at the roots (each root counts its whole subtree).
