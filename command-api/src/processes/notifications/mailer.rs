@@ -67,7 +67,8 @@ pub enum SendError {
     /// Down, unreachable, timed out or answered 4xx: try again later.
     #[error("SMTP server unavailable: {0}")]
     Unavailable(String),
-    /// Never deliverable as it is (the server answered 5xx, or the address is unusable).
+    /// Never deliverable as it is (the server answered 5xx, or the address or message is
+    /// unusable).
     #[error("mail refused: {0}")]
     Refused(String),
 }
@@ -123,7 +124,7 @@ impl Mailer {
         let message = self.message(mail)?;
         match &self.transport {
             Transport::Smtp(smtp) => smtp.send(message).await.map(drop).map_err(|e| {
-                if e.is_permanent() {
+                if e.is_permanent() || e.is_client() {
                     SendError::Refused(e.to_string())
                 } else {
                     SendError::Unavailable(e.to_string())

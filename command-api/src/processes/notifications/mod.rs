@@ -146,31 +146,44 @@ impl Notifications {
             message_id: &message_id,
             content: &content,
         };
-        match mailer.send(&outgoing).await {
+        let sent = mailer.send(&outgoing).await;
+        self.record(event_id, mail, &message_id, sent).await
+    }
+
+    /// Records how sending `mail` ended: sent; refused for good (skipped); or not now (the
+    /// batch fails and is retried).
+    async fn record(
+        &self,
+        event_id: Uuid,
+        mail: &Mail,
+        message_id: &str,
+        sent: Result<(), SendError>,
+    ) -> Result<(), ProcessError> {
+        let kind = mail.kind.as_str();
+        let error = match sent {
             Ok(()) => {
                 crate::crash::point("notifications.accepted");
                 sends::sent(&self.pool, event_id, mail.kind)
                     .await
                     .map_err(process_error)?;
                 counted(kind, "sent");
+                return Ok(());
+            }
+            Err(error) => error,
+        };
+        let text = error.to_string();
+        sends::failed(&self.pool, event_id, mail.kind, &text)
+            .await
+            .map_err(process_error)?;
+        match error {
+            SendError::Refused(_) => {
+                tracing::warn!(%message_id, error = %text, "mail refused for good; skipped");
+                counted(kind, "refused");
                 Ok(())
             }
-            Err(error) => {
-                let text = error.to_string();
-                sends::failed(&self.pool, event_id, mail.kind, &text)
-                    .await
-                    .map_err(process_error)?;
-                match error {
-                    SendError::Refused(_) => {
-                        tracing::warn!(%message_id, error = %text, "mail refused for good; skipped");
-                        counted(kind, "refused");
-                        Ok(())
-                    }
-                    SendError::Unavailable(_) => {
-                        counted(kind, "unavailable");
-                        Err(ProcessError::transient(error))
-                    }
-                }
+            SendError::Unavailable(_) => {
+                counted(kind, "unavailable");
+                Err(ProcessError::transient(error))
             }
         }
     }
