@@ -20,6 +20,8 @@
 //! but never mailed about (`notification_cutoff`). Not replay-safe: rebuilds never run it.
 
 pub mod compose;
+#[cfg(test)]
+mod db_tests;
 pub mod facts;
 pub mod mailer;
 pub mod sends;

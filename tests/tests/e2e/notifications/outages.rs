@@ -66,7 +66,8 @@ async fn a_command_api_killed_after_the_server_accepted_a_mail_sends_no_second_o
     // Arrange: the command API aborts (as kill -9) right after the SMTP server accepts a mail,
     // before the send is recorded: the worst moment. Checkouts resume after 1 s.
     let sink = SmtpSink::started().await;
-    let mut env = mail_env(&sink.url()).to_vec();
+    let url = sink.url();
+    let mut env = mail_env(&url).to_vec();
     env.extend([
         ("PASAR_CRASH_AT", "notifications.accepted"),
         ("CHECKOUT_IN_FLIGHT_SECS", "1"),
