@@ -86,7 +86,7 @@ pub struct Mailer {
 
 impl Mailer {
     /// The mailer `config` asks for; `None` when mails are off (production without
-    /// `SMTP_URL`).
+    /// `SMTP_URL`). Inside a Tokio runtime (the SMTP connection pool starts a task).
     pub fn new(config: &MailConfig) -> anyhow::Result<Option<Mailer>> {
         let transport = match &config.smtp_url {
             Some(url) => Transport::Smtp(
@@ -159,5 +159,68 @@ impl Mailer {
                 mail.content.html.clone(),
             ))
             .map_err(|e| refused(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> anyhow::Result<MailConfig> {
+        MailConfig::read(&Env::from_pairs(pairs))
+    }
+
+    #[test]
+    fn without_smtp_url_mails_are_logged_in_development_and_off_in_production() {
+        let development = config(&[("PASAR_ENV", "development")]).unwrap();
+        assert!(Mailer::new(&development).unwrap().is_some());
+        let production = config(&[]).unwrap();
+        assert!(Mailer::new(&production).unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn the_smtp_url_is_checked_at_start_up_and_never_shown() {
+        let error = config(&[("SMTP_URL", "http://mail.example")]).unwrap_err();
+        assert!(format!("{error:#}").contains("SMTP_URL"), "{error:#}");
+        let url = "smtps://pasar:s3cret-password@smtp.example.com";
+        let error = format!(
+            "{:#}",
+            config(&[("SMTP_URL", url), ("MAIL_FROM", "nope")]).unwrap_err()
+        );
+        assert!(
+            error.contains("MAIL_FROM") && !error.contains("s3cret"),
+            "{error}"
+        );
+        let read = config(&[("SMTP_URL", url)]).unwrap();
+        assert!(!format!("{read:?}").contains("s3cret"), "{read:?}");
+        let mailer = Mailer::new(&read).unwrap().expect("mails on");
+        assert_eq!(mailer.domain(), "pasar.id");
+    }
+
+    #[tokio::test]
+    async fn a_logged_mail_counts_as_sent() {
+        let mailer = Mailer::new(&config(&[("PASAR_ENV", "development")]).unwrap())
+            .unwrap()
+            .unwrap();
+        let content = Rendered {
+            subject: "Pesanan 1 berhasil dibuat".into(),
+            text: "Halo".into(),
+            html: "<p>Halo</p>".into(),
+        };
+        let mail = Outgoing {
+            to_email: "ani@pasar.test",
+            to_name: "Ani",
+            message_id: "e.order_placed@pasar.id",
+            content: &content,
+        };
+        mailer.send(&mail).await.unwrap();
+        let unusable = Outgoing {
+            to_email: "not an address",
+            ..mail
+        };
+        assert!(matches!(
+            mailer.send(&unusable).await,
+            Err(SendError::Refused(_))
+        ));
     }
 }
