@@ -136,3 +136,57 @@ async fn a_command_api_killed_after_the_server_accepted_a_mail_sends_no_second_o
     );
     assert_each_mail_once(&sink);
 }
+
+#[tokio::test]
+async fn a_command_api_killed_mid_stream_sends_no_mail_twice() {
+    // Arrange: ten orders placed while the SMTP server is down, so their mails wait.
+    let mut sink = SmtpSink::on(free_port());
+    let url = sink.url();
+    let mut stack = Stack::start_with(&mail_env(&url)).await.unwrap();
+    let listed = listed_product(&stack, 20_000, 50).await;
+    let mut buyers = Vec::new();
+    for _ in 0..10 {
+        buyers.push(stack.register("buyer").await.1);
+    }
+    for buyer in &buyers {
+        let (status, placed) = buy(&stack, buyer, listed.product_id, 1).await;
+        assert_eq!(status, StatusCode::CREATED, "{placed}");
+    }
+    until_sends(&stack, |rows| {
+        rows.iter().any(|(_, state, _)| state == "failed")
+    })
+    .await;
+
+    // Act: the server comes up, and the command API is killed (SIGKILL) as soon as the first
+    // mail of the backlog arrives; then it comes back.
+    sink.start().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sink.mails().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "no mail after the server came up"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    stack.kill("command-api");
+    let at_kill = sink.mails().len();
+    stack.restart("command-api").await.unwrap();
+
+    // Assert: every mail ends sent (or, at most one, uncertain), and none arrives twice.
+    until_sends(&stack, |rows| {
+        rows.len() == 10
+            && rows
+                .iter()
+                .all(|(_, state, _)| state == "sent" || state == "uncertain")
+    })
+    .await;
+    let rows = sends(&stack).await;
+    let uncertain = rows.iter().filter(|(_, s, _)| s == "uncertain").count();
+    assert!(uncertain <= 1, "{rows:?}");
+    let mails = sink.mails().len();
+    assert!(
+        mails >= 10 - uncertain && mails <= 10,
+        "{mails} mails (at the kill: {at_kill}), {rows:?}"
+    );
+    assert_each_mail_once(&sink);
+}
