@@ -113,40 +113,10 @@ async fn walk_the_order(stack: &Stack, sink: &SmtpSink, shop: &Shop, placed: &Va
     [paid, to_ship, shipped, delivered, refunded]
 }
 
-#[tokio::test]
-async fn buyers_and_sellers_are_mailed_each_step_of_an_order_in_indonesian_with_rupiah() {
-    // Arrange
-    let sink = SmtpSink::started().await;
-    let stack = Stack::start_with(&mail_env(&sink.url())).await.unwrap();
-    let shop = shop(&stack).await;
-
-    // Act 1: two units ordered (stock 10 → 8, below 9).
-    let (status, placed) = buy(&stack, &shop.buyer, shop.listed.product_id, 2).await;
-    assert_eq!(status, StatusCode::CREATED, "{placed}");
-    let (order, total) = (
-        order_id(&placed),
-        placed["orders"][0]["total"].as_i64().unwrap(),
-    );
-
-    // Assert: the buyer's order, the seller's low stock.
-    assert_placed_mail(
-        &sink.wait_for(&shop.buyer_email, "Pesanan").await,
-        &order,
-        total,
-    );
-    let low = sink.wait_for(&shop.seller_email, "Stok menipis").await;
-    assert_eq!(low["subject"], "Stok menipis: Kaos <b>Polos</b> & Co");
-    assert!(
-        low["text"].as_str().unwrap().contains("tinggal 8 unit"),
-        "{low}"
-    );
-
-    // Act 2
-    let [paid, to_ship, shipped, delivered, refunded] =
-        walk_the_order(&stack, &sink, &shop, &placed).await;
-
-    // Assert: each step's mail, to the right person, with its figures.
-    let reference = reference(&order);
+/// The mails of `walk_the_order`: (paid, to ship, shipped, delivered, refunded).
+fn assert_later_mails(shop: &Shop, order: &str, total: i64, mails: [Value; 5]) {
+    let [paid, to_ship, shipped, delivered, refunded] = mails;
+    let reference = reference(order);
     assert_eq!(
         paid["subject"],
         format!("Pembayaran pesanan {reference} diterima")
@@ -188,6 +158,47 @@ async fn buyers_and_sellers_are_mailed_each_step_of_an_order_in_indonesian_with_
     );
     let refund_subject = format!("Dana Rp 100.000 untuk pesanan {reference} dikembalikan");
     assert_eq!(refunded["subject"], refund_subject);
+}
+
+#[tokio::test]
+async fn buyers_and_sellers_are_mailed_each_step_of_an_order_in_indonesian_with_rupiah() {
+    // Arrange
+    let sink = SmtpSink::started().await;
+    let stack = Stack::start_with(&mail_env(&sink.url())).await.unwrap();
+    let shop = shop(&stack).await;
+
+    // Act 1: two units ordered (stock 10 → 8, below 9).
+    let (status, placed) = buy(&stack, &shop.buyer, shop.listed.product_id, 2).await;
+    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    let (order, total) = (
+        order_id(&placed),
+        placed["orders"][0]["total"].as_i64().unwrap(),
+    );
+
+    // Assert: the buyer's order, the seller's low stock.
+    assert_placed_mail(
+        &sink.wait_for(&shop.buyer_email, "Pesanan").await,
+        &order,
+        total,
+    );
+    let low = sink.wait_for(&shop.seller_email, "Stok menipis").await;
+    assert_eq!(low["subject"], "Stok menipis: Kaos <b>Polos</b> & Co");
+    assert!(
+        low["text"].as_str().unwrap().contains("tinggal 8 unit"),
+        "{low}"
+    );
+
+    // Act 2
+    let [paid, to_ship, shipped, delivered, refunded] =
+        walk_the_order(&stack, &sink, &shop, &placed).await;
+
+    // Assert: each step's mail, to the right person, with its figures.
+    assert_later_mails(
+        &shop,
+        &order,
+        total,
+        [paid, to_ship, shipped, delivered, refunded],
+    );
     assert_eq!(
         sink.mails_to(&shop.buyer_email).len(),
         5,

@@ -35,6 +35,22 @@ async fn drop_database(url: &str) {
         .await;
 }
 
+/// (state, attempts) of each event's buyer mail in the send record.
+async fn states(pool: &deadpool_postgres::Pool) -> std::collections::HashMap<Uuid, (String, i32)> {
+    let client = pool.get().await.unwrap();
+    let rows = client
+        .query(
+            "SELECT event_id, state, attempts FROM notification_sends
+             WHERE kind <> 'seller_order_to_ship'",
+            &[],
+        )
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2))))
+        .collect()
+}
+
 #[tokio::test]
 async fn a_mail_is_claimed_once_retried_after_a_failure_and_never_resent_after_a_crash() {
     // Arrange
@@ -80,24 +96,10 @@ async fn a_mail_is_claimed_once_retried_after_a_failure_and_never_resent_after_a
             Claim::Uncertain
         );
     }
-    let client = pool.get().await.unwrap();
-    let rows = client
-        .query(
-            "SELECT event_id, state, attempts FROM notification_sends WHERE kind <> 'seller_order_to_ship'",
-            &[],
-        )
-        .await
-        .unwrap();
-    let state = |event: Uuid| {
-        rows.iter()
-            .find(|r| r.get::<_, Uuid>(0) == event)
-            .map(|r| (r.get::<_, String>(1), r.get::<_, i32>(2)))
-            .unwrap()
-    };
-    assert_eq!(state(sent), ("sent".to_owned(), 1));
-    assert_eq!(state(failed), ("sending".to_owned(), 2));
-    assert_eq!(state(crashed), ("uncertain".to_owned(), 1));
-    drop(client);
+    let state = states(&pool).await;
+    assert_eq!(state[&sent], ("sent".to_owned(), 1));
+    assert_eq!(state[&failed], ("sending".to_owned(), 2));
+    assert_eq!(state[&crashed], ("uncertain".to_owned(), 1));
     drop_database(&url).await;
 }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use pasar_tests::stack::{Stack, free_port};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::helpers::{
     assert_each_mail_once, checkout_until_answered, email_of, mail_env, post, reference, sends,
@@ -61,6 +61,25 @@ async fn with_the_smtp_server_down_mail_waits_and_arrives_once_it_is_back() {
     assert_each_mail_once(&sink);
 }
 
+/// Sends a checkout with key `k1` (its answer may be lost) and waits until the command API has
+/// died.
+async fn checkout_crashing(stack: &mut Stack, buyer: &str, request: &Value) {
+    let body = with_shipping(stack, buyer, "k1", request.clone()).await;
+    let _ = stack
+        .http
+        .post(format!("{}/v1/checkout", stack.command_url))
+        .bearer_auth(buyer)
+        .header("idempotency-key", "k1")
+        .json(&body)
+        .send()
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !stack.exited().contains(&"command-api".to_owned()) {
+        assert!(Instant::now() < deadline, "the command API did not crash");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_command_api_killed_after_the_server_accepted_a_mail_sends_no_second_one() {
     // Arrange: the command API aborts (as kill -9) right after the SMTP server accepts a mail,
@@ -83,20 +102,8 @@ async fn a_command_api_killed_after_the_server_accepted_a_mail_sends_no_second_o
     let item = json!({ "product_id": listed.product_id, "quantity": 1 });
     let (status, body) = post(&stack, "/v1/cart/items", &buyer, item).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let body = with_shipping(&stack, &buyer, "k1", request.clone()).await;
-    let _ = stack
-        .http
-        .post(format!("{}/v1/checkout", stack.command_url))
-        .bearer_auth(&buyer)
-        .header("idempotency-key", "k1")
-        .json(&body)
-        .send()
-        .await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !stack.exited().contains(&"command-api".to_owned()) {
-        assert!(Instant::now() < deadline, "the command API did not crash");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    checkout_crashing(&mut stack, &buyer, &request).await;
+    // Accepted before the crash, and never sent again (each Message-ID once, below).
     let first = sink.mails_to(&buyer_email);
     assert_eq!(first.len(), 1, "accepted before the crash: {first:#?}");
     stack.unset_env("PASAR_CRASH_AT");
@@ -127,12 +134,6 @@ async fn a_command_api_killed_after_the_server_accepted_a_mail_sends_no_second_o
             .count(),
         1,
         "{rows:?}"
-    );
-    assert!(
-        sink.mails()
-            .iter()
-            .any(|m| m["message_id"] == first[0]["message_id"]),
-        "the first mail is still the only copy"
     );
     assert_each_mail_once(&sink);
 }
