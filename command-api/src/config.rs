@@ -65,6 +65,8 @@ pub struct Config {
     /// is set (checkout then requires a quoted shipment per seller), off otherwise (shipping
     /// costs 0 and the shipping routes answer 503).
     pub shipping: Option<ShippingConfig>,
+    /// Notification mails: `SMTP_URL`, `MAIL_FROM` (see `processes::notifications::mailer`).
+    pub mail: crate::processes::notifications::mailer::MailConfig,
 }
 
 /// Couriers asked for a quote unless `RAJAONGKIR_COURIERS` says otherwise.
@@ -187,6 +189,7 @@ impl Config {
             cors: pasar_service::cors::CorsOrigins::from_env(env)?,
             media: pasar_service::media::MediaConfig::read(env)?,
             shipping: ShippingConfig::read(env)?,
+            mail: crate::processes::notifications::mailer::MailConfig::read(env)?,
         })
     }
 }

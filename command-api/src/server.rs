@@ -19,6 +19,7 @@ use crate::passwords::{PasswordLimits, Passwords};
 use crate::processes::auto_complete::AutoCompleter;
 use crate::processes::expiry::ExpirySweeper;
 use crate::processes::imports::Imports;
+use crate::processes::notifications::Notifications;
 use crate::processes::order_flow::OrderFlow;
 use crate::processes::order_refunds::OrderRefunds;
 use crate::processes::thumbnails::Thumbnails;
@@ -104,6 +105,10 @@ pub fn processors(state: &AppState) -> Vec<Arc<dyn Processor>> {
             state.config.expiry_sweep_interval,
         )),
         Arc::new(Imports::new(state.clone())),
+        Arc::new(Notifications::from_config(
+            state.pool.clone(),
+            &state.config.mail,
+        )),
     ]
 }
 

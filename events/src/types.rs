@@ -18,7 +18,7 @@ mod payment;
 mod sensitive;
 
 pub use cart::CartEvent;
-pub use catalog::{ProductCondition, ProductEvent, StockEvent};
+pub use catalog::{DEFAULT_LOW_STOCK_THRESHOLD, ProductCondition, ProductEvent, StockEvent};
 pub use category::CategoryEvent;
 pub use checkout::{
     CheckoutEvent, CheckoutOutcome, CheckoutRejection, PaymentHandle, PlacedOrder, PlannedOrder,

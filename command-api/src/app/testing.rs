@@ -36,6 +36,13 @@ pub fn state(store: Arc<dyn EventStore>) -> AppState {
         order_auto_complete: Duration::from_secs(7 * 24 * 3600),
         cors: pasar_service::cors::CorsOrigins::default(),
         shipping: None,
+        mail: crate::processes::notifications::mailer::MailConfig {
+            smtp_url: None,
+            from: "Pasar <no-reply@pasar.test>"
+                .parse()
+                .expect("invariant: a valid mailbox"),
+            development: false,
+        },
         media: pasar_service::media::MediaConfig::Local {
             dir: std::env::temp_dir().join("pasar-unit-media"),
         },

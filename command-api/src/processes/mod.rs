@@ -11,6 +11,8 @@
 //! - [`thumbnails::Thumbnails`]: makes the thumbnails of each product image added, once.
 //! - [`imports::Imports`]: works through CSV product imports line by line, through the same
 //!   use cases as the HTTP routes, and records each line's outcome.
+//! - [`notifications::Notifications`]: mails buyers and sellers about their orders and stock,
+//!   at most once per event and kind.
 //!
 //! Their tables are created by the numbered SQL files in `command-api/migrations/`
 //! ([`MIGRATIONS`]).
@@ -18,6 +20,7 @@
 pub mod auto_complete;
 pub mod expiry;
 pub mod imports;
+pub mod notifications;
 pub mod order_flow;
 pub mod order_refunds;
 #[cfg(test)]
@@ -58,6 +61,10 @@ pub const MIGRATIONS: Migrations = Migrations {
         (
             "008_committed_order_lines",
             include_str!("../../migrations/008_committed_order_lines.sql"),
+        ),
+        (
+            "013_notifications",
+            include_str!("../../migrations/013_notifications.sql"),
         ),
     ],
 };

@@ -14,6 +14,11 @@ pub enum ProductCondition {
     Refurbished,
 }
 
+/// The low-stock threshold of a product whose seller set none
+/// ([`ProductEvent::ProductLowStockThresholdSet`]): the seller's dashboard and the low-stock
+/// mail both use it.
+pub const DEFAULT_LOW_STOCK_THRESHOLD: i64 = 5;
+
 /// Events of `product-{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]

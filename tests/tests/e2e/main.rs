@@ -14,6 +14,7 @@ mod late_settlement;
 mod lifecycle;
 mod logins;
 mod midtrans_verification;
+mod notifications;
 mod purchase;
 mod resume;
 mod scale_out;

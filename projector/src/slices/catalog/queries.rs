@@ -293,7 +293,7 @@ pub async fn images(
 }
 
 /// Low-stock threshold of a product whose seller set none.
-pub const DEFAULT_LOW_STOCK_THRESHOLD: i64 = 5;
+pub use pasar_events::types::DEFAULT_LOW_STOCK_THRESHOLD;
 
 /// A seller's products by state.
 #[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]

@@ -1,0 +1,165 @@
+//! The send record and the facts on a fresh PostgreSQL database.
+
+use uuid::Uuid;
+
+use super::facts;
+use super::sends::{self, Claim};
+use super::templates::{Locale, MailKind};
+use crate::processes::MIGRATIONS;
+
+/// A freshly migrated database: its pool and URL (to drop it).
+async fn database() -> (deadpool_postgres::Pool, String) {
+    let url = format!(
+        "postgres://postgres@127.0.0.1:5432/pasar_test_notify_{}",
+        Uuid::new_v4().simple()
+    );
+    let backend = pasar_events::select::Backend::Postgres;
+    let (_, pool) = pasar_events::select::connect(&backend, &url, 2)
+        .await
+        .unwrap();
+    pasar_events::runtime::migrate(&pool, &[MIGRATIONS])
+        .await
+        .unwrap();
+    (pool, url)
+}
+
+async fn drop_database(url: &str) {
+    let (base, name) = url.rsplit_once('/').unwrap();
+    let (client, connection) =
+        tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let _ = client
+        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+        .await;
+}
+
+/// (state, attempts) of each event's buyer mail in the send record.
+async fn states(pool: &deadpool_postgres::Pool) -> std::collections::HashMap<Uuid, (String, i32)> {
+    let client = pool.get().await.unwrap();
+    let rows = client
+        .query(
+            "SELECT event_id, state, attempts FROM notification_sends
+             WHERE kind <> 'seller_order_to_ship'",
+            &[],
+        )
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2))))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_mail_is_claimed_once_retried_after_a_failure_and_never_resent_after_a_crash() {
+    // Arrange
+    let (pool, url) = database().await;
+    let claim = |event: Uuid, kind: MailKind| {
+        let pool = pool.clone();
+        async move { sends::claim(&pool, event, kind, "ani@pasar.test", "id@pasar.test").await }
+    };
+    let (sent, failed, crashed) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+
+    // Act and assert: sent, then found sent.
+    assert_eq!(claim(sent, MailKind::OrderPaid).await.unwrap(), Claim::Send);
+    sends::sent(&pool, sent, MailKind::OrderPaid).await.unwrap();
+    assert_eq!(
+        claim(sent, MailKind::OrderPaid).await.unwrap(),
+        Claim::AlreadySent
+    );
+    assert_eq!(
+        claim(sent, MailKind::SellerOrderToShip).await.unwrap(),
+        Claim::Send,
+        "another kind of the same event is another mail"
+    );
+    // Refused by a server that is down: claimed again on the retry.
+    assert_eq!(
+        claim(failed, MailKind::OrderPlaced).await.unwrap(),
+        Claim::Send
+    );
+    sends::failed(&pool, failed, MailKind::OrderPlaced, "connection refused")
+        .await
+        .unwrap();
+    assert_eq!(
+        claim(failed, MailKind::OrderPlaced).await.unwrap(),
+        Claim::Send
+    );
+    // Claimed by an attempt that died before recording: uncertain, for good.
+    assert_eq!(
+        claim(crashed, MailKind::OrderShipped).await.unwrap(),
+        Claim::Send
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            claim(crashed, MailKind::OrderShipped).await.unwrap(),
+            Claim::Uncertain
+        );
+    }
+    let state = states(&pool).await;
+    assert_eq!(state[&sent], ("sent".to_owned(), 1));
+    assert_eq!(state[&failed], ("sending".to_owned(), 2));
+    assert_eq!(state[&crashed], ("uncertain".to_owned(), 1));
+    drop_database(&url).await;
+}
+
+#[tokio::test]
+async fn stock_falling_to_its_threshold_is_low_once_per_fall() {
+    // Arrange: a product with the default threshold (5).
+    let (pool, url) = database().await;
+    let client = pool.get().await.unwrap();
+    let (product, seller) = (Uuid::now_v7(), Uuid::now_v7());
+    facts::record_product(&client, product, seller, "KAOS-1", "Kaos")
+        .await
+        .unwrap();
+    let mut lows = Vec::new();
+
+    // Act: received 5 (not a fall), 10, then down to 6, 5, 3, up to 8, down to 4.
+    for available in [5, 10, 6, 5, 3, 8, 4] {
+        let low = facts::stock_moved(&client, product, available)
+            .await
+            .unwrap();
+        lows.push(low.map(|l| (l.available, l.threshold)));
+    }
+
+    // Assert
+    assert_eq!(
+        lows,
+        [None, None, None, Some((5, 5)), None, None, Some((4, 5))]
+    );
+    facts::set_threshold(&client, product, 8).await.unwrap();
+    let low = facts::stock_moved(&client, product, 10).await.unwrap();
+    assert_eq!(low, None);
+    let low = facts::stock_moved(&client, product, 8).await.unwrap();
+    assert_eq!(low.map(|l| l.threshold), Some(8), "the seller's threshold");
+    drop(client);
+    drop_database(&url).await;
+}
+
+#[tokio::test]
+async fn recipients_are_indonesian_until_they_choose_english() {
+    // Arrange
+    let (pool, url) = database().await;
+    let client = pool.get().await.unwrap();
+    let ani = Uuid::now_v7();
+    facts::record_customer(&client, ani, "ani@pasar.test", "Ani")
+        .await
+        .unwrap();
+
+    // Act and assert
+    let before = facts::recipient(&client, ani).await.unwrap().unwrap();
+    assert_eq!(before.locale, Locale::Id);
+    facts::set_locale(&client, ani, Locale::En).await.unwrap();
+    facts::record_customer(&client, ani, "ani@pasar.test", "Ani S.")
+        .await
+        .unwrap();
+    let after = facts::recipient(&client, ani).await.unwrap().unwrap();
+    assert_eq!(
+        (after.locale, after.full_name.as_str()),
+        (Locale::En, "Ani S.")
+    );
+    facts::forget_customer(&client, ani).await.unwrap();
+    assert_eq!(facts::recipient(&client, ani).await.unwrap(), None);
+    drop(client);
+    drop_database(&url).await;
+}

@@ -1,0 +1,285 @@
+//! Email notifications: buyers hear of each step of their orders (placed, paid, shipped with
+//! the tracking number, delivered, cancelled, refunded) and of wallet top-ups; sellers hear
+//! when an order of theirs is paid (ship it) and when a product's available stock falls to
+//! its low-stock threshold (`ProductLowStockThresholdSet`, default 5). In Indonesian unless
+//! the recipient chose English ([`facts::set_locale`]), as plain text and HTML
+//! ([`templates`]), through SMTP or the log ([`mailer`]).
+//!
+//! Per batch, in log order: each event first feeds the processor's own tables ([`facts`],
+//! through the batch transaction, so they move with the checkpoint), then its mails are
+//! composed ([`compose`]) and sent one by one ([`Notifications::deliver`]).
+//!
+//! At most one mail per event and kind, across crashes, retries and rebuilds: the mail's
+//! identity is (event id, kind), its Message-ID `<event id>.<kind>@<sender's domain>`, and
+//! [`sends`] claims it before the SMTP transaction and marks it after (see there for the one
+//! window that cannot be known, a crash between the server's acceptance and the record: such
+//! a mail is flagged `uncertain`, never sent twice). An SMTP server that is down fails the
+//! batch and the runtime retries it with backoff: mail waits, none is lost. A mail the server
+//! refuses for good (5xx) is recorded `failed` and skipped, so one bad address cannot hold up
+//! everyone's mail. Events recorded before the notifications table existed are learnt from
+//! but never mailed about (`notification_cutoff`). Not replay-safe: rebuilds never run it.
+
+pub mod compose;
+#[cfg(test)]
+mod db_tests;
+pub mod facts;
+pub mod mailer;
+pub mod sends;
+pub mod templates;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Pool, Transaction};
+use pasar_events::runtime::{ProcessError, Processor};
+use pasar_events::types::streams::{self, Category};
+use pasar_events::types::{CustomerEvent, OrderEvent, ProductEvent, StockEvent};
+use pasar_events::{DomainEvent, RecordedEvent};
+use uuid::Uuid;
+
+use self::compose::Mail;
+use self::mailer::{MailConfig, Mailer, Outgoing, SendError};
+use self::sends::Claim;
+use self::templates::Templates;
+use super::process_error;
+
+pub const NAME: &str = "notifications";
+
+pub struct Notifications {
+    pool: Pool,
+    /// `None`: mails are off (production without `SMTP_URL`); the facts are still kept.
+    mailer: Option<Mailer>,
+    templates: Templates,
+}
+
+impl Notifications {
+    /// The processor sending through `mailer` (`None`: mails off, facts kept).
+    pub fn new(pool: Pool, mailer: Option<Mailer>) -> Self {
+        Notifications {
+            pool,
+            mailer,
+            templates: Templates::new()
+                .expect("invariant: the embedded mail templates compile (templates_tests)"),
+        }
+    }
+
+    /// The processor `config` asks for.
+    pub fn from_config(pool: Pool, config: &MailConfig) -> Self {
+        let mailer = Mailer::new(config)
+            .expect("invariant: MailConfig::read checked SMTP_URL and MAIL_FROM");
+        Self::new(pool, mailer)
+    }
+
+    /// Feeds `event` into the facts and answers the mails it gives.
+    async fn learn(
+        &self,
+        tx: &Transaction<'_>,
+        event: &RecordedEvent,
+    ) -> Result<Vec<Mail>, ProcessError> {
+        let transient = |e: tokio_postgres::Error| ProcessError::transient(e);
+        let Some(id) = streams::id_of(&event.stream) else {
+            return Ok(Vec::new());
+        };
+        match Category::of(&event.stream) {
+            Some(Category::Customer) => {
+                learn_customer(tx, id, decode(event)?)
+                    .await
+                    .map_err(transient)?;
+                Ok(Vec::new())
+            }
+            Some(Category::Product) => {
+                learn_product(tx, id, decode(event)?)
+                    .await
+                    .map_err(transient)?;
+                Ok(Vec::new())
+            }
+            Some(Category::Stock) => {
+                let available = match decode(event)? {
+                    StockEvent::StockReceived { available, .. }
+                    | StockEvent::StockAdjusted { available, .. }
+                    | StockEvent::StockReserved { available, .. }
+                    | StockEvent::ReservationReleased { available, .. }
+                    | StockEvent::ReservationCommitted { available, .. }
+                    | StockEvent::StockReturned { available, .. } => available,
+                };
+                let Some(low) = facts::stock_moved(tx, id, available)
+                    .await
+                    .map_err(transient)?
+                else {
+                    return Ok(Vec::new());
+                };
+                let mail = compose::low_stock_mail(tx, low).await.map_err(transient)?;
+                Ok(mail.into_iter().collect())
+            }
+            Some(Category::Order) => compose::order_mails(tx, id, decode::<OrderEvent>(event)?)
+                .await
+                .map_err(transient),
+            // WALLET HOOK (see `compose::wallet_topped_up`): the wallet's category joins
+            // `categories()` and its top-up settlement is matched here.
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    /// Sends `mail` about `event_id` unless it was sent (or maybe sent) before.
+    async fn deliver(&self, event_id: Uuid, mail: &Mail) -> Result<(), ProcessError> {
+        let Some(mailer) = &self.mailer else {
+            return Ok(());
+        };
+        let kind = mail.kind.as_str();
+        let message_id = format!("{event_id}.{kind}@{}", mailer.domain());
+        let content = self
+            .templates
+            .render(mail.kind, mail.to.locale, &mail.fields())
+            .map_err(ProcessError::fatal)?;
+        let claim = sends::claim(&self.pool, event_id, mail.kind, &mail.to.email, &message_id)
+            .await
+            .map_err(process_error)?;
+        match claim {
+            Claim::Send => {}
+            Claim::AlreadySent => return Ok(()),
+            Claim::Uncertain => {
+                tracing::error!(%message_id, "mail claimed by an attempt that died before recording its end: maybe sent, not sent again; check the SMTP server's log");
+                counted(kind, "uncertain");
+                return Ok(());
+            }
+        }
+        let outgoing = Outgoing {
+            to_email: &mail.to.email,
+            to_name: &mail.to.full_name,
+            message_id: &message_id,
+            content: &content,
+        };
+        let sent = mailer.send(&outgoing).await;
+        self.record(event_id, mail, &message_id, sent).await
+    }
+
+    /// Records how sending `mail` ended: sent; refused for good (skipped); or not now (the
+    /// batch fails and is retried).
+    async fn record(
+        &self,
+        event_id: Uuid,
+        mail: &Mail,
+        message_id: &str,
+        sent: Result<(), SendError>,
+    ) -> Result<(), ProcessError> {
+        let kind = mail.kind.as_str();
+        let error = match sent {
+            Ok(()) => {
+                crate::crash::point("notifications.accepted");
+                sends::sent(&self.pool, event_id, mail.kind)
+                    .await
+                    .map_err(process_error)?;
+                counted(kind, "sent");
+                return Ok(());
+            }
+            Err(error) => error,
+        };
+        let text = error.to_string();
+        sends::failed(&self.pool, event_id, mail.kind, &text)
+            .await
+            .map_err(process_error)?;
+        match error {
+            SendError::Refused(_) => {
+                tracing::warn!(%message_id, error = %text, "mail refused for good; skipped");
+                counted(kind, "refused");
+                Ok(())
+            }
+            SendError::Unavailable(_) => {
+                counted(kind, "unavailable");
+                Err(ProcessError::transient(error))
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Processor for Notifications {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn categories(&self) -> &[Category] {
+        &[
+            Category::Customer,
+            Category::Product,
+            Category::Stock,
+            Category::Order,
+        ]
+    }
+
+    fn batch_size(&self) -> usize {
+        // The batch transaction stays open while its mails go out: keep it short.
+        100
+    }
+
+    async fn handle(
+        &self,
+        events: &[RecordedEvent],
+        tx: &Transaction<'_>,
+    ) -> Result<(), ProcessError> {
+        let cutoff = cutoff(tx).await?;
+        for event in events {
+            let mails = self.learn(tx, event).await?;
+            if event.recorded_at < cutoff {
+                continue;
+            }
+            for mail in &mails {
+                self.deliver(event.event_id, mail).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn learn_customer(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    event: CustomerEvent,
+) -> Result<(), tokio_postgres::Error> {
+    match event {
+        CustomerEvent::CustomerRegistered {
+            email, full_name, ..
+        } => facts::record_customer(tx, id, &email, &full_name).await,
+        CustomerEvent::RegistrationAbandoned { .. } => facts::forget_customer(tx, id).await,
+        _ => Ok(()),
+    }
+}
+
+async fn learn_product(
+    tx: &Transaction<'_>,
+    id: Uuid,
+    event: ProductEvent,
+) -> Result<(), tokio_postgres::Error> {
+    match event {
+        ProductEvent::ProductListed {
+            seller_id,
+            sku,
+            name,
+            ..
+        } => facts::record_product(tx, id, seller_id, &sku, &name).await,
+        ProductEvent::ProductEdited {
+            name: Some(name), ..
+        } => facts::rename_product(tx, id, &name).await,
+        ProductEvent::ProductLowStockThresholdSet { threshold } => {
+            facts::set_threshold(tx, id, threshold).await
+        }
+        _ => Ok(()),
+    }
+}
+
+fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ProcessError> {
+    E::decode(event).map_err(ProcessError::fatal)
+}
+
+/// When mails began: events recorded earlier are history.
+async fn cutoff(tx: &Transaction<'_>) -> Result<DateTime<Utc>, ProcessError> {
+    let row = tx
+        .query_one("SELECT since FROM notification_cutoff", &[])
+        .await
+        .map_err(ProcessError::transient)?;
+    Ok(row.get(0))
+}
+
+fn counted(kind: &'static str, outcome: &'static str) {
+    metrics::counter!("pasar_notifications_total", "kind" => kind, "outcome" => outcome)
+        .increment(1);
+}
