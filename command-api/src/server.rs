@@ -21,6 +21,7 @@ use crate::processes::expiry::ExpirySweeper;
 use crate::processes::imports::Imports;
 use crate::processes::order_flow::OrderFlow;
 use crate::processes::order_refunds::OrderRefunds;
+use crate::processes::avatars::AvatarThumbnails;
 use crate::processes::thumbnails::Thumbnails;
 use crate::throttle::LoginThrottle;
 
@@ -97,6 +98,10 @@ pub fn processors(state: &AppState) -> Vec<Arc<dyn Processor>> {
             state.config.order_auto_complete,
         )),
         Arc::new(Thumbnails::new(state.store.clone(), state.media.clone())),
+        Arc::new(AvatarThumbnails::new(
+            state.store.clone(),
+            state.media.clone(),
+        )),
         Arc::new(ExpirySweeper::new(
             state.store.clone(),
             state.pool.clone(),

@@ -11,6 +11,7 @@
 //! - [`imports`]: CSV product imports, recorded and then worked through line by line.
 
 pub mod accounts;
+pub mod addresses;
 pub mod cart;
 pub mod catalog;
 pub mod categories;
@@ -23,6 +24,7 @@ pub mod imports;
 pub mod late_settlement;
 pub mod orders;
 pub mod payments;
+pub mod profile;
 pub mod refunds;
 pub mod sellers;
 pub mod serial;
@@ -36,6 +38,7 @@ mod tests;
 use std::sync::Arc;
 
 use pasar_domain::FieldError;
+use pasar_domain::address_book::AddressBookError;
 use pasar_domain::cart::CartError;
 use pasar_domain::category::CategoryError;
 use pasar_domain::customer::CustomerError;
@@ -213,6 +216,8 @@ pub enum Rule {
     Shipping(shipping::ShippingRefusal),
     #[error(transparent)]
     Image(#[from] crate::media::inspect::ImageRefusal),
+    #[error(transparent)]
+    AddressBook(#[from] AddressBookError),
 }
 
 macro_rules! rejected_from {
@@ -232,7 +237,8 @@ rejected_from!(
     OrderError,
     PaymentError,
     CategoryError,
-    ImportError
+    ImportError,
+    AddressBookError
 );
 
 impl From<Rule> for AppError {

@@ -11,6 +11,7 @@
 //!   handler carries its `#[utoipa::path]`; registering it with `routes!` documents it.
 
 pub mod accounts;
+pub mod addresses;
 pub mod cart;
 pub mod catalog;
 pub mod categories;
@@ -22,6 +23,7 @@ pub mod input;
 pub mod inventory;
 pub mod openapi;
 pub mod orders;
+pub mod profile;
 pub mod rules;
 pub mod sellers;
 pub mod shipping;
@@ -86,6 +88,8 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(webhook::router())
         .merge(shipping::router())
         .merge(sellers::router())
+        .merge(profile::router())
+        .merge(addresses::router())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))
