@@ -17,11 +17,11 @@ use crate::config::Config;
 use crate::midtrans::Midtrans;
 use crate::passwords::{PasswordLimits, Passwords};
 use crate::processes::auto_complete::AutoCompleter;
+use crate::processes::avatars::AvatarThumbnails;
 use crate::processes::expiry::ExpirySweeper;
 use crate::processes::imports::Imports;
 use crate::processes::order_flow::OrderFlow;
 use crate::processes::order_refunds::OrderRefunds;
-use crate::processes::avatars::AvatarThumbnails;
 use crate::processes::thumbnails::Thumbnails;
 use crate::throttle::LoginThrottle;
 

@@ -151,7 +151,11 @@ impl Aggregate for AddressBook {
                 address,
                 ..
             } => {
-                if let Some(entry) = self.entries.iter_mut().find(|e| e.address_id == *address_id) {
+                if let Some(entry) = self
+                    .entries
+                    .iter_mut()
+                    .find(|e| e.address_id == *address_id)
+                {
                     entry.label.clone_from(label);
                     entry.address = address.clone();
                 }

@@ -15,9 +15,11 @@ use super::{Actor, AppError, AppState};
 
 /// The caller's book as its stream has it now (empty when they never added an address).
 pub async fn list(state: &AppState, actor: Actor) -> Result<AddressBook, AppError> {
-    Ok(load::<AddressBook>(state.store.as_ref(), &streams::address_book(actor.id))
-        .await?
-        .state)
+    Ok(
+        load::<AddressBook>(state.store.as_ref(), &streams::address_book(actor.id))
+            .await?
+            .state,
+    )
 }
 
 /// A new entry as the caller sent it.
@@ -98,9 +100,7 @@ pub async fn for_checkout(
     address_id: Uuid,
 ) -> Result<Address, AppError> {
     let book = list(state, buyer).await?;
-    let entry = book
-        .entry(address_id)
-        .ok_or(AddressBookError::NotFound)?;
+    let entry = book.entry(address_id).ok_or(AddressBookError::NotFound)?;
     Address::parse(&entry.address).map_err(|errors| {
         AppError::Internal(anyhow::anyhow!(
             "a stored address no longer parses: {errors:?}"

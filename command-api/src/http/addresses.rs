@@ -225,7 +225,11 @@ async fn add(
 #[schema(example = json!({"label": "Kantor", "is_default": true}))]
 struct ChangeAddressRequest {
     /// 1 to 50 characters; `null` removes the label.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(value_type = Option<String>)]
     label: Option<Option<String>>,
     #[serde(default)]
@@ -241,7 +245,11 @@ struct ChangeAddressRequest {
     #[serde(default)]
     country_code: Option<String>,
     /// `null` removes it.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(value_type = Option<u32>, minimum = 1)]
     destination_id: Option<Option<u32>>,
     /// `true` makes this entry the default (the previous default no longer is); `false` on
@@ -301,9 +309,12 @@ async fn change(
 ) -> Result<Response, ApiError> {
     let change = req.parse()?;
     let key = key.for_request(&(address_id, &req))?;
-    let outcome =
-        addresses::change(&state, actor(&user), address_id, change, key.as_ref()).await?;
-    Ok(accepted(StatusCode::OK, book_json(&outcome.state), outcome.position))
+    let outcome = addresses::change(&state, actor(&user), address_id, change, key.as_ref()).await?;
+    Ok(accepted(
+        StatusCode::OK,
+        book_json(&outcome.state),
+        outcome.position,
+    ))
 }
 
 /// Remove an address
@@ -331,5 +342,9 @@ async fn remove(
 ) -> Result<Response, ApiError> {
     let key = key.for_request(&("remove", address_id))?;
     let outcome = addresses::remove(&state, actor(&user), address_id, key.as_ref()).await?;
-    Ok(accepted(StatusCode::OK, book_json(&outcome.state), outcome.position))
+    Ok(accepted(
+        StatusCode::OK,
+        book_json(&outcome.state),
+        outcome.position,
+    ))
 }

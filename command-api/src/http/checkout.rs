@@ -20,9 +20,9 @@ use super::openapi::{CheckoutAnswer, RequiredIdempotencyKeyHeader, ShippingAddre
 use super::{accepted_with_token, actor};
 use crate::app::checkout::{self, CheckoutCommand, Shipment};
 use crate::app::{AppError, AppState, Rule, addresses};
-use pasar_domain::address_book::AddressBookError;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json, problem};
+use pasar_domain::address_book::AddressBookError;
 use pasar_service::openapi::ProblemDetails as Problem;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -188,7 +188,10 @@ async fn saved_address(state: &AppState, user: &AuthUser, id: Uuid) -> Result<Ad
     match addresses::for_checkout(state, actor(user), id).await {
         Err(AppError::Rejected(Rule::AddressBook(AddressBookError::NotFound))) => {
             let message = "names no address in your address book";
-            Err(ApiError::Validation(vec![pasar_domain::FieldError::new("address_id", message)]))
+            Err(ApiError::Validation(vec![pasar_domain::FieldError::new(
+                "address_id",
+                message,
+            )]))
         }
         other => Ok(other?),
     }

@@ -20,8 +20,8 @@ use pasar_events::{DomainEvent, EventStore, RecordedEvent};
 use uuid::Uuid;
 
 use super::{caused_by, process_error};
-use crate::app::exec::{EventIds, derive_id, execute, load};
 use crate::app::AppError;
+use crate::app::exec::{EventIds, derive_id, execute, load};
 use crate::app::images::storage_down as media_down;
 use crate::media::Media;
 use crate::media::resize::{self, AVATAR_SIZE};
@@ -80,7 +80,10 @@ impl AvatarThumbnails {
             thumbnail,
             now: Utc::now(),
         });
-        let ids = EventIds::Derived(derive_id(&["avatar-thumbnail", &event.event_id.to_string()]));
+        let ids = EventIds::Derived(derive_id(&[
+            "avatar-thumbnail",
+            &event.event_id.to_string(),
+        ]));
         execute::<Customer>(&self.store, &stream, &command, ids, &caused_by(event)).await?;
         tracing::info!(%stream, %avatar_id, "avatar thumbnail made");
         Ok(())

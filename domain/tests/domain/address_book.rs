@@ -97,7 +97,10 @@ fn a_change_merges_the_fields_given_and_is_checked_whole() {
     let error = given::<AddressBook>([added(1), chosen(1)])
         .when(change(1, blank, None))
         .error();
-    assert!(matches!(error, AddressBookError::Invalid(ref e) if e[0].field == "shipping_address.recipient"), "{error:?}");
+    assert!(
+        matches!(error, AddressBookError::Invalid(ref e) if e[0].field == "shipping_address.recipient"),
+        "{error:?}"
+    );
 }
 
 #[test]

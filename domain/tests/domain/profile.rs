@@ -25,7 +25,11 @@ fn session(family: u128) -> CustomerEvent {
     }
 }
 
-fn update(full_name: Option<&str>, phone: Option<Option<&str>>, locale: Option<Locale>) -> CustomerCommand {
+fn update(
+    full_name: Option<&str>,
+    phone: Option<Option<&str>>,
+    locale: Option<Locale>,
+) -> CustomerCommand {
     CustomerCommand::Profile(ProfileCommand::Update {
         full_name: full_name.map(str::to_owned),
         phone: phone.map(|p| p.map(|p| Phone::parse(p).unwrap())),
@@ -52,12 +56,19 @@ fn an_update_records_the_whole_new_profile_with_the_phone_normalised() {
 
 #[test]
 fn fields_left_out_keep_their_values_and_the_same_values_record_nothing() {
-    let before = [registered(), updated("Ani L", Some("+6281234567890"), Locale::En)];
+    let before = [
+        registered(),
+        updated("Ani L", Some("+6281234567890"), Locale::En),
+    ];
     given::<Customer>(before.clone())
         .when(update(Some("Ani Lestari"), None, None))
         .then([updated("Ani Lestari", Some("+6281234567890"), Locale::En)]);
     given::<Customer>(before.clone())
-        .when(update(Some(" Ani L "), Some(Some("+62 812 3456 7890")), Some(Locale::En)))
+        .when(update(
+            Some(" Ani L "),
+            Some(Some("+62 812 3456 7890")),
+            Some(Locale::En),
+        ))
         .then_nothing();
     given::<Customer>(before)
         .when(update(None, Some(None), None))
@@ -178,7 +189,10 @@ fn an_avatar_is_set_once_and_thumbnailed_once() {
     let customer = given::<Customer>([registered(), avatar_changed(20)])
         .when(record_thumbnail(20))
         .then([made.clone()]);
-    assert_eq!(customer.profile.avatar.unwrap().thumbnail, Some(thumbnail()));
+    assert_eq!(
+        customer.profile.avatar.unwrap().thumbnail,
+        Some(thumbnail())
+    );
     given::<Customer>([registered(), avatar_changed(20), made])
         .when(record_thumbnail(20))
         .then_nothing();

@@ -51,13 +51,17 @@ async fn refresh(stack: &Stack, refresh_token: &str) -> StatusCode {
 }
 
 async fn me(stack: &Stack, token: &str) -> Value {
-    let (status, body, _) = stack.command(Method::GET, "/v1/me", Some(token), None).await;
+    let (status, body, _) = stack
+        .command(Method::GET, "/v1/me", Some(token), None)
+        .await;
     assert_eq!(status, StatusCode::OK, "GET /v1/me: {body}");
     body
 }
 
 async fn patch_me(stack: &Stack, token: Option<&str>, body: Value) -> (StatusCode, Value) {
-    let (status, body, _) = stack.command(Method::PATCH, "/v1/me", token, Some(body)).await;
+    let (status, body, _) = stack
+        .command(Method::PATCH, "/v1/me", token, Some(body))
+        .await;
     (status, body)
 }
 
@@ -77,9 +81,15 @@ async fn a_profile_is_read_and_changed_by_its_owner_only() {
     // Assert
     assert_eq!(before["id"], json!(ani));
     assert_eq!(before["email"], email);
-    assert_eq!((before["phone"].clone(), before["locale"].clone()), (Value::Null, json!("id")));
+    assert_eq!(
+        (before["phone"].clone(), before["locale"].clone()),
+        (Value::Null, json!("id"))
+    );
     assert_eq!(before["role"], "buyer");
-    assert!(before["avatar"].is_null() && before["created_at"].is_string(), "{before}");
+    assert!(
+        before["avatar"].is_null() && before["created_at"].is_string(),
+        "{before}"
+    );
     assert_eq!(status, StatusCode::OK, "{after}");
     assert_eq!(after["full_name"], "Ani Lestari");
     assert_eq!(after["phone"], "+6281234567890");
@@ -98,7 +108,10 @@ async fn a_profile_is_read_and_changed_by_its_owner_only() {
     // The same values again record nothing.
     let (status, _) = patch_me(&stack, Some(&token), json!({ "phone": "+6281234567890" })).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(stack.stream_events(&format!("customer-{ani}")).await.len(), events.len());
+    assert_eq!(
+        stack.stream_events(&format!("customer-{ani}")).await.len(),
+        events.len()
+    );
     // Everyone else sees only themselves; nobody without a token sees anything.
     for (who, token) in [("buyer", &other), ("seller", &seller)] {
         let theirs = me(&stack, token).await;
@@ -112,7 +125,9 @@ async fn a_profile_is_read_and_changed_by_its_owner_only() {
         (Method::POST, "/v1/me/password"),
         (Method::PUT, "/v1/me/avatar"),
     ] {
-        let (status, body, _) = stack.command(method.clone(), path, None, Some(json!({}))).await;
+        let (status, body, _) = stack
+            .command(method.clone(), path, None, Some(json!({})))
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
     }
     assert_eq!(me(&stack, &token).await["full_name"], "Ani Lestari");
@@ -162,13 +177,23 @@ async fn phone_numbers_are_normalised_and_anything_else_is_refused_naming_the_fi
         assert_eq!(answer["errors"][0]["field"], field, "{answer}");
     }
     let (status, _) = patch_me(&stack, Some(&token), json!({ "email": "x@example.com" })).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "unknown fields are refused");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown fields are refused"
+    );
     let events_after = stack.stream_events(&format!("customer-{ani}")).await.len();
-    assert_eq!(events_after, events_before, "a refused change records nothing");
+    assert_eq!(
+        events_after, events_before,
+        "a refused change records nothing"
+    );
     assert_eq!(me(&stack, &token).await["phone"], "+628123456789");
     // `null` removes the phone.
     let (status, body) = patch_me(&stack, Some(&token), json!({ "phone": null })).await;
-    assert_eq!((status, body["phone"].clone()), (StatusCode::OK, Value::Null));
+    assert_eq!(
+        (status, body["phone"].clone()),
+        (StatusCode::OK, Value::Null)
+    );
 }
 
 #[tokio::test]
@@ -200,7 +225,12 @@ async fn concurrent_changes_of_different_fields_all_land() {
     assert_eq!(after["locale"], "en");
 }
 
-async fn change_password(stack: &Stack, token: &str, current: &str, new: &str) -> (StatusCode, Value) {
+async fn change_password(
+    stack: &Stack,
+    token: &str,
+    current: &str,
+    new: &str,
+) -> (StatusCode, Value) {
     let body = json!({ "current_password": current, "new_password": new });
     let (status, body, _) = stack
         .command(Method::POST, "/v1/me/password", Some(token), Some(body))
@@ -238,11 +268,19 @@ async fn a_password_change_needs_the_current_one_and_ends_every_other_session() 
         StatusCode::OK,
         "the caller's own session goes on"
     );
-    assert_eq!(login(&stack, &email, PASSWORD).await, Err(StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        login(&stack, &email, PASSWORD).await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
     assert!(login(&stack, &email, new_password).await.is_ok());
     let events = stack.stream_events(&format!("customer-{ani}")).await;
     let changed = events.iter().find(|(t, _)| t == "PasswordChanged").unwrap();
-    assert!(changed.1["password_hash"].as_str().unwrap().starts_with("$argon2id$"));
+    assert!(
+        changed.1["password_hash"]
+            .as_str()
+            .unwrap()
+            .starts_with("$argon2id$")
+    );
     assert!(
         events
             .iter()
@@ -255,10 +293,20 @@ async fn a_password_change_needs_the_current_one_and_ends_every_other_session() 
 }
 
 async fn put_avatar(stack: &Stack, token: &str, name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
-    let part = Part::bytes(bytes).file_name(name.to_owned()).mime_str("image/jpeg").unwrap();
+    let part = Part::bytes(bytes)
+        .file_name(name.to_owned())
+        .mime_str("image/jpeg")
+        .unwrap();
     let form = Form::new().part("file", part);
     let url = format!("{}/v1/me/avatar", stack.command_url);
-    let response = stack.http.put(url).bearer_auth(token).multipart(form).send().await.unwrap();
+    let response = stack
+        .http
+        .put(url)
+        .bearer_auth(token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     let status = response.status();
     (status, response.json().await.unwrap_or(Value::Null))
 }
@@ -269,8 +317,16 @@ async fn an_avatar_is_checked_like_a_product_image_and_gets_a_square_thumbnail()
     let stack = Stack::start().await.unwrap();
     let (ani, token, _, _) = signed_up(&stack).await;
     let hostile: [(&str, Vec<u8>, StatusCode); 3] = [
-        ("me.jpg", b"<!doctype html><script>alert(1)</script>".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE),
-        ("me.svg", b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec(), StatusCode::UNSUPPORTED_MEDIA_TYPE),
+        (
+            "me.jpg",
+            b"<!doctype html><script>alert(1)</script>".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+        (
+            "me.svg",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
         ("bomb.png", bomb(), StatusCode::UNPROCESSABLE_ENTITY),
     ];
 
@@ -283,7 +339,13 @@ async fn an_avatar_is_checked_like_a_product_image_and_gets_a_square_thumbnail()
     let (status, body) = put_avatar(&stack, &token, "me.jpg", jpeg(600, 400, 5)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["avatar"]["processing"], true);
-    assert_eq!((body["avatar"]["width"].clone(), body["avatar"]["height"].clone()), (json!(600), json!(400)));
+    assert_eq!(
+        (
+            body["avatar"]["width"].clone(),
+            body["avatar"]["height"].clone()
+        ),
+        (json!(600), json!(400))
+    );
     let url = body["avatar"]["url"].as_str().unwrap().to_owned();
     assert!(url.starts_with("/v1/media/images/"), "{url}");
     let thumbnail = until_thumbnail(&stack, &token).await;
@@ -292,7 +354,10 @@ async fn an_avatar_is_checked_like_a_product_image_and_gets_a_square_thumbnail()
     assert_eq!((decoded.width(), decoded.height()), (256, 256));
     served(&stack, &url, "image/jpeg").await;
     let events = stack.stream_events(&format!("customer-{ani}")).await;
-    let made = events.iter().filter(|(t, _)| t == "AvatarThumbnailMade").count();
+    let made = events
+        .iter()
+        .filter(|(t, _)| t == "AvatarThumbnailMade")
+        .count();
     assert_eq!(made, 1);
 }
 

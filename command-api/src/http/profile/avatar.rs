@@ -36,7 +36,10 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 /// `multipart/form-data` with exactly one file part (named `file`), a JPEG, PNG or WebP image
 /// of at most 10 MiB. Its name and declared type are ignored: the bytes decide.
 #[derive(ToSchema)]
-#[expect(dead_code, reason = "describes the multipart form for the OpenAPI document")]
+#[expect(
+    dead_code,
+    reason = "describes the multipart form for the OpenAPI document"
+)]
 struct AvatarForm {
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
@@ -73,7 +76,10 @@ async fn set_avatar(
     let form = form.map_err(|e| ApiError::Problem {
         status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
         title: "Unsupported media type",
-        detail: format!("expected multipart/form-data with one file: {}", e.body_text()),
+        detail: format!(
+            "expected multipart/form-data with one file: {}",
+            e.body_text()
+        ),
         extra: None,
     })?;
     let mut files = read_files(form).await?;
@@ -87,5 +93,9 @@ async fn set_avatar(
     let hash = hex::encode(Sha256::digest(&file.bytes));
     let key = key.for_request(&("avatar", &hash))?;
     let outcome = profile::set_avatar(&state, actor(&user), file, key.as_ref()).await?;
-    Ok(accepted(StatusCode::OK, me_json(&outcome.state), outcome.position))
+    Ok(accepted(
+        StatusCode::OK,
+        me_json(&outcome.state),
+        outcome.position,
+    ))
 }

@@ -13,8 +13,8 @@ mod password;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use pasar_domain::customer::Customer;
 use pasar_domain::FieldError;
+use pasar_domain::customer::Customer;
 use pasar_domain::values::{Phone, Text};
 use pasar_events::types::{Locale, Role};
 use serde::{Deserialize, Serialize};
@@ -149,7 +149,11 @@ struct UpdateMeRequest {
     full_name: Option<String>,
     /// An Indonesian mobile number, `08…`, `628…` or `+628…` (spaces, dots and dashes
     /// allowed), stored as `+628…`; `null` removes it.
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[schema(value_type = Option<String>, example = "081234567890")]
     phone: Option<Option<String>>,
     /// `id` or `en`.
@@ -219,5 +223,9 @@ async fn update_me(
     let change = req.parse()?;
     let key = key.for_request(&req)?;
     let outcome = profile::update(&state, actor(&user), change, key.as_ref()).await?;
-    Ok(accepted(StatusCode::OK, me_json(&outcome.state), outcome.position))
+    Ok(accepted(
+        StatusCode::OK,
+        me_json(&outcome.state),
+        outcome.position,
+    ))
 }

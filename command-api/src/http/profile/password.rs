@@ -76,7 +76,11 @@ pub(super) async fn change(
     req.check()?;
     let customer = profile::get(&state, actor(&user)).await?;
     let throttle = &state.login_throttle;
-    let attempt = throttle.begin(&customer.email.to_lowercase(), client, std::time::Instant::now())?;
+    let attempt = throttle.begin(
+        &customer.email.to_lowercase(),
+        client,
+        std::time::Instant::now(),
+    )?;
     let verified_hash = customer.password_hash.clone();
     let checked = state
         .passwords
@@ -96,5 +100,9 @@ pub(super) async fn change(
         keep_session: user.session,
     };
     let outcome = profile::change_password(&state, actor(&user), change).await?;
-    Ok(accepted(StatusCode::OK, me_json(&outcome.state), outcome.position))
+    Ok(accepted(
+        StatusCode::OK,
+        me_json(&outcome.state),
+        outcome.position,
+    ))
 }
