@@ -207,29 +207,83 @@ async fn concurrent_changes_lose_nothing_and_leave_exactly_one_default() {
     assert_eq!(defaults(&budis).len(), 1);
 }
 
-#[tokio::test]
-async fn checkout_ships_to_a_saved_address_by_id_and_refuses_anyone_elses() {
-    // Arrange: a buyer with the product in the cart and an address saved with its location.
-    let stack = Stack::start().await.unwrap();
-    let listed = listed_product(&stack, 50_000, 5).await;
-    let (_, ani) = stack.register("buyer").await;
-    let (_, budi) = stack.register("buyer").await;
+/// One unit of a new product in `buyer`'s cart and an address saved with the buyer's location:
+/// (the entry's id, the cheapest shipments for it, or null when the stack does not ship).
+async fn cart_and_saved_address(stack: &Stack, buyer: &str) -> (String, Value) {
+    let listed = listed_product(stack, 50_000, 5).await;
     let item = json!({ "product_id": listed.product_id, "quantity": 1 });
     let (status, _, _) = stack
-        .command(Method::POST, "/v1/cart/items", Some(&ani), Some(item))
+        .command(Method::POST, "/v1/cart/items", Some(buyer), Some(item))
         .await;
     assert_eq!(status, StatusCode::OK);
     let mut saved = entry(1);
     let mut shipments = json!(null);
     if stack.ships() {
-        let destination = location(&stack, &ani, DESTINATION_SEARCH).await;
+        let destination = location(stack, buyer, DESTINATION_SEARCH).await;
         saved["destination_id"] = json!(destination);
-        let (status, quoted) = quotes(&stack, &ani, destination).await;
+        let (status, quoted) = quotes(stack, buyer, destination).await;
         assert_eq!(status, StatusCode::OK, "{quoted}");
         shipments = cheapest_shipments(&quoted);
     }
-    let (_, added) = add(&stack, Some(&ani), saved).await;
-    let address_id = added["id"].as_str().unwrap().to_owned();
+    let (status, added) = add(stack, Some(buyer), saved).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    (added["id"].as_str().unwrap().to_owned(), shipments)
+}
+
+#[tokio::test]
+async fn an_add_retried_in_parallel_with_one_key_lands_once() {
+    // Arrange
+    let stack = Stack::start().await.unwrap();
+    let (_, ani) = stack.register("buyer").await;
+    let key = Uuid::new_v4().to_string();
+    let url = format!("{}/v1/me/addresses", stack.command_url);
+
+    // Act
+    let sends = (0..5).map(|_| {
+        let headers = [("idempotency-key", key.as_str())];
+        let url = url.clone();
+        let stack = &stack;
+        let ani = &ani;
+        async move {
+            stack
+                .send(Method::POST, url, Some(ani), Some(entry(1)), &headers)
+                .await
+        }
+    });
+    let answers = futures::future::join_all(sends).await;
+
+    // Assert
+    for (status, body, _) in &answers {
+        assert_eq!(*status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["id"], answers[0].1["id"]);
+    }
+    assert_eq!(
+        book(&stack, &ani).await["addresses"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let mut other = entry(2);
+    other["city"] = json!("Sleman");
+    let headers = [("idempotency-key", key.as_str())];
+    let (status, body, _) = stack
+        .send(Method::POST, url, Some(&ani), Some(other), &headers)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the key reused with another body: {body}"
+    );
+}
+
+#[tokio::test]
+async fn checkout_ships_to_a_saved_address_by_id_and_refuses_anyone_elses() {
+    // Arrange: a buyer with the product in the cart and an address saved with its location.
+    let stack = Stack::start().await.unwrap();
+    let (_, ani) = stack.register("buyer").await;
+    let (_, budi) = stack.register("buyer").await;
+    let (address_id, shipments) = cart_and_saved_address(&stack, &ani).await;
     let (_, budis) = add(&stack, Some(&budi), entry(2)).await;
     let body = |id: &str| {
         let mut body = json!({ "address_id": id });

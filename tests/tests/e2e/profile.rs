@@ -70,8 +70,6 @@ async fn a_profile_is_read_and_changed_by_its_owner_only() {
     // Arrange
     let stack = Stack::start().await.unwrap();
     let (ani, token, _, email) = signed_up(&stack).await;
-    let (_, other) = stack.register("buyer").await;
-    let (_, seller) = stack.register("seller").await;
 
     // Act
     let before = me(&stack, &token).await;
@@ -112,8 +110,21 @@ async fn a_profile_is_read_and_changed_by_its_owner_only() {
         stack.stream_events(&format!("customer-{ani}")).await.len(),
         events.len()
     );
-    // Everyone else sees only themselves; nobody without a token sees anything.
-    for (who, token) in [("buyer", &other), ("seller", &seller)] {
+}
+
+#[tokio::test]
+async fn nobody_else_sees_a_profile_and_nobody_without_a_token_sees_any() {
+    // Arrange
+    let stack = Stack::start().await.unwrap();
+    let (ani, token, _, _) = signed_up(&stack).await;
+    let (status, _) = patch_me(&stack, Some(&token), json!({ "phone": "081234567890" })).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, other) = stack.register("buyer").await;
+    let (_, seller) = stack.register("seller").await;
+    let admin = stack.admin_token().await;
+
+    // Act + Assert: everyone else sees only themselves.
+    for (who, token) in [("buyer", &other), ("seller", &seller), ("admin", &admin)] {
         let theirs = me(&stack, token).await;
         assert_ne!(theirs["id"], json!(ani), "{who}");
         assert_eq!(theirs["role"], who);
@@ -130,31 +141,35 @@ async fn a_profile_is_read_and_changed_by_its_owner_only() {
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}: {body}");
     }
-    assert_eq!(me(&stack, &token).await["full_name"], "Ani Lestari");
+    assert_eq!(me(&stack, &token).await["phone"], "+6281234567890");
 }
+
+/// Indonesian mobile numbers as people write them, and what `PATCH /v1/me` stores.
+const ACCEPTED_PHONES: [(&str, &str); 4] = [
+    ("08123456789", "+628123456789"),
+    ("628123456789", "+628123456789"),
+    ("+62 812 3456 7890", "+6281234567890"),
+    ("0812.3456.789", "+628123456789"),
+];
+
+/// Not Indonesian mobile numbers.
+const REFUSED_PHONES: [&str; 7] = [
+    "021-555-1234",
+    "+6512345678",
+    "0812",
+    "08123456789012345",
+    "phone: 0812345678",
+    "+0812345678",
+    "0812\u{7}345678",
+];
 
 #[tokio::test]
 async fn phone_numbers_are_normalised_and_anything_else_is_refused_naming_the_field() {
     // Arrange
     let stack = Stack::start().await.unwrap();
     let (ani, token, _, _) = signed_up(&stack).await;
-    let accepted = [
-        ("08123456789", "+628123456789"),
-        ("628123456789", "+628123456789"),
-        ("+62 812 3456 7890", "+6281234567890"),
-        ("0812.3456.789", "+628123456789"),
-    ];
-    let refused = [
-        "021-555-1234",
-        "+6512345678",
-        "0812",
-        "08123456789012345",
-        "phone: 0812345678",
-        "+0812345678",
-        "0812\u{7}345678",
-    ];
 
-    for (raw, normalised) in accepted {
+    for (raw, normalised) in ACCEPTED_PHONES {
         // Act
         let (status, body) = patch_me(&stack, Some(&token), json!({ "phone": raw })).await;
         // Assert
@@ -162,7 +177,7 @@ async fn phone_numbers_are_normalised_and_anything_else_is_refused_naming_the_fi
         assert_eq!(body["phone"], normalised, "{raw}");
     }
     let events_before = stack.stream_events(&format!("customer-{ani}")).await.len();
-    for raw in refused {
+    for raw in REFUSED_PHONES {
         let (status, body) = patch_me(&stack, Some(&token), json!({ "phone": raw })).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{raw}: {body}");
         assert_eq!(body["errors"][0]["field"], "phone", "{raw}: {body}");
