@@ -1,4 +1,5 @@
-//! A customer account and its refresh-token sessions (`customer-{id}`).
+//! A customer account and its refresh-token sessions (`customer-{id}`); the customer's own
+//! profile, password and avatar are in `customer/profile.rs` ([`CustomerCommand::Profile`]).
 //!
 //! Email uniqueness is not decided here: the caller claims `email-{normalized}` (see
 //! [`normalize_email`] and [`crate::values::Email`]) before registering, and gives the claim

@@ -9,6 +9,8 @@
 //! - [`checkout`]: the checkout workflow, its claim, attempts and recorded outcome.
 //! - [`payments`]: recording a Midtrans notification.
 //! - [`imports`]: CSV product imports, recorded and then worked through line by line.
+//! - [`profile`], [`addresses`]: the customer's own profile, password and avatar, and their
+//!   address book (which checkout reads for `address_id`).
 
 pub mod accounts;
 pub mod addresses;

@@ -5,6 +5,8 @@
 //! - [`accounts`], [`catalog`], [`cart`], [`checkout`], [`webhook`]: one module per area,
 //!   each with its `router()`; [`router`] merges them (one line per area).
 //! - [`imports`]: the CSV product import (its file checks in [`import_file`]).
+//! - [`profile`], [`addresses`]: the caller's own account (`/v1/me`: profile, password,
+//!   avatar) and address book, read from the caller's own streams.
 //! - [`rules`]: how an `AppError` becomes an `ApiError` (status and problem per rule).
 //! - [`input`]: request-field parsing helpers and the `Idempotency-Key` extractor.
 //! - [`openapi`]: the OpenAPI document's frame and the answer bodies it describes. Each
