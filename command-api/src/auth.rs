@@ -57,10 +57,11 @@ pub fn issue_access_token(
     secret: &str,
     user: Uuid,
     role: Role,
+    session: Option<Uuid>,
     ttl: Duration,
 ) -> Result<String, ApiError> {
     TokenIssuer::new(&Secret::new(secret))
-        .issue(user, role, ttl)
+        .issue_for_session(user, role, session, ttl)
         .map_err(ApiError::from)
 }
 
@@ -163,6 +164,7 @@ mod tests {
             "a".repeat(32).as_str(),
             Uuid::new_v4(),
             Role::Buyer,
+            None,
             Duration::from_secs(60),
         )
         .unwrap();

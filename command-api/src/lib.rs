@@ -12,7 +12,7 @@
 //! JWT access tokens, rotating refresh tokens and the `AuthUser` extractor); [`midtrans`]
 //! (Snap and Core API client, signature check); [`passwords`] (argon2id bounded to one hash
 //! per core, busy → 503); [`throttle`] (failed-login backoff per account and address → 429);
-//! [`media`] (product images: checked by content, re-encoded without metadata, thumbnails,
+//! [`media`] (product images and avatars: checked by content, re-encoded without metadata, thumbnails,
 //! the object store); [`rajaongkir`] (shipping destinations and courier quotes, used by `app::shipping`);
 //! [`error`] (the single `ApiError`);
 //! [`config`]. Shared plumbing (secrets, token checks, metrics, shutdown) comes from

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::midtrans::Midtrans;
 use crate::passwords::{PasswordLimits, Passwords};
 use crate::processes::auto_complete::AutoCompleter;
+use crate::processes::avatars::AvatarThumbnails;
 use crate::processes::expiry::ExpirySweeper;
 use crate::processes::imports::Imports;
 use crate::processes::notifications::Notifications;
@@ -98,6 +99,10 @@ pub fn processors(state: &AppState) -> Vec<Arc<dyn Processor>> {
             state.config.order_auto_complete,
         )),
         Arc::new(Thumbnails::new(state.store.clone(), state.media.clone())),
+        Arc::new(AvatarThumbnails::new(
+            state.store.clone(),
+            state.media.clone(),
+        )),
         Arc::new(ExpirySweeper::new(
             state.store.clone(),
             state.pool.clone(),

@@ -1,4 +1,5 @@
-//! A customer account and its refresh-token sessions (`customer-{id}`).
+//! A customer account and its refresh-token sessions (`customer-{id}`); the customer's own
+//! profile, password and avatar are in `customer/profile.rs` ([`CustomerCommand::Profile`]).
 //!
 //! Email uniqueness is not decided here: the caller claims `email-{normalized}` (see
 //! [`normalize_email`] and [`crate::values::Email`]) before registering, and gives the claim
@@ -17,8 +18,10 @@ use uuid::Uuid;
 
 use crate::{Aggregate, char_len};
 
+mod profile;
 mod sessions;
 mod store;
+pub use profile::{Avatar, PASSWORD_CHANGED_REASON, Profile, ProfileCommand};
 pub use store::{MAX_STORE_DESCRIPTION_CHARS, MAX_STORE_NAME_CHARS, StoreProfile};
 
 /// Longest full name, in characters, after trimming.
@@ -44,6 +47,8 @@ pub struct Customer {
     pub sessions: BTreeMap<Uuid, Session>,
     /// A seller's store profile, once set.
     pub store: Option<StoreProfile>,
+    /// Phone, locale and avatar (`/v1/me`).
+    pub profile: Profile,
 }
 
 /// One refresh-token family.
@@ -126,6 +131,8 @@ pub enum CustomerCommand {
         profile: StoreProfile,
         now: DateTime<Utc>,
     },
+    /// The customer's own profile, password and avatar.
+    Profile(ProfileCommand),
 }
 
 /// Why a customer command was refused.
@@ -158,6 +165,9 @@ pub enum CustomerError {
     InvalidStoreName,
     #[error("store description must be at most {MAX_STORE_DESCRIPTION_CHARS} characters")]
     InvalidStoreDescription,
+    /// The password changed between checking the current one and recording the new one.
+    #[error("the password was changed meanwhile; sign in again")]
+    PasswordChangedMeanwhile,
 }
 
 impl Aggregate for Customer {
@@ -195,6 +205,7 @@ impl Aggregate for Customer {
             CustomerCommand::SetStoreProfile { profile, now } => {
                 self.set_store_profile(profile, *now)
             }
+            CustomerCommand::Profile(command) => self.decide_profile(command),
         }
     }
 
@@ -260,6 +271,10 @@ impl Aggregate for Customer {
                     origin_label: origin_label.clone(),
                 });
             }
+            CustomerEvent::CustomerProfileUpdated { .. }
+            | CustomerEvent::PasswordChanged { .. }
+            | CustomerEvent::AvatarChanged { .. }
+            | CustomerEvent::AvatarThumbnailMade { .. } => self.evolve_profile(event),
         }
         self
     }

@@ -8,7 +8,7 @@
 //!
 //! | module | stream | rules |
 //! |---|---|---|
-//! | [`customer`] | `customer-{id}` | registration, role, refresh-token sessions with reuse detection |
+//! | [`customer`] | `customer-{id}` | registration, role, refresh-token sessions with reuse detection, profile, password, avatar |
 //! | [`category`] | `categories-tree` | the admin-managed tree: no cycles, slugs unique among active siblings, retire |
 //! | [`product`] | `product-{id}` | listing validation, ownership, discontinuation, SKU normalisation |
 //! | [`stock`] | `stock-{product}` | receive, adjust, reserve per order, release, commit; available ≥ 0 |
@@ -16,12 +16,14 @@
 //! | [`order`] | `order-{id}` | the order state machine; no skips, no reversals |
 //! | [`payment`] | `payment-{id}` | Midtrans notifications mapped to payment states |
 //! | [`import`] | `import-{id}` | a CSV import's rows, each line reported once, complete when all are |
+//! | [`address_book`] | `addresses-{customer}` | at most ten addresses, exactly one default while any |
 //!
 //! [`values`] holds the validated newtypes (`Email`, `Sku`, `Quantity`, `Price`, `Address`,
 //! `Text`) that requests are parsed into before a command is built.
 //!
 //! Start reading at [`Aggregate`], then [`cart`], the smallest aggregate.
 
+pub mod address_book;
 pub mod cart;
 pub mod category;
 pub mod customer;

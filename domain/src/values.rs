@@ -22,6 +22,8 @@ pub enum ValueError {
     Sku,
     #[error("must be between {min} and {max}")]
     Range { min: i64, max: i64 },
+    #[error("must be an Indonesian mobile number: 08…, 628… or +628… (9 to 12 digits after 62)")]
+    Phone,
 }
 
 impl ValueError {
@@ -205,6 +207,47 @@ impl Address {
     }
 }
 
+/// An Indonesian mobile number, normalised to `+628…`. Accepted as written `08…`, `628…` or
+/// `+628…`, with spaces, dots, dashes or parentheses between digits; 9 to 12 digits after the
+/// country code `62` (the operator prefix `8` included). Anything else is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Self, ValueError> {
+        let text = printable(raw)?.trim();
+        let (plus, rest) = match text.strip_prefix('+') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        if !rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '.' | '-' | '(' | ')'))
+        {
+            return Err(ValueError::Phone);
+        }
+        let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+        let national = match (plus, digits.strip_prefix("62"), digits.strip_prefix('0')) {
+            (true, Some(national), _) | (false, Some(national), _) => national,
+            (false, None, Some(national)) => national,
+            _ => return Err(ValueError::Phone),
+        };
+        if !national.starts_with('8') || !(9..=12).contains(&national.len()) {
+            return Err(ValueError::Phone);
+        }
+        Ok(Phone(format!("+62{national}")))
+    }
+
+    /// `+628…`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 /// Trimmed printable text of `min..=max` characters (bounds chosen at run time).
 pub fn bounded(raw: &str, min: usize, max: usize) -> Result<String, ValueError> {
     let trimmed = printable(raw)?.trim();
@@ -218,6 +261,36 @@ pub fn bounded(raw: &str, min: usize, max: usize) -> Result<String, ValueError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indonesian_mobile_numbers_are_normalised_and_others_refused() {
+        for raw in [
+            "081234567890",
+            "6281234567890",
+            "+6281234567890",
+            "+62 812-3456-7890",
+            "0812.3456.7890",
+        ] {
+            assert_eq!(
+                Phone::parse(raw).unwrap().as_str(),
+                "+6281234567890",
+                "{raw}"
+            );
+        }
+        for raw in [
+            "",
+            "12345",
+            "+6512345678",
+            "0212345678",
+            "+62812",
+            "62812345678901234",
+            "0812abc4567",
+            "+0812345678",
+            "0812\u{7}34567",
+        ] {
+            assert!(Phone::parse(raw).is_err(), "{raw}");
+        }
+    }
 
     #[test]
     fn control_characters_are_refused_in_any_text() {

@@ -5,6 +5,7 @@
 //! its own schema version (`upcast::current_version`); older stored versions are upcast to the
 //! current shape before typed decoding, so readers only ever see the current one.
 
+mod address_book;
 mod cart;
 mod catalog;
 mod category;
@@ -15,8 +16,10 @@ mod import;
 mod money;
 mod order;
 mod payment;
+mod profile;
 mod sensitive;
 
+pub use address_book::AddressBookEvent;
 pub use cart::CartEvent;
 pub use catalog::{DEFAULT_LOW_STOCK_THRESHOLD, ProductCondition, ProductEvent, StockEvent};
 pub use category::CategoryEvent;
@@ -30,6 +33,7 @@ pub use import::{ImportEvent, ImportRow, LineOutcome, LineReport};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{OrderEvent, OrderLine, OrderStatus, ShippingAddress};
 pub use payment::{PaymentEvent, PaymentFailure};
+pub use profile::Locale;
 pub use sensitive::{SENSITIVE_KEY, Sensitive, is_sensitive};
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -131,11 +135,13 @@ pub mod streams {
         Categories,
         /// A seller's CSV product import.
         Import,
+        /// A customer's address book.
+        AddressBook,
     }
 
     impl Category {
         /// Every category, in a fixed order.
-        pub const ALL: [Category; 11] = [
+        pub const ALL: [Category; 12] = [
             Category::Customer,
             Category::Product,
             Category::Stock,
@@ -147,6 +153,7 @@ pub mod streams {
             Category::SkuClaim,
             Category::Categories,
             Category::Import,
+            Category::AddressBook,
         ];
 
         /// The stream-name prefix (`product` in `product-<id>`).
@@ -163,6 +170,7 @@ pub mod streams {
                 Category::SkuClaim => "sku",
                 Category::Categories => "categories",
                 Category::Import => "import",
+                Category::AddressBook => "addresses",
             }
         }
 
@@ -218,6 +226,10 @@ pub mod streams {
     pub const CATEGORY_TREE: &str = "categories-tree";
     pub fn import(id: Uuid) -> String {
         Category::Import.stream(id)
+    }
+    /// A customer's address book.
+    pub fn address_book(customer_id: Uuid) -> String {
+        Category::AddressBook.stream(customer_id)
     }
 
     /// The id part of a `<category>-<uuid>` stream name.

@@ -8,6 +8,9 @@
 //! After a deliberate change: `UPDATE_FIXTURES=1 cargo test -p pasar-events --test golden`
 //! writes fixtures for the current versions; keep (never edit) the old ones.
 
+#[path = "golden/profile.rs"]
+mod profile;
+
 use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -38,6 +41,12 @@ fn line() -> OrderLine {
 
 /// One sample of every event of every stream, as (category, type, data).
 fn samples() -> Vec<(&'static str, String, Value)> {
+    let mut all = core_samples();
+    all.extend(profile::samples());
+    all
+}
+
+fn core_samples() -> Vec<(&'static str, String, Value)> {
     fn s<E: DomainEvent>(category: &'static str, e: E) -> (&'static str, String, Value) {
         (category, e.event_type(), e.to_data())
     }
@@ -611,6 +620,7 @@ fn decode(category: &str, event_type: &str, version: i32, data: &Value) -> Resul
         "checkout" => via::<CheckoutEvent>(event_type, version, data),
         "categories" => via::<CategoryEvent>(event_type, version, data),
         "import" => via::<ImportEvent>(event_type, version, data),
+        "addresses" => via::<AddressBookEvent>(event_type, version, data),
         other => Err(format!("unknown category {other}")),
     }
 }

@@ -35,6 +35,10 @@ pub struct Claims {
     pub exp: i64,
     /// Always [`ISSUER`].
     pub iss: String,
+    /// The refresh-token family (session) the token was issued for, when it was issued for
+    /// one (a password change keeps that session and ends the others).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// Why a request is not allowed. Each service maps it onto its `ApiError` (401 / 403).
@@ -66,6 +70,17 @@ impl TokenIssuer {
 
     /// A token naming `user` with `role`, valid for `ttl` from now.
     pub fn issue(&self, user: Uuid, role: Role, ttl: Duration) -> Result<String, AuthError> {
+        self.issue_for_session(user, role, None, ttl)
+    }
+
+    /// [`TokenIssuer::issue`] naming the session (refresh-token family) it belongs to.
+    pub fn issue_for_session(
+        &self,
+        user: Uuid,
+        role: Role,
+        session: Option<Uuid>,
+        ttl: Duration,
+    ) -> Result<String, AuthError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user,
@@ -73,6 +88,7 @@ impl TokenIssuer {
             iat: now,
             exp: now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)),
             iss: ISSUER.into(),
+            sid: session,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key)
             .map_err(|e| AuthError::Signing(e.to_string()))
@@ -104,6 +120,7 @@ impl TokenVerifier {
             .map(|data| AuthUser {
                 id: data.claims.sub,
                 role: data.claims.role,
+                session: data.claims.sid,
             })
             .map_err(|_| AuthError::Unauthorized("invalid or expired access token".into()))
     }
@@ -135,6 +152,8 @@ pub struct AuthUser {
     pub id: Uuid,
     /// The role the token grants.
     pub role: Role,
+    /// The session (refresh-token family) the token was issued for, if it names one.
+    pub session: Option<Uuid>,
 }
 
 impl AuthUser {
@@ -188,7 +207,8 @@ mod tests {
             caller,
             AuthUser {
                 id: user,
-                role: Role::Seller
+                role: Role::Seller,
+                session: None,
             }
         );
         assert!(TokenVerifier::new(&secret('b')).verify(&token).is_err());
@@ -214,6 +234,7 @@ mod tests {
         let buyer = AuthUser {
             id: Uuid::new_v4(),
             role: Role::Buyer,
+            session: None,
         };
         assert!(buyer.require(&[Role::Buyer, Role::Admin]).is_ok());
         assert!(matches!(

@@ -96,7 +96,7 @@ pub async fn add(
 }
 
 /// Checks and re-encodes every file off the async threads; the first refusal refuses all.
-async fn prepare_all(files: Vec<Upload>) -> Result<Vec<Encoded>, AppError> {
+pub(super) async fn prepare_all(files: Vec<Upload>) -> Result<Vec<Encoded>, AppError> {
     let prepared = tokio::task::spawn_blocking(move || {
         files
             .iter()
@@ -111,7 +111,7 @@ async fn prepare_all(files: Vec<Upload>) -> Result<Vec<Encoded>, AppError> {
     })
 }
 
-fn storage_down(e: impl std::fmt::Display) -> AppError {
+pub(crate) fn storage_down(e: impl std::fmt::Display) -> AppError {
     AppError::Unavailable {
         dependency: Dependency::MediaStore,
         detail: e.to_string(),

@@ -9,8 +9,11 @@
 //! - [`checkout`]: the checkout workflow, its claim, attempts and recorded outcome.
 //! - [`payments`]: recording a Midtrans notification.
 //! - [`imports`]: CSV product imports, recorded and then worked through line by line.
+//! - [`profile`], [`addresses`]: the customer's own profile, password and avatar, and their
+//!   address book (which checkout reads for `address_id`).
 
 pub mod accounts;
+pub mod addresses;
 pub mod cart;
 pub mod catalog;
 pub mod categories;
@@ -23,6 +26,7 @@ pub mod imports;
 pub mod late_settlement;
 pub mod orders;
 pub mod payments;
+pub mod profile;
 pub mod refunds;
 pub mod sellers;
 pub mod serial;
@@ -36,6 +40,7 @@ mod tests;
 use std::sync::Arc;
 
 use pasar_domain::FieldError;
+use pasar_domain::address_book::AddressBookError;
 use pasar_domain::cart::CartError;
 use pasar_domain::category::CategoryError;
 use pasar_domain::customer::CustomerError;
@@ -213,6 +218,8 @@ pub enum Rule {
     Shipping(shipping::ShippingRefusal),
     #[error(transparent)]
     Image(#[from] crate::media::inspect::ImageRefusal),
+    #[error(transparent)]
+    AddressBook(#[from] AddressBookError),
 }
 
 macro_rules! rejected_from {
@@ -232,7 +239,8 @@ rejected_from!(
     OrderError,
     PaymentError,
     CategoryError,
-    ImportError
+    ImportError,
+    AddressBookError
 );
 
 impl From<Rule> for AppError {

@@ -164,7 +164,7 @@ fn token_body(
     let role = customer.role.unwrap_or(Role::Buyer);
     let ttl = state.config.access_token_ttl;
     Ok(json!({
-        "access_token": issue_access_token(state.config.jwt_secret.expose(), token.customer_id, role, ttl)?,
+        "access_token": issue_access_token(state.config.jwt_secret.expose(), token.customer_id, role, Some(token.family_id), ttl)?,
         "refresh_token": token.token,
         "token_type": "Bearer",
         "expires_in": ttl.as_secs(),

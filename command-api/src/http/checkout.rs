@@ -19,9 +19,10 @@ use super::input::{Fields, IdempotencyKey, text};
 use super::openapi::{CheckoutAnswer, RequiredIdempotencyKeyHeader, ShippingAddressBody};
 use super::{accepted_with_token, actor};
 use crate::app::checkout::{self, CheckoutCommand, Shipment};
-use crate::app::{AppError, AppState};
+use crate::app::{AppError, AppState, Rule, addresses};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, Json, problem};
+use pasar_domain::address_book::AddressBookError;
 use pasar_service::openapi::ProblemDetails as Problem;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -30,8 +31,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, Serialize, ToSchema)]
 struct CheckoutRequest {
-    #[schema(value_type = ShippingAddressBody)]
-    shipping_address: ShippingAddress,
+    /// Where to ship, written out; or give `address_id` instead (exactly one of the two).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ShippingAddressBody>)]
+    shipping_address: Option<ShippingAddress>,
+    /// An entry of the buyer's address book (`GET /v1/me/addresses`) to ship to, instead of
+    /// `shipping_address`; 422 for an id not in the caller's book.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address_id: Option<Uuid>,
     /// Ignored (kept so older clients' bodies still parse): the courier is chosen per seller
     /// in `shipments`.
     #[serde(default)]
@@ -64,12 +71,24 @@ struct ShipmentBody {
 const MAX_SHIPMENTS: usize = 50;
 
 impl CheckoutRequest {
-    /// The shipping address, every field bounded printable text; courier and service printable.
-    fn address(&self) -> Result<Address, ApiError> {
+    /// The written-out shipping address (`None` with `address_id`), every field bounded
+    /// printable text; courier and service printable.
+    fn address(&self) -> Result<Option<Address>, ApiError> {
         let mut fields = Fields::default();
-        let address = Address::parse(&self.shipping_address)
-            .map_err(|e| fields.push(e))
-            .ok();
+        let address = match (&self.shipping_address, self.address_id) {
+            (Some(written), None) => Address::parse(written).map_err(|e| fields.push(e)).ok(),
+            (None, Some(_)) => None,
+            (Some(_), Some(_)) => {
+                let message = "give shipping_address or address_id, not both";
+                fields.push([pasar_domain::FieldError::new("address_id", message)]);
+                None
+            }
+            (None, None) => {
+                let message = "required (or address_id)";
+                fields.push([pasar_domain::FieldError::new("shipping_address", message)]);
+                None
+            }
+        };
         text(
             &mut fields,
             "courier",
@@ -95,7 +114,7 @@ impl CheckoutRequest {
             }
         }
         fields.finish()?;
-        address.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("invariant: no field errors")))
+        Ok(address)
     }
 
     fn shipments(&self) -> Vec<Shipment> {
@@ -145,17 +164,37 @@ async fn run(
     Json(req): Json<CheckoutRequest>,
 ) -> Result<Response, ApiError> {
     user.require(&[Role::Buyer])?;
+    let idempotency_key = key.required()?;
+    let address = match (req.address()?, req.address_id) {
+        (Some(written), _) => written,
+        (None, Some(id)) => saved_address(&state, &user, id).await?,
+        (None, None) => return Err(anyhow::anyhow!("invariant: an address or an id").into()),
+    };
     let command = CheckoutCommand {
         buyer: actor(&user),
-        idempotency_key: key.required()?,
+        idempotency_key,
         request_hash: req.hash()?,
-        address: req.address()?,
+        address,
         shipments: req.shipments(),
     };
     let outcome = checkout::run(&state, command).await;
     metrics::counter!("pasar_checkout_outcomes_total", "outcome" => outcome_label(&outcome))
         .increment(1);
     Ok(render(outcome?))
+}
+
+/// The buyer's address-book entry `id`; 422 naming `address_id` when their book has none.
+async fn saved_address(state: &AppState, user: &AuthUser, id: Uuid) -> Result<Address, ApiError> {
+    match addresses::for_checkout(state, actor(user), id).await {
+        Err(AppError::Rejected(Rule::AddressBook(AddressBookError::NotFound))) => {
+            let message = "names no address in your address book";
+            Err(ApiError::Validation(vec![pasar_domain::FieldError::new(
+                "address_id",
+                message,
+            )]))
+        }
+        other => Ok(other?),
+    }
 }
 
 /// `pasar_checkout_outcomes_total{outcome}`: placed, insufficient_stock, rejected (another

@@ -80,7 +80,7 @@ fn media_url(key: &str) -> String {
 
 /// Reads the form: every part is a file (at most [`MAX_IMAGES_PER_UPLOAD`], each at most
 /// [`MAX_IMAGE_BYTES`], refused as soon as it is exceeded).
-async fn read_files(mut form: Multipart) -> Result<Vec<Upload>, ApiError> {
+pub(super) async fn read_files(mut form: Multipart) -> Result<Vec<Upload>, ApiError> {
     let mut files = Vec::new();
     let unreadable = |e: axum::extract::multipart::MultipartError| ApiError::Problem {
         status: e.status(),

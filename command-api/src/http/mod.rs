@@ -5,12 +5,15 @@
 //! - [`accounts`], [`catalog`], [`cart`], [`checkout`], [`webhook`]: one module per area,
 //!   each with its `router()`; [`router`] merges them (one line per area).
 //! - [`imports`]: the CSV product import (its file checks in [`import_file`]).
+//! - [`profile`], [`addresses`]: the caller's own account (`/v1/me`: profile, password,
+//!   avatar) and address book, read from the caller's own streams.
 //! - [`rules`]: how an `AppError` becomes an `ApiError` (status and problem per rule).
 //! - [`input`]: request-field parsing helpers and the `Idempotency-Key` extractor.
 //! - [`openapi`]: the OpenAPI document's frame and the answer bodies it describes. Each
 //!   handler carries its `#[utoipa::path]`; registering it with `routes!` documents it.
 
 pub mod accounts;
+pub mod addresses;
 pub mod cart;
 pub mod catalog;
 pub mod categories;
@@ -22,6 +25,7 @@ pub mod input;
 pub mod inventory;
 pub mod openapi;
 pub mod orders;
+pub mod profile;
 pub mod rules;
 pub mod sellers;
 pub mod shipping;
@@ -86,6 +90,8 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(webhook::router())
         .merge(shipping::router())
         .merge(sellers::router())
+        .merge(profile::router())
+        .merge(addresses::router())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))

@@ -33,6 +33,7 @@ use uuid::Uuid;
         (name = "webhooks", description = "Calls from Midtrans"),
         (name = "shipping", description = "RajaOngkir locations and quotes for the cart"),
         (name = "sellers", description = "Sellers' store profiles"),
+        (name = "profile", description = "The caller's own account, password, avatar and address book"),
         (name = "operations", description = "Health, readiness, metrics")
     )
 )]

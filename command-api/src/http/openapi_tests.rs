@@ -20,6 +20,7 @@ fn concrete(path: &str) -> String {
         .replace("{order_id}", "00000000-0000-7000-8000-000000000002")
         .replace("{image_id}", "00000000-0000-7000-8000-000000000003")
         .replace("{category_id}", "00000000-0000-7000-8000-000000000003")
+        .replace("{address_id}", "00000000-0000-7000-8000-000000000004")
 }
 
 #[tokio::test]
@@ -29,14 +30,19 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
     let expected: Vec<(String, String)> = [
         ("DELETE", "/v1/cart/items/{product_id}"),
         ("DELETE", "/v1/categories/{category_id}"),
+        ("DELETE", "/v1/me/addresses/{address_id}"),
         ("DELETE", "/v1/products/{product_id}"),
         ("DELETE", "/v1/products/{product_id}/images/{image_id}"),
         ("GET", "/healthz"),
         ("GET", "/metrics"),
         ("GET", "/readyz"),
+        ("GET", "/v1/me"),
+        ("GET", "/v1/me/addresses"),
         ("GET", "/v1/shipping/destinations"),
         ("GET", "/v1/shipping/quotes"),
         ("PATCH", "/v1/categories/{category_id}"),
+        ("PATCH", "/v1/me"),
+        ("PATCH", "/v1/me/addresses/{address_id}"),
         ("PATCH", "/v1/products/{product_id}"),
         ("POST", "/v1/auth/login"),
         ("POST", "/v1/auth/logout"),
@@ -47,6 +53,8 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("POST", "/v1/checkout"),
         ("POST", "/v1/inventory/{product_id}/adjustments"),
         ("POST", "/v1/inventory/{product_id}/receipts"),
+        ("POST", "/v1/me/addresses"),
+        ("POST", "/v1/me/password"),
         ("POST", "/v1/orders/{order_id}/cancel"),
         ("POST", "/v1/orders/{order_id}/complete"),
         ("POST", "/v1/orders/{order_id}/delivery"),
@@ -58,6 +66,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("POST", "/v1/products/{product_id}/reactivate"),
         ("POST", "/v1/webhooks/midtrans"),
         ("PUT", "/v1/cart/items/{product_id}"),
+        ("PUT", "/v1/me/avatar"),
         ("PUT", "/v1/products/{product_id}/images/cover"),
         ("PUT", "/v1/products/{product_id}/images/order"),
         ("PUT", "/v1/seller/profile"),
@@ -91,12 +100,16 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
 fn no_area_registers_a_route_outside_the_document() {
     let sources = [
         include_str!("accounts.rs"),
+        include_str!("addresses.rs"),
         include_str!("cart.rs"),
         include_str!("catalog.rs"),
         include_str!("checkout.rs"),
         include_str!("images.rs"),
         include_str!("inventory.rs"),
         include_str!("orders.rs"),
+        include_str!("profile/mod.rs"),
+        include_str!("profile/avatar.rs"),
+        include_str!("profile/password.rs"),
         include_str!("webhook.rs"),
         include_str!("mod.rs"),
     ];

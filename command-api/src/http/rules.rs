@@ -3,6 +3,7 @@
 //! a missing thing is 404, a dependency down is 503, anything else 500.
 
 use pasar_domain::FieldError;
+use pasar_domain::address_book::AddressBookError;
 use pasar_domain::cart::CartError;
 use pasar_domain::category::CategoryError;
 use pasar_domain::customer::CustomerError;
@@ -84,6 +85,7 @@ impl From<Rule> for ApiError {
             Rule::BadSignature => ApiError::Forbidden("invalid signature_key".into()),
             Rule::Shipping(refusal) => super::shipping::refusal_problem(&refusal),
             Rule::Image(refusal) => image(&refusal),
+            Rule::AddressBook(e) => address_book(e),
         }
     }
 }
@@ -147,6 +149,19 @@ fn image(refusal: &ImageRefusal) -> ApiError {
         title,
         detail: refusal.to_string(),
         extra: None,
+    }
+}
+
+fn address_book(e: AddressBookError) -> ApiError {
+    match e {
+        AddressBookError::NotFound => ApiError::NotFound(e.to_string()),
+        AddressBookError::Full { .. } => ApiError::rejected("Address book full", e),
+        AddressBookError::DefaultRequired => {
+            ApiError::Validation(vec![FieldError::new("is_default", e.to_string())])
+        }
+        AddressBookError::Invalid(errors) => {
+            ApiError::Validation(super::addresses::unprefixed(errors))
+        }
     }
 }
 

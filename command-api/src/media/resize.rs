@@ -40,6 +40,27 @@ pub fn thumbnails(original: &[u8]) -> Result<Vec<Made>, String> {
     Ok(made)
 }
 
+/// The side of an avatar's square thumbnail, in pixels.
+pub const AVATAR_SIZE: u32 = 256;
+
+/// A square thumbnail of `original`: its centre cropped to a square, scaled to `side` px
+/// (never enlarged: a smaller image keeps its shorter side). Encoded as [`thumbnails`] are.
+pub fn square(original: &[u8], side: u32) -> Result<Made, String> {
+    let format = sniff(original).ok_or("the stored image is not a JPEG, PNG or WebP")?;
+    let image = decode(format, original)?;
+    let alpha = image.color().has_alpha();
+    let short = image.width().min(image.height());
+    let (x, y) = ((image.width() - short) / 2, (image.height() - short) / 2);
+    let mut cropped = image.crop_imm(x, y, short, short);
+    if short > side {
+        cropped = cropped.resize_exact(side, side, FilterType::Triangle);
+    }
+    Ok(Made {
+        size: side,
+        image: encode(&cropped, alpha).map_err(|e| e.to_string())?,
+    })
+}
+
 fn encode(image: &DynamicImage, alpha: bool) -> image::ImageResult<Encoded> {
     let mut out = Vec::new();
     let size = (image.width(), image.height());
@@ -59,6 +80,24 @@ fn encode(image: &DynamicImage, alpha: bool) -> image::ImageResult<Encoded> {
 mod tests {
     use super::*;
     use image::ImageFormat;
+
+    #[test]
+    fn an_avatar_thumbnail_is_the_centre_square_scaled_down() {
+        let image = DynamicImage::ImageRgb8(image::RgbImage::from_fn(900, 600, |x, _| {
+            image::Rgb([(x % 256) as u8, 3, 7])
+        }));
+        let original = super::super::inspect::encode(ImageFormat::Png, &image).unwrap();
+        let made = square(&original, AVATAR_SIZE).unwrap();
+        assert_eq!((made.image.width, made.image.height), (256, 256));
+        assert_eq!(made.image.content_type, "image/jpeg");
+        let small = super::super::inspect::encode(
+            ImageFormat::Png,
+            &DynamicImage::ImageRgb8(image::RgbImage::new(100, 40)),
+        )
+        .unwrap();
+        let made = square(&small, AVATAR_SIZE).unwrap();
+        assert_eq!((made.image.width, made.image.height), (40, 40));
+    }
 
     #[test]
     fn thumbnails_keep_the_aspect_ratio_never_enlarge_and_are_deterministic() {

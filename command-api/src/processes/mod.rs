@@ -9,6 +9,7 @@
 //! - [`order_refunds::OrderRefunds`]: carries out the refunds orders ask for through
 //!   Midtrans, once each;
 //! - [`thumbnails::Thumbnails`]: makes the thumbnails of each product image added, once.
+//! - [`avatars::AvatarThumbnails`]: makes the square thumbnail of each avatar set, once.
 //! - [`imports::Imports`]: works through CSV product imports line by line, through the same
 //!   use cases as the HTTP routes, and records each line's outcome.
 //! - [`notifications::Notifications`]: mails buyers and sellers about their orders and stock,
@@ -18,6 +19,7 @@
 //! ([`MIGRATIONS`]).
 
 pub mod auto_complete;
+pub mod avatars;
 pub mod expiry;
 pub mod imports;
 pub mod notifications;

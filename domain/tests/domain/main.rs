@@ -1,6 +1,7 @@
 //! Domain rules as given / when / then scenarios, one module per aggregate, plus property
 //! tests over random command sequences.
 
+mod address_book;
 mod cart;
 mod category;
 mod customer;
@@ -10,6 +11,7 @@ mod order;
 mod payment;
 mod product;
 mod product_images;
+mod profile;
 mod properties;
 mod stock;
 mod store_profile;

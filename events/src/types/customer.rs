@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::DomainEvent;
+use super::{DomainEvent, ImageThumbnail, Locale};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -67,6 +67,37 @@ pub enum CustomerEvent {
         origin_id: u32,
         origin_label: String,
         set_at: DateTime<Utc>,
+    },
+    // The customer's own profile (`/v1/me`).
+    /// The profile's new values, whole (not a diff): what `PATCH /v1/me` left or changed.
+    /// `phone` is normalised (`+62…`); `locale` is the language of the customer's emails.
+    CustomerProfileUpdated {
+        full_name: String,
+        phone: Option<String>,
+        locale: Locale,
+        updated_at: DateTime<Utc>,
+    },
+    /// A new password (argon2id PHC string; never leaves the command side). The sessions it
+    /// ended are recorded beside it as `SessionRevoked`.
+    PasswordChanged {
+        password_hash: String,
+        changed_at: DateTime<Utc>,
+    },
+    /// A new avatar, stored (re-encoded, content-addressed) before this was recorded.
+    AvatarChanged {
+        avatar_id: Uuid,
+        key: String,
+        content_type: String,
+        width: u32,
+        height: u32,
+        bytes: u64,
+        changed_at: DateTime<Utc>,
+    },
+    /// The avatar's square thumbnail, made by the `avatar-thumbnails` processor.
+    AvatarThumbnailMade {
+        avatar_id: Uuid,
+        thumbnail: ImageThumbnail,
+        made_at: DateTime<Utc>,
     },
 }
 

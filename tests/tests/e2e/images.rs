@@ -5,9 +5,9 @@
 //! (moto), limits, roles, order, cover and removal.
 
 mod durability;
-mod files;
+pub(crate) mod files;
 mod rules;
-mod support;
+pub(crate) mod support;
 
 use pasar_tests::stack::Stack;
 use reqwest::{Method, StatusCode};

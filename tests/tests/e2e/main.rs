@@ -1,6 +1,7 @@
 //! End to end: the three real binaries against a fresh database, the local NATS, and the
 //! Midtrans simulator. Build the binaries first: `cargo build --workspace --bins`.
 
+mod addresses;
 mod catalog_edits;
 mod categories;
 mod concurrency;
@@ -15,6 +16,7 @@ mod lifecycle;
 mod logins;
 mod midtrans_verification;
 mod notifications;
+mod profile;
 mod purchase;
 mod resume;
 mod scale_out;

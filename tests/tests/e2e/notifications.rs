@@ -222,9 +222,7 @@ async fn a_buyer_who_chose_english_gets_english_mails() {
     let listed = listed_product(&stack, 75_000, 5).await;
     let (buyer_id, buyer) = stack.register("buyer").await;
     let buyer_email = email_of(&stack, buyer_id).await;
-    // The language is chosen with `PATCH /v1/me {locale}` (issue 11's profile, built beside
-    // this); until that route calls `facts::set_locale`, the test does what it will do.
-    choose_english(&stack, buyer_id).await;
+    choose_english(&stack, &buyer).await;
 
     // Act: ordered, then cancelled before payment.
     let (status, placed) = buy(&stack, &buyer, listed.product_id, 1).await;

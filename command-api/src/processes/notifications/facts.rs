@@ -66,9 +66,8 @@ pub async fn forget_customer(db: &impl GenericClient, customer_id: Uuid) -> Resu
     .map(drop)
 }
 
-/// The one place a recipient's language changes. Not wired to an event yet: the profile's
-/// `CustomerProfileUpdated { locale, .. }` (issue 11, being built beside this) is to call it
-/// from [`super::Notifications`]'s customer arm, with the batch transaction.
+/// The one place a recipient's language changes: the profile's `CustomerProfileUpdated`
+/// (`PATCH /v1/me {locale}`), in the batch transaction.
 pub async fn set_locale(
     db: &impl GenericClient,
     customer_id: Uuid,
@@ -77,6 +76,20 @@ pub async fn set_locale(
     db.execute(
         "UPDATE notification_recipients SET locale = $2 WHERE customer_id = $1",
         &[&customer_id, &locale.as_str()],
+    )
+    .await
+    .map(drop)
+}
+
+/// A recipient's new name (what the mails greet them with).
+pub async fn set_name(
+    db: &impl GenericClient,
+    customer_id: Uuid,
+    full_name: &str,
+) -> Result<(), Error> {
+    db.execute(
+        "UPDATE notification_recipients SET full_name = $2 WHERE customer_id = $1",
+        &[&customer_id, &full_name],
     )
     .await
     .map(drop)

@@ -39,7 +39,7 @@ use uuid::Uuid;
 use self::compose::Mail;
 use self::mailer::{MailConfig, Mailer, Outgoing, SendError};
 use self::sends::Claim;
-use self::templates::Templates;
+use self::templates::{Locale, Templates};
 use super::process_error;
 
 pub const NAME: &str = "notifications";
@@ -240,6 +240,16 @@ async fn learn_customer(
             email, full_name, ..
         } => facts::record_customer(tx, id, &email, &full_name).await,
         CustomerEvent::RegistrationAbandoned { .. } => facts::forget_customer(tx, id).await,
+        CustomerEvent::CustomerProfileUpdated {
+            full_name, locale, ..
+        } => {
+            facts::set_name(tx, id, &full_name).await?;
+            let locale = match locale {
+                pasar_events::types::Locale::Id => Locale::Id,
+                pasar_events::types::Locale::En => Locale::En,
+            };
+            facts::set_locale(tx, id, locale).await
+        }
         _ => Ok(()),
     }
 }

@@ -87,25 +87,18 @@ pub fn assert_each_mail_once(sink: &SmtpSink) {
     assert_eq!(ids.len(), all, "a mail arrived twice: {ids:?}");
 }
 
-/// Sets `customer`'s mails to English, once the processor knows them.
-pub async fn choose_english(stack: &Stack, customer: Uuid) {
-    let (client, connection) = tokio_postgres::connect(&stack.database_url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client
-        .execute(
-            "UPDATE notification_recipients SET locale = 'en' WHERE customer_id = $1",
-            &[&customer],
+/// The buyer chooses English (`PATCH /v1/me {locale}`). The processor reads the log in
+/// order, so every mail about what the buyer does afterwards is in English.
+pub async fn choose_english(stack: &Stack, buyer: &str) {
+    let (status, body, _) = stack
+        .command(
+            reqwest::Method::PATCH,
+            "/v1/me",
+            Some(buyer),
+            Some(serde_json::json!({ "locale": "en" })),
         )
-        .await
-        .unwrap()
-        == 0
-    {
-        assert!(Instant::now() < deadline, "the recipient never appeared");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
 }
 
 /// Retries the checkout with key `k1` until it is no longer in flight (up to 30 s).
