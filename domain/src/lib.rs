@@ -16,6 +16,7 @@
 //! | [`order`] | `order-{id}` | the order state machine; no skips, no reversals |
 //! | [`payment`] | `payment-{id}` | Midtrans notifications mapped to payment states |
 //! | [`import`] | `import-{id}` | a CSV import's rows, each line reported once, complete when all are |
+//! | [`wallet`] | `wallet-{customer}` | credits once per source, debits never below zero, each debit returned once |
 //!
 //! [`values`] holds the validated newtypes (`Email`, `Sku`, `Quantity`, `Price`, `Address`,
 //! `Text`) that requests are parsed into before a command is built.
@@ -31,6 +32,7 @@ pub mod payment;
 pub mod product;
 pub mod stock;
 pub mod values;
+pub mod wallet;
 
 use std::borrow::Borrow;
 

@@ -16,6 +16,7 @@ mod money;
 mod order;
 mod payment;
 mod sensitive;
+mod wallet;
 
 pub use cart::CartEvent;
 pub use catalog::{ProductCondition, ProductEvent, StockEvent};
@@ -31,6 +32,7 @@ pub use money::{Currency, Money, MoneyError};
 pub use order::{OrderEvent, OrderLine, OrderStatus, ShippingAddress};
 pub use payment::{PaymentEvent, PaymentFailure};
 pub use sensitive::{SENSITIVE_KEY, Sensitive, is_sensitive};
+pub use wallet::{WalletCreditSource, WalletEvent};
 
 use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
@@ -131,11 +133,13 @@ pub mod streams {
         Categories,
         /// A seller's CSV product import.
         Import,
+        /// A buyer's wallet, keyed by the customer id.
+        Wallet,
     }
 
     impl Category {
         /// Every category, in a fixed order.
-        pub const ALL: [Category; 11] = [
+        pub const ALL: [Category; 12] = [
             Category::Customer,
             Category::Product,
             Category::Stock,
@@ -147,6 +151,7 @@ pub mod streams {
             Category::SkuClaim,
             Category::Categories,
             Category::Import,
+            Category::Wallet,
         ];
 
         /// The stream-name prefix (`product` in `product-<id>`).
@@ -163,6 +168,7 @@ pub mod streams {
                 Category::SkuClaim => "sku",
                 Category::Categories => "categories",
                 Category::Import => "import",
+                Category::Wallet => "wallet",
             }
         }
 
@@ -218,6 +224,10 @@ pub mod streams {
     pub const CATEGORY_TREE: &str = "categories-tree";
     pub fn import(id: Uuid) -> String {
         Category::Import.stream(id)
+    }
+    /// A buyer's wallet.
+    pub fn wallet(customer_id: Uuid) -> String {
+        Category::Wallet.stream(customer_id)
     }
 
     /// The id part of a `<category>-<uuid>` stream name.

@@ -9,6 +9,7 @@
 //! - [`checkout`]: the checkout workflow, its claim, attempts and recorded outcome.
 //! - [`payments`]: recording a Midtrans notification.
 //! - [`imports`]: CSV product imports, recorded and then worked through line by line.
+//! - [`wallet`]: the buyer's wallet: top-ups, credits, a checkout's debit and its return.
 
 pub mod accounts;
 pub mod cart;
@@ -32,6 +33,7 @@ pub mod stream;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+pub mod wallet;
 
 use std::sync::Arc;
 
@@ -44,6 +46,7 @@ use pasar_domain::order::OrderError;
 use pasar_domain::payment::PaymentError;
 use pasar_domain::product::ProductError;
 use pasar_domain::stock::StockError;
+use pasar_domain::wallet::WalletError;
 use pasar_events::types::{CheckoutRejection, Role};
 use pasar_events::{EventStore, ExpectedVersion, StoreError};
 
@@ -213,6 +216,8 @@ pub enum Rule {
     Shipping(shipping::ShippingRefusal),
     #[error(transparent)]
     Image(#[from] crate::media::inspect::ImageRefusal),
+    #[error(transparent)]
+    Wallet(#[from] WalletError),
 }
 
 macro_rules! rejected_from {
@@ -232,7 +237,8 @@ rejected_from!(
     OrderError,
     PaymentError,
     CategoryError,
-    ImportError
+    ImportError,
+    WalletError
 );
 
 impl From<Rule> for AppError {

@@ -25,6 +25,7 @@ pub mod orders;
 pub mod rules;
 pub mod sellers;
 pub mod shipping;
+pub mod wallet;
 pub mod webhook;
 
 use std::time::Duration;
@@ -86,6 +87,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(webhook::router())
         .merge(shipping::router())
         .merge(sellers::router())
+        .merge(wallet::router())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))

@@ -84,6 +84,7 @@ impl From<Rule> for ApiError {
             Rule::BadSignature => ApiError::Forbidden("invalid signature_key".into()),
             Rule::Shipping(refusal) => super::shipping::refusal_problem(&refusal),
             Rule::Image(refusal) => image(&refusal),
+            Rule::Wallet(e) => super::wallet::problem(e),
         }
     }
 }

@@ -20,4 +20,5 @@ mod search;
 mod secrets;
 mod shipping;
 mod support;
+mod wallet;
 mod webhooks;
