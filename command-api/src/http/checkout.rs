@@ -203,37 +203,28 @@ fn render(outcome: CheckoutOutcome) -> Response {
         } => {
             // What Snap does not take, the wallet paid.
             let total: i64 = orders.iter().map(|o| o.total.amount).sum();
-            let wallet_amount = total - payment.gross_amount.amount;
-            let orders: Vec<Value> = orders.iter().map(order_json).collect();
-            let body = json!({
-                "checkout_id": checkout_id,
-                "orders": orders,
-                "payment": {
-                    "id": payment.payment_id,
-                    "snap_token": payment.snap_token.expose(),
-                    "redirect_url": payment.redirect_url.expose(),
-                    "gross_amount": payment.gross_amount.amount,
-                    "currency": payment.gross_amount.currency,
-                },
-                "wallet_amount": wallet_amount,
+            let payment = json!({
+                "id": payment.payment_id,
+                "snap_token": payment.snap_token.expose(),
+                "redirect_url": payment.redirect_url.expose(),
+                "gross_amount": payment.gross_amount.amount,
+                "currency": payment.gross_amount.currency,
             });
-            accepted_with_token(StatusCode::CREATED, body, &consistency_token)
+            let wallet_amount = total - payment["gross_amount"].as_i64().unwrap_or(total);
+            placed(checkout_id, &orders, payment, wallet_amount, &consistency_token)
         }
         CheckoutOutcome::PaidWithWallet {
             checkout_id,
             orders,
             wallet_amount,
             consistency_token,
-        } => {
-            let orders: Vec<Value> = orders.iter().map(order_json).collect();
-            let body = json!({
-                "checkout_id": checkout_id,
-                "orders": orders,
-                "payment": null,
-                "wallet_amount": wallet_amount.amount,
-            });
-            accepted_with_token(StatusCode::CREATED, body, &consistency_token)
-        }
+        } => placed(
+            checkout_id,
+            &orders,
+            Value::Null,
+            wallet_amount.amount,
+            &consistency_token,
+        ),
         CheckoutOutcome::Rejected { reason } => rejection_problem(&reason).into_response(),
         CheckoutOutcome::Recorded {
             status,
@@ -241,6 +232,25 @@ fn render(outcome: CheckoutOutcome) -> Response {
             consistency_token,
         } => recorded(status, body, consistency_token),
     }
+}
+
+/// A placed checkout's answer: its orders, the Snap payment (`null` when the wallet paid it
+/// all) and what the wallet paid.
+fn placed(
+    checkout_id: Uuid,
+    orders: &[PlacedOrder],
+    payment: Value,
+    wallet_amount: i64,
+    token: &str,
+) -> Response {
+    let orders: Vec<Value> = orders.iter().map(order_json).collect();
+    let body = json!({
+        "checkout_id": checkout_id,
+        "orders": orders,
+        "payment": payment,
+        "wallet_amount": wallet_amount,
+    });
+    accepted_with_token(StatusCode::CREATED, body, token)
 }
 
 /// An answer recorded before outcomes were typed, replayed as it was sent.
@@ -304,20 +314,10 @@ pub fn rejection_problem(reason: &CheckoutRejection) -> ApiError {
             "the payment could not be started; nothing is held; try again with a new Idempotency-Key".to_owned(),
             None,
         ),
-        CheckoutRejection::InsufficientWalletBalance { balance, requested } => (
-            StatusCode::CONFLICT,
-            "Insufficient wallet balance",
-            format!("pay_with_wallet asks {requested} rupiah but the wallet holds {balance}; nothing is held"),
-            Some(json!({ "balance": balance, "requested": requested })),
-        ),
-        CheckoutRejection::WalletAmountExceedsTotal { total } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Validation failed",
-            format!("pay_with_wallet is more than the checkout's total of {total} rupiah; nothing is held"),
-            Some(json!({ "total": total, "errors": [{
-                "field": "pay_with_wallet", "message": format!("at most the total, {total}"),
-            }] })),
-        ),
+        CheckoutRejection::InsufficientWalletBalance { .. }
+        | CheckoutRejection::WalletAmountExceedsTotal { .. } => {
+            return super::wallet::checkout_problem(reason);
+        }
     };
     ApiError::Problem {
         status,

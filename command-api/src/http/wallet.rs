@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use pasar_domain::FieldError;
 use pasar_domain::wallet::{MAX_BALANCE, MIN_TOP_UP, WalletError};
-use pasar_events::types::{Money, Role};
+use pasar_events::types::{CheckoutRejection, Money, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
@@ -111,5 +111,33 @@ pub fn problem(e: WalletError) -> ApiError {
             ApiError::Validation(vec![FieldError::new("amount", e.to_string())])
         }
         other => ApiError::conflict("Wallet conflict", other),
+    }
+}
+
+/// The problem of a checkout refused for its wallet part: more than the wallet holds (409,
+/// with `balance` and `requested`) or more than the total (422 naming `pay_with_wallet`).
+pub fn checkout_problem(reason: &CheckoutRejection) -> ApiError {
+    let (status, title, detail, extra) = match *reason {
+        CheckoutRejection::InsufficientWalletBalance { balance, requested } => (
+            StatusCode::CONFLICT,
+            "Insufficient wallet balance",
+            format!("pay_with_wallet asks {requested} rupiah but the wallet holds {balance}; nothing is held"),
+            json!({ "balance": balance, "requested": requested }),
+        ),
+        CheckoutRejection::WalletAmountExceedsTotal { total } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Validation failed",
+            format!("pay_with_wallet is more than the checkout's total of {total} rupiah; nothing is held"),
+            json!({ "total": total, "errors": [{
+                "field": "pay_with_wallet", "message": format!("at most the total, {total}"),
+            }] }),
+        ),
+        _ => return ApiError::Internal(anyhow::anyhow!("not a wallet rejection: {reason:?}")),
+    };
+    ApiError::Problem {
+        status,
+        title,
+        detail,
+        extra: Some(extra),
     }
 }
