@@ -21,8 +21,8 @@ use crate::processes::expiry::ExpirySweeper;
 use crate::processes::imports::Imports;
 use crate::processes::order_flow::OrderFlow;
 use crate::processes::order_refunds::OrderRefunds;
-use crate::processes::wallet_credits::WalletCredits;
 use crate::processes::thumbnails::Thumbnails;
+use crate::processes::wallet_credits::WalletCredits;
 use crate::throttle::LoginThrottle;
 
 /// Connects, migrates, starts the processes and serves until `shutdown` resolves.

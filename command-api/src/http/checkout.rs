@@ -211,7 +211,13 @@ fn render(outcome: CheckoutOutcome) -> Response {
                 "currency": payment.gross_amount.currency,
             });
             let wallet_amount = total - payment["gross_amount"].as_i64().unwrap_or(total);
-            placed(checkout_id, &orders, payment, wallet_amount, &consistency_token)
+            placed(
+                checkout_id,
+                &orders,
+                payment,
+                wallet_amount,
+                &consistency_token,
+            )
         }
         CheckoutOutcome::PaidWithWallet {
             checkout_id,

@@ -121,13 +121,17 @@ pub fn checkout_problem(reason: &CheckoutRejection) -> ApiError {
         CheckoutRejection::InsufficientWalletBalance { balance, requested } => (
             StatusCode::CONFLICT,
             "Insufficient wallet balance",
-            format!("pay_with_wallet asks {requested} rupiah but the wallet holds {balance}; nothing is held"),
+            format!(
+                "pay_with_wallet asks {requested} rupiah but the wallet holds {balance}; nothing is held"
+            ),
             json!({ "balance": balance, "requested": requested }),
         ),
         CheckoutRejection::WalletAmountExceedsTotal { total } => (
             StatusCode::UNPROCESSABLE_ENTITY,
             "Validation failed",
-            format!("pay_with_wallet is more than the checkout's total of {total} rupiah; nothing is held"),
+            format!(
+                "pay_with_wallet is more than the checkout's total of {total} rupiah; nothing is held"
+            ),
             json!({ "total": total, "errors": [{
                 "field": "pay_with_wallet", "message": format!("at most the total, {total}"),
             }] }),

@@ -64,7 +64,9 @@ impl WalletCredits {
             OrderEvent::OrderRefundOwed {
                 refund_id, amount, ..
             } => {
-                let order = load::<Order>(self.store.as_ref(), &event.stream).await?.state;
+                let order = load::<Order>(self.store.as_ref(), &event.stream)
+                    .await?
+                    .state;
                 let order_id = order.order_id;
                 let source = WalletCreditSource::OrderRefund {
                     order_id,
@@ -74,7 +76,9 @@ impl WalletCredits {
                     .await
             }
             OrderEvent::OrderCancelled { .. } | OrderEvent::OrderExpired { .. } => {
-                let order = load::<Order>(self.store.as_ref(), &event.stream).await?.state;
+                let order = load::<Order>(self.store.as_ref(), &event.stream)
+                    .await?
+                    .state;
                 if order.paid_at.is_some() {
                     return Ok(()); // a paid order's money goes back as a refund
                 }

@@ -157,7 +157,9 @@ fn a_debit_is_returned_once() {
         .then([returned.clone()]);
     assert_eq!(wallet.balance, Money::idr(30_000));
     history.push(returned);
-    given::<Wallet>(history).when(give_back.clone()).then_nothing();
+    given::<Wallet>(history)
+        .when(give_back.clone())
+        .then_nothing();
     given::<Wallet>(funded(30_000))
         .when(give_back)
         .then_nothing();
@@ -183,7 +185,11 @@ fn an_owed_refund_is_credited_once_whatever_the_balance() {
             credited_at: at(4),
         }]);
     assert!(wallet.was_credited(&source));
-    assert_eq!(wallet.decide(&credit), Ok(vec![]), "nothing new once credited");
+    assert_eq!(
+        wallet.decide(&credit),
+        Ok(vec![]),
+        "nothing new once credited"
+    );
 }
 
 #[test]

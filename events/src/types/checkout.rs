@@ -134,9 +134,14 @@ pub enum CheckoutRejection {
     /// The payment provider refused or failed to start the transaction; nothing is held.
     PaymentNotStarted,
     /// `pay_with_wallet` is more than the wallet holds; nothing is held.
-    InsufficientWalletBalance { balance: i64, requested: i64 },
+    InsufficientWalletBalance {
+        balance: i64,
+        requested: i64,
+    },
     /// `pay_with_wallet` is more than the checkout's total; nothing is held.
-    WalletAmountExceedsTotal { total: i64 },
+    WalletAmountExceedsTotal {
+        total: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -149,13 +149,10 @@ async fn read(
     let mut rows = queries::movements(&client, customer_id, after, limit + 1).await?;
     let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let next_cursor = more
-        .then(|| rows.last())
-        .flatten()
-        .map(|last| {
-            let (txid, global) = last.position;
-            Cursor::Position { txid, global }.encode()
-        });
+    let next_cursor = more.then(|| rows.last()).flatten().map(|last| {
+        let (txid, global) = last.position;
+        Cursor::Position { txid, global }.encode()
+    });
     Ok(Wallet {
         customer_id,
         balance: balance.balance,

@@ -13,7 +13,12 @@ use serde_json::{Value, json};
 use crate::support::{event_types, one_unit_ordered, until_paid};
 
 /// Asks a top-up of `amount` with `key`: (status, body).
-pub async fn ask_top_up(stack: &Stack, token: Option<&str>, amount: i64, key: &str) -> (StatusCode, Value) {
+pub async fn ask_top_up(
+    stack: &Stack,
+    token: Option<&str>,
+    amount: i64,
+    key: &str,
+) -> (StatusCode, Value) {
     let url = format!("{}/v1/wallet/top-ups", stack.command_url);
     let body = Some(json!({ "amount": amount }));
     let (status, body, _) = stack
@@ -52,7 +57,11 @@ async fn a_top_up_settled_twice_credits_the_wallet_once() {
     let (status, started) = ask_top_up(&stack, Some(&buyer), 100_000, "top-up-1").await;
     assert_eq!(status, StatusCode::CREATED, "{started}");
     let payment = started["id"].as_str().unwrap().to_owned();
-    assert!(started["snap_token"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(
+        started["snap_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
     let (_, again) = ask_top_up(&stack, Some(&buyer), 100_000, "top-up-1").await;
     assert_eq!(again["id"], started["id"], "a retry answers the same page");
     assert_eq!(again["snap_token"], started["snap_token"]);
@@ -86,7 +95,13 @@ async fn a_top_up_settled_twice_credits_the_wallet_once() {
     assert_eq!(status, StatusCode::CREATED);
     let events = wallet_events(&stack, buyer_id).await;
     assert_eq!(credited(&events), 1, "{events:?}");
-    assert_eq!(wallet_reads(&stack, &buyer, 100_000).await["movements"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        wallet_reads(&stack, &buyer, 100_000).await["movements"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -97,7 +112,11 @@ async fn a_notification_with_another_amount_never_credits() {
     let (_, started) = ask_top_up(&stack, Some(&buyer), 60_000, "k").await;
     let payment = started["id"].as_str().unwrap().to_owned();
     assert_eq!(
-        stack.sim.set_status(&payment, "pending", None).await.unwrap(),
+        stack
+            .sim
+            .set_status(&payment, "pending", None)
+            .await
+            .unwrap(),
         200
     );
 
@@ -111,8 +130,14 @@ async fn a_notification_with_another_amount_never_credits() {
     // Assert: Midtrans' own status disagrees, so nothing settles and nothing is credited.
     assert_ne!(status, 200);
     let payments = event_types(&stack, &format!("payment-{payment}")).await;
-    assert!(!payments.contains(&"PaymentSettled".to_owned()), "{payments:?}");
-    assert_eq!(wallet_events(&stack, buyer_id).await, ["WalletTopUpRequested"]);
+    assert!(
+        !payments.contains(&"PaymentSettled".to_owned()),
+        "{payments:?}"
+    );
+    assert_eq!(
+        wallet_events(&stack, buyer_id).await,
+        ["WalletTopUpRequested"]
+    );
     let (_, wallet) = stack.query("/v1/wallet", Some(&buyer), None).await;
     assert_eq!(wallet["balance"], 0, "{wallet}");
 }
@@ -139,13 +164,22 @@ async fn top_ups_are_for_buyers_within_bounds() {
     }
     let url = format!("{}/v1/wallet/top-ups", stack.command_url);
     let extra = Some(json!({ "amount": 50_000, "bonus": 1 }));
-    let (status, _, _) = stack.send(Method::POST, url, Some(&buyer), extra, &[]).await;
+    let (status, _, _) = stack
+        .send(Method::POST, url, Some(&buyer), extra, &[])
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, body) = ask_top_up(&stack, Some(&buyer), 50_000, "d").await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = ask_top_up(&stack, Some(&buyer), 60_000, "d").await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "key reused: {body}");
-    assert!(stack.sim.transactions().len() == 1, "nothing started for refusals");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "key reused: {body}"
+    );
+    assert!(
+        stack.sim.transactions().len() == 1,
+        "nothing started for refusals"
+    );
 }
 
 #[tokio::test]
@@ -167,13 +201,21 @@ async fn the_wallet_is_read_by_its_owner_and_admins_only() {
     assert_eq!(first["movements"][0]["balance"], 50_000, "{first}");
     let cursor = first["next_cursor"].as_str().unwrap();
     let (_, second) = stack
-        .query(&format!("/v1/wallet?limit=1&cursor={cursor}"), Some(&buyer), None)
+        .query(
+            &format!("/v1/wallet?limit=1&cursor={cursor}"),
+            Some(&buyer),
+            None,
+        )
         .await;
     assert_eq!(second["movements"][0]["amount"], 30_000, "{second}");
     assert!(second["next_cursor"].is_null(), "{second}");
-    let (status, _) = stack.query("/v1/wallet?cursor=nonsense", Some(&buyer), None).await;
+    let (status, _) = stack
+        .query("/v1/wallet?cursor=nonsense", Some(&buyer), None)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _) = stack.query("/v1/wallet?limit=101", Some(&buyer), None).await;
+    let (status, _) = stack
+        .query("/v1/wallet?limit=101", Some(&buyer), None)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // Another buyer sees only their own (empty) wallet, and no one else's.
     let (_, theirs) = stack.query("/v1/wallet", Some(&other), None).await;
@@ -211,7 +253,13 @@ async fn a_refund_midtrans_cannot_make_is_credited_to_the_wallet_once() {
     for _ in 0..2 {
         let url = format!("{}{path}", stack.command_url);
         let (status, asked, _) = stack
-            .send(Method::POST, url, Some(&admin), Some(body.clone()), &[("idempotency-key", "rf")])
+            .send(
+                Method::POST,
+                url,
+                Some(&admin),
+                Some(body.clone()),
+                &[("idempotency-key", "rf")],
+            )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{asked}");
     }

@@ -31,7 +31,16 @@ impl Attempt<'_> {
         let ids = self.ids("wallet-debit", debit_id);
         let store = &self.state.store;
         let target = (debit_id, self.checkout_id);
-        match wallet::debit(store, self.buyer.id, target, self.wallet, ids, self.metadata).await {
+        match wallet::debit(
+            store,
+            self.buyer.id,
+            target,
+            self.wallet,
+            ids,
+            self.metadata,
+        )
+        .await
+        {
             Ok(_) => Ok(None),
             Err(AppError::Rejected(Rule::Wallet(WalletError::InsufficientBalance {
                 balance,
@@ -128,7 +137,12 @@ impl Attempt<'_> {
             crate::crash::point("checkout.order_paid_with_wallet");
             paid.push((outcome.state, outcome.position));
         }
-        let position = paid.iter().map(|(_, p)| *p).max().unwrap_or(position).max(position);
+        let position = paid
+            .iter()
+            .map(|(_, p)| *p)
+            .max()
+            .unwrap_or(position)
+            .max(position);
         let paid: Vec<Order> = paid.into_iter().map(|(o, _)| o).collect();
         Ok(CheckoutOutcome::PaidWithWallet {
             checkout_id: self.checkout_id,

@@ -52,7 +52,10 @@ pub async fn top_up(
         amount,
         now: Utc::now(),
     };
-    let ids = EventIds::Derived(derive_id(&["wallet-top-up-requested", &payment_id.to_string()]));
+    let ids = EventIds::Derived(derive_id(&[
+        "wallet-top-up-requested",
+        &payment_id.to_string(),
+    ]));
     execute::<Wallet>(
         &state.store,
         &streams::wallet(actor.id),
@@ -72,7 +75,10 @@ pub async fn top_up(
         redirect_url: snap.redirect_url,
         now: Utc::now(),
     };
-    let ids = EventIds::Derived(derive_id(&["wallet-top-up-payment", &payment_id.to_string()]));
+    let ids = EventIds::Derived(derive_id(&[
+        "wallet-top-up-payment",
+        &payment_id.to_string(),
+    ]));
     let outcome =
         execute::<Payment>(&state.store, &payment_stream, &initiate, ids, &metadata).await?;
     Ok(answer(&outcome.state, outcome.position))

@@ -20,7 +20,12 @@ async fn stack_without_shipping() -> Stack {
 async fn add_to_cart(stack: &Stack, buyer: &str, product_id: Uuid, quantity: i64) {
     let item = json!({ "product_id": product_id, "quantity": quantity });
     let (status, body, _) = stack
-        .command(reqwest::Method::POST, "/v1/cart/items", Some(buyer), Some(item))
+        .command(
+            reqwest::Method::POST,
+            "/v1/cart/items",
+            Some(buyer),
+            Some(item),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "add to cart: {body}");
 }
@@ -60,16 +65,26 @@ async fn fifty_parallel_spends_never_overdraw_the_wallet_and_a_full_payment_pays
     assert_eq!(short, 47, "{answers:?}");
     for (status, body) in &answers {
         assert!(
-            [StatusCode::CREATED, StatusCode::CONFLICT, StatusCode::UNPROCESSABLE_ENTITY]
-                .contains(status),
+            [
+                StatusCode::CREATED,
+                StatusCode::CONFLICT,
+                StatusCode::UNPROCESSABLE_ENTITY
+            ]
+            .contains(status),
             "{status} {body}"
         );
     }
     let wallet = wallet_reads(&stack, &buyer, 20_000).await;
     let events = wallet_events(&stack, buyer_id).await;
     let times = |t: &str| events.iter().filter(|e| *e == t).count();
-    assert_eq!((times("WalletDebited"), times("WalletDebitReturned")), (3, 2), "{events:?}");
-    let (_, all) = stack.query("/v1/wallet?limit=100", Some(&buyer), None).await;
+    assert_eq!(
+        (times("WalletDebited"), times("WalletDebitReturned")),
+        (3, 2),
+        "{events:?}"
+    );
+    let (_, all) = stack
+        .query("/v1/wallet?limit=100", Some(&buyer), None)
+        .await;
     for movement in all["movements"].as_array().unwrap() {
         assert!(movement["balance"].as_i64().unwrap() >= 0, "{all}");
     }
@@ -79,17 +94,29 @@ async fn fifty_parallel_spends_never_overdraw_the_wallet_and_a_full_payment_pays
     assert!(won["payment"].is_null(), "{won}");
     assert_eq!(won["wallet_amount"], 10_000, "{won}");
     assert_eq!(won["orders"][0]["status"], "paid", "{won}");
-    assert!(stack.sim.transactions().len() == 1, "only the top-up went to Midtrans");
+    assert!(
+        stack.sim.transactions().len() == 1,
+        "only the top-up went to Midtrans"
+    );
     let order = order_id(won);
     let token = won["consistency_token"].as_str().unwrap();
     let (status, read) = stack
         .query(&format!("/v1/orders/{order}"), Some(&buyer), Some(token))
         .await;
-    assert_eq!((status, &read["status"]), (StatusCode::OK, &json!("paid")), "{read}");
+    assert_eq!(
+        (status, &read["status"]),
+        (StatusCode::OK, &json!("paid")),
+        "{read}"
+    );
     let product = format!("/v1/products/{}", listed.product_id);
-    stack.eventually(&product, None, |p| p["available"] == 99).await;
+    stack
+        .eventually(&product, None, |p| p["available"] == 99)
+        .await;
     let stock = event_types(&stack, &format!("stock-{}", listed.product_id)).await;
-    let committed = stock.iter().filter(|e| *e == "ReservationCommitted").count();
+    let committed = stock
+        .iter()
+        .filter(|e| *e == "ReservationCommitted")
+        .count();
     assert_eq!(committed, 1, "{stock:?}");
 }
 
@@ -107,16 +134,43 @@ async fn a_checkout_paid_half_by_wallet_whose_snap_part_expires_gives_the_wallet
     assert_eq!(status, StatusCode::CREATED, "{placed}");
     let total = placed["orders"][0]["total"].as_i64().unwrap();
     assert_eq!(placed["wallet_amount"], 20_000, "{placed}");
-    assert_eq!(placed["payment"]["gross_amount"], total - 20_000, "{placed}");
+    assert_eq!(
+        placed["payment"]["gross_amount"],
+        total - 20_000,
+        "{placed}"
+    );
     let payment = payment_id(&placed);
     let items = stack.sim.transaction(&payment).unwrap().item_details;
-    let wallet_item = items.as_array().unwrap().iter().find(|i| i["id"] == "WALLET");
+    let wallet_item = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "WALLET");
     assert_eq!(wallet_item.unwrap()["price"], -20_000, "{items}");
     let token = placed["consistency_token"].as_str().unwrap();
     let (_, debited) = stack.query("/v1/wallet", Some(&buyer), Some(token)).await;
     assert_eq!(debited["balance"], 80_000, "{debited}");
-    assert_eq!(debited["movements"][0]["kind"], "checkout_payment", "{debited}");
-    assert_eq!(stack.sim.set_status(&payment, "expire", None).await.unwrap(), 200);
+    assert_eq!(
+        debited["movements"][0]["kind"], "checkout_payment",
+        "{debited}"
+    );
+    // The buyer picks a bank transfer and never pays it.
+    assert_eq!(
+        stack
+            .sim
+            .set_status(&payment, "pending", None)
+            .await
+            .unwrap(),
+        200
+    );
+    assert_eq!(
+        stack
+            .sim
+            .set_status(&payment, "expire", None)
+            .await
+            .unwrap(),
+        200
+    );
     assert_eq!(stack.sim.resend_last(&payment).await.unwrap(), 200);
 
     // Assert: the order cancelled, the wallet part back once.
@@ -127,9 +181,15 @@ async fn a_checkout_paid_half_by_wallet_whose_snap_part_expires_gives_the_wallet
         })
         .await;
     let wallet = wallet_reads(&stack, &buyer, 100_000).await;
-    assert_eq!(wallet["movements"][0]["kind"], "checkout_return", "{wallet}");
+    assert_eq!(
+        wallet["movements"][0]["kind"], "checkout_return",
+        "{wallet}"
+    );
     let events = wallet_events(&stack, buyer_id).await;
-    let returned = events.iter().filter(|e| *e == "WalletDebitReturned").count();
+    let returned = events
+        .iter()
+        .filter(|e| *e == "WalletDebitReturned")
+        .count();
     assert_eq!(returned, 1, "{events:?}");
 
     // And a half-paid checkout whose Snap part settles keeps its wallet part.
@@ -139,9 +199,14 @@ async fn a_checkout_paid_half_by_wallet_whose_snap_part_expires_gives_the_wallet
     assert_eq!(stack.sim.pay(&payment_id(&placed)).await.unwrap(), 200);
     let order = order_id(&placed);
     stack
-        .eventually(&format!("/v1/orders/{order}"), Some(&buyer), |o| o["status"] == "paid")
+        .eventually(&format!("/v1/orders/{order}"), Some(&buyer), |o| {
+            o["status"] == "paid"
+        })
         .await;
-    assert_eq!(wallet_reads(&stack, &buyer, 80_000).await["balance"], 80_000);
+    assert_eq!(
+        wallet_reads(&stack, &buyer, 80_000).await["balance"],
+        80_000
+    );
 }
 
 #[tokio::test]
@@ -160,19 +225,36 @@ async fn a_wallet_part_over_the_balance_or_the_total_is_refused_and_nothing_is_h
     assert_eq!(over_balance["balance"], 40_000, "{over_balance}");
     let (status, over_total) = checkout(&stack, &buyer, "b", paying(30_000)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{over_total}");
-    assert_eq!(over_total["errors"][0]["field"], "pay_with_wallet", "{over_total}");
+    assert_eq!(
+        over_total["errors"][0]["field"], "pay_with_wallet",
+        "{over_total}"
+    );
     let (status, negative) = checkout(&stack, &buyer, "c", paying(-1)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{negative}");
-    assert_eq!(negative["errors"][0]["field"], "pay_with_wallet", "{negative}");
+    assert_eq!(
+        negative["errors"][0]["field"], "pay_with_wallet",
+        "{negative}"
+    );
     let (status, again) = checkout(&stack, &buyer, "b", paying(30_000)).await;
-    assert_eq!((status, &again), (StatusCode::UNPROCESSABLE_ENTITY, &over_total), "replayed");
+    assert_eq!(
+        (status, &again),
+        (StatusCode::UNPROCESSABLE_ENTITY, &over_total),
+        "replayed"
+    );
     wallet_reads(&stack, &buyer, 40_000).await;
     let events = wallet_events(&stack, buyer_id).await;
     assert_eq!(
         events,
-        ["WalletTopUpRequested", "WalletCredited", "WalletDebited", "WalletDebitReturned"],
+        [
+            "WalletTopUpRequested",
+            "WalletCredited",
+            "WalletDebited",
+            "WalletDebitReturned"
+        ],
         "only the over-total attempt debited, and got it back"
     );
     let product = format!("/v1/products/{}", listed.product_id);
-    stack.eventually(&product, None, |p| p["available"] == 3).await;
+    stack
+        .eventually(&product, None, |p| p["available"] == 3)
+        .await;
 }
