@@ -4,6 +4,7 @@
 //! ([`spends`]): fifty parallel spends never overdraw it, a full payment pays the orders at
 //! once, and a half payment whose Snap part expires gives the wallet part back.
 
+mod crash;
 mod spends;
 
 use pasar_tests::stack::Stack;

@@ -41,7 +41,10 @@ impl Attempt<'_> {
         )
         .await
         {
-            Ok(_) => Ok(None),
+            Ok(_) => {
+                crate::crash::point("checkout.wallet_debited");
+                Ok(None)
+            }
             Err(AppError::Rejected(Rule::Wallet(WalletError::InsufficientBalance {
                 balance,
                 requested,
