@@ -229,9 +229,8 @@ async fn a_late_va_settlement_whose_stock_is_gone_is_recorded_as_a_refund_owed()
     );
     // What is owed is paid into the buyer's wallet at once, so nothing stays owed.
     let gross = stack.sim.transaction(&payment).unwrap().gross_amount;
-    let wallet = stack
-        .eventually("/v1/wallet", Some(&buyer), |w| w["balance"] == gross)
-        .await;
+    let wallet = stack.eventually("/v1/wallet", Some(&buyer), |w| w["balance"] == gross);
+    let wallet = wallet.await;
     assert_eq!(wallet["movements"][0]["kind"], "payment_refund", "{wallet}");
     assert_eq!(
         metric_until(&stack, "pasar_refunds_owed", |v| v == 0.0).await,

@@ -5,40 +5,16 @@
 use std::time::{Duration, Instant};
 
 use pasar_tests::stack::Stack;
-use reqwest::StatusCode;
-use serde_json::json;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 use super::{topped_up, wallet_events, wallet_reads};
-use crate::support::{address, checkout, listed_product};
+use crate::support::{Listed, address, checkout, listed_product};
 
 async fn a_wallet_checkout_killed_at(point: &str) {
     // Arrange: two sellers' products (25,000 + 40,000, no shipping), 100,000 in the wallet.
-    let mut stack = Stack::start_with(&[
-        ("PASAR_CRASH_AT", point),
-        ("CHECKOUT_IN_FLIGHT_SECS", "1"),
-        ("RAJAONGKIR_URL", ""),
-        ("RAJAONGKIR_API_KEY", ""),
-    ])
-    .await
-    .unwrap();
-    let products = [
-        listed_product(&stack, 25_000, 3).await,
-        listed_product(&stack, 40_000, 3).await,
-    ];
-    let (buyer_id, buyer) = stack.register("buyer").await;
-    topped_up(&stack, &buyer, 100_000, 100_000).await;
-    for listed in &products {
-        let item = json!({ "product_id": listed.product_id, "quantity": 1 });
-        let (status, body, _) = stack
-            .command(
-                reqwest::Method::POST,
-                "/v1/cart/items",
-                Some(&buyer),
-                Some(item),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
+    let (mut stack, products, buyer_id, buyer) = two_products_in_a_funded_cart(point).await;
     let request = json!({ "shipping_address": address(), "pay_with_wallet": 65_000 });
 
     // Act: the first request dies at `point`; the buyer retries with the same key.
@@ -56,15 +32,7 @@ async fn a_wallet_checkout_killed_at(point: &str) {
     );
     stack.unset_env("PASAR_CRASH_AT");
     stack.restart("command-api").await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let (status, placed) = loop {
-        let (status, body) = checkout(&stack, &buyer, "killed", request.clone()).await;
-        let in_flight = status == StatusCode::CONFLICT && body["title"] == "Checkout in progress";
-        if !in_flight || Instant::now() > deadline {
-            break (status, body);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let (status, placed) = retried(&stack, &buyer, &request).await;
 
     // Assert
     assert_eq!(status, StatusCode::CREATED, "{point}: {placed}");
@@ -87,6 +55,46 @@ async fn a_wallet_checkout_killed_at(point: &str) {
         stack.sim.transactions().len() == 1,
         "only the top-up went to Midtrans"
     );
+}
+
+/// A stack that crashes at `point` (and ships nothing), two sellers' products in a buyer's
+/// cart and 100,000 in that buyer's wallet: (stack, products, buyer id, buyer token).
+async fn two_products_in_a_funded_cart(point: &str) -> (Stack, [Listed; 2], Uuid, String) {
+    let stack = Stack::start_with(&[
+        ("PASAR_CRASH_AT", point),
+        ("CHECKOUT_IN_FLIGHT_SECS", "1"),
+        ("RAJAONGKIR_URL", ""),
+        ("RAJAONGKIR_API_KEY", ""),
+    ])
+    .await
+    .unwrap();
+    let products = [
+        listed_product(&stack, 25_000, 3).await,
+        listed_product(&stack, 40_000, 3).await,
+    ];
+    let (buyer_id, buyer) = stack.register("buyer").await;
+    topped_up(&stack, &buyer, 100_000, 100_000).await;
+    for listed in &products {
+        let item = json!({ "product_id": listed.product_id, "quantity": 1 });
+        let (status, body, _) = stack
+            .command(Method::POST, "/v1/cart/items", Some(&buyer), Some(item))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    (stack, products, buyer_id, buyer)
+}
+
+/// Retries the checkout with the dead request's key until it is no longer in flight.
+async fn retried(stack: &Stack, buyer: &str, request: &Value) -> (StatusCode, Value) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = checkout(stack, buyer, "killed", request.clone()).await;
+        let in_flight = status == StatusCode::CONFLICT && body["title"] == "Checkout in progress";
+        if !in_flight || Instant::now() > deadline {
+            return (status, body);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]

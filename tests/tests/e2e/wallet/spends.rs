@@ -52,28 +52,7 @@ async fn fifty_parallel_spends_never_overdraw_the_wallet_and_a_full_payment_pays
 
     // Assert: three debits got through and one checkout (the cart's only one) took the
     // goods; the rest were refused with a clear problem; the other two debits came back.
-    let placed: Vec<&Value> = answers
-        .iter()
-        .filter(|(s, _)| *s == StatusCode::CREATED)
-        .map(|(_, b)| b)
-        .collect();
-    assert_eq!(placed.len(), 1, "{answers:?}");
-    let short = answers
-        .iter()
-        .filter(|(s, b)| *s == StatusCode::CONFLICT && b["title"] == "Insufficient wallet balance")
-        .count();
-    assert_eq!(short, 47, "{answers:?}");
-    for (status, body) in &answers {
-        assert!(
-            [
-                StatusCode::CREATED,
-                StatusCode::CONFLICT,
-                StatusCode::UNPROCESSABLE_ENTITY
-            ]
-            .contains(status),
-            "{status} {body}"
-        );
-    }
+    let won = the_one_placed_and_47_short(&answers);
     let wallet = wallet_reads(&stack, &buyer, 20_000).await;
     let events = wallet_events(&stack, buyer_id).await;
     let times = |t: &str| events.iter().filter(|e| *e == t).count();
@@ -89,8 +68,37 @@ async fn fifty_parallel_spends_never_overdraw_the_wallet_and_a_full_payment_pays
         assert!(movement["balance"].as_i64().unwrap() >= 0, "{all}");
     }
     assert_eq!(wallet["balance"], 20_000);
-    // The winner was paid in full from the wallet: no Snap, its order paid at once.
-    let won = placed[0];
+    paid_at_once(&stack, &buyer, won, listed.product_id).await;
+}
+
+/// The one checkout placed among `answers`; 47 refused for the balance, the rest (refused
+/// for the cart another checkout emptied) with a clear problem.
+fn the_one_placed_and_47_short(answers: &[(StatusCode, Value)]) -> &Value {
+    let placed: Vec<&Value> = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(placed.len(), 1, "{answers:?}");
+    let short = answers
+        .iter()
+        .filter(|(s, b)| *s == StatusCode::CONFLICT && b["title"] == "Insufficient wallet balance")
+        .count();
+    assert_eq!(short, 47, "{answers:?}");
+    for (status, body) in answers {
+        let clear = [
+            StatusCode::CREATED,
+            StatusCode::CONFLICT,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ];
+        assert!(clear.contains(status), "{status} {body}");
+    }
+    placed[0]
+}
+
+/// `won` was paid in full from the wallet: no Snap, its order paid at once (read with its
+/// token) and its unit committed once.
+async fn paid_at_once(stack: &Stack, buyer: &str, won: &Value, product_id: Uuid) {
     assert!(won["payment"].is_null(), "{won}");
     assert_eq!(won["wallet_amount"], 10_000, "{won}");
     assert_eq!(won["orders"][0]["status"], "paid", "{won}");
@@ -101,18 +109,18 @@ async fn fifty_parallel_spends_never_overdraw_the_wallet_and_a_full_payment_pays
     let order = order_id(won);
     let token = won["consistency_token"].as_str().unwrap();
     let (status, read) = stack
-        .query(&format!("/v1/orders/{order}"), Some(&buyer), Some(token))
+        .query(&format!("/v1/orders/{order}"), Some(buyer), Some(token))
         .await;
     assert_eq!(
         (status, &read["status"]),
         (StatusCode::OK, &json!("paid")),
         "{read}"
     );
-    let product = format!("/v1/products/{}", listed.product_id);
+    let product = format!("/v1/products/{product_id}");
     stack
         .eventually(&product, None, |p| p["available"] == 99)
         .await;
-    let stock = event_types(&stack, &format!("stock-{}", listed.product_id)).await;
+    let stock = event_types(stack, &format!("stock-{product_id}")).await;
     let committed = stock
         .iter()
         .filter(|e| *e == "ReservationCommitted")
@@ -127,50 +135,17 @@ async fn a_checkout_paid_half_by_wallet_whose_snap_part_expires_gives_the_wallet
     let listed = listed_product(&stack, 40_000, 10).await;
     let (buyer_id, buyer) = stack.register("buyer").await;
     topped_up(&stack, &buyer, 100_000, 100_000).await;
-    add_to_cart(&stack, &buyer, listed.product_id, 1).await;
 
-    // Act: 20,000 from the wallet, the rest through Snap, which then expires.
-    let (status, placed) = checkout(&stack, &buyer, "half", paying(20_000)).await;
-    assert_eq!(status, StatusCode::CREATED, "{placed}");
-    let total = placed["orders"][0]["total"].as_i64().unwrap();
-    assert_eq!(placed["wallet_amount"], 20_000, "{placed}");
-    assert_eq!(
-        placed["payment"]["gross_amount"],
-        total - 20_000,
-        "{placed}"
-    );
+    // Act: 20,000 from the wallet, the rest through Snap; the buyer picks a bank transfer
+    // and never pays it, and the expiry is notified twice.
+    let placed = half_paid(&stack, &buyer, "half", listed.product_id).await;
     let payment = payment_id(&placed);
-    let items = stack.sim.transaction(&payment).unwrap().item_details;
-    let wallet_item = items
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["id"] == "WALLET");
-    assert_eq!(wallet_item.unwrap()["price"], -20_000, "{items}");
-    let token = placed["consistency_token"].as_str().unwrap();
-    let (_, debited) = stack.query("/v1/wallet", Some(&buyer), Some(token)).await;
-    assert_eq!(debited["balance"], 80_000, "{debited}");
-    assert_eq!(
-        debited["movements"][0]["kind"], "checkout_payment",
-        "{debited}"
-    );
-    // The buyer picks a bank transfer and never pays it.
-    assert_eq!(
-        stack
-            .sim
-            .set_status(&payment, "pending", None)
-            .await
-            .unwrap(),
-        200
-    );
-    assert_eq!(
-        stack
-            .sim
-            .set_status(&payment, "expire", None)
-            .await
-            .unwrap(),
-        200
-    );
+    for status in ["pending", "expire"] {
+        assert_eq!(
+            stack.sim.set_status(&payment, status, None).await.unwrap(),
+            200
+        );
+    }
     assert_eq!(stack.sim.resend_last(&payment).await.unwrap(), 200);
 
     // Assert: the order cancelled, the wallet part back once.
@@ -193,9 +168,7 @@ async fn a_checkout_paid_half_by_wallet_whose_snap_part_expires_gives_the_wallet
     assert_eq!(returned, 1, "{events:?}");
 
     // And a half-paid checkout whose Snap part settles keeps its wallet part.
-    add_to_cart(&stack, &buyer, listed.product_id, 1).await;
-    let (status, placed) = checkout(&stack, &buyer, "half-2", paying(20_000)).await;
-    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    let placed = half_paid(&stack, &buyer, "half-2", listed.product_id).await;
     assert_eq!(stack.sim.pay(&payment_id(&placed)).await.unwrap(), 200);
     let order = order_id(&placed);
     stack
@@ -207,6 +180,40 @@ async fn a_checkout_paid_half_by_wallet_whose_snap_part_expires_gives_the_wallet
         wallet_reads(&stack, &buyer, 80_000).await["balance"],
         80_000
     );
+}
+
+/// One unit checked out paying 20,000 from a wallet of 100,000: Snap asked for the rest with
+/// a `WALLET` item of -20,000, and the wallet read with the checkout's token at 80,000.
+async fn half_paid(stack: &Stack, buyer: &str, key: &str, product_id: Uuid) -> Value {
+    add_to_cart(stack, buyer, product_id, 1).await;
+    let (status, placed) = checkout(stack, buyer, key, paying(20_000)).await;
+    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    let total = placed["orders"][0]["total"].as_i64().unwrap();
+    assert_eq!(placed["wallet_amount"], 20_000, "{placed}");
+    assert_eq!(
+        placed["payment"]["gross_amount"],
+        total - 20_000,
+        "{placed}"
+    );
+    let items = stack
+        .sim
+        .transaction(&payment_id(&placed))
+        .unwrap()
+        .item_details;
+    let wallet_item = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "WALLET");
+    assert_eq!(wallet_item.unwrap()["price"], -20_000, "{items}");
+    let token = placed["consistency_token"].as_str().unwrap();
+    let (_, debited) = stack.query("/v1/wallet", Some(buyer), Some(token)).await;
+    assert_eq!(debited["balance"], 80_000, "{debited}");
+    assert_eq!(
+        debited["movements"][0]["kind"], "checkout_payment",
+        "{debited}"
+    );
+    placed
 }
 
 #[tokio::test]
