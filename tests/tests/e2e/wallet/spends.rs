@@ -265,3 +265,30 @@ async fn a_wallet_part_over_the_balance_or_the_total_is_refused_and_nothing_is_h
         .eventually(&product, None, |p| p["available"] == 3)
         .await;
 }
+
+#[tokio::test]
+async fn a_refund_of_an_order_paid_wholly_by_the_wallet_goes_back_to_the_wallet() {
+    // Arrange: 25,000 paid from the wallet, no Snap payment.
+    let stack = stack_without_shipping().await;
+    let listed = listed_product(&stack, 25_000, 3).await;
+    let (_, buyer) = stack.register("buyer").await;
+    topped_up(&stack, &buyer, 40_000, 40_000).await;
+    add_to_cart(&stack, &buyer, listed.product_id, 1).await;
+    let (status, placed) = checkout(&stack, &buyer, "all", paying(25_000)).await;
+    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    let order = order_id(&placed);
+    let admin = stack.admin_token().await;
+
+    // Act: an admin refunds 10,000 of it.
+    let path = format!("/v1/orders/{order}/refunds");
+    let body = json!({ "amount": 10_000, "reason": "ukuran salah" });
+    let (status, asked, _) = stack
+        .command(reqwest::Method::POST, &path, Some(&admin), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{asked}");
+
+    // Assert: Midtrans knows no payment to refund, so the refund is owed and credited.
+    let wallet = wallet_reads(&stack, &buyer, 25_000).await;
+    assert_eq!(wallet["movements"][0]["kind"], "order_refund", "{wallet}");
+    assert_eq!(wallet["movements"][0]["amount"], 10_000, "{wallet}");
+}
