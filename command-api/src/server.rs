@@ -24,6 +24,7 @@ use crate::processes::notifications::Notifications;
 use crate::processes::order_flow::OrderFlow;
 use crate::processes::order_refunds::OrderRefunds;
 use crate::processes::thumbnails::Thumbnails;
+use crate::processes::wallet_credits::WalletCredits;
 use crate::throttle::LoginThrottle;
 
 /// Connects, migrates, starts the processes and serves until `shutdown` resolves.
@@ -114,6 +115,7 @@ pub fn processors(state: &AppState) -> Vec<Arc<dyn Processor>> {
             state.pool.clone(),
             &state.config.mail,
         )),
+        Arc::new(WalletCredits::new(state.store.clone(), state.pool.clone())),
     ]
 }
 

@@ -17,6 +17,7 @@
 //! | [`payment`] | `payment-{id}` | Midtrans notifications mapped to payment states |
 //! | [`import`] | `import-{id}` | a CSV import's rows, each line reported once, complete when all are |
 //! | [`address_book`] | `addresses-{customer}` | at most ten addresses, exactly one default while any |
+//! | [`wallet`] | `wallet-{customer}` | credits once per source, debits never below zero, each debit returned once |
 //!
 //! [`values`] holds the validated newtypes (`Email`, `Sku`, `Quantity`, `Price`, `Address`,
 //! `Text`) that requests are parsed into before a command is built.
@@ -33,6 +34,7 @@ pub mod payment;
 pub mod product;
 pub mod stock;
 pub mod values;
+pub mod wallet;
 
 use std::borrow::Borrow;
 

@@ -61,6 +61,9 @@ pub struct Order {
     pub pending_refunds: Vec<PendingRefund>,
     /// Every refund request ever made (settled or not), so a repeat is recognised.
     pub refund_ids: Vec<Uuid>,
+    /// When it was paid; `None` for an order never paid (one that closed unpaid gives its
+    /// checkout's wallet part back).
+    pub paid_at: Option<DateTime<Utc>>,
 }
 
 impl Default for Order {
@@ -85,6 +88,7 @@ impl Default for Order {
             owed_amount: Money::zero(Currency::IDR),
             pending_refunds: Vec::new(),
             refund_ids: Vec::new(),
+            paid_at: None,
         }
     }
 }
@@ -269,7 +273,10 @@ impl Aggregate for Order {
                 };
                 OrderStatus::AwaitingPayment
             }
-            OrderEvent::OrderPaid { .. } => OrderStatus::Paid,
+            OrderEvent::OrderPaid { paid_at, .. } => {
+                self.paid_at = Some(paid_at);
+                OrderStatus::Paid
+            }
             OrderEvent::OrderCancelled { .. } => OrderStatus::Cancelled,
             OrderEvent::OrderExpired { .. } => OrderStatus::Expired,
             OrderEvent::OrderRevived { .. } => OrderStatus::AwaitingPayment,

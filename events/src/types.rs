@@ -18,6 +18,7 @@ mod order;
 mod payment;
 mod profile;
 mod sensitive;
+mod wallet;
 
 pub use address_book::AddressBookEvent;
 pub use cart::CartEvent;
@@ -35,6 +36,7 @@ pub use order::{OrderEvent, OrderLine, OrderStatus, ShippingAddress};
 pub use payment::{PaymentEvent, PaymentFailure};
 pub use profile::Locale;
 pub use sensitive::{SENSITIVE_KEY, Sensitive, is_sensitive};
+pub use wallet::{WalletCreditSource, WalletEvent};
 
 use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
@@ -137,11 +139,13 @@ pub mod streams {
         Import,
         /// A customer's address book.
         AddressBook,
+        /// A buyer's wallet, keyed by the customer id.
+        Wallet,
     }
 
     impl Category {
         /// Every category, in a fixed order.
-        pub const ALL: [Category; 12] = [
+        pub const ALL: [Category; 13] = [
             Category::Customer,
             Category::Product,
             Category::Stock,
@@ -154,6 +158,7 @@ pub mod streams {
             Category::Categories,
             Category::Import,
             Category::AddressBook,
+            Category::Wallet,
         ];
 
         /// The stream-name prefix (`product` in `product-<id>`).
@@ -171,6 +176,7 @@ pub mod streams {
                 Category::Categories => "categories",
                 Category::Import => "import",
                 Category::AddressBook => "addresses",
+                Category::Wallet => "wallet",
             }
         }
 
@@ -230,6 +236,11 @@ pub mod streams {
     /// A customer's address book.
     pub fn address_book(customer_id: Uuid) -> String {
         Category::AddressBook.stream(customer_id)
+    }
+
+    /// A buyer's wallet.
+    pub fn wallet(customer_id: Uuid) -> String {
+        Category::Wallet.stream(customer_id)
     }
 
     /// The id part of a `<category>-<uuid>` stream name.

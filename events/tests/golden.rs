@@ -595,6 +595,43 @@ fn core_samples() -> Vec<(&'static str, String, Value)> {
                 completed_at: at(),
             },
         ),
+        s(
+            "wallet",
+            WalletEvent::WalletTopUpRequested {
+                payment_id: id(30),
+                amount: Money::idr(100_000),
+                requested_at: at(),
+            },
+        ),
+        s(
+            "wallet",
+            WalletEvent::WalletCredited {
+                amount: Money::idr(100_000),
+                source: WalletCreditSource::TopUp { payment_id: id(30) },
+                balance: Money::idr(100_000),
+                credited_at: at(),
+            },
+        ),
+        s(
+            "wallet",
+            WalletEvent::WalletDebited {
+                debit_id: id(31),
+                checkout_id: id(32),
+                amount: Money::idr(40_000),
+                balance: Money::idr(60_000),
+                debited_at: at(),
+            },
+        ),
+        s(
+            "wallet",
+            WalletEvent::WalletDebitReturned {
+                debit_id: id(31),
+                amount: Money::idr(40_000),
+                reason: "payment expired".into(),
+                balance: Money::idr(100_000),
+                returned_at: at(),
+            },
+        ),
     ]
 }
 
@@ -621,6 +658,7 @@ fn decode(category: &str, event_type: &str, version: i32, data: &Value) -> Resul
         "categories" => via::<CategoryEvent>(event_type, version, data),
         "import" => via::<ImportEvent>(event_type, version, data),
         "addresses" => via::<AddressBookEvent>(event_type, version, data),
+        "wallet" => via::<WalletEvent>(event_type, version, data),
         other => Err(format!("unknown category {other}")),
     }
 }

@@ -13,3 +13,4 @@ mod rebuild;
 mod sellers;
 mod service;
 mod support;
+mod wallets;

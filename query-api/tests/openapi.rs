@@ -17,6 +17,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("GET", "/healthz"),
         ("GET", "/metrics"),
         ("GET", "/readyz"),
+        ("GET", "/v1/admin/wallets/{customer_id}"),
         ("GET", "/v1/brands"),
         ("GET", "/v1/cart"),
         ("GET", "/v1/categories"),
@@ -32,6 +33,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("GET", "/v1/search/suggest"),
         ("GET", "/v1/seller/dashboard"),
         ("GET", "/v1/sellers/{id}"),
+        ("GET", "/v1/wallet"),
         ("POST", "/v1/admin/search/rebuild"),
     ]
     .iter()

@@ -4,6 +4,9 @@
 //! requires a refund (`PaymentRefundRequired`), any order still open is cancelled, and the
 //! expiry sweeper, which holds the Midtrans client, refunds it or records it as owed.
 //!
+//! A checkout that took a wallet part is never revived: that part went back to the wallet
+//! when its orders closed, so its Snap part is refunded instead.
+//!
 //! Idempotent under replay: ids derive from the settlement event, and the refund is decided
 //! first, so a replay after it never revives on a reservation that was given back.
 
@@ -48,7 +51,12 @@ impl LateSettlement<'_> {
     /// refund was already decided): the refund path was taken instead.
     pub async fn revive_or_refund(&self, orders: &[Order]) -> Result<bool, AppError> {
         let closed: Vec<&Order> = orders.iter().filter(|o| is_closed(o)).collect();
-        if self.payment.refund.is_none() && self.reserve_again(&closed).await? {
+        let (store, buyer) = (self.store.as_ref(), self.payment.buyer_id);
+        let wallet_part = super::wallet::had_wallet_part(store, buyer, self.payment.payment_id);
+        if self.payment.refund.is_none()
+            && !wallet_part.await?
+            && self.reserve_again(&closed).await?
+        {
             for order in &closed {
                 let command = OrderCommand::Revive {
                     payment_id: self.payment.payment_id,

@@ -11,6 +11,7 @@
 //! - [`imports`]: CSV product imports, recorded and then worked through line by line.
 //! - [`profile`], [`addresses`]: the customer's own profile, password and avatar, and their
 //!   address book (which checkout reads for `address_id`).
+//! - [`wallet`]: the buyer's wallet: top-ups, credits, a checkout's debit and its return.
 
 pub mod accounts;
 pub mod addresses;
@@ -36,6 +37,7 @@ pub mod stream;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+pub mod wallet;
 
 use std::sync::Arc;
 
@@ -49,6 +51,7 @@ use pasar_domain::order::OrderError;
 use pasar_domain::payment::PaymentError;
 use pasar_domain::product::ProductError;
 use pasar_domain::stock::StockError;
+use pasar_domain::wallet::WalletError;
 use pasar_events::types::{CheckoutRejection, Role};
 use pasar_events::{EventStore, ExpectedVersion, StoreError};
 
@@ -220,6 +223,8 @@ pub enum Rule {
     Image(#[from] crate::media::inspect::ImageRefusal),
     #[error(transparent)]
     AddressBook(#[from] AddressBookError),
+    #[error(transparent)]
+    Wallet(#[from] WalletError),
 }
 
 macro_rules! rejected_from {
@@ -240,7 +245,8 @@ rejected_from!(
     PaymentError,
     CategoryError,
     ImportError,
-    AddressBookError
+    AddressBookError,
+    WalletError
 );
 
 impl From<Rule> for AppError {

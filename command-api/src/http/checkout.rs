@@ -6,7 +6,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pasar_domain::values::Address;
-use pasar_events::types::{CheckoutOutcome, CheckoutRejection, PlacedOrder, Role, ShippingAddress};
+use pasar_events::types::{
+    CheckoutOutcome, CheckoutRejection, Money, PlacedOrder, Role, ShippingAddress,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -51,6 +53,12 @@ struct CheckoutRequest {
     /// shipping is not configured.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     shipments: Vec<ShipmentBody>,
+    /// Rupiah to pay from the buyer's wallet, at most the checkout's total (422 beyond) and
+    /// the wallet's balance (409 beyond); the rest is paid through Snap. The whole total: no
+    /// Snap payment, and the orders are paid at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = 50000, minimum = 0)]
+    pay_with_wallet: Option<i64>,
 }
 
 /// The service chosen for one seller's parcel.
@@ -99,6 +107,10 @@ impl CheckoutRequest {
             "service",
             self.service.as_deref().unwrap_or_default(),
         );
+        if self.pay_with_wallet.is_some_and(|amount| amount < 0) {
+            let message = "must be a whole number of rupiah, 0 or more";
+            fields.push([pasar_domain::FieldError::new("pay_with_wallet", message)]);
+        }
         if self.shipments.len() > MAX_SHIPMENTS {
             let message = format!("at most {MAX_SHIPMENTS} shipments");
             fields.push([pasar_domain::FieldError::new("shipments", message)]);
@@ -140,7 +152,11 @@ impl CheckoutRequest {
 /// Prices the cart from the catalog, checks the shipments against their quotes (and asks
 /// RajaOngkir that each service still serves its parcel), reserves the stock, places one order
 /// per seller carrying its quoted shipping cost and starts one Midtrans Snap payment for all
-/// of them (one Snap item per line and one shipping item per order). The `Idempotency-Key` makes a retry safe:
+/// of them (one Snap item per line and one shipping item per order). With `pay_with_wallet`,
+/// that much is taken from the buyer's wallet first and Snap takes the rest (with an item of
+/// minus the wallet part); the whole total paid by the wallet makes no Snap payment
+/// (`payment: null`) and the orders are paid at once. If the checkout fails, or its Snap part
+/// fails or expires, the wallet part is given back once. The `Idempotency-Key` makes a retry safe:
 /// the same key and body answer the first answer again.
 #[utoipa::path(
     post, path = "/v1/checkout", tag = "checkout",
@@ -151,8 +167,8 @@ impl CheckoutRequest {
         (status = 201, description = "Placed: the orders and the payment to make", body = CheckoutAnswer),
         (status = 400, description = "No `Idempotency-Key`, or not 1 to 255 printable characters", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not a buyer", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Insufficient stock (`short_lines`), products no longer sold (`unavailable_products`), too many open checkouts, or a checkout with this key still running", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid address, an empty cart, a line over the most units allowed, the key reused with another body, or a shipment refused (missing, unknown or expired quote, a quote for another destination or parcel, a service not quoted; `seller_id` names the seller); nothing is held", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Insufficient stock (`short_lines`), products no longer sold (`unavailable_products`), too many open checkouts, a wallet holding less than `pay_with_wallet` (`balance`, `requested`), or a checkout with this key still running", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid address, an empty cart, a line over the most units allowed, the key reused with another body, or a shipment refused (missing, unknown or expired quote, a quote for another destination or parcel, a service not quoted; `seller_id` names the seller), or `pay_with_wallet` negative or over the total; nothing is held", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Midtrans could not start the payment, or RajaOngkir answered something unreadable; nothing is held", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The event store is unavailable, or RajaOngkir is down or rate-limited (`Retry-After`); nothing is held", body = Problem, content_type = "application/problem+json"),
     )
@@ -176,6 +192,7 @@ async fn run(
         request_hash: req.hash()?,
         address,
         shipments: req.shipments(),
+        wallet_amount: Money::idr(req.pay_with_wallet.unwrap_or(0)),
     };
     let outcome = checkout::run(&state, command).await;
     metrics::counter!("pasar_checkout_outcomes_total", "outcome" => outcome_label(&outcome))
@@ -202,7 +219,7 @@ async fn saved_address(state: &AppState, user: &AuthUser, id: Uuid) -> Result<Ad
 /// A replayed answer counts again: the metric counts answers, not checkouts.
 fn outcome_label(outcome: &Result<CheckoutOutcome, AppError>) -> &'static str {
     match outcome {
-        Ok(CheckoutOutcome::Succeeded { .. }) => "placed",
+        Ok(CheckoutOutcome::Succeeded { .. } | CheckoutOutcome::PaidWithWallet { .. }) => "placed",
         Ok(CheckoutOutcome::Rejected {
             reason: CheckoutRejection::InsufficientStock { .. },
         }) => "insufficient_stock",
@@ -223,20 +240,36 @@ fn render(outcome: CheckoutOutcome) -> Response {
             payment,
             consistency_token,
         } => {
-            let orders: Vec<Value> = orders.iter().map(order_json).collect();
-            let body = json!({
-                "checkout_id": checkout_id,
-                "orders": orders,
-                "payment": {
-                    "id": payment.payment_id,
-                    "snap_token": payment.snap_token.expose(),
-                    "redirect_url": payment.redirect_url.expose(),
-                    "gross_amount": payment.gross_amount.amount,
-                    "currency": payment.gross_amount.currency,
-                },
+            // What Snap does not take, the wallet paid.
+            let total: i64 = orders.iter().map(|o| o.total.amount).sum();
+            let payment = json!({
+                "id": payment.payment_id,
+                "snap_token": payment.snap_token.expose(),
+                "redirect_url": payment.redirect_url.expose(),
+                "gross_amount": payment.gross_amount.amount,
+                "currency": payment.gross_amount.currency,
             });
-            accepted_with_token(StatusCode::CREATED, body, &consistency_token)
+            let wallet_amount = total - payment["gross_amount"].as_i64().unwrap_or(total);
+            placed(
+                checkout_id,
+                &orders,
+                payment,
+                wallet_amount,
+                &consistency_token,
+            )
         }
+        CheckoutOutcome::PaidWithWallet {
+            checkout_id,
+            orders,
+            wallet_amount,
+            consistency_token,
+        } => placed(
+            checkout_id,
+            &orders,
+            Value::Null,
+            wallet_amount.amount,
+            &consistency_token,
+        ),
         CheckoutOutcome::Rejected { reason } => rejection_problem(&reason).into_response(),
         CheckoutOutcome::Recorded {
             status,
@@ -244,6 +277,25 @@ fn render(outcome: CheckoutOutcome) -> Response {
             consistency_token,
         } => recorded(status, body, consistency_token),
     }
+}
+
+/// A placed checkout's answer: its orders, the Snap payment (`null` when the wallet paid it
+/// all) and what the wallet paid.
+fn placed(
+    checkout_id: Uuid,
+    orders: &[PlacedOrder],
+    payment: Value,
+    wallet_amount: i64,
+    token: &str,
+) -> Response {
+    let orders: Vec<Value> = orders.iter().map(order_json).collect();
+    let body = json!({
+        "checkout_id": checkout_id,
+        "orders": orders,
+        "payment": payment,
+        "wallet_amount": wallet_amount,
+    });
+    accepted_with_token(StatusCode::CREATED, body, token)
 }
 
 /// An answer recorded before outcomes were typed, replayed as it was sent.
@@ -307,6 +359,10 @@ pub fn rejection_problem(reason: &CheckoutRejection) -> ApiError {
             "the payment could not be started; nothing is held; try again with a new Idempotency-Key".to_owned(),
             None,
         ),
+        CheckoutRejection::InsufficientWalletBalance { .. }
+        | CheckoutRejection::WalletAmountExceedsTotal { .. } => {
+            return super::wallet::checkout_problem(reason);
+        }
     };
     ApiError::Problem {
         status,

@@ -29,6 +29,7 @@ pub mod profile;
 pub mod rules;
 pub mod sellers;
 pub mod shipping;
+pub mod wallet;
 pub mod webhook;
 
 use std::time::Duration;
@@ -92,6 +93,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(sellers::router())
         .merge(profile::router())
         .merge(addresses::router())
+        .merge(wallet::router())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))

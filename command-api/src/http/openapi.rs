@@ -34,6 +34,7 @@ use uuid::Uuid;
         (name = "shipping", description = "RajaOngkir locations and quotes for the cart"),
         (name = "sellers", description = "Sellers' store profiles"),
         (name = "profile", description = "The caller's own account, password, avatar and address book"),
+        (name = "wallet", description = "The buyer's wallet: top-ups"),
         (name = "operations", description = "Health, readiness, metrics")
     )
 )]
@@ -301,7 +302,12 @@ pub struct Payment {
 pub struct CheckoutAnswer {
     pub checkout_id: Uuid,
     pub orders: Vec<PlacedOrder>,
-    pub payment: Payment,
+    /// The Snap payment of what the wallet does not pay; `null` when the wallet paid it all
+    /// (the orders are then `paid` already).
+    pub payment: Option<Payment>,
+    /// Rupiah paid from the buyer's wallet (`pay_with_wallet`; 0 without it).
+    #[schema(example = 0)]
+    pub wallet_amount: i64,
     #[schema(example = "812-57")]
     pub consistency_token: String,
 }

@@ -64,6 +64,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("POST", "/v1/products/import"),
         ("POST", "/v1/products/{product_id}/images"),
         ("POST", "/v1/products/{product_id}/reactivate"),
+        ("POST", "/v1/wallet/top-ups"),
         ("POST", "/v1/webhooks/midtrans"),
         ("PUT", "/v1/cart/items/{product_id}"),
         ("PUT", "/v1/me/avatar"),

@@ -86,6 +86,7 @@ impl From<Rule> for ApiError {
             Rule::Shipping(refusal) => super::shipping::refusal_problem(&refusal),
             Rule::Image(refusal) => image(&refusal),
             Rule::AddressBook(e) => address_book(e),
+            Rule::Wallet(e) => super::wallet::problem(e),
         }
     }
 }

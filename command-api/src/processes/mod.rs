@@ -14,6 +14,8 @@
 //!   use cases as the HTTP routes, and records each line's outcome.
 //! - [`notifications::Notifications`]: mails buyers and sellers about their orders and stock,
 //!   at most once per event and kind.
+//! - [`wallet_credits::WalletCredits`]: credits buyers' wallets with settled top-ups and owed
+//!   refunds, and gives a checkout's wallet part back when its orders close unpaid; once each.
 //!
 //! Their tables are created by the numbered SQL files in `command-api/migrations/`
 //! ([`MIGRATIONS`]).
@@ -28,6 +30,7 @@ pub mod order_refunds;
 #[cfg(test)]
 mod tests;
 pub mod thumbnails;
+pub mod wallet_credits;
 
 use pasar_domain::Aggregate;
 use pasar_events::runtime::{Migrations, ProcessError};
@@ -80,19 +83,21 @@ pub fn process_error(e: AppError) -> ProcessError {
     }
 }
 
-/// Sets `pasar_refunds_owed` to the number of refunds owed in the log (`PaymentRefundOwed` of
-/// late settlements and `OrderRefundOwed` of refunds Midtrans could not make). Counted from the
-/// log (PostgreSQL backend), not kept in memory, so it is right after a restart and on any
-/// instance; the processors that see a new owed refund call it. Nothing settles an owed refund
-/// yet (the wallet, issue 11, will), so the count is the number outstanding. With another
-/// backend the query fails and the gauge stays unset (logged).
+/// Sets `pasar_refunds_owed` to the number of refunds owed in the log and not yet paid back
+/// (`PaymentRefundOwed` of late settlements and `OrderRefundOwed` of refunds Midtrans could
+/// not make, less the wallet credits that paid them back). Counted from the log (PostgreSQL
+/// backend), not kept in memory, so it is right after a restart and on any instance; the
+/// processors that see a new owed refund or its credit call it. With another backend the
+/// query fails and the gauge stays unset (logged).
 pub(crate) async fn refresh_refunds_owed(pool: &deadpool_postgres::Pool) {
     let counted = async {
         let client = pool.get().await.map_err(anyhow::Error::from)?;
         let row = client
             .query_one(
-                "SELECT count(*) FROM es_events
-                 WHERE event_type IN ('PaymentRefundOwed', 'OrderRefundOwed')",
+                "SELECT (SELECT count(*) FROM es_events
+                         WHERE event_type IN ('PaymentRefundOwed', 'OrderRefundOwed'))
+                      - (SELECT count(*) FROM es_events WHERE event_type = 'WalletCredited'
+                         AND data->'source'->>'kind' IN ('order_refund', 'payment_refund'))",
                 &[],
             )
             .await?;

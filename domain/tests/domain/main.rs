@@ -16,3 +16,4 @@ mod properties;
 mod stock;
 mod store_profile;
 mod support;
+mod wallet;

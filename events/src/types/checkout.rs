@@ -69,6 +69,13 @@ pub enum CheckoutOutcome {
     Rejected {
         reason: CheckoutRejection,
     },
+    /// Paid in full from the buyer's wallet: no Snap transaction, the orders paid at once.
+    PaidWithWallet {
+        checkout_id: Uuid,
+        orders: Vec<PlacedOrder>,
+        wallet_amount: Money,
+        consistency_token: String,
+    },
     /// An answer recorded before outcomes were typed (schema v1): the HTTP status and body
     /// as they were sent. Replayed as stored.
     Recorded {
@@ -126,6 +133,15 @@ pub enum CheckoutRejection {
     InvalidTotal,
     /// The payment provider refused or failed to start the transaction; nothing is held.
     PaymentNotStarted,
+    /// `pay_with_wallet` is more than the wallet holds; nothing is held.
+    InsufficientWalletBalance {
+        balance: i64,
+        requested: i64,
+    },
+    /// `pay_with_wallet` is more than the checkout's total; nothing is held.
+    WalletAmountExceedsTotal {
+        total: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
 //! Read-model slices: one folder per feature (`catalog/`, `categories/`, `carts/`, `orders/`,
-//! `payments/`, `sellers/`, `imports/`),
+//! `payments/`, `sellers/`, `imports/`, `wallets/`),
 //! each with its projection (`mod.rs`: events of a few stream categories into rows), its
 //! tables' DDL (`schema.sql`, the only copy: every version is created from it) and, where the
 //! query API reads it, its queries (`queries.rs`). A slice is registered with one line in
@@ -25,6 +25,7 @@ pub mod orders;
 pub mod payments;
 pub mod query;
 pub mod sellers;
+pub mod wallets;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -48,6 +49,7 @@ pub use imports::Imports;
 pub use orders::Orders;
 pub use payments::Payments;
 pub use sellers::Sellers;
+pub use wallets::Wallets;
 
 /// One read model fed from the log.
 #[async_trait]
@@ -125,6 +127,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(Payments),
         Arc::new(Sellers),
         Arc::new(Imports),
+        Arc::new(Wallets),
     ]
 }
 

@@ -14,6 +14,7 @@ mod products;
 mod projections;
 mod search;
 mod sellers;
+mod wallet;
 
 use std::time::Duration;
 
@@ -87,6 +88,8 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(search::search))
         .routes(routes!(search::suggest))
         .routes(routes!(search::rebuild))
+        .routes(routes!(wallet::mine))
+        .routes(routes!(wallet::of_customer))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

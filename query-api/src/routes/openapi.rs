@@ -21,6 +21,7 @@ use utoipa::{IntoParams, OpenApi};
         (name = "cart", description = "The buyer's cart"),
         (name = "orders", description = "Orders and their payment status"),
         (name = "sellers", description = "Sellers' public stores"),
+        (name = "wallet", description = "Buyers' wallets: balance and movements"),
         (name = "operations", description = "Projections, health, readiness, metrics")
     )
 )]

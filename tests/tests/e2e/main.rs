@@ -25,4 +25,5 @@ mod secrets;
 mod shipping;
 mod support;
 mod synonyms;
+mod wallet;
 mod webhooks;

@@ -264,3 +264,30 @@ async fn a_buyer_who_chose_english_gets_english_mails() {
         "{cancelled}"
     );
 }
+
+#[tokio::test]
+async fn a_settled_wallet_top_up_is_mailed_to_its_owner_once() {
+    // Arrange
+    let sink = SmtpSink::started().await;
+    let stack = Stack::start_with(&mail_env(&sink.url())).await.unwrap();
+    let (buyer_id, buyer) = stack.register("buyer").await;
+    let buyer_email = email_of(&stack, buyer_id).await;
+
+    // Act: a top-up of Rp 150.000, paid, and its settlement delivered twice.
+    let key = uuid::Uuid::new_v4().to_string();
+    let (status, started) = crate::wallet::ask_top_up(&stack, Some(&buyer), 150_000, &key).await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let payment = started["id"].as_str().unwrap();
+    assert_eq!(stack.sim.pay(payment).await.unwrap(), 200);
+    crate::wallet::wallet_reads(&stack, &buyer, 150_000).await;
+    assert_eq!(stack.sim.resend_last(payment).await.unwrap(), 200);
+
+    // Assert: one mail, in Indonesian, with the amount in rupiah.
+    let mail = sink.wait_for(&buyer_email, "Isi saldo").await;
+    assert!(
+        mail["subject"].as_str().unwrap().contains("Rp 150.000"),
+        "{mail}"
+    );
+    assert_each_mail_once(&sink);
+    assert_eq!(sink.mails_to(&buyer_email).len(), 1, "one mail: the top-up");
+}

@@ -33,6 +33,8 @@ pub(super) struct Attempt<'a> {
     pub metadata: &'a Metadata,
     pub address: &'a Address,
     pub shipments: &'a [super::Shipment],
+    /// What the buyer's wallet pays (zero: nothing).
+    pub wallet: pasar_events::types::Money,
 }
 
 pub(super) fn rejected(reason: CheckoutRejection) -> CheckoutOutcome {
@@ -60,6 +62,15 @@ impl Attempt<'_> {
         ]))
     }
 
+    /// The payment id of attempt `attempt` (also the id of its wallet debit).
+    pub fn payment_id(&self, attempt: u32) -> Uuid {
+        derive_id(&[
+            "payment",
+            &self.checkout_id.to_string(),
+            &attempt.to_string(),
+        ])
+    }
+
     fn order_id(&self, seller_id: Uuid) -> Uuid {
         derive_id(&[
             "order",
@@ -84,7 +95,24 @@ impl Attempt<'_> {
         self.run().await
     }
 
+    /// Runs this attempt. The wallet part, if any, is taken first (so concurrent checkouts
+    /// never spend the same rupiah twice) and given back unless the checkout goes through.
     pub async fn run(&self) -> Result<CheckoutOutcome, AppError> {
+        self.return_earlier_debits().await?;
+        if let Some(reason) = self.debit_wallet().await? {
+            return Ok(rejected(reason));
+        }
+        let outcome = self.run_debited().await;
+        if !matches!(
+            outcome,
+            Ok(CheckoutOutcome::Succeeded { .. } | CheckoutOutcome::PaidWithWallet { .. })
+        ) {
+            self.return_debit(self.attempt).await?;
+        }
+        outcome
+    }
+
+    async fn run_debited(&self) -> Result<CheckoutOutcome, AppError> {
         let cart = load::<Cart>(self.state.store.as_ref(), &streams::cart(self.buyer.id))
             .await?
             .state;
@@ -120,7 +148,10 @@ impl Attempt<'_> {
         let placed = self
             .place_and_pay(&lines, &shipping, &plan, expires_at, expiry)
             .await;
-        if !matches!(placed, Ok(CheckoutOutcome::Succeeded { .. })) {
+        if !matches!(
+            placed,
+            Ok(CheckoutOutcome::Succeeded { .. } | CheckoutOutcome::PaidWithWallet { .. })
+        ) {
             self.give_back(&plan).await?;
         }
         placed
@@ -162,11 +193,7 @@ impl Attempt<'_> {
         }
         let plan = Plan {
             attempt: self.attempt,
-            payment_id: derive_id(&[
-                "payment",
-                &self.checkout_id.to_string(),
-                &self.attempt.to_string(),
-            ]),
+            payment_id: self.payment_id(self.attempt),
             orders,
         };
         let event = CheckoutEvent::CheckoutPlanned {
@@ -195,7 +222,7 @@ impl Attempt<'_> {
             .await?
             .state;
         if payment.status == PaymentStatus::NotInitiated {
-            return Ok(None);
+            return self.finish_paid_with_wallet(plan).await;
         }
         let mut orders = Vec::new();
         for order_id in &payment.order_ids {

@@ -19,6 +19,7 @@ mod attempt;
 pub mod open;
 mod record;
 mod steps;
+mod wallet;
 
 use chrono::Utc;
 use pasar_domain::values::Address;
@@ -40,6 +41,8 @@ pub struct CheckoutCommand {
     pub address: Address,
     /// One per seller when shipping is configured (see [`crate::app::shipping::choose`]).
     pub shipments: Vec<Shipment>,
+    /// `pay_with_wallet`: what the buyer's wallet pays (zero: nothing), the rest through Snap.
+    pub wallet_amount: pasar_events::types::Money,
 }
 
 /// Runs the checkout, or replays its recorded outcome.
@@ -74,6 +77,7 @@ pub async fn run(state: &AppState, cmd: CheckoutCommand) -> Result<CheckoutOutco
         metadata: &metadata,
         address: &cmd.address,
         shipments: &cmd.shipments,
+        wallet: cmd.wallet_amount,
     };
     let outcome = match record.unfinished_plans() {
         plans if plans.is_empty() => run.run().await,

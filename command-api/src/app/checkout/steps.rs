@@ -43,7 +43,22 @@ pub(super) fn outcome_of(
     payment: &Payment,
     position: Position,
 ) -> CheckoutOutcome {
-    let orders = orders
+    CheckoutOutcome::Succeeded {
+        checkout_id,
+        orders: placed(orders),
+        payment: PaymentHandle {
+            payment_id: payment.payment_id,
+            snap_token: Sensitive::new(payment.snap_token.clone()),
+            redirect_url: Sensitive::new(payment.redirect_url.clone()),
+            gross_amount: payment.gross_amount,
+        },
+        consistency_token: position.to_string(),
+    }
+}
+
+/// The orders as a checkout's answer shows them.
+pub(super) fn placed(orders: &[Order]) -> Vec<PlacedOrder> {
+    orders
         .iter()
         .map(|o| PlacedOrder {
             order_id: o.order_id,
@@ -57,18 +72,7 @@ pub(super) fn outcome_of(
             total: o.total,
             expires_at: o.expires_at,
         })
-        .collect();
-    CheckoutOutcome::Succeeded {
-        checkout_id,
-        orders,
-        payment: PaymentHandle {
-            payment_id: payment.payment_id,
-            snap_token: Sensitive::new(payment.snap_token.clone()),
-            redirect_url: Sensitive::new(payment.redirect_url.clone()),
-            gross_amount: payment.gross_amount,
-        },
-        consistency_token: position.to_string(),
-    }
+        .collect()
 }
 
 impl Attempt<'_> {
@@ -221,6 +225,9 @@ impl Attempt<'_> {
     ) -> Result<CheckoutOutcome, AppError> {
         let orders = self.place_orders(lines, shipping, plan, expires_at).await?;
         crate::crash::point("checkout.placed");
+        if let Some(settled) = self.settle_with_wallet(&orders).await? {
+            return Ok(settled);
+        }
         let payment = match self
             .start_payment(&orders, lines, shipping, plan, expiry)
             .await?
@@ -330,7 +337,8 @@ impl Attempt<'_> {
         else {
             return Ok(Err(CheckoutRejection::InvalidTotal));
         };
-        let (items, customer) = self.snap_details(lines, orders, shipping);
+        let (mut items, customer) = self.snap_details(lines, orders, shipping);
+        let gross = self.snap_part(gross, &mut items);
         let payment_id = plan.payment_id;
         let midtrans_order_id = payment_id.to_string();
         let request = SnapRequest {

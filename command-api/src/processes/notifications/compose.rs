@@ -127,12 +127,8 @@ pub async fn low_stock_mail(db: &impl GenericClient, low: LowStock) -> Result<Op
     }))
 }
 
-/// The owner's mail about a wallet top-up of `amount` rupiah that settled.
-///
-/// WALLET HOOK: the wallet (issue 11) is being built beside this; once its stream category and
-/// its "top-up settled" event exist, `super::Notifications` adds the category and one match
-/// arm calling this with the wallet's owner (the stream's id) and the credited amount. The
-/// templates (`wallet_topped_up.*`) are ready.
+/// The owner's mail about a wallet top-up of `amount` rupiah that settled (the wallet's
+/// `WalletCredited` from a top-up; the wallet stream's id is its owner's).
 pub async fn wallet_topped_up(
     db: &impl GenericClient,
     owner_id: Uuid,

@@ -32,7 +32,9 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{Pool, Transaction};
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::streams::{self, Category};
-use pasar_events::types::{CustomerEvent, OrderEvent, ProductEvent, StockEvent};
+use pasar_events::types::{
+    CustomerEvent, OrderEvent, ProductEvent, StockEvent, WalletCreditSource, WalletEvent,
+};
 use pasar_events::{DomainEvent, RecordedEvent};
 use uuid::Uuid;
 
@@ -113,8 +115,19 @@ impl Notifications {
             Some(Category::Order) => compose::order_mails(tx, id, decode::<OrderEvent>(event)?)
                 .await
                 .map_err(transient),
-            // WALLET HOOK (see `compose::wallet_topped_up`): the wallet's category joins
-            // `categories()` and its top-up settlement is matched here.
+            Some(Category::Wallet) => match decode::<WalletEvent>(event)? {
+                WalletEvent::WalletCredited {
+                    amount,
+                    source: WalletCreditSource::TopUp { .. },
+                    ..
+                } => {
+                    let mail = compose::wallet_topped_up(tx, id, amount.amount)
+                        .await
+                        .map_err(transient)?;
+                    Ok(mail.into_iter().collect())
+                }
+                _ => Ok(Vec::new()),
+            },
             _ => Ok(Vec::new()),
         }
     }
@@ -203,6 +216,7 @@ impl Processor for Notifications {
             Category::Product,
             Category::Stock,
             Category::Order,
+            Category::Wallet,
         ]
     }
 

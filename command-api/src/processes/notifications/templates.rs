@@ -50,8 +50,7 @@ pub enum MailKind {
     OrderDelivered,
     OrderCancelled,
     OrderRefunded,
-    /// A wallet top-up settled. Composed by [`super::compose::wallet_topped_up`], which the
-    /// wallet's event is to be wired to (see the hook in `super`).
+    /// A wallet top-up settled (the wallet's `WalletCredited` from a top-up).
     WalletToppedUp,
     /// To the seller: an order of theirs is paid and needs shipping.
     SellerOrderToShip,
