@@ -19,7 +19,9 @@ use crate::{Aggregate, char_len};
 
 mod sessions;
 mod store;
+mod suspension;
 pub use store::{MAX_STORE_DESCRIPTION_CHARS, MAX_STORE_NAME_CHARS, StoreProfile};
+pub use suspension::{MAX_SUSPENSION_REASON_CHARS, SUSPENDED_REASON, Suspension};
 
 /// Longest full name, in characters, after trimming.
 pub const MAX_FULL_NAME_CHARS: usize = 100;
@@ -44,6 +46,8 @@ pub struct Customer {
     pub sessions: BTreeMap<Uuid, Session>,
     /// A seller's store profile, once set.
     pub store: Option<StoreProfile>,
+    /// Set while an admin has the account suspended.
+    pub suspension: Option<Suspension>,
 }
 
 /// One refresh-token family.
@@ -126,6 +130,16 @@ pub enum CustomerCommand {
         profile: StoreProfile,
         now: DateTime<Utc>,
     },
+    // Admin actions (admin tools); the caller checks that an admin issues them.
+    /// Suspends the account and revokes its sessions; again records nothing.
+    Suspend {
+        reason: String,
+        now: DateTime<Utc>,
+    },
+    /// Lifts a suspension; on an account that is not suspended records nothing.
+    Reinstate {
+        now: DateTime<Utc>,
+    },
 }
 
 /// Why a customer command was refused.
@@ -158,6 +172,11 @@ pub enum CustomerError {
     InvalidStoreName,
     #[error("store description must be at most {MAX_STORE_DESCRIPTION_CHARS} characters")]
     InvalidStoreDescription,
+    /// An admin suspended the account: no sign-in, no refresh.
+    #[error("the account is suspended")]
+    Suspended,
+    #[error("reason must be 1 to {MAX_SUSPENSION_REASON_CHARS} characters")]
+    InvalidSuspensionReason,
 }
 
 impl Aggregate for Customer {
@@ -195,6 +214,8 @@ impl Aggregate for Customer {
             CustomerCommand::SetStoreProfile { profile, now } => {
                 self.set_store_profile(profile, *now)
             }
+            CustomerCommand::Suspend { reason, now } => self.suspend(reason, *now),
+            CustomerCommand::Reinstate { now } => self.reinstate(*now),
         }
     }
 
@@ -260,6 +281,16 @@ impl Aggregate for Customer {
                     origin_label: origin_label.clone(),
                 });
             }
+            CustomerEvent::CustomerSuspended {
+                reason,
+                suspended_at,
+            } => {
+                self.suspension = Some(Suspension {
+                    reason: reason.clone(),
+                    since: *suspended_at,
+                });
+            }
+            CustomerEvent::CustomerReinstated { .. } => self.suspension = None,
         }
         self
     }

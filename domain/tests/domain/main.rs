@@ -14,3 +14,4 @@ mod properties;
 mod stock;
 mod store_profile;
 mod support;
+mod suspension;
