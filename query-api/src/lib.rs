@@ -57,6 +57,9 @@ pub struct AppState {
     pub database_url: String,
     /// The object store product images are served from (`GET /v1/media/…`).
     pub media: Arc<dyn pasar_service::media::object_store::ObjectStore>,
+    /// Suspended accounts and changed roles, checked with every token (kept current from the
+    /// `account_access` table, see [`pasar_service::access`]).
+    pub access: Arc<pasar_service::access::AccessList>,
 }
 
 /// Connection pool size for queries.
@@ -79,6 +82,8 @@ pub async fn run(
     let consistency = Consistency::new(pool.clone(), config.consistency_wait);
     let mut tasks = consistency.spawn(&config.database_url, nats.clone(), &stop);
     let search = search::SearchHost::open(&config.search_index_dir, Arc::clone(&consistency))?;
+    let access = pasar_service::access::AccessList::new();
+    let access_follower = access.spawn(config.database_url.clone());
     tasks.push(tokio::spawn(
         Arc::clone(&search).follow(config.database_url.clone(), stop.clone()),
     ));
@@ -92,6 +97,7 @@ pub async fn run(
         search,
         database_url: config.database_url.clone(),
         media: config.media.open().context("opening the media store")?,
+        access,
     };
     // Room for the longest consistency wait plus the query itself.
     let request_timeout = config.consistency_wait + Duration::from_secs(10);
@@ -102,6 +108,7 @@ pub async fn run(
         .await
         .context("serving HTTP")?;
     stop.cancel();
+    access_follower.abort();
     for task in tasks {
         let _ = task.await;
     }

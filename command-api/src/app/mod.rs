@@ -10,13 +10,16 @@
 //! - [`payments`]: recording a Midtrans notification.
 //! - [`imports`]: CSV product imports, recorded and then worked through line by line.
 
+pub mod access;
 pub mod accounts;
+pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod categories;
 pub mod checkout;
 pub mod claims;
 pub mod exec;
+pub mod first_admin;
 pub mod idempotency;
 pub mod images;
 pub mod imports;
@@ -71,6 +74,8 @@ pub struct AppState {
     pub login_throttle: Arc<crate::throttle::LoginThrottle>,
     /// The object store product images and thumbnails are written to.
     pub media: crate::media::Media,
+    /// Suspended accounts and changed roles, checked with every token.
+    pub access: Arc<pasar_service::access::AccessList>,
 }
 
 /// Who issues a command (the authenticated caller, as the http layer found it).
@@ -173,6 +178,8 @@ pub enum Rule {
     Category(#[from] CategoryError),
     #[error("only an admin may do this")]
     AdminOnly,
+    #[error("an admin may not suspend, reinstate or change the role of their own account")]
+    OwnAccount,
     #[error("category_id must name an existing, active category")]
     CategoryNotUsable,
     #[error(transparent)]

@@ -11,6 +11,7 @@
 //!   handler carries its `#[utoipa::path]`; registering it with `routes!` documents it.
 
 pub mod accounts;
+pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod categories;
@@ -86,6 +87,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(webhook::router())
         .merge(shipping::router())
         .merge(sellers::router())
+        .merge(admin::router())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))

@@ -33,6 +33,7 @@ use uuid::Uuid;
         (name = "webhooks", description = "Calls from Midtrans"),
         (name = "shipping", description = "RajaOngkir locations and quotes for the cart"),
         (name = "sellers", description = "Sellers' store profiles"),
+        (name = "admin", description = "An admin's actions on accounts"),
         (name = "operations", description = "Health, readiness, metrics")
     )
 )]

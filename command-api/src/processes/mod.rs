@@ -9,12 +9,16 @@
 //! - [`order_refunds::OrderRefunds`]: carries out the refunds orders ask for through
 //!   Midtrans, once each;
 //! - [`thumbnails::Thumbnails`]: makes the thumbnails of each product image added, once.
+//! - [`account_access::AccountAccess`]: an admin's suspension, reinstatement or role change
+//!   into the `account_access` table every service checks tokens against, and a suspended
+//!   account's unpaid checkouts cancelled;
 //! - [`imports::Imports`]: works through CSV product imports line by line, through the same
 //!   use cases as the HTTP routes, and records each line's outcome.
 //!
 //! Their tables are created by the numbered SQL files in `command-api/migrations/`
 //! ([`MIGRATIONS`]).
 
+pub mod account_access;
 pub mod auto_complete;
 pub mod expiry;
 pub mod imports;
@@ -58,6 +62,10 @@ pub const MIGRATIONS: Migrations = Migrations {
         (
             "008_committed_order_lines",
             include_str!("../../migrations/008_committed_order_lines.sql"),
+        ),
+        (
+            "010_account_access",
+            include_str!("../../migrations/010_account_access.sql"),
         ),
     ],
 };

@@ -21,6 +21,8 @@ use utoipa::{IntoParams, OpenApi};
         (name = "cart", description = "The buyer's cart"),
         (name = "orders", description = "Orders and their payment status"),
         (name = "sellers", description = "Sellers' public stores"),
+        (name = "admin", description = "Accounts, for admins"),
+        (name = "me", description = "The signed-in user's own data"),
         (name = "operations", description = "Projections, health, readiness, metrics")
     )
 )]
