@@ -38,11 +38,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     {
         [] => Ok(Command::Serve),
         ["--help" | "-h" | "help"] => Ok(Command::Help),
-        ["admin", "create", "--email", email] => {
-            Ok(Command::AdminCreate {
-                email: (*email).to_owned(),
-            })
-        }
+        ["admin", "create", "--email", email] => Ok(Command::AdminCreate {
+            email: (*email).to_owned(),
+        }),
         [first, ..] if first.starts_with("admin") => {
             Err("admin create needs --email <email>".into())
         }

@@ -281,16 +281,9 @@ impl Aggregate for Customer {
                     origin_label: origin_label.clone(),
                 });
             }
-            CustomerEvent::CustomerSuspended {
-                reason,
-                suspended_at,
-            } => {
-                self.suspension = Some(Suspension {
-                    reason: reason.clone(),
-                    since: *suspended_at,
-                });
+            CustomerEvent::CustomerSuspended { .. } | CustomerEvent::CustomerReinstated { .. } => {
+                self.evolve_suspension(event);
             }
-            CustomerEvent::CustomerReinstated { .. } => self.suspension = None,
         }
         self
     }

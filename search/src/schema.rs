@@ -126,7 +126,9 @@ impl Fields {
         d.add_i64(self.stock_version, p.stock_version);
         d.add_u64(
             self.state,
-            u64::from(p.listed) | (u64::from(p.discontinued) << 1) | (u64::from(p.seller_hidden) << 2),
+            u64::from(p.listed)
+                | (u64::from(p.discontinued) << 1)
+                | (u64::from(p.seller_hidden) << 2),
         );
         if !p.images.is_empty() {
             let images = serde_json::to_string(&p.images).unwrap_or_default();

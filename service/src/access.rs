@@ -77,7 +77,10 @@ impl AccessList {
     }
 
     /// Replaces the list with the table's rows.
-    pub async fn reload(&self, client: &tokio_postgres::Client) -> Result<(), tokio_postgres::Error> {
+    pub async fn reload(
+        &self,
+        client: &tokio_postgres::Client,
+    ) -> Result<(), tokio_postgres::Error> {
         let rows = client
             .query(
                 "SELECT customer_id, suspended, role FROM account_access",

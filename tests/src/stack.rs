@@ -16,6 +16,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+mod tool;
+
 use crate::midtrans_sim::{MidtransSim, SimConfig};
 use crate::rajaongkir_sim::{self, RajaOngkirSim};
 
@@ -434,15 +436,5 @@ impl Stack {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, child)| child.id())
-    }
-}
-
-impl Stack {
-    /// A service binary's command-line tool (`command-api admin create …`) with the services'
-    /// environment, to be run by the caller.
-    pub fn tool(&self, name: &str) -> anyhow::Result<Command> {
-        let mut command = Command::new(binary(name)?);
-        command.envs(self.env.iter().map(|(k, v)| (k, v)));
-        Ok(command)
     }
 }

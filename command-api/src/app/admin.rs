@@ -60,8 +60,8 @@ pub async fn act(
     let ids = idempotency::event_ids(state, action.name(), actor.id, key).await?;
     let stream = streams::customer(customer_id);
     let command = action.command();
-    let outcome = execute::<Customer>(&state.store, &stream, &command, ids, &actor.metadata())
-        .await?;
+    let outcome =
+        execute::<Customer>(&state.store, &stream, &command, ids, &actor.metadata()).await?;
     access::record(state, customer_id).await?;
     Ok(outcome)
 }

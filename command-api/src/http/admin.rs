@@ -192,5 +192,13 @@ async fn reinstate(
     key: IdempotencyKey,
     Path(customer_id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    run(&state, &user, customer_id, AdminAction::Reinstate, &key, &"reinstate").await
+    run(
+        &state,
+        &user,
+        customer_id,
+        AdminAction::Reinstate,
+        &key,
+        &"reinstate",
+    )
+    .await
 }

@@ -51,7 +51,9 @@ impl AccountAccess {
                 }
                 // Cancels the whole checkout (its orders share the payment), then stop.
                 match orders::cancel(&self.state, actor, order_id, CANCEL_REASON.into()).await {
-                    Ok(_) => tracing::info!(%buyer_id, %payment_id, "checkout of a suspended account cancelled"),
+                    Ok(_) => {
+                        tracing::info!(%buyer_id, %payment_id, "checkout of a suspended account cancelled")
+                    }
                     Err(AppError::Rejected(rule)) => {
                         tracing::info!(%buyer_id, %order_id, %rule, "checkout of a suspended account not cancelled");
                     }

@@ -21,6 +21,23 @@ pub struct Suspension {
 }
 
 impl Customer {
+    /// Records a suspension or a reinstatement.
+    pub(super) fn evolve_suspension(&mut self, event: &CustomerEvent) {
+        match event {
+            CustomerEvent::CustomerSuspended {
+                reason,
+                suspended_at,
+            } => {
+                self.suspension = Some(Suspension {
+                    reason: reason.clone(),
+                    since: *suspended_at,
+                });
+            }
+            CustomerEvent::CustomerReinstated { .. } => self.suspension = None,
+            _ => {}
+        }
+    }
+
     /// Suspended by an admin and not reinstated since.
     pub fn is_suspended(&self) -> bool {
         self.suspension.is_some()
@@ -66,11 +83,16 @@ impl Customer {
     }
 
     /// Lifts the suspension; an account that is not suspended records nothing.
-    pub(super) fn reinstate(&self, now: DateTime<Utc>) -> Result<Vec<CustomerEvent>, CustomerError> {
+    pub(super) fn reinstate(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CustomerEvent>, CustomerError> {
         self.ensure_registered()?;
         if !self.is_suspended() {
             return Ok(vec![]);
         }
-        Ok(vec![CustomerEvent::CustomerReinstated { reinstated_at: now }])
+        Ok(vec![CustomerEvent::CustomerReinstated {
+            reinstated_at: now,
+        }])
     }
 }

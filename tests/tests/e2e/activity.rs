@@ -11,11 +11,15 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::admin::support::{admin_action, register_named, registered};
+use super::admin::support::{PASSWORD, admin_action, register_named, registered};
 use super::support::{buy, listed_product};
 
 /// `GET /v1/me/activity?{query}` as `token`: status, content type, transfer encoding, body.
-async fn export(stack: &Stack, token: Option<&str>, query: &str) -> (StatusCode, String, String, String) {
+async fn export(
+    stack: &Stack,
+    token: Option<&str>,
+    query: &str,
+) -> (StatusCode, String, String, String) {
     let mut request = stack
         .http
         .get(format!("{}/v1/me/activity?{query}", stack.query_url));
@@ -24,10 +28,20 @@ async fn export(stack: &Stack, token: Option<&str>, query: &str) -> (StatusCode,
     }
     let response = request.send().await.unwrap();
     let header = |name: &str| {
-        response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
     };
     let (content_type, encoding) = (header("content-type"), header("transfer-encoding"));
-    (response.status(), content_type, encoding, response.text().await.unwrap())
+    (
+        response.status(),
+        content_type,
+        encoding,
+        response.text().await.unwrap(),
+    )
 }
 
 fn types(events: &[Value]) -> Vec<&str> {
@@ -56,83 +70,162 @@ async fn secrets_of(stack: &Stack, user: Uuid) -> Vec<String> {
                 secrets.push(secret.to_owned());
             }
         }
-        if let Some(token) = data.pointer("/snap_token/$sensitive").and_then(Value::as_str) {
+        if let Some(token) = data
+            .pointer("/snap_token/$sensitive")
+            .and_then(Value::as_str)
+        {
             secrets.push(token.to_owned());
         }
     }
     secrets
 }
 
+/// A buyer with a history: their own actions, an admin's suspension and reinstatement.
+struct History {
+    buyer: Uuid,
+    /// An access token of the buyer's, signed in after the reinstatement.
+    token: String,
+    /// The consistency token of that sign-in (after everything above).
+    consistency: String,
+    snap_token: String,
+    /// Another buyer, whose activity must not show.
+    other: Uuid,
+}
+
+/// A buyer (with a name a spreadsheet would run) buys, is suspended, then reinstated.
+async fn buyer_with_history(stack: &Stack) -> History {
+    let admin = stack.admin_token().await;
+    let listed = listed_product(stack, 15_000, 4).await;
+    let buyer = register_named(stack, "buyer", "=HYPERLINK(\"http://evil\")").await;
+    let other = registered(stack, "buyer").await;
+    let (status, placed) = buy(stack, &buyer.access, listed.product_id, 2).await;
+    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    let reason = Some(json!({ "reason": "checking a complaint" }));
+    let (status, _) = admin_action(stack, &admin, buyer.id, "suspend", reason).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, answer) = admin_action(stack, &admin, buyer.id, "reinstate", None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let login = json!({ "email": buyer.email, "password": PASSWORD });
+    let (status, signed_in, _) = stack
+        .command(Method::POST, "/v1/auth/login", None, Some(login))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{signed_in}");
+    History {
+        buyer: buyer.id,
+        token: signed_in["access_token"].as_str().unwrap().to_owned(),
+        consistency: signed_in["consistency_token"].as_str().unwrap().to_owned(),
+        snap_token: placed["payment"]["snap_token"].as_str().unwrap().to_owned(),
+        other: other.id,
+    }
+}
+
 #[tokio::test]
 async fn the_export_holds_the_users_actions_and_the_admins_without_a_secret() {
-    // Arrange: a buyer (with a name a spreadsheet would run) buys, is suspended, reinstated.
+    // Arrange
     let stack = Stack::start().await.unwrap();
-    let admin = stack.admin_token().await;
-    let listed = listed_product(&stack, 15_000, 4).await;
-    let buyer = register_named(&stack, "buyer", "=HYPERLINK(\"http://evil\")").await;
-    let other = registered(&stack, "buyer").await;
-    let (status, placed) = buy(&stack, &buyer.access, listed.product_id, 2).await;
-    assert_eq!(status, StatusCode::CREATED, "{placed}");
-    let snap_token = placed["payment"]["snap_token"].as_str().unwrap().to_owned();
-    let reason = Some(json!({ "reason": "checking a complaint" }));
-    let (status, _) = admin_action(&stack, &admin, buyer.id, "suspend", reason).await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, answer) = admin_action(&stack, &admin, buyer.id, "reinstate", None).await;
-    assert_eq!(status, StatusCode::OK, "{answer}");
-    let login = json!({ "email": buyer.email, "password": super::admin::support::PASSWORD });
-    let (status, signed_in, _) = stack.command(Method::POST, "/v1/auth/login", None, Some(login)).await;
-    assert_eq!(status, StatusCode::OK, "{signed_in}");
-    let token = signed_in["access_token"].as_str().unwrap().to_owned();
-    let consistency = signed_in["consistency_token"].as_str().unwrap().to_owned();
-
+    let history = buyer_with_history(&stack).await;
     // Act
-    let mut request = stack.http.get(format!("{}/v1/me/activity", stack.query_url)).bearer_auth(&token);
-    request = request.header("x-consistency-token", &consistency);
-    let response = request.send().await.unwrap();
+    let response = stack
+        .http
+        .get(format!("{}/v1/me/activity", stack.query_url))
+        .bearer_auth(&history.token)
+        .header("x-consistency-token", &history.consistency)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let json_body = response.text().await.unwrap();
-    let (status, content_type, _, csv_body) = export(&stack, Some(&token), "format=csv").await;
-
-    // Assert: JSON — the buyer's own actions and the admin's, in log order.
-    let document: Value = serde_json::from_str(&json_body).expect("the JSON export parses");
-    assert_eq!(document["user_id"], json!(buyer.id));
-    let events = document["events"].as_array().unwrap();
-    let seen = types(events);
-    for expected in ["CustomerRegistered", "SessionStarted", "CartItemAdded", "OrderPlaced",
-        "PaymentInitiated", "CustomerSuspended", "SessionRevoked", "CustomerReinstated"] {
-        assert!(seen.contains(&expected), "{expected} missing from {seen:?}");
-    }
-    let suspended = events.iter().find(|e| e["type"] == "CustomerSuspended").unwrap();
-    assert_eq!(suspended["actor"], "admin", "{suspended}");
-    assert_eq!(suspended["data"]["reason"], "checking a complaint");
-    let added = events.iter().find(|e| e["type"] == "CartItemAdded").unwrap();
-    assert_eq!(added["actor"], "you", "{added}");
-    let positions: Vec<(u64, i64)> = events.iter().map(|e| position(&e["position"])).collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "oldest first, each once");
-    // … no secret, in either format.
-    let mut secrets = secrets_of(&stack, buyer.id).await;
-    secrets.push(snap_token);
-    assert!(secrets.len() >= 4, "hashes and the Snap token were found: {secrets:?}");
-    for secret in &secrets {
-        assert!(!json_body.contains(secret.as_str()), "JSON export leaks {secret}");
-        assert!(!csv_body.contains(secret.as_str()), "CSV export leaks {secret}");
-    }
-    // … nothing of the other buyer's.
-    assert!(!json_body.contains(&other.id.to_string()));
-    // CSV: a real parser reads the header and one record per event, none a formula.
+    let (status, content_type, _, csv_body) =
+        export(&stack, Some(&history.token), "format=csv").await;
+    // Assert
+    let events = assert_json_export(&json_body, &history);
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/csv"), "{content_type}");
-    let mut reader = csv::Reader::from_reader(csv_body.as_bytes());
-    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
-    assert_eq!(header, ["position", "recorded_at", "stream", "event_type", "actor", "actor_id", "data"]);
+    assert_csv_export(&csv_body, events);
+    let mut secrets = secrets_of(&stack, history.buyer).await;
+    secrets.push(history.snap_token.clone());
+    assert!(secrets.len() >= 4, "hashes and the Snap token: {secrets:?}");
+    for secret in &secrets {
+        assert!(
+            !json_body.contains(secret.as_str()),
+            "JSON export leaks {secret}"
+        );
+        assert!(
+            !csv_body.contains(secret.as_str()),
+            "CSV export leaks {secret}"
+        );
+    }
+}
+
+/// The JSON export holds the buyer's own actions and the admin's, in log order, and nothing
+/// of the other buyer's. Answers how many events it holds.
+fn assert_json_export(body: &str, history: &History) -> usize {
+    let document: Value = serde_json::from_str(body).expect("the JSON export parses");
+    assert_eq!(document["user_id"], json!(history.buyer));
+    let events = document["events"].as_array().unwrap();
+    let seen = types(events);
+    for expected in [
+        "CustomerRegistered",
+        "SessionStarted",
+        "CartItemAdded",
+        "OrderPlaced",
+        "PaymentInitiated",
+        "CustomerSuspended",
+        "SessionRevoked",
+        "CustomerReinstated",
+    ] {
+        assert!(seen.contains(&expected), "{expected} missing from {seen:?}");
+    }
+    let of_type = |kind: &str| events.iter().find(|e| e["type"] == kind).unwrap();
+    let suspended = of_type("CustomerSuspended");
+    assert_eq!(suspended["actor"], "admin", "{suspended}");
+    assert_eq!(suspended["data"]["reason"], "checking a complaint");
+    assert_eq!(of_type("CartItemAdded")["actor"], "you");
+    let positions: Vec<(u64, i64)> = events.iter().map(|e| position(&e["position"])).collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "oldest first, each once"
+    );
+    assert!(!body.contains(&history.other.to_string()));
+    events.len()
+}
+
+/// A real CSV parser reads the header and one record per event, none a formula.
+fn assert_csv_export(body: &str, events: usize) {
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let expected = [
+        "position",
+        "recorded_at",
+        "stream",
+        "event_type",
+        "actor",
+        "actor_id",
+        "data",
+    ];
+    assert_eq!(header, expected);
     let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert!(records.len() >= events.len(), "{} records, {} events", records.len(), events.len());
-    let registered_row = records.iter().find(|r| &r[3] == "CustomerRegistered").unwrap();
+    assert_eq!(records.len(), events, "one record per event");
+    let registered_row = records
+        .iter()
+        .find(|r| &r[3] == "CustomerRegistered")
+        .unwrap();
     let data: Value = serde_json::from_str(&registered_row[6]).expect("data is JSON");
-    assert_eq!(data["full_name"], "=HYPERLINK(\"http://evil\")", "the name survives quoting");
+    assert_eq!(
+        data["full_name"], "=HYPERLINK(\"http://evil\")",
+        "quoting keeps it"
+    );
     for record in &records {
         for cell in record {
-            assert!(!cell.starts_with(['=', '+', '-', '@']), "formula cell {cell:?}");
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "formula cell {cell:?}"
+            );
         }
     }
 }
@@ -155,9 +248,16 @@ async fn the_export_is_the_callers_own_and_refuses_bad_parameters() {
     let (status, _, _, body) = export(&stack, Some(&seller.access), "").await;
     assert_eq!(status, StatusCode::OK);
     let document: Value = serde_json::from_str(&body).unwrap();
-    let streams: HashSet<&str> = document["events"].as_array().unwrap().iter()
-        .map(|e| e["stream"].as_str().unwrap()).collect();
-    assert!(streams.contains(format!("customer-{}", seller.id).as_str()), "{streams:?}");
+    let streams: HashSet<&str> = document["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["stream"].as_str().unwrap())
+        .collect();
+    assert!(
+        streams.contains(format!("customer-{}", seller.id).as_str()),
+        "{streams:?}"
+    );
     assert!(!body.contains(&buyer.id.to_string()), "{body}");
     // Bad parameters name the field.
     for (query, field) in [
@@ -175,7 +275,10 @@ async fn the_export_is_the_callers_own_and_refuses_bad_parameters() {
     // A window before the account existed is empty.
     let (status, _, _, body) = export(&stack, Some(&buyer.access), "to=2000-01-01T00:00:00Z").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["events"], json!([]));
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["events"],
+        json!([])
+    );
 }
 
 #[tokio::test]
@@ -196,9 +299,13 @@ async fn a_history_longer_than_one_read_is_streamed_whole_and_in_order() {
             }
         })
         .await;
-    let cart_events = stack.stream_events(&format!("cart-{}", buyer.id)).await.len();
+    let cart_events = stack
+        .stream_events(&format!("cart-{}", buyer.id))
+        .await
+        .len();
     // Act
-    let (status, content_type, encoding, body) = export(&stack, Some(&buyer.access), "format=csv").await;
+    let (status, content_type, encoding, body) =
+        export(&stack, Some(&buyer.access), "format=csv").await;
     // Assert: chunked, every event once, in order.
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/csv"));
@@ -208,6 +315,12 @@ async fn a_history_longer_than_one_read_is_streamed_whole_and_in_order() {
     let in_cart = records.iter().filter(|r| r[2].starts_with("cart-")).count();
     assert_eq!(in_cart, cart_events, "every cart event of the log");
     assert!(cart_events > 500, "{cart_events}");
-    let positions: Vec<(u64, i64)> = records.iter().map(|r| position(&json!(r[0].to_owned()))).collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "in log order, no repeats");
+    let positions: Vec<(u64, i64)> = records
+        .iter()
+        .map(|r| position(&json!(r[0].to_owned())))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "in log order, no repeats"
+    );
 }

@@ -188,7 +188,10 @@ fn product_write(event: &RecordedEvent, product: ProductEvent) -> Result<Write, 
 
 /// A seller's suspension hides their products and reinstatement shows them again. Applied in
 /// log order, so the last of the two wins, as it does in the seller's stream.
-fn seller_write(event: &RecordedEvent, customer: CustomerEvent) -> Result<Option<Write>, ProjectorError> {
+fn seller_write(
+    event: &RecordedEvent,
+    customer: CustomerEvent,
+) -> Result<Option<Write>, ProjectorError> {
     let hidden = match customer {
         CustomerEvent::CustomerSuspended { .. } => true,
         CustomerEvent::CustomerReinstated { .. } => false,

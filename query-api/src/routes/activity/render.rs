@@ -43,10 +43,7 @@ pub struct Entry {
 
 impl Entry {
     /// An event read from the log: `actor_role` is the role of whoever caused it (if anyone).
-    pub fn new(
-        user: Uuid,
-        raw: RawEvent,
-    ) -> Entry {
+    pub fn new(user: Uuid, raw: RawEvent) -> Entry {
         let actor = match (raw.actor_id, raw.actor_role.as_deref()) {
             (Some(id), _) if id == user => "you",
             (Some(_), Some("admin")) => "admin",

@@ -48,7 +48,16 @@ async fn login_role(stack: &Stack, email: &str, password: &str) -> (StatusCode, 
     let (status, body, _) = stack
         .command(Method::POST, "/v1/auth/login", None, Some(login))
         .await;
-    (status, body["user"]["role"].as_str().unwrap_or_default().to_owned())
+    (
+        status,
+        body["user"]["role"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// `command-api admin create --email <email>` with `password`: the exit status and the output.
+async fn create(stack: &Stack, email: &str, password: &str) -> (Option<i32>, String) {
+    let output = run(stack, &["admin", "create", "--email", email], password).await;
+    (output.status.code(), text(&output))
 }
 
 #[tokio::test]
@@ -57,32 +66,42 @@ async fn the_cli_creates_the_first_admin_or_promotes_an_account_whose_password_i
     let stack = Stack::start().await.unwrap();
     let email = format!("boss-{}@pasar.test", uuid::Uuid::new_v4().simple());
     let strong = "Adm1n-Passw0rd!";
-    // Act / Assert: a new admin, signed in with the password given on stdin.
-    let created = run(&stack, &["admin", "create", "--email", &email], strong).await;
-    assert_eq!(created.status.code(), Some(0), "{}", text(&created));
-    assert!(text(&created).contains("created the admin account"), "{}", text(&created));
-    assert_eq!(login_role(&stack, &email, strong).await, (StatusCode::OK, "admin".into()));
-    let again = run(&stack, &["admin", "create", "--email", &email], strong).await;
-    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
-    assert!(text(&again).contains("is an admin already"), "{}", text(&again));
+    let admin = (StatusCode::OK, "admin".to_owned());
+    // Act / Assert: a new admin, signed in with the password given on stdin; again, unchanged.
+    let (code, out) = create(&stack, &email, strong).await;
+    assert!(
+        code == Some(0) && out.contains("created the admin account"),
+        "{out}"
+    );
+    assert_eq!(login_role(&stack, &email, strong).await, admin);
+    let (code, out) = create(&stack, &email, strong).await;
+    assert!(
+        code == Some(0) && out.contains("is an admin already"),
+        "{out}"
+    );
     // A weak password never makes a new admin.
     let weak_email = format!("weak-{}@pasar.test", uuid::Uuid::new_v4().simple());
-    let weak = run(&stack, &["admin", "create", "--email", &weak_email], "short").await;
-    assert_eq!(weak.status.code(), Some(1), "{}", text(&weak));
-    assert_eq!(login_role(&stack, &weak_email, "short").await.0, StatusCode::UNAUTHORIZED);
+    let (code, out) = create(&stack, &weak_email, "short").await;
+    assert_eq!(code, Some(1), "{out}");
+    let refused = login_role(&stack, &weak_email, "short").await.0;
+    assert_eq!(refused, StatusCode::UNAUTHORIZED);
     // An existing buyer: not with a wrong password; with theirs, promoted.
     let buyer = registered(&stack, "buyer").await;
-    let wrong = run(&stack, &["admin", "create", "--email", &buyer.email], "not-their-password").await;
-    assert_eq!(wrong.status.code(), Some(1), "{}", text(&wrong));
+    let (code, out) = create(&stack, &buyer.email, "not-their-password").await;
+    assert_eq!(code, Some(1), "{out}");
     assert_eq!(login_role(&stack, &buyer.email, PASSWORD).await.1, "buyer");
-    let promoted = run(&stack, &["admin", "create", "--email", &buyer.email], PASSWORD).await;
-    assert_eq!(promoted.status.code(), Some(0), "{}", text(&promoted));
-    assert_eq!(login_role(&stack, &buyer.email, PASSWORD).await, (StatusCode::OK, "admin".into()));
+    let (code, out) = create(&stack, &buyer.email, PASSWORD).await;
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(login_role(&stack, &buyer.email, PASSWORD).await, admin);
     // The buyer's old token names a role the account no longer has.
     let (status, _) = stack.query("/v1/cart", Some(&buyer.access), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // A wrong argument: the usage, status 2.
     let usage = run(&stack, &["admin", "create"], strong).await;
     assert_eq!(usage.status.code(), Some(2), "{}", text(&usage));
-    assert!(text(&usage).contains("usage: command-api"), "{}", text(&usage));
+    assert!(
+        text(&usage).contains("usage: command-api"),
+        "{}",
+        text(&usage)
+    );
 }

@@ -29,7 +29,8 @@ pub async fn registered(stack: &Stack, role: &str) -> Account {
 
 pub async fn register_named(stack: &Stack, role: &str, full_name: &str) -> Account {
     let email = format!("{role}-{}@pasar.test", Uuid::new_v4().simple());
-    let body = json!({ "email": email, "password": PASSWORD, "full_name": full_name, "role": role });
+    let body =
+        json!({ "email": email, "password": PASSWORD, "full_name": full_name, "role": role });
     let (status, answer, _) = stack
         .command(Method::POST, "/v1/auth/register", None, Some(body))
         .await;
@@ -65,7 +66,12 @@ pub async fn eventually_refused(stack: &Stack, token: &str, since: Instant) {
     loop {
         let (query, _) = stack.query("/v1/orders", Some(token), None).await;
         let (command, _, _) = stack
-            .command(Method::GET, "/v1/shipping/destinations?search=dago", Some(token), None)
+            .command(
+                Method::GET,
+                "/v1/shipping/destinations?search=dago",
+                Some(token),
+                None,
+            )
             .await;
         if query == StatusCode::UNAUTHORIZED && command == StatusCode::UNAUTHORIZED {
             return;
