@@ -143,6 +143,10 @@ impl Authenticates for AppState {
     fn token_verifier(&self) -> &TokenVerifier {
         &self.tokens
     }
+
+    fn access_list(&self) -> &pasar_service::access::AccessList {
+        &self.access
+    }
 }
 
 #[cfg(test)]

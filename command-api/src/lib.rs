@@ -8,7 +8,8 @@
 //!   AppError>`), the dependencies ([`app::AppState`]) and `exec` (load → decide → append).
 //! - [`processes`]: the order flow and the expiry sweeper, as `Processor`s of the runtime.
 //!
-//! Beside them: [`server`] wires everything ([`server::run`]); [`auth`] (argon2id passwords,
+//! Beside them: [`server`] wires everything ([`server::run`]); [`cli`] the command-line tools
+//! (`command-api admin create --email …`); [`auth`] (argon2id passwords,
 //! JWT access tokens, rotating refresh tokens and the `AuthUser` extractor); [`midtrans`]
 //! (Snap and Core API client, signature check); [`passwords`] (argon2id bounded to one hash
 //! per core, busy → 503); [`throttle`] (failed-login backoff per account and address → 429);
@@ -20,6 +21,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod crash;
 pub mod error;

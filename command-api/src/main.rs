@@ -1,8 +1,22 @@
+use pasar_command_api::cli::{self, Command};
 use pasar_command_api::{Config, run};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     pasar_service::runtime::init_tracing();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match cli::parse(&args) {
+        Ok(Command::Serve) => {}
+        Ok(Command::Help) => {
+            println!("{}", cli::USAGE);
+            return Ok(());
+        }
+        Ok(Command::AdminCreate { email }) => std::process::exit(cli::admin_create(&email).await),
+        Err(complaint) => {
+            eprintln!("command-api: {complaint}\n{}", cli::USAGE);
+            std::process::exit(2);
+        }
+    }
     let config = Config::from_env()?;
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     run(config, listener, pasar_service::shutdown_signal()).await

@@ -16,6 +16,7 @@ use crate::app::{AppError, AppState, Rule};
 use crate::config::Config;
 use crate::midtrans::Midtrans;
 use crate::passwords::{PasswordLimits, Passwords};
+use crate::processes::account_access::AccountAccess;
 use crate::processes::auto_complete::AutoCompleter;
 use crate::processes::avatars::AvatarThumbnails;
 use crate::processes::expiry::ExpirySweeper;
@@ -33,8 +34,18 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let state = connect(config).await?;
+    state.metrics.install_global();
+    let access_follower = state.access.spawn(state.config.database_url.clone());
+    serve(state, listener, shutdown).await?;
+    access_follower.abort();
+    Ok(())
+}
+
+/// Connects the event store and PostgreSQL and migrates: everything a use case needs, for the
+/// service and for the command-line tools (`command-api admin create`).
+pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     let metrics = pasar_service::metrics::Registry::new();
-    metrics.install_global();
     let (store, pool) =
         pasar_events::select::connect(&config.event_store, &config.database_url, 16).await?;
     tracing::info!(backend = config.event_store.name(), "event store connected");
@@ -55,8 +66,17 @@ pub async fn run(
         passwords: Passwords::new(PasswordLimits::from_cores()),
         login_throttle: Arc::new(LoginThrottle::default()),
         media: crate::media::Media::new(config.media.open()?),
+        access: pasar_service::access::AccessList::new(),
         config: Arc::new(config),
     };
+    Ok(state)
+}
+
+async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     if let Some((email, password)) = &state.config.admin {
         bootstrap_admin(&state, email, password.expose()).await?;
     }
@@ -116,6 +136,7 @@ pub fn processors(state: &AppState) -> Vec<Arc<dyn Processor>> {
             &state.config.mail,
         )),
         Arc::new(WalletCredits::new(state.store.clone(), state.pool.clone())),
+        Arc::new(AccountAccess::new(state.clone())),
     ]
 }
 

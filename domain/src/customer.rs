@@ -22,7 +22,9 @@ mod profile;
 mod sessions;
 mod store;
 pub use profile::{Avatar, PASSWORD_CHANGED_REASON, Profile, ProfileCommand};
+mod suspension;
 pub use store::{MAX_STORE_DESCRIPTION_CHARS, MAX_STORE_NAME_CHARS, StoreProfile};
+pub use suspension::{MAX_SUSPENSION_REASON_CHARS, SUSPENDED_REASON, Suspension};
 
 /// Longest full name, in characters, after trimming.
 pub const MAX_FULL_NAME_CHARS: usize = 100;
@@ -49,6 +51,8 @@ pub struct Customer {
     pub store: Option<StoreProfile>,
     /// Phone, locale and avatar (`/v1/me`).
     pub profile: Profile,
+    /// Set while an admin has the account suspended.
+    pub suspension: Option<Suspension>,
 }
 
 /// One refresh-token family.
@@ -133,6 +137,16 @@ pub enum CustomerCommand {
     },
     /// The customer's own profile, password and avatar.
     Profile(ProfileCommand),
+    // Admin actions (admin tools); the caller checks that an admin issues them.
+    /// Suspends the account and revokes its sessions; again records nothing.
+    Suspend {
+        reason: String,
+        now: DateTime<Utc>,
+    },
+    /// Lifts a suspension; on an account that is not suspended records nothing.
+    Reinstate {
+        now: DateTime<Utc>,
+    },
 }
 
 /// Why a customer command was refused.
@@ -168,6 +182,11 @@ pub enum CustomerError {
     /// The password changed between checking the current one and recording the new one.
     #[error("the password was changed meanwhile; sign in again")]
     PasswordChangedMeanwhile,
+    /// An admin suspended the account: no sign-in, no refresh.
+    #[error("the account is suspended")]
+    Suspended,
+    #[error("reason must be 1 to {MAX_SUSPENSION_REASON_CHARS} characters")]
+    InvalidSuspensionReason,
 }
 
 impl Aggregate for Customer {
@@ -206,6 +225,8 @@ impl Aggregate for Customer {
                 self.set_store_profile(profile, *now)
             }
             CustomerCommand::Profile(command) => self.decide_profile(command),
+            CustomerCommand::Suspend { reason, now } => self.suspend(reason, *now),
+            CustomerCommand::Reinstate { now } => self.reinstate(*now),
         }
     }
 
@@ -275,6 +296,9 @@ impl Aggregate for Customer {
             | CustomerEvent::PasswordChanged { .. }
             | CustomerEvent::AvatarChanged { .. }
             | CustomerEvent::AvatarThumbnailMade { .. } => self.evolve_profile(event),
+            CustomerEvent::CustomerSuspended { .. } | CustomerEvent::CustomerReinstated { .. } => {
+                self.evolve_suspension(event);
+            }
         }
         self
     }

@@ -115,6 +115,19 @@ fn core_samples() -> Vec<(&'static str, String, Value)> {
             },
         ),
         s(
+            "customer",
+            CustomerEvent::CustomerSuspended {
+                reason: "fraudulent listings".into(),
+                suspended_at: at(),
+            },
+        ),
+        s(
+            "customer",
+            CustomerEvent::CustomerReinstated {
+                reinstated_at: at(),
+            },
+        ),
+        s(
             "email",
             ClaimEvent::Claimed {
                 owner_id: id(1),

@@ -31,6 +31,10 @@ pub const MIGRATIONS: Migrations = Migrations {
             "007_order_payment_refund",
             include_str!("../migrations/007_order_payment_refund.sql"),
         ),
+        (
+            "009_product_seller_hidden",
+            include_str!("../migrations/009_product_seller_hidden.sql"),
+        ),
     ],
 };
 

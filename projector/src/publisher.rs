@@ -61,7 +61,7 @@ pub use checkpoint::Lag;
 pub use config::PublisherConfig;
 pub use message::{
     EVENT_TYPE_HEADER, POSITION_HEADER, REDACTED, REDACTED_FIELDS, SCHEMA_VERSION_HEADER,
-    STREAM_HEADER, STREAM_VERSION_HEADER,
+    STREAM_HEADER, STREAM_VERSION_HEADER, redact,
 };
 pub use metrics::{PublisherMetrics, observe as observe_metrics};
 pub use runner::spawn;

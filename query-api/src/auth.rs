@@ -16,4 +16,8 @@ impl Authenticates for AppState {
     fn token_verifier(&self) -> &TokenVerifier {
         &self.tokens
     }
+
+    fn access_list(&self) -> &pasar_service::access::AccessList {
+        &self.access
+    }
 }

@@ -62,6 +62,9 @@ pub struct AppState {
     pub standby: bool,
     /// The object store product images are served from (`GET /v1/media/…`).
     pub media: Arc<dyn pasar_service::media::object_store::ObjectStore>,
+    /// Suspended accounts and changed roles, checked with every token (kept current from the
+    /// `account_access` table, see [`pasar_service::access`]).
+    pub access: Arc<pasar_service::access::AccessList>,
 }
 
 /// Connection pool size for queries.
@@ -86,6 +89,8 @@ pub async fn run(
     let listen = (!config.standby).then_some(config.database_url.as_str());
     let mut tasks = consistency.spawn(listen, nats.clone(), &stop);
     let search = search::SearchHost::open(&config.search_index_dir, Arc::clone(&consistency))?;
+    let access = pasar_service::access::AccessList::new();
+    let access_follower = access.spawn(config.database_url.clone());
     let synonyms = match &config.search_synonyms_file {
         Some(path) => {
             let file = synonyms::SynonymsFile::load(path, &search)?;
@@ -113,6 +118,7 @@ pub async fn run(
         database_url: config.database_url.clone(),
         standby: config.standby,
         media: config.media.open().context("opening the media store")?,
+        access,
     };
     // Room for the longest consistency wait plus the query itself.
     let request_timeout = config.consistency_wait + Duration::from_secs(10);
@@ -123,6 +129,7 @@ pub async fn run(
         .await
         .context("serving HTTP")?;
     stop.cancel();
+    access_follower.abort();
     for task in tasks {
         let _ = task.await;
     }

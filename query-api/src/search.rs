@@ -193,7 +193,7 @@ async fn apply(
     Ok(())
 }
 
-const CATEGORIES: &[Category] = &[Category::Product, Category::Stock];
+const CATEGORIES: &[Category] = &[Category::Product, Category::Stock, Category::Customer];
 
 /// Feeds the live index.
 struct Follower(Arc<SearchHost>);

@@ -16,6 +16,9 @@ pub struct ProductDoc {
     pub listed: bool,
     /// A `ProductDiscontinued` has been applied.
     pub discontinued: bool,
+    /// The seller is suspended (`CustomerSuspended` of the seller's stream, until
+    /// `CustomerReinstated`): not found while it is.
+    pub seller_hidden: bool,
     /// Listing name.
     pub name: String,
     /// Listing description.
@@ -75,9 +78,14 @@ impl ProductDoc {
         self.images.first().and_then(|i| i.thumbnail.as_deref())
     }
 
-    /// Searchable: listed and not discontinued.
+    /// Searchable: listed, not discontinued, its seller not suspended.
     pub fn active(&self) -> bool {
-        self.listed && !self.discontinued
+        self.listed && !self.discontinued && !self.seller_hidden
+    }
+
+    /// Hides or shows the product for its seller's suspension; false if nothing changed.
+    pub fn set_seller_hidden(&mut self, hidden: bool) -> bool {
+        std::mem::replace(&mut self.seller_hidden, hidden) != hidden
     }
 
     /// Applies an event of `product-{id}` at `version`; false if it was already applied.

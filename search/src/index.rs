@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
-use pasar_events::types::{DomainEvent, ProductEvent, StockEvent};
+use pasar_events::types::{CustomerEvent, DomainEvent, ProductEvent, StockEvent};
 use pasar_events::{Position, RecordedEvent};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::TermQuery;
@@ -175,22 +175,69 @@ impl SearchIndex {
         let mut docs: Batch = HashMap::new();
         let mut changed: HashSet<Uuid> = HashSet::new();
         for event in events {
+            if let Some((seller, hidden)) = seller_hidden(event)? {
+                self.hide_seller(&mut docs, &mut changed, seller, hidden)?;
+                continue;
+            }
             let Some(id) = product_of(event) else {
                 continue;
             };
-            let (_, doc) = match docs.entry(id) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    let before = self.load(id)?;
-                    let current = before.clone().unwrap_or_else(|| ProductDoc::empty(id));
-                    v.insert((before, current))
-                }
-            };
-            if apply_one(doc, event)? {
+            if apply_one(self.entry(&mut docs, id)?, event)? {
                 changed.insert(id);
             }
         }
         Ok((docs, changed))
+    }
+
+    /// The batch's current document of `id`, loaded from the index on first use.
+    fn entry<'a>(&self, docs: &'a mut Batch, id: Uuid) -> Result<&'a mut ProductDoc, SearchError> {
+        let (_, doc) = match docs.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let before = self.load(id)?;
+                let current = before.clone().unwrap_or_else(|| ProductDoc::empty(id));
+                v.insert((before, current))
+            }
+        };
+        Ok(doc)
+    }
+
+    /// Hides (or shows again) every product of `seller`: those in the index and those the
+    /// batch has listed so far.
+    fn hide_seller(
+        &self,
+        docs: &mut Batch,
+        changed: &mut HashSet<Uuid>,
+        seller: Uuid,
+        hidden: bool,
+    ) -> Result<(), SearchError> {
+        let mut ids = self.seller_products(seller)?;
+        ids.extend(
+            docs.iter()
+                .filter(|(_, (_, doc))| doc.seller_id == Some(seller))
+                .map(|(id, _)| *id),
+        );
+        for id in ids {
+            if self.entry(docs, id)?.set_seller_hidden(hidden) {
+                changed.insert(id);
+            }
+        }
+        Ok(())
+    }
+
+    /// The ids of the stored documents of `seller`'s products.
+    fn seller_products(&self, seller: Uuid) -> Result<HashSet<Uuid>, SearchError> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            tantivy::Term::from_field_text(self.fields.seller, &seller.to_string()),
+            IndexRecordOption::Basic,
+        );
+        let mut ids = HashSet::new();
+        for address in searcher.search(&query, &tantivy::collector::DocSetCollector)? {
+            let stored: TantivyDocument = searcher.doc(address)?;
+            ids.insert(self.fields.from_document(&stored).id);
+        }
+        Ok(ids)
     }
 
     /// Replaces the changed documents and commits them with the checkpoint as payload.
@@ -270,6 +317,23 @@ impl SearchIndex {
         *self.suggester.write().unwrap_or_else(|e| e.into_inner()) = suggester;
         Ok(())
     }
+}
+
+/// A seller's suspension (`true`) or reinstatement (`false`), from their customer stream.
+fn seller_hidden(event: &RecordedEvent) -> Result<Option<(Uuid, bool)>, SearchError> {
+    if event.category() != "customer" {
+        return Ok(None);
+    }
+    let hidden = match CustomerEvent::decode(event)? {
+        CustomerEvent::CustomerSuspended { .. } => true,
+        CustomerEvent::CustomerReinstated { .. } => false,
+        _ => return Ok(None),
+    };
+    Ok(event
+        .stream
+        .split_once('-')
+        .and_then(|(_, id)| id.parse().ok())
+        .map(|seller| (seller, hidden)))
 }
 
 /// The product a product or stock event is about.

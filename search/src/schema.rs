@@ -30,7 +30,7 @@ pub struct Fields {
     pub listed_at: Field,
     pub product_version: Field,
     pub stock_version: Field,
-    /// Bit 0: listed; bit 1: discontinued.
+    /// Bit 0: listed; bit 1: discontinued; bit 2: the seller is suspended.
     pub state: Field,
     /// The images (JSON of [`crate::document::DocImage`]), stored only.
     pub images: Field,
@@ -126,7 +126,9 @@ impl Fields {
         d.add_i64(self.stock_version, p.stock_version);
         d.add_u64(
             self.state,
-            u64::from(p.listed) | (u64::from(p.discontinued) << 1),
+            u64::from(p.listed)
+                | (u64::from(p.discontinued) << 1)
+                | (u64::from(p.seller_hidden) << 2),
         );
         if !p.images.is_empty() {
             let images = serde_json::to_string(&p.images).unwrap_or_default();
@@ -148,6 +150,7 @@ impl Fields {
             id: uuid(self.id).unwrap_or_default(),
             listed: state & 1 == 1,
             discontinued: state & 2 == 2,
+            seller_hidden: state & 4 == 4,
             name: text(self.name).unwrap_or_default(),
             description: text(self.description).unwrap_or_default(),
             brand: text(self.brand),

@@ -1,6 +1,7 @@
 //! Access tokens: HS256 JWTs that the command API issues ([`TokenIssuer`]) and both APIs
 //! check ([`TokenVerifier`]), so the claims exist once. [`AuthUser`] is the axum extractor
-//! for `Authorization: Bearer <token>`; a service opts in by implementing [`Authenticates`]
+//! for `Authorization: Bearer <token>` (which also consults the service's
+//! [`AccessList`]: a suspended account or an outdated role is refused at once); a service opts in by implementing [`Authenticates`]
 //! for its state, naming its own error type as the rejection.
 
 use std::time::Duration;
@@ -14,6 +15,7 @@ use pasar_events::types::Role;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::access::AccessList;
 use crate::config::Secret;
 
 /// The issuer written into, and required of, every access token.
@@ -178,13 +180,18 @@ pub trait Authenticates: Send + Sync {
 
     /// The verifier for this service's key.
     fn token_verifier(&self) -> &TokenVerifier;
+
+    /// The accounts an admin suspended or gave another role (see [`crate::access`]).
+    fn access_list(&self) -> &AccessList;
 }
 
 impl<S: Authenticates> FromRequestParts<S> for AuthUser {
     type Rejection = S::Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(state.token_verifier().authenticate(&parts.headers)?)
+        let user = state.token_verifier().authenticate(&parts.headers)?;
+        state.access_list().check(&user)?;
+        Ok(user)
     }
 }
 

@@ -3,6 +3,8 @@
 //! - [`config`]: environment lookup (empty counts as unset), parse helpers whose errors name
 //!   the variable, [`Secret`], the one secret rule ([`config::MIN_SECRET_BYTES`]) and
 //!   development mode (`PASAR_ENV=development`).
+//! - [`access`]: what an admin changed about an account (suspension, role), checked on every
+//!   request beside the token ([`access::AccessList`], kept current by LISTEN/NOTIFY).
 //! - [`auth`]: the access-token claims, [`auth::TokenIssuer`] (command API) and
 //!   [`auth::TokenVerifier`], and the [`AuthUser`] extractor for any state implementing
 //!   [`auth::Authenticates`].
@@ -22,6 +24,7 @@
 //! Start with a service's `main.rs`: it reads its config through [`config::Env`], calls
 //! [`runtime::init_tracing`] and passes [`shutdown_signal`] to its `run`.
 
+pub mod access;
 pub mod auth;
 pub mod config;
 pub mod cors;

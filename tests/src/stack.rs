@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 mod instances;
+mod tool;
 
 use crate::midtrans_sim::{MidtransSim, SimConfig};
 use crate::rajaongkir_sim::{self, RajaOngkirSim};

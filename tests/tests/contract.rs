@@ -133,6 +133,13 @@ async fn schemathesis_finds_nothing_in_either_api() {
             &seeded.buyer,
             vec![],
         ),
+        // … the admin's tools as an admin (random account ids: 404, the admin's own: 422)…
+        (
+            "command-api-admin",
+            &stack.command_url,
+            &seeded.admin,
+            vec!["--include-tag", "admin"],
+        ),
         // … and the catalog as a seller.
         (
             "command-api-seller",
@@ -150,7 +157,7 @@ async fn schemathesis_finds_nothing_in_either_api() {
             &seeded.buyer,
             vec!["--header", consistency.as_str()],
         ),
-        // Orders and projections as an admin.
+        // Orders, projections and the accounts list as an admin.
         (
             "query-api-admin",
             &stack.query_url,
@@ -159,7 +166,7 @@ async fn schemathesis_finds_nothing_in_either_api() {
                 "--header",
                 consistency.as_str(),
                 "--include-path-regex",
-                "^/v1/(orders|projections)",
+                "^/v1/(orders|projections|admin/customers)",
             ],
         ),
     ];

@@ -13,14 +13,17 @@
 //!   address book (which checkout reads for `address_id`).
 //! - [`wallet`]: the buyer's wallet: top-ups, credits, a checkout's debit and its return.
 
+pub mod access;
 pub mod accounts;
 pub mod addresses;
+pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod categories;
 pub mod checkout;
 pub mod claims;
 pub mod exec;
+pub mod first_admin;
 pub mod idempotency;
 pub mod images;
 pub mod imports;
@@ -79,6 +82,8 @@ pub struct AppState {
     pub login_throttle: Arc<crate::throttle::LoginThrottle>,
     /// The object store product images and thumbnails are written to.
     pub media: crate::media::Media,
+    /// Suspended accounts and changed roles, checked with every token.
+    pub access: Arc<pasar_service::access::AccessList>,
 }
 
 /// Who issues a command (the authenticated caller, as the http layer found it).
@@ -181,6 +186,8 @@ pub enum Rule {
     Category(#[from] CategoryError),
     #[error("only an admin may do this")]
     AdminOnly,
+    #[error("an admin may not suspend, reinstate or change the role of their own account")]
+    OwnAccount,
     #[error("category_id must name an existing, active category")]
     CategoryNotUsable,
     #[error(transparent)]

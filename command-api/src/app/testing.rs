@@ -58,6 +58,7 @@ pub fn state(store: Arc<dyn EventStore>) -> AppState {
         metrics: pasar_service::metrics::Registry::new(),
         passwords: crate::passwords::Passwords::new(crate::passwords::PasswordLimits::from_cores()),
         login_throttle: Arc::default(),
+        access: pasar_service::access::AccessList::new(),
         config: Arc::new(config),
         store,
         midtrans: Midtrans::new(midtrans).expect("invariant: the test client builds"),

@@ -14,6 +14,7 @@
 
 pub mod accounts;
 pub mod addresses;
+pub mod admin;
 pub mod cart;
 pub mod catalog;
 pub mod categories;
@@ -94,6 +95,7 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(profile::router())
         .merge(addresses::router())
         .merge(wallet::router())
+        .merge(admin::router())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))

@@ -35,6 +35,7 @@ use uuid::Uuid;
         (name = "sellers", description = "Sellers' store profiles"),
         (name = "profile", description = "The caller's own account, password, avatar and address book"),
         (name = "wallet", description = "The buyer's wallet: top-ups"),
+        (name = "admin", description = "An admin's actions on accounts"),
         (name = "operations", description = "Health, readiness, metrics")
     )
 )]

@@ -21,6 +21,7 @@ fn concrete(path: &str) -> String {
         .replace("{image_id}", "00000000-0000-7000-8000-000000000003")
         .replace("{category_id}", "00000000-0000-7000-8000-000000000003")
         .replace("{address_id}", "00000000-0000-7000-8000-000000000004")
+        .replace("{user_id}", "00000000-0000-7000-8000-000000000004")
 }
 
 #[tokio::test]
@@ -44,6 +45,9 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("PATCH", "/v1/me"),
         ("PATCH", "/v1/me/addresses/{address_id}"),
         ("PATCH", "/v1/products/{product_id}"),
+        ("POST", "/v1/admin/users/{user_id}/reinstate"),
+        ("POST", "/v1/admin/users/{user_id}/role"),
+        ("POST", "/v1/admin/users/{user_id}/suspend"),
         ("POST", "/v1/auth/login"),
         ("POST", "/v1/auth/logout"),
         ("POST", "/v1/auth/refresh"),

@@ -51,6 +51,7 @@ impl From<Rule> for ApiError {
             Rule::Payment(e) => ApiError::conflict("Payment conflict", e),
             Rule::Category(e) => category(e),
             Rule::AdminOnly => ApiError::Forbidden(rule.to_string()),
+            Rule::OwnAccount => ApiError::rejected("Not on your own account", rule),
             Rule::CategoryNotUsable => ApiError::Validation(vec![FieldError::new(
                 "category_id",
                 "must name an existing, active category",
@@ -131,6 +132,10 @@ fn customer(e: CustomerError) -> ApiError {
             ApiError::Validation(vec![FieldError::new("description", e.to_string())])
         }
         CustomerError::NotASeller => ApiError::Forbidden(e.to_string()),
+        CustomerError::Suspended => ApiError::Forbidden(e.to_string()),
+        CustomerError::InvalidSuspensionReason => {
+            ApiError::Validation(vec![FieldError::new("reason", e.to_string())])
+        }
         other => ApiError::conflict("Customer conflict", other),
     }
 }

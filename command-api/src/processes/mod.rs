@@ -10,6 +10,9 @@
 //!   Midtrans, once each;
 //! - [`thumbnails::Thumbnails`]: makes the thumbnails of each product image added, once.
 //! - [`avatars::AvatarThumbnails`]: makes the square thumbnail of each avatar set, once.
+//! - [`account_access::AccountAccess`]: an admin's suspension, reinstatement or role change
+//!   into the `account_access` table every service checks tokens against, and a suspended
+//!   account's unpaid checkouts cancelled;
 //! - [`imports::Imports`]: works through CSV product imports line by line, through the same
 //!   use cases as the HTTP routes, and records each line's outcome.
 //! - [`notifications::Notifications`]: mails buyers and sellers about their orders and stock,
@@ -20,6 +23,7 @@
 //! Their tables are created by the numbered SQL files in `command-api/migrations/`
 //! ([`MIGRATIONS`]).
 
+pub mod account_access;
 pub mod auto_complete;
 pub mod avatars;
 pub mod expiry;
@@ -66,6 +70,10 @@ pub const MIGRATIONS: Migrations = Migrations {
         (
             "008_committed_order_lines",
             include_str!("../../migrations/008_committed_order_lines.sql"),
+        ),
+        (
+            "010_account_access",
+            include_str!("../../migrations/010_account_access.sql"),
         ),
         (
             "013_notifications",

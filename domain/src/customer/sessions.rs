@@ -15,6 +15,7 @@ impl Customer {
         expires_at: DateTime<Utc>,
     ) -> Result<Vec<CustomerEvent>, CustomerError> {
         self.ensure_registered()?;
+        self.ensure_not_suspended()?;
         match self.session(family_id) {
             Some(session) if session.token_hash == token_hash => Ok(vec![]),
             Some(_) => Err(CustomerError::SessionAlreadyStarted),
@@ -38,6 +39,7 @@ impl Customer {
         expires_at: DateTime<Utc>,
     ) -> Result<Vec<CustomerEvent>, CustomerError> {
         self.ensure_registered()?;
+        self.ensure_not_suspended()?;
         let session = self
             .session(family_id)
             .ok_or(CustomerError::SessionUnknown)?;

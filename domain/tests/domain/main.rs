@@ -16,4 +16,5 @@ mod properties;
 mod stock;
 mod store_profile;
 mod support;
+mod suspension;
 mod wallet;

@@ -99,6 +99,19 @@ pub enum CustomerEvent {
         thumbnail: ImageThumbnail,
         made_at: DateTime<Utc>,
     },
+    // Admin actions on the account (admin tools). The admin who acted is the event's actor
+    // (`metadata.actor_id`); `RoleChanged` above serves an admin's role change too.
+    /// An admin suspended the account: its access tokens stop working, its sessions are
+    /// revoked (recorded beside this event), its open checkouts are cancelled and its products
+    /// hidden until [`CustomerEvent::CustomerReinstated`].
+    CustomerSuspended {
+        reason: String,
+        suspended_at: DateTime<Utc>,
+    },
+    /// An admin lifted the suspension; the account signs in again (old sessions stay revoked).
+    CustomerReinstated {
+        reinstated_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for CustomerEvent {}

@@ -1,5 +1,6 @@
 //! Read-model slices: one folder per feature (`catalog/`, `categories/`, `carts/`, `orders/`,
 //! `payments/`, `sellers/`, `imports/`, `wallets/`),
+//! `payments/`, `sellers/`, `imports/`, `customers/`),
 //! each with its projection (`mod.rs`: events of a few stream categories into rows), its
 //! tables' DDL (`schema.sql`, the only copy: every version is created from it) and, where the
 //! query API reads it, its queries (`queries.rs`). A slice is registered with one line in
@@ -20,6 +21,7 @@
 pub mod carts;
 pub mod catalog;
 pub mod categories;
+pub mod customers;
 pub mod imports;
 pub mod orders;
 pub mod payments;
@@ -45,6 +47,7 @@ use crate::ProjectorError;
 pub use carts::Carts;
 pub use catalog::Catalog;
 pub use categories::Categories;
+pub use customers::Customers;
 pub use imports::Imports;
 pub use orders::Orders;
 pub use payments::Payments;
@@ -128,6 +131,7 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(Sellers),
         Arc::new(Imports),
         Arc::new(Wallets),
+        Arc::new(Customers),
     ]
 }
 

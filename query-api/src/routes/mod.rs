@@ -1,8 +1,10 @@
 //! The router: `/v1` read routes, operational endpoints and the middleware stack. Every route
 //! is registered with `routes!`, which documents it in the OpenAPI document ([`openapi`]).
 
+mod activity;
 mod cart;
 mod categories;
+mod customers;
 mod dashboard;
 pub mod history;
 mod imports;
@@ -85,6 +87,8 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::history))
         .routes(routes!(projections::list))
         .routes(routes!(sellers::detail))
+        .routes(routes!(customers::list))
+        .routes(routes!(activity::activity))
         .routes(routes!(search::search))
         .routes(routes!(search::suggest))
         .routes(routes!(search::rebuild))

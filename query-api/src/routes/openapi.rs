@@ -22,6 +22,8 @@ use utoipa::{IntoParams, OpenApi};
         (name = "orders", description = "Orders and their payment status"),
         (name = "sellers", description = "Sellers' public stores"),
         (name = "wallet", description = "Buyers' wallets: balance and movements"),
+        (name = "admin", description = "Accounts, for admins"),
+        (name = "me", description = "The signed-in user's own data"),
         (name = "operations", description = "Projections, health, readiness, metrics")
     )
 )]

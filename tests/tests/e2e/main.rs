@@ -1,7 +1,9 @@
 //! End to end: the three real binaries against a fresh database, the local NATS, and the
 //! Midtrans simulator. Build the binaries first: `cargo build --workspace --bins`.
 
+mod activity;
 mod addresses;
+mod admin;
 mod catalog_edits;
 mod categories;
 mod concurrency;

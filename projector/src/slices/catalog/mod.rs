@@ -1,4 +1,6 @@
-//! `catalog`: `rm.products` from product and stock streams. Replay-safe.
+//! `catalog`: `rm.products` from product and stock streams, and from customer streams whether
+//! a product's seller is suspended (`seller_hidden`: its products are hidden while it is).
+//! Replay-safe.
 //!
 //! The product stream and the stock stream of one product are versioned separately, so the
 //! row keeps one guard per stream (`product_version`, `stock_version`).
@@ -9,7 +11,7 @@ pub mod queries;
 use async_trait::async_trait;
 use pasar_events::RecordedEvent;
 use pasar_events::types::streams::Category;
-use pasar_events::types::{ProductEvent, StockEvent};
+use pasar_events::types::{CustomerEvent, ProductEvent, StockEvent};
 
 use super::{Projection, Write, currency, decode, position_columns, stmt, stream_uuid};
 use crate::ProjectorError;
@@ -26,7 +28,7 @@ impl Projection for Catalog {
     }
 
     fn categories(&self) -> &'static [Category] {
-        &[Category::Product, Category::Stock]
+        &[Category::Product, Category::Stock, Category::Customer]
     }
 
     fn tables(&self) -> &'static [&'static str] {
@@ -45,6 +47,7 @@ impl Projection for Catalog {
         match Category::of(&event.stream) {
             Some(Category::Product) => out.push(product_write(event, decode(event)?)?),
             Some(Category::Stock) => out.push(stock_write(event, decode(event)?)?),
+            Some(Category::Customer) => out.extend(seller_write(event, decode(event)?)?),
             _ => {}
         }
         Ok(())
@@ -181,6 +184,24 @@ fn product_write(event: &RecordedEvent, product: ProductEvent) -> Result<Write, 
         | ProductEvent::ProductCoverChosen { .. }
         | ProductEvent::ProductImageThumbnailsMade { .. }) => images::write(event, id, image)?,
     })
+}
+
+/// A seller's suspension hides their products and reinstatement shows them again. Applied in
+/// log order, so the last of the two wins, as it does in the seller's stream.
+fn seller_write(
+    event: &RecordedEvent,
+    customer: CustomerEvent,
+) -> Result<Option<Write>, ProjectorError> {
+    let hidden = match customer {
+        CustomerEvent::CustomerSuspended { .. } => true,
+        CustomerEvent::CustomerReinstated { .. } => false,
+        _ => return Ok(None),
+    };
+    Ok(Some(stmt!(
+        "UPDATE products SET seller_hidden = $2 WHERE seller_id = $1 AND seller_hidden <> $2",
+        stream_uuid(event)?,
+        hidden,
+    )))
 }
 
 /// Stock events carry the resulting figures; `on_hand` is absent where it did not change.

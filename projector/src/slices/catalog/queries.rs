@@ -145,6 +145,7 @@ pub async fn list(
 fn where_clause(filter: &ProductFilter) -> Filter {
     let mut sql = Filter::default();
     sql.add_fixed("status = 'active'");
+    sql.add_fixed("NOT seller_hidden");
     if let Some(category) = filter.category {
         sql.add(crate::slices::categories::queries::IN_SUBTREE, category);
     }
@@ -169,7 +170,7 @@ fn where_clause(filter: &ProductFilter) -> Filter {
 }
 
 /// One product, discontinued ones included; `None` if the catalog does not know it (or knows
-/// only its stock so far).
+/// only its stock so far), or its seller is suspended.
 pub async fn product(
     client: &deadpool_postgres::Client,
     id: Uuid,
@@ -177,7 +178,7 @@ pub async fn product(
     // The hottest read: prepared once per connection, not parsed on every request.
     let statement = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM rm.products WHERE id = $1 AND status IS NOT NULL"
+            "SELECT {COLUMNS} FROM rm.products WHERE id = $1 AND status IS NOT NULL AND NOT seller_hidden"
         ))
         .await?;
     let row = client.query_opt(&statement, &[&id]).await?;
@@ -204,7 +205,7 @@ pub async fn brands(client: &impl GenericClient) -> Result<Vec<BrandCount>, toki
         .query(
             "SELECT mode() WITHIN GROUP (ORDER BY btrim(brand)) AS name, count(*) AS products
              FROM rm.products
-             WHERE status = 'active' AND brand IS NOT NULL AND btrim(brand) <> ''
+             WHERE status = 'active' AND NOT seller_hidden AND brand IS NOT NULL AND btrim(brand) <> ''
              GROUP BY lower(btrim(brand))
              ORDER BY products DESC, name
              LIMIT $1",

@@ -23,7 +23,9 @@ CREATE TABLE products (
     listed_global   bigint,
     product_version bigint NOT NULL DEFAULT 0,
     stock_version   bigint NOT NULL DEFAULT 0,
-    low_stock_threshold bigint
+    low_stock_threshold bigint,
+    -- The seller is suspended: hidden from listings, product pages and counts.
+    seller_hidden   boolean NOT NULL DEFAULT false
 );
 CREATE INDEX products_newest ON products (listed_txid DESC, listed_global DESC) WHERE status = 'active';
 CREATE INDEX products_by_seller ON products (seller_id, listed_txid DESC, listed_global DESC);

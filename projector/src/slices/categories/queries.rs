@@ -47,7 +47,7 @@ pub async fn tree(
             "SELECT c.id, c.parent_id, c.name, c.slug, c.retired, COALESCE(p.products, 0) AS products
              FROM rm.categories c
              LEFT JOIN (SELECT category_id, count(*) AS products FROM rm.products
-                        WHERE status = 'active' AND category_id IS NOT NULL
+                        WHERE status = 'active' AND NOT seller_hidden AND category_id IS NOT NULL
                         GROUP BY category_id) p ON p.category_id = c.id
              WHERE $1 OR NOT c.retired
              ORDER BY lower(c.name), c.id",

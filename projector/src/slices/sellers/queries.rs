@@ -29,7 +29,8 @@ pub async fn store(
             "SELECT s.seller_id, s.store_name, s.description, s.origin_id, s.origin_label,
                     s.profile_set_at,
                     (SELECT count(*) FROM rm.products p
-                      WHERE p.seller_id = s.seller_id AND p.status = 'active') AS active_products
+                      WHERE p.seller_id = s.seller_id AND p.status = 'active'
+                        AND NOT p.seller_hidden) AS active_products
              FROM rm.sellers s
              WHERE s.seller_id = $1 AND (s.role = 'seller' OR s.store_name IS NOT NULL)",
             &[&seller_id],
