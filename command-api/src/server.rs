@@ -21,6 +21,7 @@ use crate::processes::expiry::ExpirySweeper;
 use crate::processes::imports::Imports;
 use crate::processes::order_flow::OrderFlow;
 use crate::processes::order_refunds::OrderRefunds;
+use crate::processes::review_lines::ReviewLines;
 use crate::processes::thumbnails::Thumbnails;
 use crate::throttle::LoginThrottle;
 
@@ -104,6 +105,7 @@ pub fn processors(state: &AppState) -> Vec<Arc<dyn Processor>> {
             state.config.expiry_sweep_interval,
         )),
         Arc::new(Imports::new(state.clone())),
+        Arc::new(ReviewLines),
     ]
 }
 

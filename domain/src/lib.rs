@@ -16,6 +16,8 @@
 //! | [`order`] | `order-{id}` | the order state machine; no skips, no reversals |
 //! | [`payment`] | `payment-{id}` | Midtrans notifications mapped to payment states |
 //! | [`import`] | `import-{id}` | a CSV import's rows, each line reported once, complete when all are |
+//! | [`review`] | `review-{id}` | one review per order line, edits for 30 days, moderation, helpful votes |
+//! | [`wishlist`] | `wishlist-{customer}` | up to 500 products, each with the price and stock it was wished at |
 //!
 //! [`values`] holds the validated newtypes (`Email`, `Sku`, `Quantity`, `Price`, `Address`,
 //! `Text`) that requests are parsed into before a command is built.
@@ -29,8 +31,10 @@ pub mod import;
 pub mod order;
 pub mod payment;
 pub mod product;
+pub mod review;
 pub mod stock;
 pub mod values;
+pub mod wishlist;
 
 use std::borrow::Borrow;
 

@@ -15,7 +15,9 @@ mod import;
 mod money;
 mod order;
 mod payment;
+mod review;
 mod sensitive;
+mod wishlist;
 
 pub use cart::CartEvent;
 pub use catalog::{ProductCondition, ProductEvent, StockEvent};
@@ -30,7 +32,9 @@ pub use import::{ImportEvent, ImportRow, LineOutcome, LineReport};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{OrderEvent, OrderLine, OrderStatus, ShippingAddress};
 pub use payment::{PaymentEvent, PaymentFailure};
+pub use review::{ReviewEvent, ReviewStatus};
 pub use sensitive::{SENSITIVE_KEY, Sensitive, is_sensitive};
+pub use wishlist::WishlistEvent;
 
 use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
@@ -131,11 +135,15 @@ pub mod streams {
         Categories,
         /// A seller's CSV product import.
         Import,
+        /// A buyer's review of a product of one order line.
+        Review,
+        /// A buyer's wishlist.
+        Wishlist,
     }
 
     impl Category {
         /// Every category, in a fixed order.
-        pub const ALL: [Category; 11] = [
+        pub const ALL: [Category; 13] = [
             Category::Customer,
             Category::Product,
             Category::Stock,
@@ -147,6 +155,8 @@ pub mod streams {
             Category::SkuClaim,
             Category::Categories,
             Category::Import,
+            Category::Review,
+            Category::Wishlist,
         ];
 
         /// The stream-name prefix (`product` in `product-<id>`).
@@ -163,6 +173,8 @@ pub mod streams {
                 Category::SkuClaim => "sku",
                 Category::Categories => "categories",
                 Category::Import => "import",
+                Category::Review => "review",
+                Category::Wishlist => "wishlist",
             }
         }
 
@@ -218,6 +230,12 @@ pub mod streams {
     pub const CATEGORY_TREE: &str = "categories-tree";
     pub fn import(id: Uuid) -> String {
         Category::Import.stream(id)
+    }
+    pub fn review(id: Uuid) -> String {
+        Category::Review.stream(id)
+    }
+    pub fn wishlist(customer_id: Uuid) -> String {
+        Category::Wishlist.stream(customer_id)
     }
 
     /// The id part of a `<category>-<uuid>` stream name.

@@ -155,7 +155,7 @@ async fn apply(
     Ok(())
 }
 
-const CATEGORIES: &[Category] = &[Category::Product, Category::Stock];
+const CATEGORIES: &[Category] = &[Category::Product, Category::Stock, Category::Review];
 
 /// Feeds the live index.
 struct Follower(Arc<SearchHost>);

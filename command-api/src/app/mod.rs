@@ -24,6 +24,7 @@ pub mod late_settlement;
 pub mod orders;
 pub mod payments;
 pub mod refunds;
+pub mod reviews;
 pub mod sellers;
 pub mod serial;
 pub mod shipping;
@@ -32,6 +33,7 @@ pub mod stream;
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+pub mod wishlist;
 
 use std::sync::Arc;
 
@@ -43,7 +45,9 @@ use pasar_domain::import::ImportError;
 use pasar_domain::order::OrderError;
 use pasar_domain::payment::PaymentError;
 use pasar_domain::product::ProductError;
+use pasar_domain::review::ReviewError;
 use pasar_domain::stock::StockError;
+use pasar_domain::wishlist::WishlistError;
 use pasar_events::types::{CheckoutRejection, Role};
 use pasar_events::{EventStore, ExpectedVersion, StoreError};
 
@@ -213,6 +217,14 @@ pub enum Rule {
     Shipping(shipping::ShippingRefusal),
     #[error(transparent)]
     Image(#[from] crate::media::inspect::ImageRefusal),
+    #[error(transparent)]
+    Review(#[from] ReviewError),
+    #[error(transparent)]
+    Wishlist(#[from] WishlistError),
+    #[error("only a buyer may do this")]
+    NotABuyer,
+    #[error("only a buyer whose order of this product was delivered may review it")]
+    NotReceived,
 }
 
 macro_rules! rejected_from {
@@ -232,7 +244,9 @@ rejected_from!(
     OrderError,
     PaymentError,
     CategoryError,
-    ImportError
+    ImportError,
+    ReviewError,
+    WishlistError
 );
 
 impl From<Rule> for AppError {

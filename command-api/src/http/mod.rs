@@ -22,10 +22,12 @@ pub mod input;
 pub mod inventory;
 pub mod openapi;
 pub mod orders;
+pub mod reviews;
 pub mod rules;
 pub mod sellers;
 pub mod shipping;
 pub mod webhook;
+pub mod wishlist;
 
 use std::time::Duration;
 
@@ -86,6 +88,8 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(webhook::router())
         .merge(shipping::router())
         .merge(sellers::router())
+        .merge(reviews::router())
+        .merge(wishlist::router())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))

@@ -33,6 +33,8 @@ use uuid::Uuid;
         (name = "webhooks", description = "Calls from Midtrans"),
         (name = "shipping", description = "RajaOngkir locations and quotes for the cart"),
         (name = "sellers", description = "Sellers' store profiles"),
+        (name = "reviews", description = "Product reviews and their moderation"),
+        (name = "wishlist", description = "The buyer's wishlist"),
         (name = "operations", description = "Health, readiness, metrics")
     )
 )]

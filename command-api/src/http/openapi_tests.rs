@@ -20,6 +20,7 @@ fn concrete(path: &str) -> String {
         .replace("{order_id}", "00000000-0000-7000-8000-000000000002")
         .replace("{image_id}", "00000000-0000-7000-8000-000000000003")
         .replace("{category_id}", "00000000-0000-7000-8000-000000000003")
+        .replace("{review_id}", "00000000-0000-7000-8000-000000000004")
 }
 
 #[tokio::test]
@@ -31,6 +32,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("DELETE", "/v1/categories/{category_id}"),
         ("DELETE", "/v1/products/{product_id}"),
         ("DELETE", "/v1/products/{product_id}/images/{image_id}"),
+        ("DELETE", "/v1/wishlist/{product_id}"),
         ("GET", "/healthz"),
         ("GET", "/metrics"),
         ("GET", "/readyz"),
@@ -38,6 +40,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("GET", "/v1/shipping/quotes"),
         ("PATCH", "/v1/categories/{category_id}"),
         ("PATCH", "/v1/products/{product_id}"),
+        ("PATCH", "/v1/reviews/{review_id}"),
         ("POST", "/v1/auth/login"),
         ("POST", "/v1/auth/logout"),
         ("POST", "/v1/auth/refresh"),
@@ -56,11 +59,16 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("POST", "/v1/products/import"),
         ("POST", "/v1/products/{product_id}/images"),
         ("POST", "/v1/products/{product_id}/reactivate"),
+        ("POST", "/v1/products/{product_id}/reviews"),
+        ("POST", "/v1/reviews/{review_id}/approve"),
+        ("POST", "/v1/reviews/{review_id}/helpful"),
+        ("POST", "/v1/reviews/{review_id}/reject"),
         ("POST", "/v1/webhooks/midtrans"),
         ("PUT", "/v1/cart/items/{product_id}"),
         ("PUT", "/v1/products/{product_id}/images/cover"),
         ("PUT", "/v1/products/{product_id}/images/order"),
         ("PUT", "/v1/seller/profile"),
+        ("PUT", "/v1/wishlist/{product_id}"),
     ]
     .iter()
     .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))

@@ -10,7 +10,9 @@ use pasar_domain::import::ImportError;
 use pasar_domain::order::OrderError;
 use pasar_domain::payment::PaymentError;
 use pasar_domain::product::ProductError;
+use pasar_domain::review::ReviewError;
 use pasar_domain::stock::StockError;
+use pasar_domain::wishlist::WishlistError;
 use serde_json::json;
 
 use axum::http::StatusCode;
@@ -84,6 +86,9 @@ impl From<Rule> for ApiError {
             Rule::BadSignature => ApiError::Forbidden("invalid signature_key".into()),
             Rule::Shipping(refusal) => super::shipping::refusal_problem(&refusal),
             Rule::Image(refusal) => image(&refusal),
+            Rule::Review(e) => review(e),
+            Rule::Wishlist(e @ WishlistError::Full { .. }) => ApiError::rejected("Wishlist full", e),
+            Rule::NotABuyer | Rule::NotReceived => ApiError::Forbidden(rule.to_string()),
         }
     }
 }
@@ -104,6 +109,17 @@ fn category(e: CategoryError) -> ApiError {
         | CategoryError::TooMany { .. }
         | CategoryError::HasActiveChildren
         | CategoryError::IdTaken => ApiError::rejected("Category change refused", e),
+    }
+}
+
+fn review(e: ReviewError) -> ApiError {
+    match e {
+        ReviewError::NotFound => ApiError::NotFound("review not found".into()),
+        ReviewError::NotAuthor | ReviewError::OwnReview => ApiError::Forbidden(e.to_string()),
+        ReviewError::AlreadyReviewed => ApiError::conflict("Already reviewed", e),
+        ReviewError::EditWindowClosed | ReviewError::NotPublished => {
+            ApiError::conflict("Review state conflict", e)
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 //! - [`thumbnails::Thumbnails`]: makes the thumbnails of each product image added, once.
 //! - [`imports::Imports`]: works through CSV product imports line by line, through the same
 //!   use cases as the HTTP routes, and records each line's outcome.
+//! - [`review_lines::ReviewLines`]: indexes order lines by buyer and product, for reviews.
 //!
 //! Their tables are created by the numbered SQL files in `command-api/migrations/`
 //! ([`MIGRATIONS`]).
@@ -20,6 +21,7 @@ pub mod expiry;
 pub mod imports;
 pub mod order_flow;
 pub mod order_refunds;
+pub mod review_lines;
 #[cfg(test)]
 mod tests;
 pub mod thumbnails;
@@ -58,6 +60,10 @@ pub const MIGRATIONS: Migrations = Migrations {
         (
             "008_committed_order_lines",
             include_str!("../../migrations/008_committed_order_lines.sql"),
+        ),
+        (
+            "011_review_lines",
+            include_str!("../../migrations/011_review_lines.sql"),
         ),
     ],
 };

@@ -11,6 +11,8 @@ mod payment;
 mod product;
 mod product_images;
 mod properties;
+mod review;
 mod stock;
 mod store_profile;
 mod support;
+mod wishlist;

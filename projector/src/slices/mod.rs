@@ -24,7 +24,9 @@ pub mod imports;
 pub mod orders;
 pub mod payments;
 pub mod query;
+pub mod reviews;
 pub mod sellers;
+pub mod wishlists;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -47,7 +49,9 @@ pub use categories::Categories;
 pub use imports::Imports;
 pub use orders::Orders;
 pub use payments::Payments;
+pub use reviews::Reviews;
 pub use sellers::Sellers;
+pub use wishlists::Wishlists;
 
 /// One read model fed from the log.
 #[async_trait]
@@ -125,6 +129,8 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(Payments),
         Arc::new(Sellers),
         Arc::new(Imports),
+        Arc::new(Reviews),
+        Arc::new(Wishlists),
     ]
 }
 

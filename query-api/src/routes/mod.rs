@@ -12,8 +12,10 @@ mod ops;
 mod orders;
 mod products;
 mod projections;
+mod reviews;
 mod search;
 mod sellers;
+mod wishlist;
 
 use std::time::Duration;
 
@@ -74,6 +76,9 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(products::list))
         .routes(routes!(products::detail))
         .routes(routes!(products::brands))
+        .routes(routes!(reviews::product_reviews))
+        .routes(routes!(reviews::moderation))
+        .routes(routes!(wishlist::get))
         .routes(routes!(categories::tree))
         .routes(routes!(dashboard::dashboard))
         .routes(routes!(media::get))

@@ -21,6 +21,8 @@ use utoipa::{IntoParams, OpenApi};
         (name = "cart", description = "The buyer's cart"),
         (name = "orders", description = "Orders and their payment status"),
         (name = "sellers", description = "Sellers' public stores"),
+        (name = "reviews", description = "Product reviews, rating summaries, moderation"),
+        (name = "wishlist", description = "The buyer's wishlist"),
         (name = "operations", description = "Projections, health, readiness, metrics")
     )
 )]
