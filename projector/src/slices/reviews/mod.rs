@@ -62,8 +62,11 @@ impl Projection for Reviews {
         let version = event.stream_version;
         let review = decode::<ReviewEvent>(event)?;
         let product_id = review.product_id();
+        let public_change = review.summary_change() != (None, None);
         out.push(write(id, version, review));
-        out.push(stmt!(SUMMARISE, product_id));
+        if public_change {
+            out.push(stmt!(SUMMARISE, product_id));
+        }
         Ok(())
     }
 }

@@ -25,7 +25,7 @@ pub const RATING_AFTER: &str = "(COALESCE(pr.rating_sum * 1000000 / NULLIF(pr.ra
                                 COALESCE(pr.rating_count, 0), id) < (?1, ?2, ?3)";
 
 /// A product's approved ratings.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RatingSummary {
     /// Mean of the approved ratings, to two decimals; 0 without any.
     #[schema(example = 4.5)]
@@ -33,30 +33,20 @@ pub struct RatingSummary {
     /// Approved reviews.
     #[schema(example = 2)]
     pub count: i64,
-    /// Approved reviews per star.
-    pub stars: StarCounts,
+    /// Approved reviews per number of stars, from 1 to 5 (always five entries).
+    pub stars: Vec<StarCount>,
     #[serde(skip)]
     sum: i64,
 }
 
-/// How many approved reviews gave each number of stars.
+/// How many approved reviews gave one number of stars.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct StarCounts {
-    #[serde(rename = "1")]
-    #[schema(rename = "1")]
-    pub one: i64,
-    #[serde(rename = "2")]
-    #[schema(rename = "2")]
-    pub two: i64,
-    #[serde(rename = "3")]
-    #[schema(rename = "3")]
-    pub three: i64,
-    #[serde(rename = "4")]
-    #[schema(rename = "4")]
-    pub four: i64,
-    #[serde(rename = "5")]
-    #[schema(rename = "5")]
-    pub five: i64,
+pub struct StarCount {
+    /// 1 to 5.
+    #[schema(example = 5)]
+    pub rating: i16,
+    #[schema(example = 1)]
+    pub count: i64,
 }
 
 impl RatingSummary {
@@ -67,14 +57,23 @@ impl RatingSummary {
         RatingSummary {
             average: average(sum, count),
             count,
-            stars: StarCounts {
-                one: n("rating_1"),
-                two: n("rating_2"),
-                three: n("rating_3"),
-                four: n("rating_4"),
-                five: n("rating_5"),
-            },
+            stars: (1..=5)
+                .map(|rating| StarCount {
+                    rating,
+                    count: n(&format!("rating_{rating}")),
+                })
+                .collect(),
             sum,
+        }
+    }
+
+    /// A product without approved reviews.
+    pub fn none() -> RatingSummary {
+        RatingSummary {
+            average: 0.0,
+            count: 0,
+            stars: (1..=5).map(|rating| StarCount { rating, count: 0 }).collect(),
+            sum: 0,
         }
     }
 
@@ -107,7 +106,10 @@ pub async fn summary(
             &[&product_id],
         )
         .await?;
-    Ok(row.as_ref().map(RatingSummary::from_row).unwrap_or_default())
+    Ok(match row {
+        Some(row) => RatingSummary::from_row(&row),
+        None => RatingSummary::none(),
+    })
 }
 
 /// A review as anyone may read it (approved ones only are served publicly).
