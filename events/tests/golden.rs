@@ -676,7 +676,11 @@ fn decode(category: &str, event_type: &str, version: i32, data: &Value) -> Resul
 #[test]
 fn every_current_event_matches_its_golden_fixture() {
     let update = std::env::var_os("UPDATE_FIXTURES").is_some();
-    for (category, event_type, data) in samples().into_iter().chain(review_samples()).chain(wishlist_samples()) {
+    for (category, event_type, data) in samples()
+        .into_iter()
+        .chain(review_samples())
+        .chain(wishlist_samples())
+    {
         let version = current_version(&event_type);
         let path = fixtures_dir().join(format!("{event_type}.v{version}.json"));
         let fixture = json!({ "category": category, "event_type": event_type, "schema_version": version, "data": data });
@@ -704,8 +708,12 @@ fn every_current_event_matches_its_golden_fixture() {
 
 #[test]
 fn every_fixture_of_every_version_decodes_to_the_current_shape() {
-    let current: std::collections::HashMap<String, Value> =
-        samples().into_iter().chain(review_samples()).chain(wishlist_samples()).map(|(_, t, d)| (t, d)).collect();
+    let current: std::collections::HashMap<String, Value> = samples()
+        .into_iter()
+        .chain(review_samples())
+        .chain(wishlist_samples())
+        .map(|(_, t, d)| (t, d))
+        .collect();
     let mut seen = 0;
     for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
         let path = entry.unwrap().path();
@@ -726,7 +734,10 @@ fn every_fixture_of_every_version_decodes_to_the_current_shape() {
         );
         seen += 1;
     }
-    assert!(seen >= samples().len() + review_samples().len() + wishlist_samples().len(), "a fixture for every event type");
+    assert!(
+        seen >= samples().len() + review_samples().len() + wishlist_samples().len(),
+        "a fixture for every event type"
+    );
 }
 
 #[test]

@@ -8,8 +8,7 @@
 use chrono::Utc;
 use pasar_domain::order::Order;
 use pasar_domain::review::{
-    Rating, RejectReason, Review, ReviewBody, ReviewCommand, ReviewError, ReviewTitle,
-    review_id_of,
+    Rating, RejectReason, Review, ReviewBody, ReviewCommand, ReviewError, ReviewTitle, review_id_of,
 };
 use pasar_events::types::streams;
 use pasar_events::types::{OrderStatus, Role};

@@ -34,7 +34,9 @@ pub async fn add(
     if !product.is_on_sale() {
         return Err(Rule::ProductDiscontinued.into());
     }
-    let stock = load::<Stock>(store, &streams::stock(product_id)).await?.state;
+    let stock = load::<Stock>(store, &streams::stock(product_id))
+        .await?
+        .state;
     let command = WishlistCommand::Add {
         product_id,
         price: product.price,

@@ -87,7 +87,9 @@ impl From<Rule> for ApiError {
             Rule::Shipping(refusal) => super::shipping::refusal_problem(&refusal),
             Rule::Image(refusal) => image(&refusal),
             Rule::Review(e) => review(e),
-            Rule::Wishlist(e @ WishlistError::Full { .. }) => ApiError::rejected("Wishlist full", e),
+            Rule::Wishlist(e @ WishlistError::Full { .. }) => {
+                ApiError::rejected("Wishlist full", e)
+            }
             Rule::NotABuyer | Rule::NotReceived => ApiError::Forbidden(rule.to_string()),
         }
     }

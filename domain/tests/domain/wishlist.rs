@@ -24,9 +24,7 @@ fn add(product_id: Uuid) -> WishlistCommand {
 
 #[test]
 fn a_wished_product_keeps_its_first_price_and_stock() {
-    given::<Wishlist>([])
-        .when(add(id(1)))
-        .then([wished(id(1))]);
+    given::<Wishlist>([]).when(add(id(1))).then([wished(id(1))]);
     given::<Wishlist>([wished(id(1))])
         .when(WishlistCommand::Add {
             product_id: id(1),
@@ -39,13 +37,13 @@ fn a_wished_product_keeps_its_first_price_and_stock() {
 
 #[test]
 fn a_wishlist_holds_at_most_five_hundred_products() {
-    let full: Vec<WishlistEvent> = (0..MAX_ITEMS as u128).map(|n| wished(id(100 + n))).collect();
+    let full: Vec<WishlistEvent> = (0..MAX_ITEMS as u128)
+        .map(|n| wished(id(100 + n)))
+        .collect();
     given::<Wishlist>(full.clone())
         .when(add(id(1)))
         .then_rejected(WishlistError::Full { max: MAX_ITEMS });
-    given::<Wishlist>(full)
-        .when(add(id(100)))
-        .then_nothing();
+    given::<Wishlist>(full).when(add(id(100))).then_nothing();
 }
 
 #[test]

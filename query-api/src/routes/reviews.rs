@@ -171,7 +171,9 @@ pub async fn moderation(
     query: Result<Query<ModerationQuery>, QueryRejection>,
 ) -> Result<Json<Page<ModeratedReview>>, ApiError> {
     if user.role != Role::Admin {
-        return Err(ApiError::Forbidden("only an admin may moderate reviews".into()));
+        return Err(ApiError::Forbidden(
+            "only an admin may moderate reviews".into(),
+        ));
     }
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let limit = limit(query.limit)?;
@@ -191,7 +193,10 @@ pub async fn moderation(
         }
         None => None,
     };
-    state.consistency.require(&headers, &[reviews::NAME]).await?;
+    state
+        .consistency
+        .require(&headers, &[reviews::NAME])
+        .await?;
     let client = state.pool.get().await?;
     let rows = queries::by_status(&client, &status, after, limit + 1).await?;
     Ok(Json(Page::from_rows(rows, limit, |r: &ModeratedReview| {

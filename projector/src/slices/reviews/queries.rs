@@ -72,7 +72,9 @@ impl RatingSummary {
         RatingSummary {
             average: 0.0,
             count: 0,
-            stars: (1..=5).map(|rating| StarCount { rating, count: 0 }).collect(),
+            stars: (1..=5)
+                .map(|rating| StarCount { rating, count: 0 })
+                .collect(),
             sum: 0,
         }
     }
