@@ -214,6 +214,7 @@ async fn edit_review(
         (status = 200, description = "Approved (or already approved)", body = ReviewAnswer),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown review", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used with another request", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -288,6 +289,7 @@ async fn reject_review(
         (status = 403, description = "Not a buyer, or the review's author", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown review", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The review is not approved", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used with another request", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]

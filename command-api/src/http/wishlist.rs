@@ -63,7 +63,7 @@ fn answer(outcome: &Outcome<Wishlist>, product_id: Uuid) -> Response {
         (status = 200, description = "On the wishlist", body = WishlistAnswer),
         (status = 403, description = "Not a buyer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown product", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A discontinued product, or the wishlist holds 500 products already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A discontinued product, the wishlist holds 500 products already, or the Idempotency-Key was used with another request", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -89,6 +89,7 @@ async fn wish(
     responses(
         (status = 200, description = "Not on the wishlist", body = WishlistAnswer),
         (status = 403, description = "Not a buyer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used with another request", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "The event store is unavailable", body = Problem, content_type = "application/problem+json"),
     )
 )]
