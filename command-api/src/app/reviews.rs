@@ -16,7 +16,8 @@ use uuid::Uuid;
 
 use super::exec::{EventIds, Outcome, execute, load};
 use super::idempotency::{self, Idempotency};
-use super::{Actor, AppError, AppState, Dependency, Rule};
+use super::{Actor, AppError, AppState, Rule};
+use crate::processes::database_down;
 
 /// What a buyer writes.
 #[derive(Debug, Clone)]
@@ -180,11 +181,4 @@ async fn run(
     let ids = idempotency::event_ids(state, action, actor.id, key).await?;
     let stream = streams::review(review_id);
     execute::<Review>(&state.store, &stream, &command, ids, &actor.metadata()).await
-}
-
-fn database_down(e: impl std::fmt::Display) -> AppError {
-    AppError::Unavailable {
-        dependency: Dependency::Database,
-        detail: e.to_string(),
-    }
 }

@@ -239,7 +239,7 @@ async fn counted_everywhere(stack: &Stack, product: Uuid, unrated: Uuid, token: 
 }
 
 /// Other buyers vote once each; "most helpful" sorts by the votes.
-async fn helpful_once_per_other_buyer(stack: &Stack, cast: &Cast, id: &str, token: &str) {
+async fn helpful_once_per_other_buyer(stack: &Stack, cast: &Cast, id: &str) {
     let path = format!("/v1/reviews/{id}/helpful");
     let callers = [
         (Some(cast.buyer.as_str()), StatusCode::FORBIDDEN),
@@ -250,14 +250,16 @@ async fn helpful_once_per_other_buyer(stack: &Stack, cast: &Cast, id: &str, toke
         (None, StatusCode::UNAUTHORIZED),
     ];
     refused(stack, Method::POST, &path, None, &callers).await;
+    let mut token = String::new();
     for _ in 0..2 {
         let (status, voted) = send(stack, Method::POST, &path, Some(&cast.stranger), None).await;
         assert_eq!(status, StatusCode::OK, "{voted}");
         assert_eq!(voted["helpful"], 1, "one vote per buyer: {voted}");
+        token = token_of(&voted);
     }
     let product = cast.listed.product_id;
     let top = format!("/v1/products/{product}/reviews?sort=helpful");
-    let (_, top) = stack.query(&top, None, Some(token)).await;
+    let (_, top) = stack.query(&top, None, Some(&token)).await;
     assert_eq!(top["items"][0]["helpful"], 1, "{top}");
 }
 
@@ -320,7 +322,7 @@ async fn a_review_needs_a_delivery_and_an_approval_before_it_is_public_and_count
     let token = approve(&stack, &cast, &id).await;
     public_verbatim_as_json(&stack, cast.listed.product_id, &token).await;
     counted_everywhere(&stack, cast.listed.product_id, cast.unrated, &token).await;
-    helpful_once_per_other_buyer(&stack, &cast, &id, &token).await;
+    helpful_once_per_other_buyer(&stack, &cast, &id).await;
     edited_by_its_author_only(&stack, &cast, &id).await;
     rejected_with_a_reason(&stack, &cast, &id).await;
 }

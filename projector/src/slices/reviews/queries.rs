@@ -13,11 +13,10 @@ pub const RATING_JOIN: &str = " LEFT JOIN rm.product_ratings pr ON pr.product_id
 /// The summary columns [`RatingSummary::from_row`] reads, from [`RATING_JOIN`].
 pub const RATING_COLUMNS: &str = "pr.rating_count, pr.rating_sum, pr.rating_1, pr.rating_2, \
                                   pr.rating_3, pr.rating_4, pr.rating_5";
-/// The "best rated" sort key: the average in millionths of a star (0 without ratings); ties
-/// go to the product with more ratings. Equal to [`RatingSummary::sort_key`].
-pub const RATING_KEY: &str = "COALESCE(pr.rating_sum * 1000000 / NULLIF(pr.rating_count, 0), 0)";
 
-/// The "best rated" order of a product listing (with [`RATING_JOIN`]).
+/// The "best rated" order of a product listing (with [`RATING_JOIN`]): the average in
+/// millionths of a star ([`RatingSummary::sort_key`], 0 without ratings), then the number of
+/// ratings, then id.
 pub const RATING_ORDER: &str = "COALESCE(pr.rating_sum * 1000000 / NULLIF(pr.rating_count, 0), 0) DESC, \
                                 COALESCE(pr.rating_count, 0) DESC, id DESC";
 /// Rows after (sort key, count, id) in [`RATING_ORDER`].
@@ -79,7 +78,7 @@ impl RatingSummary {
         }
     }
 
-    /// The value of [`RATING_KEY`] for this summary.
+    /// The first key of [`RATING_ORDER`] for this summary.
     pub fn sort_key(&self) -> i64 {
         if self.count == 0 {
             0
