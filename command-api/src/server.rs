@@ -24,6 +24,7 @@ use crate::processes::imports::Imports;
 use crate::processes::notifications::Notifications;
 use crate::processes::order_flow::OrderFlow;
 use crate::processes::order_refunds::OrderRefunds;
+use crate::processes::review_lines::ReviewLines;
 use crate::processes::thumbnails::Thumbnails;
 use crate::processes::wallet_credits::WalletCredits;
 use crate::throttle::LoginThrottle;
@@ -137,6 +138,7 @@ pub fn processors(state: &AppState) -> Vec<Arc<dyn Processor>> {
         )),
         Arc::new(WalletCredits::new(state.store.clone(), state.pool.clone())),
         Arc::new(AccountAccess::new(state.clone())),
+        Arc::new(ReviewLines),
     ]
 }
 

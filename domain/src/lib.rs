@@ -18,6 +18,8 @@
 //! | [`import`] | `import-{id}` | a CSV import's rows, each line reported once, complete when all are |
 //! | [`address_book`] | `addresses-{customer}` | at most ten addresses, exactly one default while any |
 //! | [`wallet`] | `wallet-{customer}` | credits once per source, debits never below zero, each debit returned once |
+//! | [`review`] | `review-{id}` | one review per order line, edits for 30 days, moderation, helpful votes |
+//! | [`wishlist`] | `wishlist-{customer}` | up to 500 products, each with the price and stock it was wished at |
 //!
 //! [`values`] holds the validated newtypes (`Email`, `Sku`, `Quantity`, `Price`, `Address`,
 //! `Text`) that requests are parsed into before a command is built.
@@ -32,9 +34,11 @@ pub mod import;
 pub mod order;
 pub mod payment;
 pub mod product;
+pub mod review;
 pub mod stock;
 pub mod values;
 pub mod wallet;
+pub mod wishlist;
 
 use std::borrow::Borrow;
 

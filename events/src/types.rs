@@ -17,8 +17,10 @@ mod money;
 mod order;
 mod payment;
 mod profile;
+mod review;
 mod sensitive;
 mod wallet;
+mod wishlist;
 
 pub use address_book::AddressBookEvent;
 pub use cart::CartEvent;
@@ -35,8 +37,10 @@ pub use money::{Currency, Money, MoneyError};
 pub use order::{OrderEvent, OrderLine, OrderStatus, ShippingAddress};
 pub use payment::{PaymentEvent, PaymentFailure};
 pub use profile::Locale;
+pub use review::{ReviewEvent, ReviewStatus};
 pub use sensitive::{SENSITIVE_KEY, Sensitive, is_sensitive};
 pub use wallet::{WalletCreditSource, WalletEvent};
+pub use wishlist::WishlistEvent;
 
 use serde::{Serialize, de::DeserializeOwned};
 use uuid::Uuid;
@@ -141,11 +145,15 @@ pub mod streams {
         AddressBook,
         /// A buyer's wallet, keyed by the customer id.
         Wallet,
+        /// A buyer's review of a product of one order line.
+        Review,
+        /// A buyer's wishlist.
+        Wishlist,
     }
 
     impl Category {
         /// Every category, in a fixed order.
-        pub const ALL: [Category; 13] = [
+        pub const ALL: [Category; 15] = [
             Category::Customer,
             Category::Product,
             Category::Stock,
@@ -159,6 +167,8 @@ pub mod streams {
             Category::Import,
             Category::AddressBook,
             Category::Wallet,
+            Category::Review,
+            Category::Wishlist,
         ];
 
         /// The stream-name prefix (`product` in `product-<id>`).
@@ -177,6 +187,8 @@ pub mod streams {
                 Category::Import => "import",
                 Category::AddressBook => "addresses",
                 Category::Wallet => "wallet",
+                Category::Review => "review",
+                Category::Wishlist => "wishlist",
             }
         }
 
@@ -241,6 +253,16 @@ pub mod streams {
     /// A buyer's wallet.
     pub fn wallet(customer_id: Uuid) -> String {
         Category::Wallet.stream(customer_id)
+    }
+
+    /// A buyer's review.
+    pub fn review(id: Uuid) -> String {
+        Category::Review.stream(id)
+    }
+
+    /// A buyer's wishlist.
+    pub fn wishlist(customer_id: Uuid) -> String {
+        Category::Wishlist.stream(customer_id)
     }
 
     /// The id part of a `<category>-<uuid>` stream name.

@@ -648,6 +648,62 @@ fn core_samples() -> Vec<(&'static str, String, Value)> {
     ]
 }
 
+fn review_samples() -> Vec<(&'static str, String, Value)> {
+    let s = |e: ReviewEvent| ("review", e.event_type(), e.to_data());
+    vec![
+        s(ReviewEvent::ReviewSubmitted {
+            review_id: id(20),
+            product_id: id(3),
+            order_id: id(4),
+            author_id: id(1),
+            rating: 4,
+            title: "Enak".into(),
+            body: "<b>Kopi</b> enak".into(),
+            submitted_at: at(),
+        }),
+        s(ReviewEvent::ReviewEdited {
+            product_id: id(3),
+            rating: 5,
+            title: "Enak sekali".into(),
+            body: "Kopi enak".into(),
+            unpublished_rating: Some(4),
+            edited_at: at(),
+        }),
+        s(ReviewEvent::ReviewApproved {
+            product_id: id(3),
+            rating: 5,
+            approved_at: at(),
+        }),
+        s(ReviewEvent::ReviewRejected {
+            product_id: id(3),
+            reason: "spam".into(),
+            unpublished_rating: None,
+            rejected_at: at(),
+        }),
+        s(ReviewEvent::ReviewMarkedHelpful {
+            product_id: id(3),
+            voter_id: id(2),
+            marked_at: at(),
+        }),
+    ]
+}
+
+fn wishlist_samples() -> Vec<(&'static str, String, Value)> {
+    let s = |e: WishlistEvent| ("wishlist", e.event_type(), e.to_data());
+    vec![
+        s(WishlistEvent::ItemWished {
+            product_id: id(3),
+            price: Money::idr(75_000),
+            available: 0,
+            wished_at: at(),
+        }),
+        s(WishlistEvent::ItemUnwished {
+            product_id: id(3),
+            unwished_at: at(),
+        }),
+    ]
+}
+
 fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
@@ -672,6 +728,8 @@ fn decode(category: &str, event_type: &str, version: i32, data: &Value) -> Resul
         "import" => via::<ImportEvent>(event_type, version, data),
         "addresses" => via::<AddressBookEvent>(event_type, version, data),
         "wallet" => via::<WalletEvent>(event_type, version, data),
+        "review" => via::<ReviewEvent>(event_type, version, data),
+        "wishlist" => via::<WishlistEvent>(event_type, version, data),
         other => Err(format!("unknown category {other}")),
     }
 }
@@ -679,7 +737,11 @@ fn decode(category: &str, event_type: &str, version: i32, data: &Value) -> Resul
 #[test]
 fn every_current_event_matches_its_golden_fixture() {
     let update = std::env::var_os("UPDATE_FIXTURES").is_some();
-    for (category, event_type, data) in samples() {
+    for (category, event_type, data) in samples()
+        .into_iter()
+        .chain(review_samples())
+        .chain(wishlist_samples())
+    {
         let version = current_version(&event_type);
         let path = fixtures_dir().join(format!("{event_type}.v{version}.json"));
         let fixture = json!({ "category": category, "event_type": event_type, "schema_version": version, "data": data });
@@ -707,8 +769,12 @@ fn every_current_event_matches_its_golden_fixture() {
 
 #[test]
 fn every_fixture_of_every_version_decodes_to_the_current_shape() {
-    let current: std::collections::HashMap<String, Value> =
-        samples().into_iter().map(|(_, t, d)| (t, d)).collect();
+    let current: std::collections::HashMap<String, Value> = samples()
+        .into_iter()
+        .chain(review_samples())
+        .chain(wishlist_samples())
+        .map(|(_, t, d)| (t, d))
+        .collect();
     let mut seen = 0;
     for entry in std::fs::read_dir(fixtures_dir()).unwrap() {
         let path = entry.unwrap().path();
@@ -729,7 +795,10 @@ fn every_fixture_of_every_version_decodes_to_the_current_shape() {
         );
         seen += 1;
     }
-    assert!(seen >= samples().len(), "a fixture for every event type");
+    assert!(
+        seen >= samples().len() + review_samples().len() + wishlist_samples().len(),
+        "a fixture for every event type"
+    );
 }
 
 #[test]

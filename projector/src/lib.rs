@@ -59,8 +59,10 @@ pub use publisher::PublisherConfig;
 pub use rebuild::{RebuildOptions, Rebuilt};
 pub use slices::Projection;
 
-/// Connection pool size for read-model writes, `/readyz` and `/metrics`.
-const POOL_SIZE: usize = 8;
+/// Connections of the read-model pool beyond one per projection: the NATS publisher's batches,
+/// `/readyz` and `/metrics`. Every projection's batch holds a connection while it is written,
+/// so fewer than one each makes them queue for one another (and time out under load).
+const POOL_SPARE: usize = 3;
 
 /// Connects to the event store and the read-model database (migrating both), starts every
 /// projection and serves the HTTP endpoints on `listener` until `shutdown` resolves; then
@@ -142,7 +144,8 @@ pub async fn connect(config: &Config) -> anyhow::Result<Projector> {
             )
         }
     };
-    let pool = pasar_events::postgres::pool(&config.database_url, POOL_SIZE)
+    let pool_size = slices::all().len() + POOL_SPARE;
+    let pool = pasar_events::postgres::pool(&config.database_url, pool_size)
         .context("building the read-model pool")?;
     let nats = pasar_service::connect_nats(&config.nats_url, "pasar-projector").await;
     let projector = Projector::new(store, pool)

@@ -23,6 +23,12 @@ pub enum Cursor {
     Price { price: i64, id: Uuid },
     /// Lines of an import's report, by line number.
     Line { line: i32 },
+    /// Products best rated first: the rating sort key and count, ties broken by id.
+    Rating { key: i64, count: i64, id: Uuid },
+    /// Rows ordered by a time (microseconds since the epoch), ties broken by id.
+    Time { at: i64, id: Uuid },
+    /// Reviews by helpful votes, then time (microseconds), then id.
+    Helpful { helpful: i64, at: i64, id: Uuid },
 }
 
 impl Cursor {
@@ -38,6 +44,17 @@ impl Cursor {
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .ok_or_else(|| ApiError::BadRequest("cursor is not one this API issued".into()))
     }
+}
+
+/// A time as a cursor's microseconds (PostgreSQL keeps no finer).
+pub fn micros(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// A cursor's microseconds as a time; 400 when out of range.
+pub fn from_micros(at: i64) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    chrono::DateTime::from_timestamp_micros(at)
+        .ok_or_else(|| ApiError::BadRequest("cursor is not one this API issued".into()))
 }
 
 /// Validates `limit` (1..=100, default 20).

@@ -193,7 +193,12 @@ async fn apply(
     Ok(())
 }
 
-const CATEGORIES: &[Category] = &[Category::Product, Category::Stock, Category::Customer];
+const CATEGORIES: &[Category] = &[
+    Category::Product,
+    Category::Stock,
+    Category::Customer,
+    Category::Review,
+];
 
 /// Feeds the live index.
 struct Follower(Arc<SearchHost>);

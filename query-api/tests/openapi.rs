@@ -18,6 +18,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("GET", "/metrics"),
         ("GET", "/readyz"),
         ("GET", "/v1/admin/customers"),
+        ("GET", "/v1/admin/reviews"),
         ("GET", "/v1/admin/wallets/{customer_id}"),
         ("GET", "/v1/brands"),
         ("GET", "/v1/cart"),
@@ -30,12 +31,14 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("GET", "/v1/orders/{id}/history"),
         ("GET", "/v1/products"),
         ("GET", "/v1/products/{id}"),
+        ("GET", "/v1/products/{id}/reviews"),
         ("GET", "/v1/projections"),
         ("GET", "/v1/search"),
         ("GET", "/v1/search/suggest"),
         ("GET", "/v1/seller/dashboard"),
         ("GET", "/v1/sellers/{id}"),
         ("GET", "/v1/wallet"),
+        ("GET", "/v1/wishlist"),
         ("POST", "/v1/admin/search/rebuild"),
     ]
     .iter()

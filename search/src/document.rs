@@ -4,7 +4,7 @@
 //! the last applied version of the product and stock streams, so an event delivered twice
 //! (delivery is at least once) changes nothing.
 
-use pasar_events::types::{ProductCondition, ProductEvent, StockEvent};
+use pasar_events::types::{ProductCondition, ProductEvent, ReviewEvent, StockEvent};
 use uuid::Uuid;
 
 /// Everything the index stores for one product (document id = product id).
@@ -44,6 +44,12 @@ pub struct ProductDoc {
     /// The product's images in order (the first is the cover), each with the key of its
     /// smallest thumbnail once made.
     pub images: Vec<DocImage>,
+    /// Approved reviews and the sum of their ratings (from the review streams).
+    pub rating_count: i64,
+    pub rating_sum: i64,
+    /// Global log position of the last applied review event (0 = none): a product's reviews
+    /// are many streams, so the log position, not a stream version, tells a repeat.
+    pub review_position: i64,
 }
 
 /// An image of a product as the index keeps it.
@@ -184,6 +190,32 @@ impl ProductDoc {
             }
             _ => {}
         }
+    }
+
+    /// Applies an event of a review of this product at global log `position`; false if it
+    /// was already applied or changes nothing public.
+    pub fn apply_review(&mut self, position: i64, event: &ReviewEvent) -> bool {
+        if position <= self.review_position {
+            return false;
+        }
+        self.review_position = position;
+        let (added, removed) = event.summary_change();
+        for (rating, sign) in [(added, 1), (removed, -1)] {
+            if let Some(rating) = rating {
+                self.rating_count += sign;
+                self.rating_sum += sign * i64::from(rating);
+            }
+        }
+        true
+    }
+
+    /// The mean approved rating to two decimals (0 without any).
+    #[expect(clippy::cast_precision_loss, reason = "counts and sums far below 2^52")]
+    pub fn rating_average(&self) -> f64 {
+        if self.rating_count <= 0 {
+            return 0.0;
+        }
+        (self.rating_sum as f64 / self.rating_count as f64 * 100.0).round() / 100.0
     }
 
     /// Applies an event of `stock-{id}` at `version`; false if it was already applied.

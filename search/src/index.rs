@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
-use pasar_events::types::{CustomerEvent, DomainEvent, ProductEvent, StockEvent};
+use pasar_events::types::{CustomerEvent, DomainEvent, ProductEvent, ReviewEvent, StockEvent};
 use pasar_events::{Position, RecordedEvent};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::TermQuery;
@@ -179,7 +179,7 @@ impl SearchIndex {
                 self.hide_seller(&mut docs, &mut changed, seller, hidden)?;
                 continue;
             }
-            let Some(id) = product_of(event) else {
+            let Some(id) = product_of(event)? else {
                 continue;
             };
             if apply_one(self.entry(&mut docs, id)?, event)? {
@@ -336,17 +336,22 @@ fn seller_hidden(event: &RecordedEvent) -> Result<Option<(Uuid, bool)>, SearchEr
         .map(|seller| (seller, hidden)))
 }
 
-/// The product a product or stock event is about.
-fn product_of(event: &RecordedEvent) -> Option<Uuid> {
-    match event.category() {
-        "product" | "stock" => event.stream.split_once('-')?.1.parse().ok(),
+/// The product a product, stock or review event is about.
+fn product_of(event: &RecordedEvent) -> Result<Option<Uuid>, SearchError> {
+    Ok(match event.category() {
+        "product" | "stock" => event
+            .stream
+            .split_once('-')
+            .and_then(|(_, id)| id.parse().ok()),
+        "review" => Some(ReviewEvent::decode(event)?.product_id()),
         _ => None,
-    }
+    })
 }
 
 fn apply_one(doc: &mut ProductDoc, event: &RecordedEvent) -> Result<bool, SearchError> {
     Ok(match event.category() {
         "product" => doc.apply_product(event.stream_version, &ProductEvent::decode(event)?),
+        "review" => doc.apply_review(event.position.global, &ReviewEvent::decode(event)?),
         _ => doc.apply_stock(event.stream_version, &StockEvent::decode(event)?),
     })
 }

@@ -212,6 +212,9 @@ pub struct Hit {
     pub available: i64,
     /// The key of the cover's smallest thumbnail (the query API makes it a URL).
     pub thumbnail_key: Option<String>,
+    /// Mean approved rating to two decimals (0 without any) and how many there are.
+    pub rating_average: f64,
+    pub rating_count: i64,
     pub highlight_name: Highlight,
     pub highlight_description: Highlight,
 }

@@ -34,6 +34,10 @@ pub struct Fields {
     pub state: Field,
     /// The images (JSON of [`crate::document::DocImage`]), stored only.
     pub images: Field,
+    /// Approved reviews, the sum of their ratings, the last review event's log position.
+    pub rating_count: Field,
+    pub rating_sum: Field,
+    pub review_position: Field,
 }
 
 /// Fast-field names the collector reads.
@@ -82,6 +86,9 @@ pub fn build() -> (Schema, Fields) {
         stock_version: b.add_i64_field("stock_version", STORED),
         state: b.add_u64_field("state", STORED),
         images: b.add_text_field("images", STORED),
+        rating_count: b.add_i64_field("rating_count", STORED),
+        rating_sum: b.add_i64_field("rating_sum", STORED),
+        review_position: b.add_i64_field("review_position", STORED),
     };
     (b.build(), fields)
 }
@@ -130,6 +137,9 @@ impl Fields {
                 | (u64::from(p.discontinued) << 1)
                 | (u64::from(p.seller_hidden) << 2),
         );
+        d.add_i64(self.rating_count, p.rating_count);
+        d.add_i64(self.rating_sum, p.rating_sum);
+        d.add_i64(self.review_position, p.review_position);
         if !p.images.is_empty() {
             let images = serde_json::to_string(&p.images).unwrap_or_default();
             d.add_text(self.images, images);
@@ -165,6 +175,9 @@ impl Fields {
             images: text(self.images)
                 .and_then(|s| serde_json::from_str(&s).ok())
                 .unwrap_or_default(),
+            rating_count: int(self.rating_count),
+            rating_sum: int(self.rating_sum),
+            review_position: int(self.review_position),
         }
     }
 }

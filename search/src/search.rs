@@ -82,6 +82,8 @@ impl SearchIndex {
                 let p = self.fields.from_document(&stored);
                 Ok(Hit {
                     thumbnail_key: p.thumbnail_key().map(str::to_owned),
+                    rating_average: p.rating_average(),
+                    rating_count: p.rating_count,
                     id: p.id,
                     highlight_name: highlight_whole(&p.name, terms),
                     highlight_description: highlight_snippet(&p.description, terms),

@@ -32,6 +32,7 @@ pub mod orders;
 pub mod payments;
 pub mod profile;
 pub mod refunds;
+pub mod reviews;
 pub mod sellers;
 pub mod serial;
 pub mod shipping;
@@ -41,6 +42,7 @@ pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
 pub mod wallet;
+pub mod wishlist;
 
 use std::sync::Arc;
 
@@ -53,8 +55,10 @@ use pasar_domain::import::ImportError;
 use pasar_domain::order::OrderError;
 use pasar_domain::payment::PaymentError;
 use pasar_domain::product::ProductError;
+use pasar_domain::review::ReviewError;
 use pasar_domain::stock::StockError;
 use pasar_domain::wallet::WalletError;
+use pasar_domain::wishlist::WishlistError;
 use pasar_events::types::{CheckoutRejection, Role};
 use pasar_events::{EventStore, ExpectedVersion, StoreError};
 
@@ -232,6 +236,14 @@ pub enum Rule {
     AddressBook(#[from] AddressBookError),
     #[error(transparent)]
     Wallet(#[from] WalletError),
+    #[error(transparent)]
+    Review(#[from] ReviewError),
+    #[error(transparent)]
+    Wishlist(#[from] WishlistError),
+    #[error("only a buyer may do this")]
+    NotABuyer,
+    #[error("only a buyer whose order of this product was delivered may review it")]
+    NotReceived,
 }
 
 macro_rules! rejected_from {
@@ -253,7 +265,9 @@ rejected_from!(
     CategoryError,
     ImportError,
     AddressBookError,
-    WalletError
+    WalletError,
+    ReviewError,
+    WishlistError
 );
 
 impl From<Rule> for AppError {

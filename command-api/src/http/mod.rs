@@ -27,11 +27,13 @@ pub mod inventory;
 pub mod openapi;
 pub mod orders;
 pub mod profile;
+pub mod reviews;
 pub mod rules;
 pub mod sellers;
 pub mod shipping;
 pub mod wallet;
 pub mod webhook;
+pub mod wishlist;
 
 use std::time::Duration;
 
@@ -96,6 +98,8 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(addresses::router())
         .merge(wallet::router())
         .merge(admin::router())
+        .merge(reviews::router())
+        .merge(wishlist::router())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))

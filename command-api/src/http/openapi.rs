@@ -36,6 +36,8 @@ use uuid::Uuid;
         (name = "profile", description = "The caller's own account, password, avatar and address book"),
         (name = "wallet", description = "The buyer's wallet: top-ups"),
         (name = "admin", description = "An admin's actions on accounts"),
+        (name = "reviews", description = "Product reviews and their moderation"),
+        (name = "wishlist", description = "The buyer's wishlist"),
         (name = "operations", description = "Health, readiness, metrics")
     )
 )]

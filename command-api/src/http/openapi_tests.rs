@@ -22,6 +22,7 @@ fn concrete(path: &str) -> String {
         .replace("{category_id}", "00000000-0000-7000-8000-000000000003")
         .replace("{address_id}", "00000000-0000-7000-8000-000000000004")
         .replace("{user_id}", "00000000-0000-7000-8000-000000000004")
+        .replace("{review_id}", "00000000-0000-7000-8000-000000000004")
 }
 
 #[tokio::test]
@@ -34,6 +35,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("DELETE", "/v1/me/addresses/{address_id}"),
         ("DELETE", "/v1/products/{product_id}"),
         ("DELETE", "/v1/products/{product_id}/images/{image_id}"),
+        ("DELETE", "/v1/wishlist/{product_id}"),
         ("GET", "/healthz"),
         ("GET", "/metrics"),
         ("GET", "/readyz"),
@@ -45,6 +47,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("PATCH", "/v1/me"),
         ("PATCH", "/v1/me/addresses/{address_id}"),
         ("PATCH", "/v1/products/{product_id}"),
+        ("PATCH", "/v1/reviews/{review_id}"),
         ("POST", "/v1/admin/users/{user_id}/reinstate"),
         ("POST", "/v1/admin/users/{user_id}/role"),
         ("POST", "/v1/admin/users/{user_id}/suspend"),
@@ -68,6 +71,10 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("POST", "/v1/products/import"),
         ("POST", "/v1/products/{product_id}/images"),
         ("POST", "/v1/products/{product_id}/reactivate"),
+        ("POST", "/v1/products/{product_id}/reviews"),
+        ("POST", "/v1/reviews/{review_id}/approve"),
+        ("POST", "/v1/reviews/{review_id}/helpful"),
+        ("POST", "/v1/reviews/{review_id}/reject"),
         ("POST", "/v1/wallet/top-ups"),
         ("POST", "/v1/webhooks/midtrans"),
         ("PUT", "/v1/cart/items/{product_id}"),
@@ -75,6 +82,7 @@ async fn every_documented_operation_is_served_and_every_route_is_documented() {
         ("PUT", "/v1/products/{product_id}/images/cover"),
         ("PUT", "/v1/products/{product_id}/images/order"),
         ("PUT", "/v1/seller/profile"),
+        ("PUT", "/v1/wishlist/{product_id}"),
     ]
     .iter()
     .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))

@@ -11,7 +11,9 @@ use pasar_domain::import::ImportError;
 use pasar_domain::order::OrderError;
 use pasar_domain::payment::PaymentError;
 use pasar_domain::product::ProductError;
+use pasar_domain::review::ReviewError;
 use pasar_domain::stock::StockError;
+use pasar_domain::wishlist::WishlistError;
 use serde_json::json;
 
 use axum::http::StatusCode;
@@ -88,6 +90,11 @@ impl From<Rule> for ApiError {
             Rule::Image(refusal) => image(&refusal),
             Rule::AddressBook(e) => address_book(e),
             Rule::Wallet(e) => super::wallet::problem(e),
+            Rule::Review(e) => review(e),
+            Rule::Wishlist(e @ WishlistError::Full { .. }) => {
+                ApiError::rejected("Wishlist full", e)
+            }
+            Rule::NotABuyer | Rule::NotReceived => ApiError::Forbidden(rule.to_string()),
         }
     }
 }
@@ -108,6 +115,17 @@ fn category(e: CategoryError) -> ApiError {
         | CategoryError::TooMany { .. }
         | CategoryError::HasActiveChildren
         | CategoryError::IdTaken => ApiError::rejected("Category change refused", e),
+    }
+}
+
+fn review(e: ReviewError) -> ApiError {
+    match e {
+        ReviewError::NotFound => ApiError::NotFound("review not found".into()),
+        ReviewError::NotAuthor | ReviewError::OwnReview => ApiError::Forbidden(e.to_string()),
+        ReviewError::AlreadyReviewed => ApiError::conflict("Already reviewed", e),
+        ReviewError::EditWindowClosed | ReviewError::NotPublished => {
+            ApiError::conflict("Review state conflict", e)
+        }
     }
 }
 

@@ -19,6 +19,7 @@
 //!   at most once per event and kind.
 //! - [`wallet_credits::WalletCredits`]: credits buyers' wallets with settled top-ups and owed
 //!   refunds, and gives a checkout's wallet part back when its orders close unpaid; once each.
+//! - [`review_lines::ReviewLines`]: indexes order lines by buyer and product, for reviews.
 //!
 //! Their tables are created by the numbered SQL files in `command-api/migrations/`
 //! ([`MIGRATIONS`]).
@@ -31,6 +32,7 @@ pub mod imports;
 pub mod notifications;
 pub mod order_flow;
 pub mod order_refunds;
+pub mod review_lines;
 #[cfg(test)]
 mod tests;
 pub mod thumbnails;
@@ -74,6 +76,10 @@ pub const MIGRATIONS: Migrations = Migrations {
         (
             "010_account_access",
             include_str!("../../migrations/010_account_access.sql"),
+        ),
+        (
+            "011_review_lines",
+            include_str!("../../migrations/011_review_lines.sql"),
         ),
         (
             "013_notifications",

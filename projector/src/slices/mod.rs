@@ -26,8 +26,10 @@ pub mod imports;
 pub mod orders;
 pub mod payments;
 pub mod query;
+pub mod reviews;
 pub mod sellers;
 pub mod wallets;
+pub mod wishlists;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -51,8 +53,10 @@ pub use customers::Customers;
 pub use imports::Imports;
 pub use orders::Orders;
 pub use payments::Payments;
+pub use reviews::Reviews;
 pub use sellers::Sellers;
 pub use wallets::Wallets;
+pub use wishlists::Wishlists;
 
 /// One read model fed from the log.
 #[async_trait]
@@ -132,6 +136,8 @@ pub fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(Imports),
         Arc::new(Wallets),
         Arc::new(Customers),
+        Arc::new(Reviews),
+        Arc::new(Wishlists),
     ]
 }
 

@@ -36,6 +36,26 @@ impl Filter {
         );
     }
 
+    /// Adds a clause over three parameters, written `?1`, `?2` and `?3` in `clause`.
+    pub fn add_triple(
+        &mut self,
+        clause: &str,
+        first: impl ToSql + Sync + Send + 'static,
+        second: impl ToSql + Sync + Send + 'static,
+        third: impl ToSql + Sync + Send + 'static,
+    ) {
+        let n = self.params.len();
+        self.params.push(Box::new(first));
+        self.params.push(Box::new(second));
+        self.params.push(Box::new(third));
+        self.clauses.push(
+            clause
+                .replace("?1", &format!("${}", n + 1))
+                .replace("?2", &format!("${}", n + 2))
+                .replace("?3", &format!("${}", n + 3)),
+        );
+    }
+
     /// Adds a clause with no parameter.
     pub fn add_fixed(&mut self, clause: &str) {
         self.clauses.push(clause.to_owned());

@@ -14,9 +14,11 @@ mod ops;
 mod orders;
 mod products;
 mod projections;
+mod reviews;
 mod search;
 mod sellers;
 mod wallet;
+mod wishlist;
 
 use std::time::Duration;
 
@@ -77,6 +79,9 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(products::list))
         .routes(routes!(products::detail))
         .routes(routes!(products::brands))
+        .routes(routes!(reviews::product_reviews))
+        .routes(routes!(reviews::moderation))
+        .routes(routes!(wishlist::get))
         .routes(routes!(categories::tree))
         .routes(routes!(dashboard::dashboard))
         .routes(routes!(media::get))

@@ -24,6 +24,8 @@ use utoipa::{IntoParams, OpenApi};
         (name = "wallet", description = "Buyers' wallets: balance and movements"),
         (name = "admin", description = "Accounts, for admins"),
         (name = "me", description = "The signed-in user's own data"),
+        (name = "reviews", description = "Product reviews, rating summaries, moderation"),
+        (name = "wishlist", description = "The buyer's wishlist"),
         (name = "operations", description = "Projections, health, readiness, metrics")
     )
 )]

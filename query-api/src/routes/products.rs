@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use pasar_projector::slices::catalog::{self, queries};
 use pasar_projector::slices::categories::{self, queries::CategoryRef};
+use pasar_projector::slices::reviews;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -19,7 +20,7 @@ use pasar_service::openapi::ProblemDetails as Problem;
 pub use queries::{Product, ProductFilter, ProductOrder};
 
 /// Projections these routes read (the category filter and paths read the tree).
-const READS: &[&str] = &[catalog::NAME, categories::NAME];
+const READS: &[&str] = &[catalog::NAME, categories::NAME, reviews::NAME];
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -28,6 +29,8 @@ pub enum Sort {
     Newest,
     PriceAsc,
     PriceDesc,
+    /// Best rated first: average rating, then number of ratings.
+    Rating,
 }
 
 /// An unknown parameter is refused (400) rather than ignored: a misspelt filter
@@ -50,7 +53,8 @@ pub struct ListQuery {
     max_price: Option<i64>,
     /// Only products with available stock (`true`), or without (`false`).
     in_stock: Option<bool>,
-    /// `newest` (default), `price_asc` or `price_desc`.
+    /// `newest` (default), `price_asc`, `price_desc` or `rating` (best average first, then
+    /// most ratings; unrated products last).
     #[serde(default)]
     #[param(inline)]
     sort: Option<Sort>,
@@ -101,6 +105,11 @@ pub async fn list(
                 price: p.price,
                 id: p.id,
             },
+            Sort::Rating => Cursor::Rating {
+                key: p.rating.sort_key(),
+                count: p.rating.count,
+                id: p.id,
+            },
         },
     )))
 }
@@ -132,6 +141,10 @@ fn order(sort: Sort, cursor: Option<&str>) -> Result<ProductOrder, ApiError> {
         (Sort::PriceDesc, None) => ProductOrder::PriceDesc { after: None },
         (Sort::PriceDesc, Some(Cursor::Price { price, id })) => ProductOrder::PriceDesc {
             after: Some((price, id)),
+        },
+        (Sort::Rating, None) => ProductOrder::Rating { after: None },
+        (Sort::Rating, Some(Cursor::Rating { key, count, id })) => ProductOrder::Rating {
+            after: Some((key, count, id)),
         },
         (_, Some(_)) => return Err(other_order()),
     })

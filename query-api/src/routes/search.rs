@@ -98,7 +98,19 @@ pub struct SearchHit {
     /// The cover image's smallest thumbnail (`/v1/media/{key}`, on this API); null while the
     /// product has no image or its cover's thumbnails are being made.
     pub thumbnail_url: Option<String>,
+    /// Its approved reviews' ratings.
+    pub rating: HitRating,
     pub highlights: Highlights,
+}
+
+/// A product's approved ratings, as search keeps them.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct HitRating {
+    /// Mean to two decimals; 0 without ratings.
+    #[schema(example = 4.5)]
+    pub average: f64,
+    #[schema(example = 2)]
+    pub count: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]

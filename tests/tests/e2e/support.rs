@@ -40,7 +40,7 @@ pub async fn open_store(stack: &Stack, seller_token: &str, origin_search: &str) 
     body
 }
 
-/// A seller lists a product at `price` and receives `units`.
+/// A seller lists a product at `price` and receives `units` (none when 0).
 pub async fn listed_product(stack: &Stack, price: i64, units: i64) -> Listed {
     let (_, seller_token) = stack.register("seller").await;
     if stack.ships() {
@@ -58,20 +58,28 @@ pub async fn listed_product(stack: &Stack, price: i64, units: i64) -> Listed {
         .await;
     assert_eq!(status, StatusCode::CREATED, "list product: {body}");
     let product_id: Uuid = body["id"].as_str().unwrap().parse().unwrap();
+    if units > 0 {
+        receive(stack, &seller_token, product_id, units).await;
+    }
+    Listed {
+        product_id,
+        seller_token,
+    }
+}
+
+/// The seller receives `units` of `product_id`.
+pub async fn receive(stack: &Stack, seller_token: &str, product_id: Uuid, units: i64) -> Value {
     let path = format!("/v1/inventory/{product_id}/receipts");
     let (status, body, _) = stack
         .command(
             Method::POST,
             &path,
-            Some(&seller_token),
+            Some(seller_token),
             Some(json!({ "quantity": units })),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "receive stock: {body}");
-    Listed {
-        product_id,
-        seller_token,
-    }
+    body
 }
 
 pub fn address() -> Value {

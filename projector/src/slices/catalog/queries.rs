@@ -8,11 +8,16 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::slices::query::Filter;
+use crate::slices::reviews::queries::{RATING_AFTER, RATING_JOIN, RATING_ORDER, RatingSummary};
 
+/// The product columns, then the rating summary's (from [`RATING_JOIN`], which every read of
+/// [`COLUMNS`] adds).
 const COLUMNS: &str = "id, seller_id, sku, name, description, price, currency, category_id, brand, weight_grams, \
                        status, available, created_at, listed_txid, listed_global, \
                        (SELECT i.thumbnails->0->>'key' FROM rm.product_images i \
-                        WHERE i.product_id = rm.products.id ORDER BY i.position LIMIT 1) AS thumbnail_key";
+                        WHERE i.product_id = rm.products.id ORDER BY i.position LIMIT 1) AS thumbnail_key, \
+                       pr.rating_count, pr.rating_sum, pr.rating_1, pr.rating_2, pr.rating_3, \
+                       pr.rating_4, pr.rating_5";
 
 /// A product as served. `price` is in minor units of `currency`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -45,6 +50,8 @@ pub struct Product {
     /// The cover image's smallest thumbnail; null without images or while the cover's
     /// thumbnails are being made.
     pub thumbnail_url: Option<String>,
+    /// Its approved reviews' ratings.
+    pub rating: RatingSummary,
     /// Log position of its listing: the key of the newest-first order.
     #[serde(skip)]
     pub listed: (i64, i64),
@@ -69,6 +76,7 @@ impl Product {
             thumbnail_url: row
                 .get::<_, Option<&str>>("thumbnail_key")
                 .map(super::images::media_url),
+            rating: RatingSummary::from_row(row),
             listed: (row.get("listed_txid"), row.get("listed_global")),
         }
     }
@@ -100,6 +108,11 @@ pub enum ProductOrder {
     PriceDesc {
         after: Option<(i64, Uuid)>,
     },
+    /// Best rated first (average, then number of ratings, then id, all descending); after
+    /// this (rating sort key, rating count, id).
+    Rating {
+        after: Option<(i64, i64, Uuid)>,
+    },
 }
 
 /// Up to `limit` active products matching `filter`, in `order`.
@@ -129,10 +142,16 @@ pub async fn list(
             }
             "price DESC, id DESC"
         }
+        ProductOrder::Rating { after } => {
+            if let Some((key, count, id)) = after {
+                sql.add_triple(RATING_AFTER, key, count, id);
+            }
+            RATING_ORDER
+        }
     };
     let limit_param = sql.push_limit(limit);
     let text = format!(
-        "SELECT {COLUMNS} FROM rm.products{} ORDER BY {order_by} LIMIT {limit_param}",
+        "SELECT {COLUMNS} FROM rm.products{RATING_JOIN}{} ORDER BY {order_by} LIMIT {limit_param}",
         sql.where_sql()
     );
     // Prepared once per connection and text (a few hundred filter and order combinations at
@@ -178,7 +197,7 @@ pub async fn product(
     // The hottest read: prepared once per connection, not parsed on every request.
     let statement = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM rm.products WHERE id = $1 AND status IS NOT NULL AND NOT seller_hidden"
+            "SELECT {COLUMNS} FROM rm.products{RATING_JOIN} WHERE id = $1 AND status IS NOT NULL AND NOT seller_hidden"
         ))
         .await?;
     let row = client.query_opt(&statement, &[&id]).await?;

@@ -108,6 +108,10 @@ pub(super) fn respond(results: pasar_search::SearchResults) -> SearchResponse {
                 condition: h.condition,
                 available: h.available,
                 thumbnail_url: h.thumbnail_key.as_deref().map(crate::routes::media::url),
+                rating: super::HitRating {
+                    average: h.rating_average,
+                    count: h.rating_count,
+                },
                 highlights: Highlights {
                     name: text(h.highlight_name),
                     description: text(h.highlight_description),
