@@ -31,14 +31,16 @@ const EVENTS: &str = "SELECT e.global_position, e.transaction_id::text AS txid, 
     ORDER BY e.transaction_id, e.global_position
     LIMIT $9";
 
-/// The last event every earlier transaction has committed before (what a reader may take as
-/// complete), or `None` for an empty log.
+/// The last event committed when the export starts, or `None` for an empty log. Not the
+/// tailing readers' gap-free head (below the oldest running transaction): any other open
+/// transaction (a projector's batch) would hold that back and leave the caller's own latest
+/// events out. An event committed later by a transaction that began earlier can fall below
+/// a batch already sent: the export is what was committed when it began.
 pub async fn head(pool: &Pool) -> Result<Option<Position>, crate::ApiError> {
     let client = pool.get().await?;
     let row = client
         .query_opt(
             "SELECT transaction_id::text AS txid, global_position FROM es_events
-             WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
              ORDER BY transaction_id DESC, global_position DESC LIMIT 1",
             &[],
         )
