@@ -61,6 +61,8 @@ pub struct Loaded {
     pub checkouts: usize,
     pub paid: usize,
     pub shipped: usize,
+    /// Approved reviews.
+    pub reviews: usize,
     /// The product ids, in SKU order.
     pub product_ids: Vec<String>,
 }
@@ -102,6 +104,7 @@ pub async fn load(target: &Target, size: Size) -> anyhow::Result<Loaded> {
 
     let shop = &buyers::Shop {
         api,
+        admin: &admin,
         target,
         ships,
         products: &products,
@@ -120,6 +123,7 @@ pub async fn load(target: &Target, size: Size) -> anyhow::Result<Loaded> {
         checkouts: outcomes.iter().filter(|o| o.0).count(),
         paid: outcomes.iter().map(|o| o.1).sum(),
         shipped: outcomes.iter().map(|o| o.2).sum(),
+        reviews: outcomes.iter().map(|o| o.3).sum(),
         product_ids: products.into_iter().map(|(_, id, _)| id).collect(),
     };
     eprintln!(

@@ -61,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let loaded = demo::load(&target, size).await?;
     println!(
-        "demo shop: {} categories, {} sellers, {} products, {} buyers, {} checkouts ({} paid, {} orders shipped); password of every account: {}",
+        "demo shop: {} categories, {} sellers, {} products, {} buyers, {} checkouts ({} paid, {} orders shipped, {} reviews); password of every account: {}",
         loaded.categories,
         loaded.sellers,
         loaded.products,
@@ -69,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
         loaded.checkouts,
         loaded.paid,
         loaded.shipped,
+        loaded.reviews,
         demo::PASSWORD
     );
     Ok(())

@@ -1,6 +1,7 @@
 //! The buyers' side of the demo shop: every buyer fills a cart; two thirds check out (with
 //! quoted shipping when the command API ships); of those, three quarters pay through the
-//! Midtrans simulator; half of the paid orders are shipped by their sellers.
+//! Midtrans simulator; half of the paid orders are shipped by their sellers, and a quarter of
+//! those buyers review a product once the admin has marked the orders delivered.
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -14,15 +15,28 @@ use super::api::Api;
 use super::data::{CITIES, FIRST_NAMES};
 use super::sellers::{Listed, Seller};
 
-/// What became of one buyer: (checked out, paid checkouts, orders shipped).
-pub(super) type Outcome = (bool, usize, usize);
+/// What became of one buyer: (checked out, paid checkouts, orders shipped, reviews).
+pub(super) type Outcome = (bool, usize, usize, usize);
 
-const NOTHING: Outcome = (false, 0, 0);
+const NOTHING: Outcome = (false, 0, 0, 0);
+/// What reviewing buyers say, by the rating they give (4 or 5 stars).
+const PRAISE: [(&str, &str); 2] = [
+    (
+        "Sesuai deskripsi",
+        "Barang sesuai foto, pengiriman cepat. Terima kasih, seller!",
+    ),
+    (
+        "Mantap, recommended",
+        "Kualitas bagus untuk harganya, dikemas rapi. Pasti beli lagi.",
+    ),
+];
 const SURNAMES: [&str; 5] = ["Santoso", "Wijaya", "Lestari", "Saputra", "Hasanah"];
 
 /// Everything a buyer's journey reads.
 pub(super) struct Shop<'a> {
     pub api: &'a Api<'a>,
+    /// The admin's token: marks shipped orders delivered and approves the reviews.
+    pub admin: &'a str,
     pub target: &'a Target,
     pub ships: bool,
     pub products: &'a [Listed],
@@ -71,7 +85,7 @@ impl Shop<'_> {
             );
             return Ok(NOTHING);
         }
-        self.pay_and_ship(b, &placed).await
+        self.pay_and_ship(b, &placed, &token).await
     }
 
     /// The checkout's body, with shipping quoted when the command API ships; `Err` with the
@@ -120,13 +134,18 @@ impl Shop<'_> {
         } else {
             0
         };
-        (true, usize::from(paid), shipped)
+        (
+            true,
+            usize::from(paid),
+            shipped,
+            usize::from(shipped > 0 && b.is_multiple_of(4)),
+        )
     }
 
     /// Pays three checkouts in four through the simulator, and ships every other paid one.
-    async fn pay_and_ship(&self, b: usize, placed: &Value) -> anyhow::Result<Outcome> {
+    async fn pay_and_ship(&self, b: usize, placed: &Value, token: &str) -> anyhow::Result<Outcome> {
         let (Some(sim), true) = (&self.target.midtrans_sim_url, b % 4 != 3) else {
-            return Ok((true, 0, 0));
+            return Ok((true, 0, 0, 0));
         };
         let payment = placed["payment"]["id"].as_str().context("payment id")?;
         let url = format!("{sim}/_sim/transactions/{payment}/pay");
@@ -145,7 +164,51 @@ impl Shop<'_> {
                 }
             }
         }
-        Ok((true, 1, shipped))
+        let reviewed = if shipped > 0 && b.is_multiple_of(4) {
+            usize::from(self.review(b, placed, token).await?)
+        } else {
+            0
+        };
+        Ok((true, 1, shipped, reviewed))
+    }
+
+    /// Every fourth shipping buyer's orders are delivered (by the admin, as a courier's feed
+    /// would), and the buyer reviews the first line's product; the admin approves it.
+    async fn review(&self, b: usize, placed: &Value, token: &str) -> anyhow::Result<bool> {
+        for order in placed["orders"].as_array().into_iter().flatten() {
+            let order_id = order["id"].as_str().context("order id")?;
+            let path = format!("/v1/orders/{order_id}/delivery");
+            let key = format!("demo-deliver-{order_id}");
+            let (status, answer) = self
+                .api
+                .keyed(Method::POST, &path, Some(self.admin), &key, json!({}))
+                .await?;
+            // A second run finds it delivered already (409 naming the state).
+            if !status.is_success() && answer["order_status"] != "delivered" {
+                eprintln!("demo: delivering {order_id} answered {status}: {answer}");
+                return Ok(false);
+            }
+        }
+        let (_, product_id, _) = self.line(b, 0);
+        let (title, body) = PRAISE[b / 4 % PRAISE.len()];
+        let review = json!({ "rating": 4 + b / 4 % 2, "title": title, "body": body });
+        let path = format!("/v1/products/{product_id}/reviews");
+        let key = format!("demo-review-{b}");
+        let (status, answer) = self
+            .api
+            .keyed(Method::POST, &path, Some(token), &key, review)
+            .await?;
+        if !status.is_success() {
+            eprintln!("demo: buyer {b}'s review answered {status}: {answer}");
+            return Ok(false);
+        }
+        let id = answer["id"].as_str().context("review id")?;
+        let path = format!("/v1/reviews/{id}/approve");
+        let key = format!("demo-approve-{id}");
+        self.api
+            .ok(Method::POST, &path, Some(self.admin), &key, json!({}))
+            .await?;
+        Ok(true)
     }
 }
 

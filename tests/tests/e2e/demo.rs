@@ -35,6 +35,7 @@ async fn the_demo_shop_loads_and_loading_it_again_changes_nothing() {
             "CustomerRegistered",
             "CategoryCreated",
             "ProductImageAdded",
+            "ReviewApproved",
         ]
         .map(|t| count(&stack, t)),
     )
@@ -46,6 +47,7 @@ async fn the_demo_shop_loads_and_loading_it_again_changes_nothing() {
     assert_eq!(first.products, 24);
     assert!(first.checkouts >= 6, "{first:?}");
     assert!(first.paid >= 1 && first.shipped >= 1, "{first:?}");
+    assert!(first.reviews >= 1, "{first:?}");
     let events_after_second: Vec<i64> = futures::future::join_all(
         [
             "ProductListed",
@@ -55,11 +57,13 @@ async fn the_demo_shop_loads_and_loading_it_again_changes_nothing() {
             "CustomerRegistered",
             "CategoryCreated",
             "ProductImageAdded",
+            "ReviewApproved",
         ]
         .map(|t| count(&stack, t)),
     )
     .await;
     assert_eq!(events_after_first, events_after_second);
+    assert_eq!(events_after_first[7], i64::try_from(first.reviews).unwrap());
     assert_eq!(events_after_first[0], 24);
     assert_eq!(events_after_first[6], 24, "one picture per product");
     assert_eq!(
