@@ -13,10 +13,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
+mod accounts;
 mod instances;
+mod processes;
 mod tool;
 
 use crate::midtrans_sim::{MidtransSim, SimConfig};
@@ -289,40 +291,6 @@ impl Stack {
         (status, body)
     }
 
-    /// Registers a fresh account with `role` and returns (user id, access token).
-    /// Password hashing is bounded per core, so a burst of registrations may be answered 503
-    /// with `Retry-After`; like a well-behaved client, this retries those (for up to 60 s).
-    pub async fn register(&self, role: &str) -> (Uuid, String) {
-        let email = format!("{role}-{}@pasar.test", Uuid::new_v4().simple());
-        let body = json!({ "email": email, "password": "a-long-password", "full_name": format!("Test {role}"), "role": role });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let (status, body) = loop {
-            let (status, answer, _) = self
-                .command(Method::POST, "/v1/auth/register", None, Some(body.clone()))
-                .await;
-            if status != StatusCode::SERVICE_UNAVAILABLE || Instant::now() > deadline {
-                break (status, answer);
-            }
-            let jitter = u64::from(Uuid::new_v4().as_u128() as u8);
-            tokio::time::sleep(Duration::from_millis(200 + jitter)).await;
-        };
-        assert_eq!(status, StatusCode::CREATED, "register: {body}");
-        (
-            body["user"]["id"].as_str().unwrap().parse().unwrap(),
-            body["access_token"].as_str().unwrap().to_owned(),
-        )
-    }
-
-    /// An access token of the first admin (`PASAR_ADMIN_EMAIL`, set up at start).
-    pub async fn admin_token(&self) -> String {
-        let login = json!({ "email": "admin@pasar.test", "password": "admin-password-123" });
-        let (status, body, _) = self
-            .command(Method::POST, "/v1/auth/login", None, Some(login))
-            .await;
-        assert_eq!(status, StatusCode::OK, "admin login: {body}");
-        body["access_token"].as_str().unwrap().to_owned()
-    }
-
     /// Polls a query until `done` holds for its body, up to 20 s (for effects that happen
     /// asynchronously, e.g. reactors after a payment, where no consistency token exists).
     pub async fn eventually(
@@ -359,22 +327,6 @@ impl Stack {
         rows.iter().map(|r| (r.get(0), r.get(1))).collect()
     }
 
-    /// Kills one service with SIGKILL (no graceful shutdown).
-    pub fn kill(&mut self, name: &str) {
-        if let Some((_, child)) = self.children.iter_mut().find(|(n, _)| n == name) {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Kills one service and forgets it: unlike [`Stack::kill`], a later [`Stack::restart`]
-    /// of another service does not report it as exited (a benchmark that needs the cores).
-    pub fn stop(&mut self, name: &str) {
-        self.kill(name);
-        self.children.retain(|(n, _)| n != name);
-    }
-
-    /// Leaves `key` out of the environment of services started from now on (a restart).
     /// Whether the command API was started with shipping (a non-empty `RAJAONGKIR_URL`).
     pub fn ships(&self) -> bool {
         self.env
@@ -384,23 +336,9 @@ impl Stack {
             .is_some_and(|(_, v)| !v.is_empty())
     }
 
+    /// Leaves `key` out of the environment of services started from now on (a restart).
     pub fn unset_env(&mut self, key: &str) {
         self.env.retain(|(k, _)| *k != key);
-    }
-
-    /// Starts a killed (or crashed) service again, on its old address, and waits until it is
-    /// ready.
-    pub async fn restart(&mut self, name: &str) -> anyhow::Result<()> {
-        self.kill(name);
-        self.children.retain(|(n, _)| n != name);
-        let env = self.env.clone();
-        self.spawn(name, &env)?;
-        let url = match name {
-            "command-api" => self.command_url.clone(),
-            "query-api" => self.query_url.clone(),
-            _ => self.projector_url.clone(),
-        };
-        self.wait_ready(&url).await
     }
 }
 
@@ -427,31 +365,5 @@ impl Drop for Stack {
             }
         })
         .join();
-    }
-}
-
-impl Stack {
-    /// Services that have exited since they were started (reaped, so each is reported once).
-    pub fn exited(&mut self) -> Vec<String> {
-        let mut gone = Vec::new();
-        self.children.retain_mut(|(name, child)| {
-            let alive = matches!(child.try_wait(), Ok(None));
-            if !alive {
-                gone.push(name.clone());
-            }
-            alive
-        });
-        gone
-    }
-}
-
-impl Stack {
-    /// The process id of a running service (`command-api`, `projector`, `query-api`), e.g. to
-    /// read its memory from `/proc/<pid>/status`.
-    pub fn pid(&self, name: &str) -> Option<u32> {
-        self.children
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, child)| child.id())
     }
 }
