@@ -3,6 +3,9 @@
 //! - Appends go through the `es_append` function (migrations/001): one round trip, a
 //!   per-stream advisory lock taken before any write, the expected-version check and the
 //!   idempotent-retry check. No global lock: appends to different streams run concurrently.
+//! - Appends that arrive together share a transaction and its commit ([`group`]): the
+//!   streams' locks are all taken before the group's first write, each caller is answered
+//!   after the commit, and a group that fails runs its appends one by one.
 //! - The global log is read in `(transaction_id, global_position)` order and only below the
 //!   oldest running transaction (`pg_snapshot_xmin`), so a tailing reader never skips an event
 //!   whose transaction commits late.
@@ -34,6 +37,7 @@ fn unavailable(context: &str, e: impl std::fmt::Display) -> StoreError {
 }
 
 mod connect;
+mod group;
 mod setup;
 mod snapshots;
 mod wakeup;
@@ -50,6 +54,8 @@ struct Inner {
     recheck: Option<Duration>,
     /// Asks the notifier task to send one NOTIFY.
     notify_others: Notify,
+    /// The group committers' queue ([`group`]); `None` on a standby, which cannot append.
+    groups: Option<group::Queue>,
 }
 
 /// The PostgreSQL [`EventStore`]. Cheap to clone.
@@ -137,6 +143,28 @@ impl PgEventStore {
 }
 
 impl PgEventStore {
+    /// Hands `append` to the group committers: its committed row, or the append back when it
+    /// must run alone (a group of one, a failed group, a standby without committers).
+    async fn grouped(
+        &self,
+        append: group::Append,
+    ) -> Result<Result<Row, group::Append>, StoreError> {
+        let Some(queue) = &self.inner.groups else {
+            return Ok(Err(append));
+        };
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if let Err(refused) = queue.send(group::Request { append, reply }).await {
+            return Ok(Err(refused.0.append));
+        }
+        match answer.await {
+            Ok(group::Grouped::Row(row)) => Ok(Ok(row)),
+            Ok(group::Grouped::Alone(append)) => Ok(Err(append)),
+            // The committer was stopped mid-group (the runtime is shutting down): whether the
+            // group committed is unknown, as after a connection lost during a commit.
+            Err(_) => Err(unavailable("appending", "the group committer stopped")),
+        }
+    }
+
     /// Turns `es_append`'s answer into the append's result: counts it, wakes local and remote
     /// subscribers after a real append, and maps a conflict or a foreign id to its error.
     fn append_outcome(
@@ -220,46 +248,41 @@ impl EventStore for PgEventStore {
         events: Vec<NewEvent>,
     ) -> Result<AppendResult, StoreError> {
         validate_append(stream, &events)?;
-        let ids: Vec<uuid::Uuid> = events.iter().map(|e| e.event_id).collect();
-        let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
-        let versions: Vec<i32> = events.iter().map(|e| e.schema_version).collect();
-        let data: Vec<&serde_json::Value> = events.iter().map(|e| &e.data).collect();
-        let meta: Vec<serde_json::Value> = events
-            .iter()
-            .map(|e| serde_json::to_value(&e.metadata).unwrap_or_default())
-            .collect();
-        let client = self.client().await?;
         let started = std::time::Instant::now();
+        let append = group::Append {
+            stream: stream.to_owned(),
+            expected: expected_code(expected),
+            ids: events.iter().map(|e| e.event_id).collect(),
+            types: events.iter().map(|e| e.event_type.clone()).collect(),
+            versions: events.iter().map(|e| e.schema_version).collect(),
+            meta: events
+                .iter()
+                .map(|e| serde_json::to_value(&e.metadata).unwrap_or_default())
+                .collect(),
+            data: events.into_iter().map(|e| e.data).collect(),
+        };
+        let first_id = append.ids[0];
+        let append = match self.grouped(append).await? {
+            Ok(row) => return self.append_outcome(stream, expected, first_id, &row, started),
+            Err(alone) => alone,
+        };
+        let client = self.client().await?;
         let statement = client
             .prepare_cached("SELECT * FROM es_append($1, $2, $3, $4, $5, $6, $7)")
             .await
             .map_err(|e| unavailable("preparing the append", e))?;
-        let result = client
-            .query_one(
-                &statement,
-                &[
-                    &stream,
-                    &expected_code(expected),
-                    &ids,
-                    &types,
-                    &versions,
-                    &data,
-                    &meta,
-                ],
-            )
-            .await;
-        let row = match result {
+        let row = match client.query_one(&statement, &append.params()).await {
             Ok(row) => row,
             Err(e)
                 if e.as_db_error().and_then(|db| db.constraint())
                     == Some("es_events_event_id_key") =>
             {
                 drop(client);
-                return self.original_append(stream, &ids).await;
+                return self.original_append(stream, &append.ids).await;
             }
             Err(e) => return Err(unavailable("appending", e)),
         };
-        self.append_outcome(stream, expected, ids[0], &row, started)
+        self.append_outcome(stream, expected, first_id, &row, started)
     }
 
     async fn read_stream(

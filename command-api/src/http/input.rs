@@ -74,10 +74,10 @@ impl IdempotencyKey {
             return Ok(None);
         };
         let bytes = serde_json::to_vec(request).map_err(anyhow::Error::from)?;
-        Ok(Some(Idempotency {
-            key: key.clone(),
-            fingerprint: hex::encode(Sha256::digest(bytes)),
-        }))
+        Ok(Some(Idempotency::client(
+            key.clone(),
+            hex::encode(Sha256::digest(bytes)),
+        )))
     }
 }
 

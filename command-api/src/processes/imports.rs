@@ -34,7 +34,7 @@ use crate::app::{Actor, AppError, AppState};
 /// Not `imports`: that is the read model's name, and names share one checkpoint table and lock.
 pub const NAME: &str = "product-imports";
 /// Lines imported at the same time.
-pub const CONCURRENCY: usize = 16;
+pub const CONCURRENCY: usize = 32;
 /// Lines per `ImportLinesProcessed` event (and between two progress updates).
 pub const REPORT_EVERY: usize = 250;
 

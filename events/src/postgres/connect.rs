@@ -7,6 +7,7 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 use tokio::sync::{Notify, watch};
 
+use super::group;
 use super::setup::{ensure_database, migrate, pool};
 use super::wakeup::{listen, send_notifications};
 use super::{Inner, PgEventStore, unavailable};
@@ -35,6 +36,7 @@ impl PgEventStore {
     pub async fn with_pool(pool: Pool) -> Result<Self, StoreError> {
         migrate(&pool).await?;
         let inner = Arc::new(Inner {
+            groups: Some(group::start(pool.clone())),
             pool,
             wake: watch::channel(0).0,
             recheck: None,
@@ -72,6 +74,7 @@ impl PgEventStore {
             wake: watch::channel(0).0,
             recheck: Some(recheck),
             notify_others: Notify::new(),
+            groups: None,
         });
         Ok(Self { inner })
     }

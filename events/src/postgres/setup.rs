@@ -91,6 +91,10 @@ pub const MIGRATIONS: crate::migrate::Migrations = crate::migrate::Migrations {
             "003_snapshots",
             include_str!("../../migrations/003_snapshots.sql"),
         ),
+        (
+            "004_group_commit",
+            include_str!("../../migrations/004_group_commit.sql"),
+        ),
     ],
 };
 

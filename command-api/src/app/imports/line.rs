@@ -87,11 +87,7 @@ struct Keys {
 
 impl Keys {
     fn key(&self, step: &str) -> Idempotency {
-        let key = format!("import:{}:{}:{step}", self.import_id, self.line);
-        Idempotency {
-            fingerprint: key.clone(),
-            key,
-        }
+        Idempotency::server_derived(format!("import:{}:{}:{step}", self.import_id, self.line))
     }
 
     /// The id `catalog::list_product` gives the product this line lists (it derives it from

@@ -1,0 +1,150 @@
+//! Group commit: appends to different streams that arrive while the committers are busy share
+//! one transaction, so they share one commit and one WAL flush (as EventStoreDB commits).
+//!
+//! A caller hands its append to the queue and waits for its own answer, which comes only after
+//! the shared transaction committed (the durable-commit guarantee of each caller is unchanged).
+//! [`COMMITTERS`] tasks drain the queue: each takes what is waiting (up to [`MAX_GROUP`]
+//! appends), locks every stream of the group in one fixed order before the first write
+//! (`es_lock_streams`, migration 004: a later writer of a stream still gets a larger
+//! transaction id, so tailing readers see each stream in order), then runs each append's
+//! version check and insert (`es_append_locked`) pipelined, and commits.
+//!
+//! - A group of one, and every member of a group whose transaction failed (an event id stored
+//!   already, a lost connection), is answered [`Grouped::Alone`]: the caller runs its append in
+//!   a transaction of its own, as without grouping, and gets its own precise answer (an
+//!   idempotent retry's original result, a duplicate id, an outage). A failed group committed
+//!   nothing, so running its members again is safe.
+//! - A version conflict is an answer, not a failure: that member's row says `conflict` and the
+//!   others commit.
+
+use std::sync::Arc;
+
+use deadpool_postgres::Pool;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
+use uuid::Uuid;
+
+/// Tasks committing groups at the same time (each on one pooled connection while it commits).
+pub(super) const COMMITTERS: usize = 2;
+/// Most appends in one group.
+const MAX_GROUP: usize = 128;
+
+/// One append, with everything `es_append` and `es_append_locked` take.
+pub(super) struct Append {
+    pub stream: String,
+    pub expected: i64,
+    pub ids: Vec<Uuid>,
+    pub types: Vec<String>,
+    pub versions: Vec<i32>,
+    pub data: Vec<serde_json::Value>,
+    pub meta: Vec<serde_json::Value>,
+}
+
+impl Append {
+    pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 7] {
+        [
+            &self.stream,
+            &self.expected,
+            &self.ids,
+            &self.types,
+            &self.versions,
+            &self.data,
+            &self.meta,
+        ]
+    }
+}
+
+/// An append waiting for a group, and where its answer goes.
+pub(super) struct Request {
+    pub append: Append,
+    pub reply: oneshot::Sender<Grouped>,
+}
+
+/// What a committer answers an append.
+pub(super) enum Grouped {
+    /// `es_append_locked`'s row, committed with the group.
+    Row(Row),
+    /// Not appended: run it alone (it comes back).
+    Alone(Append),
+}
+
+/// The queue's sending side; the committers stop when it is dropped.
+pub(super) type Queue = mpsc::Sender<Request>;
+
+/// Starts the committers on `pool` and answers their queue.
+pub(super) fn start(pool: Pool) -> Queue {
+    let (queue, receiver) = mpsc::channel(MAX_GROUP * COMMITTERS * 4);
+    let receiver = Arc::new(Mutex::new(receiver));
+    for _ in 0..COMMITTERS {
+        tokio::spawn(commit_groups(pool.clone(), receiver.clone()));
+    }
+    queue
+}
+
+async fn commit_groups(pool: Pool, receiver: Arc<Mutex<mpsc::Receiver<Request>>>) {
+    loop {
+        let group = {
+            let mut receiver = receiver.lock().await;
+            let Some(first) = receiver.recv().await else {
+                return;
+            };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match receiver.try_recv() {
+                    Ok(next) => group.push(next),
+                    Err(_) => break,
+                }
+            }
+            group
+        };
+        if group.len() == 1 {
+            answer_alone(group);
+            continue;
+        }
+        match commit(&pool, &group).await {
+            Ok(rows) => {
+                metrics::histogram!("pasar_event_append_group_size").record(group.len() as f64);
+                for (request, row) in group.into_iter().zip(rows) {
+                    let _ = request.reply.send(Grouped::Row(row));
+                }
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, appends = group.len(), "group commit failed; appending one by one");
+                answer_alone(group);
+            }
+        }
+    }
+}
+
+fn answer_alone(group: Vec<Request>) {
+    for request in group {
+        let _ = request.reply.send(Grouped::Alone(request.append));
+    }
+}
+
+type GroupError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Commits `group` in one transaction: every stream locked first, the appends pipelined.
+async fn commit(pool: &Pool, group: &[Request]) -> Result<Vec<Row>, GroupError> {
+    let mut client = pool.get().await?;
+    let lock = client
+        .prepare_cached("SELECT es_lock_streams($1::text[])")
+        .await?;
+    let append = client
+        .prepare_cached("SELECT * FROM es_append_locked($1, $2, $3, $4, $5, $6, $7)")
+        .await?;
+    let tx = client.transaction().await?;
+    let streams: Vec<&str> = group.iter().map(|r| r.append.stream.as_str()).collect();
+    let params: Vec<[&(dyn ToSql + Sync); 7]> = group.iter().map(|r| r.append.params()).collect();
+    let lock_params: [&(dyn ToSql + Sync); 1] = [&streams];
+    // Sent in this order on the one connection before any answer is read.
+    let (locked, appended) = futures::join!(
+        tx.execute(&lock, &lock_params),
+        futures::future::join_all(params.iter().map(|p| tx.query_one(&append, p)))
+    );
+    locked?;
+    let rows = appended.into_iter().collect::<Result<Vec<Row>, _>>()?;
+    tx.commit().await?;
+    Ok(rows)
+}

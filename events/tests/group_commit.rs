@@ -1,0 +1,182 @@
+//! Group commit on PostgreSQL: concurrent appends share transactions, and each append keeps
+//! its own contract (optimistic concurrency per stream, idempotent event ids, each stream
+//! delivered in order by a tailing reader).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use pasar_events::postgres::PgEventStore;
+use pasar_events::store::StoreError;
+use pasar_events::{EventStore, ExpectedVersion, Position};
+use tokio_postgres::NoTls;
+
+mod common;
+use common::{database_url, event, read_all_at_least};
+
+const OWN_STREAMS: usize = 48;
+const APPENDS_EACH: i64 = 20;
+const SHARED_STREAMS: usize = 4;
+const SHARED_WRITERS: usize = 16;
+
+/// Appends `APPENDS_EACH` events to `stream` one at a time, each expecting the version before
+/// it (a conflict is decided again from the stream's current version, as a command would be).
+async fn write_stream(store: Arc<PgEventStore>, stream: String, contended: bool) -> i64 {
+    let mut known = 0;
+    let mut appended = 0;
+    while appended < APPENDS_EACH {
+        let expected = if known == 0 {
+            ExpectedVersion::NoStream
+        } else {
+            ExpectedVersion::Exact(known)
+        };
+        match store.append(&stream, expected, vec![event(appended)]).await {
+            Ok(result) => {
+                known = result.stream_version;
+                appended += 1;
+            }
+            Err(StoreError::Conflict { actual, .. }) if contended => known = actual,
+            Err(e) => panic!("append to {stream}: {e}"),
+        }
+    }
+    appended
+}
+
+async fn sql(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appends_share_commits_and_every_stream_stays_in_order() {
+    // Arrange
+    let url = database_url();
+    let store = Arc::new(
+        PgEventStore::connect_with_pool_size(&url, 64)
+            .await
+            .unwrap(),
+    );
+    let mut writers = Vec::new();
+    for i in 0..OWN_STREAMS {
+        writers.push(tokio::spawn(write_stream(
+            store.clone(),
+            format!("own-{i}"),
+            false,
+        )));
+    }
+    for i in 0..SHARED_WRITERS {
+        let stream = format!("shared-{}", i % SHARED_STREAMS);
+        writers.push(tokio::spawn(write_stream(store.clone(), stream, true)));
+    }
+
+    // Act
+    let mut total = 0;
+    for writer in writers {
+        total += writer.await.unwrap();
+    }
+
+    // Assert: everything is there once, each stream gap-free and read in version order.
+    let expected = (OWN_STREAMS + SHARED_WRITERS) as i64 * APPENDS_EACH;
+    assert_eq!(total, expected);
+    let log = read_all_at_least(store.as_ref(), Position::START, expected as usize).await;
+    assert_eq!(
+        log.len() as i64,
+        expected,
+        "every append once in the global log"
+    );
+    let mut last: HashMap<&str, i64> = HashMap::new();
+    for e in &log {
+        let previous = last
+            .insert(e.stream.as_str(), e.stream_version)
+            .unwrap_or(0);
+        assert_eq!(
+            e.stream_version,
+            previous + 1,
+            "{} delivered out of order: version {} after {previous}",
+            e.stream,
+            e.stream_version
+        );
+    }
+    // And they did share transactions (one commit for several streams' appends).
+    let shared: i64 = sql(&url)
+        .await
+        .query_one(
+            "SELECT count(*) FROM (SELECT transaction_id FROM es_events GROUP BY transaction_id
+             HAVING count(DISTINCT stream_id) > 1) t",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(shared > 0, "no transaction held appends of several streams");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_retried_append_in_a_group_answers_its_original_and_the_others_still_commit() {
+    // Arrange: a stored batch, to be sent again (the same ids) among fresh appends.
+    let url = database_url();
+    let store = Arc::new(
+        PgEventStore::connect_with_pool_size(&url, 64)
+            .await
+            .unwrap(),
+    );
+    let batch = vec![event(1), event(2)];
+    let original = store
+        .append("retried", ExpectedVersion::Any, batch.clone())
+        .await
+        .unwrap();
+
+    // Act: 32 fresh appends and the retry at the same time, several times over.
+    for round in 0..5 {
+        let mut fresh = Vec::new();
+        for i in 0..32 {
+            let store = store.clone();
+            let stream = format!("fresh-{round}-{i}");
+            fresh.push(tokio::spawn(async move {
+                store
+                    .append(&stream, ExpectedVersion::NoStream, vec![event(i)])
+                    .await
+            }));
+        }
+        let retry = store
+            .append("retried", ExpectedVersion::Any, batch.clone())
+            .await
+            .unwrap();
+
+        // Assert
+        assert_eq!(retry, original, "the retry answers the original append");
+        for handle in fresh {
+            let appended = handle.await.unwrap().expect("a fresh append commits");
+            assert_eq!(appended.stream_version, 1);
+        }
+    }
+    let retried = store.read_stream("retried", 1).await.unwrap();
+    assert_eq!(retried.len(), 2, "the retried batch is stored once");
+    let fresh = read_all_at_least(store.as_ref(), Position::START, 2 + 5 * 32).await;
+    assert_eq!(fresh.len(), 2 + 5 * 32);
+}
+
+#[tokio::test]
+async fn a_stream_lock_must_come_before_the_first_write() {
+    // Arrange: a transaction that has written already.
+    let url = database_url();
+    let _store = PgEventStore::connect(&url).await.unwrap();
+    let client = sql(&url).await;
+    client
+        .batch_execute("BEGIN; CREATE TEMP TABLE t (x int); INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+
+    // Act
+    let locked = client
+        .execute("SELECT es_lock_streams(ARRAY['a', 'b'])", &[])
+        .await;
+
+    // Assert: refused (its transaction id may be older than another writer's of those streams).
+    let error = locked.expect_err("locking after a write is refused");
+    assert!(
+        error.to_string().contains("before the first write")
+            || format!("{error:?}").contains("before the first write"),
+        "{error:?}"
+    );
+}
