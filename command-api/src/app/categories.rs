@@ -98,30 +98,27 @@ async fn edit(
     metadata: &Metadata,
     now: DateTime<Utc>,
 ) -> Result<Outcome<CategoryTree>, AppError> {
+    let move_ids = match ids {
+        EventIds::Derived(seed) => EventIds::Derived(Uuid::new_v5(&seed, b"move")),
+        EventIds::Random => EventIds::Random,
+    };
+    let rename = name.map(|name| CategoryCommand::Rename {
+        category_id,
+        name,
+        now,
+    });
+    let move_to = parent_id.map(|parent_id| CategoryCommand::Move {
+        category_id,
+        parent_id,
+        now,
+    });
     let mut outcome = None;
-    if let Some(name) = name {
-        let command = CategoryCommand::Rename {
-            category_id,
-            name,
-            now,
-        };
-        outcome = Some(
-            execute::<CategoryTree>(&state.store, CATEGORY_TREE, &command, ids, metadata).await?,
-        );
-    }
-    if let Some(parent_id) = parent_id {
-        let ids = match ids {
-            EventIds::Derived(seed) => EventIds::Derived(Uuid::new_v5(&seed, b"move")),
-            EventIds::Random => EventIds::Random,
-        };
-        let command = CategoryCommand::Move {
-            category_id,
-            parent_id,
-            now,
-        };
-        outcome = Some(
-            execute::<CategoryTree>(&state.store, CATEGORY_TREE, &command, ids, metadata).await?,
-        );
+    for (command, ids) in [(rename, ids), (move_to, move_ids)] {
+        if let Some(command) = command {
+            let store = &state.store;
+            outcome =
+                Some(execute::<CategoryTree>(store, CATEGORY_TREE, &command, ids, metadata).await?);
+        }
     }
     outcome.ok_or_else(|| {
         Rule::Invalid(vec![pasar_domain::FieldError::new(
