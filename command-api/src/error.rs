@@ -136,7 +136,7 @@ pub fn problem(
 }
 
 impl IntoResponse for ApiError {
-    // One flat arm per variant, so a little over 60 lines: splitting it would only hide which
+    // Longer than 60 lines: one flat arm per variant; splitting it would only hide which
     // status each variant gets.
     fn into_response(self) -> Response {
         match self {

@@ -249,35 +249,9 @@ impl Aggregate for Customer {
             }
             CustomerEvent::RegistrationAbandoned { .. } => self.abandoned = true,
             CustomerEvent::RoleChanged { role } => self.role = Some(*role),
-            CustomerEvent::SessionStarted {
-                family_id,
-                token_hash,
-                expires_at,
-            } => {
-                let session = Session {
-                    token_hash: token_hash.clone(),
-                    previous_hashes: vec![],
-                    expires_at: *expires_at,
-                    revoked: false,
-                };
-                self.sessions.insert(*family_id, session);
-            }
-            CustomerEvent::SessionRefreshed {
-                family_id,
-                token_hash,
-                expires_at,
-            } => {
-                if let Some(session) = self.sessions.get_mut(family_id) {
-                    let rotated = std::mem::replace(&mut session.token_hash, token_hash.clone());
-                    session.previous_hashes.push(rotated);
-                    session.expires_at = *expires_at;
-                }
-            }
-            CustomerEvent::SessionRevoked { family_id, .. } => {
-                if let Some(session) = self.sessions.get_mut(family_id) {
-                    session.revoked = true;
-                }
-            }
+            CustomerEvent::SessionStarted { .. }
+            | CustomerEvent::SessionRefreshed { .. }
+            | CustomerEvent::SessionRevoked { .. } => self.evolve_session(event),
             CustomerEvent::StoreProfileSet {
                 store_name,
                 description,

@@ -291,35 +291,9 @@ impl Aggregate for Order {
             }
             OrderEvent::OrderDelivered { .. } => OrderStatus::Delivered,
             OrderEvent::OrderCompleted { .. } => OrderStatus::Completed,
-            OrderEvent::OrderRefundRequested {
-                refund_id,
-                amount,
-                reason,
-                ..
-            } => {
-                self.pending_refunds.push(PendingRefund {
-                    refund_id,
-                    amount,
-                    reason,
-                });
-                self.refund_ids.push(refund_id);
-                self.status.unwrap_or(OrderStatus::Paid)
-            }
-            OrderEvent::OrderRefunded {
-                refund_id, amount, ..
-            } => {
-                self.pending_refunds
-                    .retain(|r| Some(r.refund_id) != refund_id);
-                self.refunded_amount.amount += amount.amount;
-                self.fully_refunded_or_as_is()
-            }
-            OrderEvent::OrderRefundOwed {
-                refund_id, amount, ..
-            } => {
-                self.pending_refunds.retain(|r| r.refund_id != refund_id);
-                self.owed_amount.amount += amount.amount;
-                self.status.unwrap_or(OrderStatus::Paid)
-            }
+            OrderEvent::OrderRefundRequested { .. }
+            | OrderEvent::OrderRefunded { .. }
+            | OrderEvent::OrderRefundOwed { .. } => self.evolve_refund(event),
         };
         self.status = Some(status);
         self

@@ -202,29 +202,7 @@ impl Aggregate for Product {
             }
             ProductCommand::Discontinue { now } => self.discontinue(*now),
             ProductCommand::Reactivate { now } => self.reactivate(*now),
-            ProductCommand::Edit {
-                name,
-                description,
-                price,
-                brand,
-                weight_grams,
-                condition,
-                category,
-                low_stock_threshold,
-                now,
-            } => self.edit(
-                Edits {
-                    name: name.as_deref().map(str::trim),
-                    description: description.as_deref(),
-                    price: *price,
-                    brand: brand.as_deref().map(str::trim),
-                    weight_grams: *weight_grams,
-                    condition: *condition,
-                    category: *category,
-                    low_stock_threshold: *low_stock_threshold,
-                },
-                *now,
-            ),
+            ProductCommand::Edit { now, .. } => self.edit(Edits::given(command), *now),
             ProductCommand::Image(command) => self.decide_image(command),
         }
     }
@@ -268,25 +246,10 @@ impl Aggregate for Product {
                 self.discontinued = false;
                 self.discontinued_at = None;
             }
-            ProductEvent::ProductRepriced { price, .. } => self.price = price,
-            ProductEvent::ProductEdited {
-                name,
-                description,
-                brand,
-                weight_grams,
-                condition,
-                ..
-            } => {
-                self.name = name.unwrap_or(self.name);
-                self.description = description.unwrap_or(self.description);
-                self.brand = brand.or(self.brand);
-                self.weight_grams = weight_grams.unwrap_or(self.weight_grams);
-                self.condition = condition.unwrap_or(self.condition);
-            }
-            ProductEvent::ProductCategorised { category_id, .. } => self.category_id = category_id,
-            ProductEvent::ProductLowStockThresholdSet { threshold } => {
-                self.low_stock_threshold = Some(threshold);
-            }
+            ProductEvent::ProductRepriced { .. }
+            | ProductEvent::ProductEdited { .. }
+            | ProductEvent::ProductCategorised { .. }
+            | ProductEvent::ProductLowStockThresholdSet { .. } => self.evolve_edit(event),
             ProductEvent::ProductImageAdded { .. }
             | ProductEvent::ProductImageRemoved { .. }
             | ProductEvent::ProductImagesReordered { .. }

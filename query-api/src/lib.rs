@@ -123,14 +123,37 @@ pub async fn run(
     // Room for the longest consistency wait plus the query itself.
     let request_timeout = config.consistency_wait + Duration::from_secs(10);
     let app = routes::router(state, request_timeout, &config.cors);
+    let background = Background {
+        stop,
+        access_follower,
+        tasks,
+    };
+    serve(listener, app, shutdown, background).await
+}
+
+/// What runs beside the HTTP server, stopped once it has finished.
+struct Background {
+    stop: CancellationToken,
+    access_follower: tokio::task::JoinHandle<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Serves `app` until `shutdown` resolves and in-flight requests are done, then stops the
+/// background tasks and waits for them.
+async fn serve(
+    listener: TcpListener,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    background: Background,
+) -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "query API listening");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP")?;
-    stop.cancel();
-    access_follower.abort();
-    for task in tasks {
+    background.stop.cancel();
+    background.access_follower.abort();
+    for task in background.tasks {
         let _ = task.await;
     }
     tracing::info!("query API stopped");

@@ -19,7 +19,8 @@
 //!   its content-addressed keys.
 //! - [`cors`]: `CORS_ALLOWED_ORIGINS` and the CORS layer both APIs wrap their router in.
 //! - [`runtime`]: tracing set-up, [`shutdown_signal`], [`connect_nats`].
-//! - `testing` (feature `testing`): checks every service's tests share.
+//! - `testing` (feature `testing`): what every service's tests share: throwaway databases,
+//!   the `/metrics` checks.
 //!
 //! Start with a service's `main.rs`: it reads its config through [`config::Env`], calls
 //! [`runtime::init_tracing`] and passes [`shutdown_signal`] to its `run`.

@@ -141,42 +141,48 @@ pub fn finish(doc: &mut OpenApi) {
         components.schemas.insert(name.to_owned(), schema);
     }
     for (_, op) in operations_mut(doc) {
+        add_common_problems(op);
+    }
+}
+
+/// Adds to `op` the problems every operation of its kind can answer: 500 always, 401 when it
+/// needs a token, 400 for a malformed header, and the body's 400, 413, 415 and 422.
+fn add_common_problems(op: &mut Operation) {
+    add_problem(
+        op,
+        500,
+        "Internal error: the outcome could not be recorded or read",
+    );
+    if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+        add_problem(op, 401, "No bearer token, or an invalid or expired one");
+    }
+    let takes_headers = op.parameters.as_ref().is_some_and(|params| {
+        params
+            .iter()
+            .any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Header)))
+    });
+    if takes_headers && op.request_body.is_none() {
         add_problem(
             op,
-            500,
-            "Internal error: the outcome could not be recorded or read",
+            400,
+            "A malformed header (an `Idempotency-Key` that is not 1 to 255 printable \
+             characters, a consistency token that is not one)",
         );
-        if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
-            add_problem(op, 401, "No bearer token, or an invalid or expired one");
-        }
-        let takes_headers = op.parameters.as_ref().is_some_and(|params| {
-            params
-                .iter()
-                .any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Header)))
-        });
-        if takes_headers && op.request_body.is_none() {
-            add_problem(
-                op,
-                400,
-                "A malformed header (an `Idempotency-Key` that is not 1 to 255 printable \
-                 characters, a consistency token that is not one)",
-            );
-        }
-        if op.request_body.is_some() {
-            add_problem(
-                op,
-                400,
-                "The request could not be read: a body that is not JSON of the expected \
-                 shape, or a malformed header or path parameter",
-            );
-            add_problem(op, 413, "The body is larger than the service accepts");
-            add_problem(op, 415, "The body is not `application/json`");
-            add_problem(
-                op,
-                422,
-                "Validation failed: `errors` names every refused field",
-            );
-        }
+    }
+    if op.request_body.is_some() {
+        add_problem(
+            op,
+            400,
+            "The request could not be read: a body that is not JSON of the expected \
+             shape, or a malformed header or path parameter",
+        );
+        add_problem(op, 413, "The body is larger than the service accepts");
+        add_problem(op, 415, "The body is not `application/json`");
+        add_problem(
+            op,
+            422,
+            "Validation failed: `errors` names every refused field",
+        );
     }
 }
 

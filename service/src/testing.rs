@@ -1,5 +1,9 @@
-//! Checks every service's tests share (feature `testing`): what `/metrics` does when a client
-//! invents methods and paths.
+//! What every service's tests share (feature `testing`): throwaway databases ([`TestDb`],
+//! [`drop_database`]) and what `/metrics` does when a client invents methods and paths.
+
+mod database;
+
+pub use database::{TestDb, drop_database, drop_database_blocking, try_drop_database};
 
 use std::time::Duration;
 

@@ -355,15 +355,6 @@ impl Drop for Stack {
         }
         // Drop the test database from a thread of its own: Drop cannot await, and the test's
         // runtime may be shutting down.
-        let url = self.database_url.clone();
-        let _ = std::thread::spawn(move || {
-            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                runtime.block_on(crate::bench::drop_database(&url));
-            }
-        })
-        .join();
+        pasar_service::testing::drop_database_blocking(&self.database_url);
     }
 }

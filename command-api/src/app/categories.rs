@@ -1,7 +1,8 @@
 //! The category tree, managed by admins, and the check that a product's category is usable.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use pasar_domain::category::{CategoryCommand, CategoryName, CategoryTree};
+use pasar_events::Metadata;
 use pasar_events::types::Role;
 use pasar_events::types::streams::CATEGORY_TREE;
 use uuid::Uuid;
@@ -75,45 +76,57 @@ pub async fn change(
             name,
             parent_id,
         } => {
-            // A rename and a move are two decisions; each is its own event, in that order.
-            let mut outcome = None;
-            if let Some(name) = name {
-                let command = CategoryCommand::Rename {
-                    category_id,
-                    name,
-                    now,
-                };
-                outcome = Some(run(command).await?);
-            }
-            if let Some(parent_id) = parent_id {
-                let ids = match ids {
-                    EventIds::Derived(seed) => EventIds::Derived(Uuid::new_v5(&seed, b"move")),
-                    EventIds::Random => EventIds::Random,
-                };
-                let command = CategoryCommand::Move {
-                    category_id,
-                    parent_id,
-                    now,
-                };
-                outcome = Some(
-                    execute::<CategoryTree>(&state.store, CATEGORY_TREE, &command, ids, &metadata)
-                        .await?,
-                );
-            }
-            match outcome {
-                Some(outcome) => Ok((category_id, outcome)),
-                None => Err(Rule::Invalid(vec![pasar_domain::FieldError::new(
-                    "name",
-                    "give a new name, a new parent_id, or both",
-                )])
-                .into()),
-            }
+            let outcome = edit(state, category_id, name, parent_id, ids, &metadata, now).await?;
+            Ok((category_id, outcome))
         }
         CategoryChange::Retire { category_id } => {
             let command = CategoryCommand::Retire { category_id, now };
             Ok((category_id, run(command).await?))
         }
     }
+}
+
+/// Renames and/or moves a category. A rename and a move are two decisions; each is its own
+/// event, in that order (the move's event ids derived apart from the rename's). Refused when
+/// it changes neither.
+async fn edit(
+    state: &AppState,
+    category_id: Uuid,
+    name: Option<CategoryName>,
+    parent_id: Option<Option<Uuid>>,
+    ids: EventIds,
+    metadata: &Metadata,
+    now: DateTime<Utc>,
+) -> Result<Outcome<CategoryTree>, AppError> {
+    let move_ids = match ids {
+        EventIds::Derived(seed) => EventIds::Derived(Uuid::new_v5(&seed, b"move")),
+        EventIds::Random => EventIds::Random,
+    };
+    let rename = name.map(|name| CategoryCommand::Rename {
+        category_id,
+        name,
+        now,
+    });
+    let move_to = parent_id.map(|parent_id| CategoryCommand::Move {
+        category_id,
+        parent_id,
+        now,
+    });
+    let mut outcome = None;
+    for (command, ids) in [(rename, ids), (move_to, move_ids)] {
+        if let Some(command) = command {
+            let store = &state.store;
+            outcome =
+                Some(execute::<CategoryTree>(store, CATEGORY_TREE, &command, ids, metadata).await?);
+        }
+    }
+    outcome.ok_or_else(|| {
+        Rule::Invalid(vec![pasar_domain::FieldError::new(
+            "name",
+            "give a new name, a new parent_id, or both",
+        )])
+        .into()
+    })
 }
 
 /// Refuses a category a product may not be put in: unknown or retired.

@@ -55,8 +55,21 @@ pub async fn add(
             EventIds::Random => Uuid::now_v7(),
         })
         .collect();
-    // Refuse before any work when the product is already full (a retry's own images are
-    // already there and do not count twice).
+    room_for(&product, &image_ids)?;
+    let images = store_all(state, product_id, files, &image_ids).await?;
+    let command = ProductCommand::Image(ImageCommand::Add {
+        images,
+        now: Utc::now(),
+    });
+    let stream = streams::product(product_id);
+    let outcome =
+        execute::<Product>(&state.store, &stream, &command, ids, &actor.metadata()).await?;
+    Ok(Added { outcome, image_ids })
+}
+
+/// Refuses before any work when the product is already full (a retry's own images are
+/// already there and do not count twice).
+fn room_for(product: &Product, image_ids: &[Uuid]) -> Result<(), AppError> {
     let new = image_ids
         .iter()
         .filter(|id| product.image(**id).is_none())
@@ -68,6 +81,17 @@ pub async fn add(
         }
         .into());
     }
+    Ok(())
+}
+
+/// Checks, re-encodes and stores every file (nothing stored unless all pass); what the event
+/// records of each, under `image_ids` in order.
+async fn store_all(
+    state: &AppState,
+    product_id: Uuid,
+    files: Vec<Upload>,
+    image_ids: &[Uuid],
+) -> Result<Vec<StoredImage>, AppError> {
     let prepared = prepare_all(files).await?;
     for image in &prepared {
         state.media.put(image).await.map_err(storage_down)?;
@@ -85,14 +109,7 @@ pub async fn add(
             height: image.height,
         })
         .collect();
-    let command = ProductCommand::Image(ImageCommand::Add {
-        images,
-        now: Utc::now(),
-    });
-    let stream = streams::product(product_id);
-    let outcome =
-        execute::<Product>(&state.store, &stream, &command, ids, &actor.metadata()).await?;
-    Ok(Added { outcome, image_ids })
+    Ok(images)
 }
 
 /// Checks and re-encodes every file off the async threads; the first refusal refuses all.

@@ -4,6 +4,7 @@
 
 use image::DynamicImage;
 use image::imageops::FilterType;
+use pasar_events::types::ImageThumbnail;
 
 use super::Encoded;
 use super::inspect::{decode, sniff};
@@ -17,6 +18,19 @@ const JPEG_QUALITY: u8 = 82;
 pub struct Made {
     pub size: u32,
     pub image: Encoded,
+}
+
+impl Made {
+    /// What the event records of this thumbnail (its bytes live in the object store).
+    pub fn recorded(&self) -> ImageThumbnail {
+        ImageThumbnail {
+            size: self.size,
+            key: self.image.key.clone(),
+            content_type: self.image.content_type.to_owned(),
+            width: self.image.width,
+            height: self.image.height,
+        }
+    }
 }
 
 /// The thumbnails of `original` (bytes this shop stored), smallest first.

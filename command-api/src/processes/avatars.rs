@@ -14,18 +14,18 @@ use chrono::Utc;
 use deadpool_postgres::Transaction;
 use pasar_domain::customer::{Customer, CustomerCommand, ProfileCommand};
 use pasar_events::runtime::{ProcessError, Processor};
+use pasar_events::types::CustomerEvent;
 use pasar_events::types::streams::Category;
-use pasar_events::types::{CustomerEvent, ImageThumbnail};
 use pasar_events::{DomainEvent, EventStore, RecordedEvent};
 use uuid::Uuid;
 
+use super::thumbnails::from_original;
 use super::{caused_by, process_error};
 use crate::app::AppError;
 use crate::app::exec::{EventIds, derive_id, execute, load};
-use crate::app::images::storage_down as media_down;
+use crate::app::images::storage_down;
 use crate::media::Media;
 use crate::media::resize::{self, AVATAR_SIZE};
-use pasar_service::media::object_store;
 
 pub const NAME: &str = "avatar-thumbnails";
 
@@ -49,32 +49,12 @@ impl AvatarThumbnails {
         if avatar.thumbnail.is_some() {
             return Ok(());
         }
-        let original = match self.media.get(&avatar.key).await {
-            Ok(bytes) => bytes,
-            Err(object_store::Error::NotFound { .. }) => {
-                tracing::error!(key = %avatar.key, %avatar_id, "stored avatar missing; no thumbnail");
-                return Ok(());
-            }
-            Err(e) => return Err(media_down(e)),
+        let square = |original: &[u8]| resize::square(original, AVATAR_SIZE);
+        let Some(made) = from_original(&self.media, &avatar.key, square).await? else {
+            return Ok(());
         };
-        let made = tokio::task::spawn_blocking(move || resize::square(&original, AVATAR_SIZE))
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("avatar thumbnail panicked: {e}")))?;
-        let made = match made {
-            Ok(made) => made,
-            Err(reason) => {
-                tracing::error!(key = %avatar.key, %reason, "stored avatar cannot be thumbnailed");
-                return Ok(());
-            }
-        };
-        self.media.put(&made.image).await.map_err(media_down)?;
-        let thumbnail = ImageThumbnail {
-            size: made.size,
-            key: made.image.key.clone(),
-            content_type: made.image.content_type.to_owned(),
-            width: made.image.width,
-            height: made.image.height,
-        };
+        self.media.put(&made.image).await.map_err(storage_down)?;
+        let thumbnail = made.recorded();
         let command = CustomerCommand::Profile(ProfileCommand::RecordAvatarThumbnail {
             avatar_id,
             thumbnail,

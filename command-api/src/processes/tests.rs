@@ -187,22 +187,7 @@ async fn a_settlement_reaches_paid_while_the_sweep_waits_on_a_slow_expire() {
     assert_eq!(stale.status, Some(OrderStatus::AwaitingPayment));
     stop.cancel();
     tasks.iter().for_each(tokio::task::JoinHandle::abort);
-    drop_database(&url).await;
-}
-
-/// Drops the test's database (best effort; `.ci/run` sweeps `pasar_test_*` leftovers too).
-async fn drop_database(url: &str) {
-    let Some((base, name)) = url.rsplit_once('/') else {
-        return;
-    };
-    if let Ok((client, connection)) =
-        tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await
-    {
-        tokio::spawn(connection);
-        let _ = client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await;
-    }
+    pasar_service::testing::drop_database(&url).await;
 }
 
 #[tokio::test]

@@ -14,14 +14,15 @@ use chrono::Utc;
 use deadpool_postgres::Transaction;
 use pasar_domain::product::{ImageCommand, Product, ProductCommand};
 use pasar_events::runtime::{ProcessError, Processor};
+use pasar_events::types::ProductEvent;
 use pasar_events::types::streams::{self, Category};
-use pasar_events::types::{ImageThumbnail, ProductEvent};
 use pasar_events::{DomainEvent, EventStore, RecordedEvent};
 use uuid::Uuid;
 
 use super::{caused_by, process_error};
+use crate::app::AppError;
 use crate::app::exec::{EventIds, derive_id, execute, load};
-use crate::app::{AppError, Dependency};
+use crate::app::images::storage_down;
 use crate::media::Media;
 use crate::media::resize::{self, Made};
 use pasar_service::media::object_store;
@@ -49,38 +50,19 @@ impl Thumbnails {
         if !image.thumbnails.is_empty() {
             return Ok(());
         }
-        let original = match self.media.get(&image.key).await {
-            Ok(bytes) => bytes,
-            // Written before its event: missing means someone deleted it from the store.
-            // A human's problem; the other images' thumbnails go on.
-            Err(object_store::Error::NotFound { .. }) => {
-                tracing::error!(key = %image.key, %image_id, "stored image missing; no thumbnails");
-                return Ok(());
-            }
-            Err(e) => {
-                tracing::warn!(key = %image.key, error = %e, "cannot read a stored image; will retry");
-                return Err(media_down(e));
-            }
-        };
         let started = std::time::Instant::now();
-        let made = tokio::task::spawn_blocking(move || resize::thumbnails(&original))
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("thumbnails panicked: {e}")))?;
-        let made = match made {
-            Ok(made) => made,
-            Err(reason) => {
-                // The stored bytes passed the same checks at upload: a broken invariant
-                // for a human, not a reason to stop every other image's thumbnails.
-                tracing::error!(key = %image.key, %reason, "stored image cannot be thumbnailed");
-                return Ok(());
-            }
+        let Some(made) = from_original(&self.media, &image.key, resize::thumbnails).await? else {
+            return Ok(());
         };
         for thumbnail in &made {
-            self.media.put(&thumbnail.image).await.map_err(media_down)?;
+            self.media
+                .put(&thumbnail.image)
+                .await
+                .map_err(storage_down)?;
         }
         let command = ProductCommand::Image(ImageCommand::RecordThumbnails {
             image_id,
-            thumbnails: made.iter().map(recorded).collect(),
+            thumbnails: made.iter().map(Made::recorded).collect(),
             now: Utc::now(),
         });
         let ids = EventIds::Derived(derive_id(&["thumbnails", &event.event_id.to_string()]));
@@ -91,20 +73,40 @@ impl Thumbnails {
     }
 }
 
-fn recorded(made: &Made) -> ImageThumbnail {
-    ImageThumbnail {
-        size: made.size,
-        key: made.image.key.clone(),
-        content_type: made.image.content_type.to_owned(),
-        width: made.image.width,
-        height: made.image.height,
-    }
-}
-
-fn media_down(e: impl std::fmt::Display) -> AppError {
-    AppError::Unavailable {
-        dependency: Dependency::MediaStore,
-        detail: e.to_string(),
+/// Reads the stored original at `key` and makes what `resize` makes of it, off the async
+/// threads. `None` when there is nothing to record, logged for a human: the original is
+/// missing (written before its event, so someone deleted it from the store) or cannot be
+/// resized (it passed the same checks at upload): a broken invariant, not a reason to stop
+/// every other image's thumbnails. Shared with [`avatars`](super::avatars).
+pub(super) async fn from_original<T, F>(
+    media: &Media,
+    key: &str,
+    resize: F,
+) -> Result<Option<T>, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&[u8]) -> Result<T, String> + Send + 'static,
+{
+    let original = match media.get(key).await {
+        Ok(bytes) => bytes,
+        Err(object_store::Error::NotFound { .. }) => {
+            tracing::error!(%key, "stored image missing; no thumbnails");
+            return Ok(None);
+        }
+        Err(e) => {
+            tracing::warn!(%key, error = %e, "cannot read a stored image; will retry");
+            return Err(storage_down(e));
+        }
+    };
+    let made = tokio::task::spawn_blocking(move || resize(&original))
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("thumbnails panicked: {e}")))?;
+    match made {
+        Ok(made) => Ok(Some(made)),
+        Err(reason) => {
+            tracing::error!(%key, %reason, "stored image cannot be thumbnailed");
+            Ok(None)
+        }
     }
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use pasar_events::types::CustomerEvent;
 use uuid::Uuid;
 
-use super::{Customer, CustomerError, REUSE_REASON};
+use super::{Customer, CustomerError, REUSE_REASON, Session};
 
 impl Customer {
     pub(super) fn start_session(
@@ -83,5 +83,42 @@ impl Customer {
             family_id,
             reason: reason.to_owned(),
         }])
+    }
+
+    /// Records a session's facts: started, rotated (the old hash kept to spot its reuse),
+    /// revoked. Other events change nothing.
+    pub(super) fn evolve_session(&mut self, event: &CustomerEvent) {
+        match event {
+            CustomerEvent::SessionStarted {
+                family_id,
+                token_hash,
+                expires_at,
+            } => {
+                let session = Session {
+                    token_hash: token_hash.clone(),
+                    previous_hashes: vec![],
+                    expires_at: *expires_at,
+                    revoked: false,
+                };
+                self.sessions.insert(*family_id, session);
+            }
+            CustomerEvent::SessionRefreshed {
+                family_id,
+                token_hash,
+                expires_at,
+            } => {
+                if let Some(session) = self.sessions.get_mut(family_id) {
+                    let rotated = std::mem::replace(&mut session.token_hash, token_hash.clone());
+                    session.previous_hashes.push(rotated);
+                    session.expires_at = *expires_at;
+                }
+            }
+            CustomerEvent::SessionRevoked { family_id, .. } => {
+                if let Some(session) = self.sessions.get_mut(family_id) {
+                    session.revoked = true;
+                }
+            }
+            _ => {}
+        }
     }
 }

@@ -127,4 +127,40 @@ impl Order {
         }
         Ok(())
     }
+
+    /// Records a refund's facts; the status the order has after it (fully refunded, or as it
+    /// was: a paid order stays paid while refunds are pending). Other events change nothing.
+    pub(super) fn evolve_refund(&mut self, event: &OrderEvent) -> OrderStatus {
+        match event.clone() {
+            OrderEvent::OrderRefundRequested {
+                refund_id,
+                amount,
+                reason,
+                ..
+            } => {
+                self.pending_refunds.push(PendingRefund {
+                    refund_id,
+                    amount,
+                    reason,
+                });
+                self.refund_ids.push(refund_id);
+            }
+            OrderEvent::OrderRefunded {
+                refund_id, amount, ..
+            } => {
+                self.pending_refunds
+                    .retain(|r| Some(r.refund_id) != refund_id);
+                self.refunded_amount.amount += amount.amount;
+                return self.fully_refunded_or_as_is();
+            }
+            OrderEvent::OrderRefundOwed {
+                refund_id, amount, ..
+            } => {
+                self.pending_refunds.retain(|r| r.refund_id != refund_id);
+                self.owed_amount.amount += amount.amount;
+            }
+            _ => {}
+        }
+        self.status.unwrap_or(OrderStatus::Paid)
+    }
 }

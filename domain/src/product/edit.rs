@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use pasar_events::types::{Money, ProductCondition, ProductEvent};
 use uuid::Uuid;
 
-use super::{Product, ProductError, listing_errors};
+use super::{Product, ProductCommand, ProductError, listing_errors};
 use crate::FieldError;
 
 /// The fields an edit gives, trimmed.
+#[derive(Default)]
 pub(super) struct Edits<'a> {
     pub name: Option<&'a str>,
     pub description: Option<&'a str>,
@@ -18,6 +19,36 @@ pub(super) struct Edits<'a> {
     pub condition: Option<ProductCondition>,
     pub category: Option<Option<Uuid>>,
     pub low_stock_threshold: Option<i64>,
+}
+
+impl<'a> Edits<'a> {
+    /// The fields an `Edit` command gives, trimmed; no field for any other command.
+    pub(super) fn given(command: &'a ProductCommand) -> Self {
+        let ProductCommand::Edit {
+            name,
+            description,
+            price,
+            brand,
+            weight_grams,
+            condition,
+            category,
+            low_stock_threshold,
+            ..
+        } = command
+        else {
+            return Edits::default();
+        };
+        Edits {
+            name: name.as_deref().map(str::trim),
+            description: description.as_deref(),
+            price: *price,
+            brand: brand.as_deref().map(str::trim),
+            weight_grams: *weight_grams,
+            condition: *condition,
+            category: *category,
+            low_stock_threshold: *low_stock_threshold,
+        }
+    }
 }
 
 /// Highest low-stock threshold a seller may set.
@@ -46,6 +77,35 @@ impl Product {
         if !self.listed {
             return Err(ProductError::NotListed);
         }
+        let price = self.check_edits(&edits)?;
+        let mut events = Vec::new();
+        if price != self.price {
+            events.push(ProductEvent::ProductRepriced {
+                price,
+                previous_price: self.price,
+                repriced_at: now,
+            });
+        }
+        events.extend(self.edited(&edits, now));
+        if let Some(category_id) = edits.category.filter(|c| *c != self.category_id) {
+            events.push(ProductEvent::ProductCategorised {
+                category_id,
+                previous_category_id: self.category_id,
+                categorised_at: now,
+            });
+        }
+        if let Some(threshold) = edits
+            .low_stock_threshold
+            .filter(|t| Some(*t) != self.low_stock_threshold)
+        {
+            events.push(ProductEvent::ProductLowStockThresholdSet { threshold });
+        }
+        Ok(events)
+    }
+
+    /// Checks the product as the edit would leave it by the listing rules (every broken rule
+    /// named) and the threshold's range; the price it would have.
+    fn check_edits(&self, edits: &Edits<'_>) -> Result<Money, ProductError> {
         let name = edits.name.unwrap_or(&self.name);
         let description = edits.description.unwrap_or(&self.description);
         let price = edits.price.unwrap_or(self.price);
@@ -77,15 +137,12 @@ impl Product {
                 "must be in the product's currency",
             )]));
         }
+        Ok(price)
+    }
+
+    /// `ProductEdited` naming only the descriptive fields that change; none when none does.
+    fn edited(&self, edits: &Edits<'_>, now: DateTime<Utc>) -> Option<ProductEvent> {
         let changed = |new: Option<&str>, old: &str| new.filter(|n| *n != old).map(str::to_owned);
-        let mut events = Vec::new();
-        if price != self.price {
-            events.push(ProductEvent::ProductRepriced {
-                price,
-                previous_price: self.price,
-                repriced_at: now,
-            });
-        }
         let edited = ProductEvent::ProductEdited {
             name: changed(edits.name, &self.name),
             description: changed(edits.description, &self.description),
@@ -97,7 +154,7 @@ impl Product {
             condition: edits.condition.filter(|c| *c != self.condition),
             edited_at: now,
         };
-        if !matches!(
+        let nothing = matches!(
             &edited,
             ProductEvent::ProductEdited {
                 name: None,
@@ -107,22 +164,34 @@ impl Product {
                 condition: None,
                 ..
             }
-        ) {
-            events.push(edited);
+        );
+        (!nothing).then_some(edited)
+    }
+
+    /// Records an edit's facts (price, descriptive fields, category, threshold); other
+    /// events leave the product as it is.
+    pub(super) fn evolve_edit(&mut self, event: &ProductEvent) {
+        match event.clone() {
+            ProductEvent::ProductRepriced { price, .. } => self.price = price,
+            ProductEvent::ProductEdited {
+                name,
+                description,
+                brand,
+                weight_grams,
+                condition,
+                ..
+            } => {
+                self.name = name.unwrap_or(std::mem::take(&mut self.name));
+                self.description = description.unwrap_or(std::mem::take(&mut self.description));
+                self.brand = brand.or(self.brand.take());
+                self.weight_grams = weight_grams.unwrap_or(self.weight_grams);
+                self.condition = condition.unwrap_or(self.condition);
+            }
+            ProductEvent::ProductCategorised { category_id, .. } => self.category_id = category_id,
+            ProductEvent::ProductLowStockThresholdSet { threshold } => {
+                self.low_stock_threshold = Some(threshold);
+            }
+            _ => {}
         }
-        if let Some(category_id) = edits.category.filter(|c| *c != self.category_id) {
-            events.push(ProductEvent::ProductCategorised {
-                category_id,
-                previous_category_id: self.category_id,
-                categorised_at: now,
-            });
-        }
-        if let Some(threshold) = edits
-            .low_stock_threshold
-            .filter(|t| Some(*t) != self.low_stock_threshold)
-        {
-            events.push(ProductEvent::ProductLowStockThresholdSet { threshold });
-        }
-        Ok(events)
     }
 }

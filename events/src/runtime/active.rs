@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::backoff::Backoff;
 use super::lock::LeaderLock;
 use super::metrics::ProcessorMetrics;
-use super::runner::{Ended, Runtime, RuntimeError, Target};
+use super::runner::{Batch, Ended, Runtime, RuntimeError, Target};
 use super::{ProcessError, Processor};
 use crate::Position;
 
@@ -49,12 +49,7 @@ impl Runtime {
             let wait = match outcome {
                 Ok((_, Some(batch))) => {
                     backoff.reset();
-                    metrics.committed(batch.position, batch.events);
-                    if last_lag.is_none_or(|at| at.elapsed() >= LAG_INTERVAL) {
-                        self.measure_lag(metrics, batch.position, Some(batch.oldest))
-                            .await;
-                        last_lag = Some(Instant::now());
-                    }
+                    self.committed(metrics, &batch, &mut last_lag).await;
                     position = Some(batch.position);
                     continue;
                 }
@@ -70,14 +65,8 @@ impl Runtime {
                     None
                 }
                 Err(e) => {
-                    metrics.error(e.is_fatal());
-                    if e.is_fatal() {
-                        return Err(e);
-                    }
                     position = None;
-                    let wait = backoff.next_wait();
-                    tracing::warn!(processor = target.name(), error = %e, retry_in = ?wait, "batch failed; retrying");
-                    Some(wait)
+                    Some(retry_wait(target, metrics, &mut backoff, e)?)
                 }
             };
             let from = position.unwrap_or(Position::START);
@@ -89,6 +78,22 @@ impl Runtime {
             }
         }
         Ok(Ended::Shutdown)
+    }
+
+    /// Counts a committed batch; measures the lag (which reads the log's head) at most once
+    /// per [`LAG_INTERVAL`] during a catch-up.
+    async fn committed(
+        &self,
+        metrics: &ProcessorMetrics,
+        batch: &Batch,
+        last_lag: &mut Option<Instant>,
+    ) {
+        metrics.committed(batch.position, batch.events);
+        if last_lag.is_none_or(|at| at.elapsed() >= LAG_INTERVAL) {
+            self.measure_lag(metrics, batch.position, Some(batch.oldest))
+                .await;
+            *last_lag = Some(Instant::now());
+        }
     }
 
     /// Waits for `backoff` (after a failure) or for events after `from` (when caught up), or
@@ -175,4 +180,21 @@ async fn sleep_until(at: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
+}
+
+/// Counts a failed batch: a fatal error ends the loop (`Err`), a transient one is retried
+/// after the next backoff wait (returned).
+fn retry_wait(
+    target: Target<'_>,
+    metrics: &ProcessorMetrics,
+    backoff: &mut Backoff,
+    e: RuntimeError,
+) -> Result<Duration, RuntimeError> {
+    metrics.error(e.is_fatal());
+    if e.is_fatal() {
+        return Err(e);
+    }
+    let wait = backoff.next_wait();
+    tracing::warn!(processor = target.name(), error = %e, retry_in = ?wait, "batch failed; retrying");
+    Ok(wait)
 }

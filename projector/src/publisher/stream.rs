@@ -100,49 +100,71 @@ pub async fn cover(
     }
     subjects.extend(missing.into_iter().cloned());
     if state.subjects.is_none() {
-        jetstream
-            .create_stream(stream::Config {
-                name: name.to_owned(),
-                description: Some(
-                    "Pasar integration events: every event of the log, in log order, published \
-                     by the projector (one subject per category and event type)"
-                        .into(),
-                ),
-                subjects: subjects.clone(),
-                duplicate_window: DUPLICATE_WINDOW,
-                num_replicas: replicas,
-                ..Default::default()
-            })
-            .await
-            .map_err(jetstream_error("creating the stream"))?;
-        tracing::info!(
-            stream = name,
-            ?subjects,
-            "created the integration-event stream"
-        );
+        create(jetstream, name, &subjects, replicas).await?;
     } else {
-        let mut existing = jetstream
-            .get_stream(name)
-            .await
-            .map_err(jetstream_error("looking up the stream"))?;
-        let mut config = existing
-            .info()
-            .await
-            .map_err(jetstream_error("reading the stream's configuration"))?
-            .config
-            .clone();
-        config.subjects = subjects.clone();
-        jetstream
-            .update_stream(config)
-            .await
-            .map_err(jetstream_error("adding subjects to the stream"))?;
-        tracing::info!(
-            stream = name,
-            ?subjects,
-            "integration-event stream covers new subjects"
-        );
+        add_subjects(jetstream, name, &subjects).await?;
     }
     Ok(subjects)
+}
+
+/// Creates the integration-event stream capturing `subjects`.
+async fn create(
+    jetstream: &jetstream::Context,
+    name: &str,
+    subjects: &[String],
+    replicas: usize,
+) -> Result<(), PublisherError> {
+    jetstream
+        .create_stream(stream::Config {
+            name: name.to_owned(),
+            description: Some(
+                "Pasar integration events: every event of the log, in log order, published \
+                 by the projector (one subject per category and event type)"
+                    .into(),
+            ),
+            subjects: subjects.to_vec(),
+            duplicate_window: DUPLICATE_WINDOW,
+            num_replicas: replicas,
+            ..Default::default()
+        })
+        .await
+        .map_err(jetstream_error("creating the stream"))?;
+    tracing::info!(
+        stream = name,
+        ?subjects,
+        "created the integration-event stream"
+    );
+    Ok(())
+}
+
+/// Sets the existing stream's subject filters to `subjects`, the rest of its configuration
+/// as it is.
+async fn add_subjects(
+    jetstream: &jetstream::Context,
+    name: &str,
+    subjects: &[String],
+) -> Result<(), PublisherError> {
+    let mut existing = jetstream
+        .get_stream(name)
+        .await
+        .map_err(jetstream_error("looking up the stream"))?;
+    let mut config = existing
+        .info()
+        .await
+        .map_err(jetstream_error("reading the stream's configuration"))?
+        .config
+        .clone();
+    config.subjects = subjects.to_vec();
+    jetstream
+        .update_stream(config)
+        .await
+        .map_err(jetstream_error("adding subjects to the stream"))?;
+    tracing::info!(
+        stream = name,
+        ?subjects,
+        "integration-event stream covers new subjects"
+    );
+    Ok(())
 }
 
 /// The checkpoint announcements are core NATS messages; a stream capturing them would store

@@ -1,7 +1,6 @@
 //! `spawn_app()`: the query API on port 0 over a fresh database, plus the event store and the
 //! projector to fill its read models.
 
-mod db;
 pub mod fixtures;
 
 use std::sync::{Arc, Mutex};
@@ -17,7 +16,7 @@ use serde_json::json;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-pub use db::TestDb;
+pub use pasar_service::testing::TestDb;
 
 pub const JWT_SECRET: &str = "test-secret-for-the-query-api-0123456";
 

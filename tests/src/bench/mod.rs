@@ -18,17 +18,4 @@ pub fn scratch_database(prefix: &str) -> String {
     format!("{base}/{prefix}_{}", uuid::Uuid::new_v4().simple())
 }
 
-/// Drops a scratch database (best effort).
-pub async fn drop_database(url: &str) {
-    let Some((base, name)) = url.rsplit_once('/') else {
-        return;
-    };
-    if let Ok((client, connection)) =
-        tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await
-    {
-        tokio::spawn(connection);
-        let _ = client
-            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await;
-    }
-}
+pub use pasar_service::testing::drop_database;

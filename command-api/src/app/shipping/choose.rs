@@ -57,47 +57,67 @@ pub async fn confirm(
         let shipment = by_seller
             .get(&seller_id)
             .ok_or(ShippingRefusal::ShipmentMissing { seller_id })?;
-        let quote = store::get(&state.pool, shipment.quote_id)
-            .await?
-            .filter(|q| q.key.buyer_id == buyer.id && q.key.seller_id == seller_id)
-            .ok_or(ShippingRefusal::QuoteUnknown { seller_id })?;
-        if quote.expires_at <= Utc::now() {
-            return Err(ShippingRefusal::QuoteExpired { seller_id }.into());
-        }
-        if quote.key.destination_id != destination {
-            return Err(ShippingRefusal::OtherDestination { seller_id }.into());
-        }
-        if quote.key.weight_grams != parcel.weight_grams || quote.key.origin_id != origin.origin_id
-        {
-            return Err(ShippingRefusal::OtherParcel { seller_id }.into());
-        }
-        let courier = shipment.courier.trim().to_lowercase();
-        let service = shipment.service.trim();
-        let Some(offered) = quote
-            .services
-            .iter()
-            .find(|s| s.courier == courier && s.service == service)
-        else {
-            return Err(ShippingRefusal::ServiceNotQuoted {
-                seller_id,
-                courier,
-                service: service.to_owned(),
-            }
-            .into());
-        };
+        let offered = chosen_service(
+            state,
+            buyer,
+            destination,
+            parcel,
+            origin.origin_id,
+            shipment,
+        )
+        .await?;
         checks.push((seller_id, origin.origin_id, parcel.weight_grams));
-        chosen.insert(
-            seller_id,
-            Chosen {
-                quote_id: quote.id,
-                courier: offered.courier.clone(),
-                service: offered.service.clone(),
-                cost: offered.cost,
-            },
-        );
+        chosen.insert(seller_id, offered);
     }
     still_served(state, destination, &checks, &chosen).await?;
     Ok(chosen)
+}
+
+/// The service `shipment` chose for `parcel`, at its quote's price: refused unless the quote
+/// was issued to this buyer for exactly this parcel (seller, origin, destination, weight), is
+/// unexpired and offers that courier's service.
+async fn chosen_service(
+    state: &AppState,
+    buyer: Actor,
+    destination: u32,
+    parcel: &Parcel,
+    origin_id: u32,
+    shipment: &Shipment,
+) -> Result<Chosen, AppError> {
+    let seller_id = parcel.seller_id;
+    let quote = store::get(&state.pool, shipment.quote_id)
+        .await?
+        .filter(|q| q.key.buyer_id == buyer.id && q.key.seller_id == seller_id)
+        .ok_or(ShippingRefusal::QuoteUnknown { seller_id })?;
+    if quote.expires_at <= Utc::now() {
+        return Err(ShippingRefusal::QuoteExpired { seller_id }.into());
+    }
+    if quote.key.destination_id != destination {
+        return Err(ShippingRefusal::OtherDestination { seller_id }.into());
+    }
+    if quote.key.weight_grams != parcel.weight_grams || quote.key.origin_id != origin_id {
+        return Err(ShippingRefusal::OtherParcel { seller_id }.into());
+    }
+    let courier = shipment.courier.trim().to_lowercase();
+    let service = shipment.service.trim();
+    let Some(offered) = quote
+        .services
+        .iter()
+        .find(|s| s.courier == courier && s.service == service)
+    else {
+        return Err(ShippingRefusal::ServiceNotQuoted {
+            seller_id,
+            courier,
+            service: service.to_owned(),
+        }
+        .into());
+    };
+    Ok(Chosen {
+        quote_id: quote.id,
+        courier: offered.courier.clone(),
+        service: offered.service.clone(),
+        cost: offered.cost,
+    })
 }
 
 /// The shipments by seller, each naming a seller of this cart, once.

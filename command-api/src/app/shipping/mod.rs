@@ -142,13 +142,7 @@ pub async fn quote_cart(
         .shipping
         .as_ref()
         .ok_or(ShippingRefusal::NotConfigured)?;
-    let cart = load::<Cart>(state.store.as_ref(), &streams::cart(buyer.id))
-        .await?
-        .state;
-    let parcels = parcels::of_cart(state, &cart).await?;
-    if parcels.is_empty() {
-        return Err(ShippingRefusal::CartIsEmpty.into());
-    }
+    let parcels = cart_parcels(state, buyer).await?;
     let now = Utc::now();
     let ttl = chrono::Duration::from_std(config.quote_ttl).map_err(anyhow::Error::from)?;
     let couriers: Vec<&str> = config.couriers.iter().map(String::as_str).collect();
@@ -193,4 +187,16 @@ pub async fn quote_cart(
     store::insert(&state.pool, &fresh).await?;
     tracing::info!(buyer = %buyer.id, destination, groups = groups.len(), issued = fresh.len(), "shipping quoted");
     Ok(groups)
+}
+
+/// The buyer's cart as parcels, one per seller; refused when the cart is empty.
+async fn cart_parcels(state: &AppState, buyer: Actor) -> Result<Vec<parcels::Parcel>, AppError> {
+    let cart = load::<Cart>(state.store.as_ref(), &streams::cart(buyer.id))
+        .await?
+        .state;
+    let parcels = parcels::of_cart(state, &cart).await?;
+    if parcels.is_empty() {
+        return Err(ShippingRefusal::CartIsEmpty.into());
+    }
+    Ok(parcels)
 }

@@ -23,18 +23,6 @@ async fn database() -> (deadpool_postgres::Pool, String) {
     (pool, url)
 }
 
-async fn drop_database(url: &str) {
-    let (base, name) = url.rsplit_once('/').unwrap();
-    let (client, connection) =
-        tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls)
-            .await
-            .unwrap();
-    tokio::spawn(connection);
-    let _ = client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await;
-}
-
 /// (state, attempts) of each event's buyer mail in the send record.
 async fn states(pool: &deadpool_postgres::Pool) -> std::collections::HashMap<Uuid, (String, i32)> {
     let client = pool.get().await.unwrap();
@@ -100,7 +88,7 @@ async fn a_mail_is_claimed_once_retried_after_a_failure_and_never_resent_after_a
     assert_eq!(state[&sent], ("sent".to_owned(), 1));
     assert_eq!(state[&failed], ("sending".to_owned(), 2));
     assert_eq!(state[&crashed], ("uncertain".to_owned(), 1));
-    drop_database(&url).await;
+    pasar_service::testing::drop_database(&url).await;
 }
 
 #[tokio::test]
@@ -133,7 +121,7 @@ async fn stock_falling_to_its_threshold_is_low_once_per_fall() {
     let low = facts::stock_moved(&client, product, 8).await.unwrap();
     assert_eq!(low.map(|l| l.threshold), Some(8), "the seller's threshold");
     drop(client);
-    drop_database(&url).await;
+    pasar_service::testing::drop_database(&url).await;
 }
 
 #[tokio::test]
@@ -161,5 +149,5 @@ async fn recipients_are_indonesian_until_they_choose_english() {
     facts::forget_customer(&client, ani).await.unwrap();
     assert_eq!(facts::recipient(&client, ani).await.unwrap(), None);
     drop(client);
-    drop_database(&url).await;
+    pasar_service::testing::drop_database(&url).await;
 }

@@ -16,6 +16,23 @@ use crate::ProjectorError;
 /// The projection's name: its checkpoint, its lock, what a consistent read waits for.
 pub const NAME: &str = "carts";
 
+/// `sql` after the guard every cart write starts with: the cart's row moves to this event's
+/// version (`$1` customer, `$2` version, `$3` time), and `advanced` has a row only if it did.
+macro_rules! advanced {
+    ($sql:literal) => {
+        concat!(
+            "WITH advanced AS (
+                 INSERT INTO carts (customer_id, stream_version, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (customer_id) DO UPDATE SET stream_version = EXCLUDED.stream_version,
+                     updated_at = EXCLUDED.updated_at
+                 WHERE carts.stream_version < EXCLUDED.stream_version
+                 RETURNING 1
+             ) ",
+            $sql
+        )
+    };
+}
+
 pub struct Carts;
 
 #[async_trait]
@@ -42,8 +59,6 @@ impl Projection for Carts {
 
     /// One statement per event: it advances the cart's row and, only if that advanced (a
     /// data-modifying `WITH` returns the row only then), changes the lines.
-    // Longer than 60 lines on purpose: one arm per event type, each one SQL statement on
-    // this projection's tables; split up, the writes to one table would be scattered.
     fn writes(&self, event: &RecordedEvent, out: &mut Vec<Write>) -> Result<(), ProjectorError> {
         if Category::of(&event.stream) != Some(Category::Cart) {
             return Ok(());
@@ -61,17 +76,12 @@ impl Projection for Carts {
                 product_id,
                 quantity,
             } if quantity > 0 => stmt!(
-                "WITH advanced AS (
-                     INSERT INTO carts (customer_id, stream_version, updated_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (customer_id) DO UPDATE SET stream_version = EXCLUDED.stream_version,
-                         updated_at = EXCLUDED.updated_at
-                     WHERE carts.stream_version < EXCLUDED.stream_version
-                     RETURNING 1
-                 )
-                 INSERT INTO cart_lines (customer_id, product_id, quantity, added_at, updated_at)
-                 SELECT $1, $4, $5, $3, $3 FROM advanced
-                 ON CONFLICT (customer_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity,
-                     updated_at = EXCLUDED.updated_at",
+                advanced!(
+                    "INSERT INTO cart_lines (customer_id, product_id, quantity, added_at, updated_at)
+                     SELECT $1, $4, $5, $3, $3 FROM advanced
+                     ON CONFLICT (customer_id, product_id) DO UPDATE SET quantity = EXCLUDED.quantity,
+                         updated_at = EXCLUDED.updated_at"
+                ),
                 customer_id,
                 version,
                 at,
@@ -81,29 +91,19 @@ impl Projection for Carts {
             CartEvent::CartItemAdded { product_id, .. }
             | CartEvent::CartItemQuantitySet { product_id, .. }
             | CartEvent::CartItemRemoved { product_id } => stmt!(
-                "WITH advanced AS (
-                     INSERT INTO carts (customer_id, stream_version, updated_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (customer_id) DO UPDATE SET stream_version = EXCLUDED.stream_version,
-                         updated_at = EXCLUDED.updated_at
-                     WHERE carts.stream_version < EXCLUDED.stream_version
-                     RETURNING 1
-                 )
-                 DELETE FROM cart_lines
-                 WHERE customer_id = $1 AND product_id = $4 AND EXISTS (SELECT 1 FROM advanced)",
+                advanced!(
+                    "DELETE FROM cart_lines
+                     WHERE customer_id = $1 AND product_id = $4 AND EXISTS (SELECT 1 FROM advanced)"
+                ),
                 customer_id,
                 version,
                 at,
                 product_id,
             ),
             CartEvent::CartCheckedOut { .. } => stmt!(
-                "WITH advanced AS (
-                     INSERT INTO carts (customer_id, stream_version, updated_at) VALUES ($1, $2, $3)
-                     ON CONFLICT (customer_id) DO UPDATE SET stream_version = EXCLUDED.stream_version,
-                         updated_at = EXCLUDED.updated_at
-                     WHERE carts.stream_version < EXCLUDED.stream_version
-                     RETURNING 1
-                 )
-                 DELETE FROM cart_lines WHERE customer_id = $1 AND EXISTS (SELECT 1 FROM advanced)",
+                advanced!(
+                    "DELETE FROM cart_lines WHERE customer_id = $1 AND EXISTS (SELECT 1 FROM advanced)"
+                ),
                 customer_id,
                 version,
                 at,

@@ -2,8 +2,9 @@
 //! first moves the product row's `product_version` guard (so a redelivered event changes
 //! nothing) and touches the images only if it did.
 
+use chrono::{DateTime, Utc};
 use pasar_events::RecordedEvent;
-use pasar_events::types::ProductEvent;
+use pasar_events::types::{ImageThumbnail, ProductEvent};
 use uuid::Uuid;
 
 use super::super::{Write, stmt};
@@ -27,6 +28,7 @@ fn int(event: &RecordedEvent, value: u32) -> Result<i32, ProjectorError> {
     i32::try_from(value).map_err(|_| ProjectorError::undecodable(event, "image size out of range"))
 }
 
+/// The statement that records one image event of `product_id`'s stream.
 pub(super) fn write(
     event: &RecordedEvent,
     product_id: Uuid,
@@ -61,6 +63,23 @@ pub(super) fn write(
             int(event, height)?,
             i64::try_from(bytes).unwrap_or(i64::MAX),
         ),
+        ProductEvent::ProductImageThumbnailsMade {
+            image_id,
+            thumbnails,
+            made_at,
+        } => thumbnails_write(event, product_id, image_id, thumbnails, made_at)?,
+        other => arrangement_write(event, product_id, other)?,
+    })
+}
+
+/// An image removed, the images reordered or a cover chosen: where each image stands.
+fn arrangement_write(
+    event: &RecordedEvent,
+    product_id: Uuid,
+    image: ProductEvent,
+) -> Result<Write, ProjectorError> {
+    let version = event.stream_version;
+    Ok(match image {
         ProductEvent::ProductImageRemoved {
             image_id,
             removed_at,
@@ -102,26 +121,6 @@ pub(super) fn write(
             chosen_at,
             image_id,
         ),
-        ProductEvent::ProductImageThumbnailsMade {
-            image_id,
-            mut thumbnails,
-            made_at,
-        } => {
-            thumbnails.sort_by_key(|t| t.size);
-            let thumbnails = serde_json::to_value(&thumbnails)
-                .map_err(|e| ProjectorError::undecodable(event, e))?;
-            stmt!(
-                guarded!(
-                    "UPDATE product_images SET thumbnails = $5
-                     WHERE product_id = $1 AND image_id = $4 AND EXISTS (SELECT 1 FROM bump)"
-                ),
-                product_id,
-                version,
-                made_at,
-                image_id,
-                thumbnails,
-            )
-        }
         other => {
             return Err(ProjectorError::undecodable(
                 event,
@@ -129,6 +128,30 @@ pub(super) fn write(
             ));
         }
     })
+}
+
+/// The thumbnails made of an image, smallest first, as the `thumbnails` JSON column.
+fn thumbnails_write(
+    event: &RecordedEvent,
+    product_id: Uuid,
+    image_id: Uuid,
+    mut thumbnails: Vec<ImageThumbnail>,
+    made_at: DateTime<Utc>,
+) -> Result<Write, ProjectorError> {
+    thumbnails.sort_by_key(|t| t.size);
+    let thumbnails =
+        serde_json::to_value(&thumbnails).map_err(|e| ProjectorError::undecodable(event, e))?;
+    Ok(stmt!(
+        guarded!(
+            "UPDATE product_images SET thumbnails = $5
+             WHERE product_id = $1 AND image_id = $4 AND EXISTS (SELECT 1 FROM bump)"
+        ),
+        product_id,
+        event.stream_version,
+        made_at,
+        image_id,
+        thumbnails,
+    ))
 }
 
 /// The URL the query API serves a stored object at (`GET /v1/media/{key}`), relative to it.

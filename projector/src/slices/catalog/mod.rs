@@ -9,9 +9,11 @@ pub mod images;
 pub mod queries;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use pasar_events::RecordedEvent;
 use pasar_events::types::streams::Category;
 use pasar_events::types::{CustomerEvent, ProductEvent, StockEvent};
+use uuid::Uuid;
 
 use super::{Projection, Write, currency, decode, position_columns, stmt, stream_uuid};
 use crate::ProjectorError;
@@ -54,9 +56,59 @@ impl Projection for Catalog {
     }
 }
 
+/// The statement that records a product stream's event on the product's row (and its images').
 fn product_write(event: &RecordedEvent, product: ProductEvent) -> Result<Write, ProjectorError> {
     let id = stream_uuid(event)?;
+    let version = event.stream_version;
     Ok(match product {
+        listed @ ProductEvent::ProductListed { .. } => listed_write(event, id, listed)?,
+        ProductEvent::ProductDiscontinued { discontinued_at } => {
+            status_write(id, "discontinued", discontinued_at, version)
+        }
+        ProductEvent::ProductReactivated { reactivated_at } => {
+            status_write(id, "active", reactivated_at, version)
+        }
+        edit @ (ProductEvent::ProductRepriced { .. } | ProductEvent::ProductEdited { .. }) => {
+            edit_write(event, id, edit)?
+        }
+        ProductEvent::ProductCategorised {
+            category_id,
+            categorised_at,
+            ..
+        } => {
+            stmt!(
+                "UPDATE products SET category_id = $2, updated_at = $3, product_version = $4
+                 WHERE id = $1 AND product_version > 0 AND product_version < $4",
+                id,
+                category_id,
+                categorised_at,
+                version,
+            )
+        }
+        ProductEvent::ProductLowStockThresholdSet { threshold } => {
+            stmt!(
+                "UPDATE products SET low_stock_threshold = $2, product_version = $3
+                 WHERE id = $1 AND product_version > 0 AND product_version < $3",
+                id,
+                threshold,
+                version,
+            )
+        }
+        image @ (ProductEvent::ProductImageAdded { .. }
+        | ProductEvent::ProductImageRemoved { .. }
+        | ProductEvent::ProductImagesReordered { .. }
+        | ProductEvent::ProductCoverChosen { .. }
+        | ProductEvent::ProductImageThumbnailsMade { .. }) => images::write(event, id, image)?,
+    })
+}
+
+/// The row a listing creates (or, redelivered after later events, leaves as it is).
+fn listed_write(
+    event: &RecordedEvent,
+    id: Uuid,
+    listed: ProductEvent,
+) -> Result<Write, ProjectorError> {
+    Ok(match listed {
         ProductEvent::ProductListed {
             product_id: _,
             seller_id,
@@ -101,24 +153,29 @@ fn product_write(event: &RecordedEvent, product: ProductEvent) -> Result<Write, 
                 event.stream_version,
             )
         }
-        ProductEvent::ProductDiscontinued { discontinued_at } => {
-            stmt!(
-                "UPDATE products SET status = 'discontinued', updated_at = $2, product_version = $3
-                 WHERE id = $1 AND product_version > 0 AND product_version < $3",
-                id,
-                discontinued_at,
-                event.stream_version,
-            )
-        }
-        ProductEvent::ProductReactivated { reactivated_at } => {
-            stmt!(
-                "UPDATE products SET status = 'active', updated_at = $2, product_version = $3
-                 WHERE id = $1 AND product_version > 0 AND product_version < $3",
-                id,
-                reactivated_at,
-                event.stream_version,
-            )
-        }
+        other => return Err(not_a(event, "listing", &other)),
+    })
+}
+
+/// A discontinuation or reactivation: the row's `status` ('discontinued' or 'active').
+fn status_write(id: Uuid, status: &'static str, at: DateTime<Utc>, version: i64) -> Write {
+    stmt!(
+        "UPDATE products SET status = $2, updated_at = $3, product_version = $4
+         WHERE id = $1 AND product_version > 0 AND product_version < $4",
+        id,
+        status,
+        at,
+        version,
+    )
+}
+
+/// A seller's edit of the price or the descriptive fields.
+fn edit_write(
+    event: &RecordedEvent,
+    id: Uuid,
+    edit: ProductEvent,
+) -> Result<Write, ProjectorError> {
+    Ok(match edit {
         ProductEvent::ProductRepriced {
             price, repriced_at, ..
         } => {
@@ -155,35 +212,13 @@ fn product_write(event: &RecordedEvent, product: ProductEvent) -> Result<Write, 
                 event.stream_version,
             )
         }
-        ProductEvent::ProductCategorised {
-            category_id,
-            categorised_at,
-            ..
-        } => {
-            stmt!(
-                "UPDATE products SET category_id = $2, updated_at = $3, product_version = $4
-                 WHERE id = $1 AND product_version > 0 AND product_version < $4",
-                id,
-                category_id,
-                categorised_at,
-                event.stream_version,
-            )
-        }
-        ProductEvent::ProductLowStockThresholdSet { threshold } => {
-            stmt!(
-                "UPDATE products SET low_stock_threshold = $2, product_version = $3
-                 WHERE id = $1 AND product_version > 0 AND product_version < $3",
-                id,
-                threshold,
-                event.stream_version,
-            )
-        }
-        image @ (ProductEvent::ProductImageAdded { .. }
-        | ProductEvent::ProductImageRemoved { .. }
-        | ProductEvent::ProductImagesReordered { .. }
-        | ProductEvent::ProductCoverChosen { .. }
-        | ProductEvent::ProductImageThumbnailsMade { .. }) => images::write(event, id, image)?,
+        other => return Err(not_a(event, "product edit", &other)),
     })
+}
+
+/// The error of a write helper handed an event it does not write (a routing mistake).
+fn not_a(event: &RecordedEvent, kind: &str, other: &ProductEvent) -> ProjectorError {
+    ProjectorError::undecodable(event, format!("not a {kind} event: {other:?}"))
 }
 
 /// A seller's suspension hides their products and reinstatement shows them again. Applied in

@@ -42,63 +42,67 @@ impl Projection for Categories {
         if Category::of(&event.stream) != Some(Category::Categories) {
             return Ok(());
         }
-        let version = event.stream_version;
-        out.push(match decode::<CategoryEvent>(event)? {
-            CategoryEvent::CategoryCreated {
-                category_id,
-                parent_id,
-                name,
-                slug,
-                created_at,
-            } => stmt!(
-                "INSERT INTO categories (id, parent_id, name, slug, created_at, updated_at, version)
+        out.push(write(event.stream_version, decode::<CategoryEvent>(event)?));
+        Ok(())
+    }
+}
+
+/// The statement that records `event` (the category stream's `version`-th) on its row.
+fn write(version: i64, event: CategoryEvent) -> Write {
+    match event {
+        CategoryEvent::CategoryCreated {
+            category_id,
+            parent_id,
+            name,
+            slug,
+            created_at,
+        } => stmt!(
+            "INSERT INTO categories (id, parent_id, name, slug, created_at, updated_at, version)
                  VALUES ($1, $2, $3, $4, $5, $5, $6)
                  ON CONFLICT (id) DO NOTHING",
-                category_id,
-                parent_id,
-                name,
-                slug,
-                created_at,
-                version,
-            ),
-            CategoryEvent::CategoryRenamed {
-                category_id,
-                name,
-                slug,
-                renamed_at,
-            } => stmt!(
-                "UPDATE categories SET name = $2, slug = $3, updated_at = $4, version = $5
+            category_id,
+            parent_id,
+            name,
+            slug,
+            created_at,
+            version,
+        ),
+        CategoryEvent::CategoryRenamed {
+            category_id,
+            name,
+            slug,
+            renamed_at,
+        } => stmt!(
+            "UPDATE categories SET name = $2, slug = $3, updated_at = $4, version = $5
                  WHERE id = $1 AND version < $5",
-                category_id,
-                name,
-                slug,
-                renamed_at,
-                version,
-            ),
-            CategoryEvent::CategoryMoved {
-                category_id,
-                parent_id,
-                moved_at,
-                ..
-            } => stmt!(
-                "UPDATE categories SET parent_id = $2, updated_at = $3, version = $4
+            category_id,
+            name,
+            slug,
+            renamed_at,
+            version,
+        ),
+        CategoryEvent::CategoryMoved {
+            category_id,
+            parent_id,
+            moved_at,
+            ..
+        } => stmt!(
+            "UPDATE categories SET parent_id = $2, updated_at = $3, version = $4
                  WHERE id = $1 AND version < $4",
-                category_id,
-                parent_id,
-                moved_at,
-                version,
-            ),
-            CategoryEvent::CategoryRetired {
-                category_id,
-                retired_at,
-            } => stmt!(
-                "UPDATE categories SET retired = true, updated_at = $2, version = $3
+            category_id,
+            parent_id,
+            moved_at,
+            version,
+        ),
+        CategoryEvent::CategoryRetired {
+            category_id,
+            retired_at,
+        } => stmt!(
+            "UPDATE categories SET retired = true, updated_at = $2, version = $3
                  WHERE id = $1 AND version < $3",
-                category_id,
-                retired_at,
-                version,
-            ),
-        });
-        Ok(())
+            category_id,
+            retired_at,
+            version,
+        ),
     }
 }

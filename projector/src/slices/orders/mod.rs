@@ -118,6 +118,36 @@ fn order_write(event: &RecordedEvent, order: OrderEvent) -> Result<Write, Projec
             shipped_at,
             version,
         )),
+        refund @ (OrderEvent::OrderRefundRequested { .. }
+        | OrderEvent::OrderRefunded { .. }
+        | OrderEvent::OrderRefundOwed { .. }) => order_refund_write(event, id, refund),
+        OrderEvent::OrderCancelled {
+            cancelled_at: at, ..
+        } => Ok(set_status(id, OrderStatus::Cancelled, at, version)),
+        OrderEvent::OrderExpired { expired_at: at } => {
+            Ok(set_status(id, OrderStatus::Expired, at, version))
+        }
+        // A late settlement brought it back; `OrderPaid` follows.
+        OrderEvent::OrderRevived { revived_at: at, .. } => {
+            Ok(set_status(id, OrderStatus::AwaitingPayment, at, version))
+        }
+        OrderEvent::OrderDelivered { delivered_at: at } => {
+            Ok(set_status(id, OrderStatus::Delivered, at, version))
+        }
+        OrderEvent::OrderCompleted { completed_at: at } => {
+            Ok(set_status(id, OrderStatus::Completed, at, version))
+        }
+    }
+}
+
+/// A refund asked for, settled or owed: `refund_status` follows it.
+fn order_refund_write(
+    event: &RecordedEvent,
+    id: Uuid,
+    refund: OrderEvent,
+) -> Result<Write, ProjectorError> {
+    let version = event.stream_version;
+    match refund {
         // Refunds add up; the order is `refunded` once all it cost went back.
         OrderEvent::OrderRefunded {
             amount,
@@ -147,22 +177,10 @@ fn order_write(event: &RecordedEvent, order: OrderEvent) -> Result<Write, Projec
             owed_at,
             version,
         )),
-        OrderEvent::OrderCancelled {
-            cancelled_at: at, ..
-        } => Ok(set_status(id, OrderStatus::Cancelled, at, version)),
-        OrderEvent::OrderExpired { expired_at: at } => {
-            Ok(set_status(id, OrderStatus::Expired, at, version))
-        }
-        // A late settlement brought it back; `OrderPaid` follows.
-        OrderEvent::OrderRevived { revived_at: at, .. } => {
-            Ok(set_status(id, OrderStatus::AwaitingPayment, at, version))
-        }
-        OrderEvent::OrderDelivered { delivered_at: at } => {
-            Ok(set_status(id, OrderStatus::Delivered, at, version))
-        }
-        OrderEvent::OrderCompleted { completed_at: at } => {
-            Ok(set_status(id, OrderStatus::Completed, at, version))
-        }
+        other => Err(ProjectorError::undecodable(
+            event,
+            format!("not a refund event: {other:?}"),
+        )),
     }
 }
 

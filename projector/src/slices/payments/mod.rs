@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use pasar_events::RecordedEvent;
 use pasar_events::types::streams::Category;
 use pasar_events::types::{PaymentEvent, PaymentFailure};
+use uuid::Uuid;
 
 use super::{Projection, Write, currency, decode, stmt, stream_uuid};
 use crate::ProjectorError;
@@ -67,8 +68,6 @@ impl Projection for Payments {
         true
     }
 
-    // Longer than 60 lines on purpose: one arm per event type, each one SQL statement on
-    // this projection's tables; split up, the writes to one table would be scattered.
     fn writes(&self, event: &RecordedEvent, out: &mut Vec<Write>) -> Result<(), ProjectorError> {
         if Category::of(&event.stream) != Some(Category::Payment) {
             return Ok(());
@@ -78,47 +77,24 @@ impl Projection for Payments {
         let version = event.stream_version;
         let status = payment_status(&payment);
         out.push(match payment {
-            PaymentEvent::PaymentInitiated {
-                payment_id: _,
-                checkout_id,
-                buyer_id,
-                order_ids,
-                gross_amount,
-                snap_token,
-                redirect_url,
-                initiated_at,
-            } => stmt!(
-                    // The first event of its stream: an existing row means it was applied.
-                    "INSERT INTO payments (id, checkout_id, buyer_id, order_ids, gross_amount, currency, status,
-                         snap_token, redirect_url, initiated_at, updated_at, stream_version)
-                     VALUES ($1, $2, $3, $4, $5, $6, 'initiated', $7, $8, $9, $9, $10)
-                     ON CONFLICT (id) DO NOTHING",
-                    id,
-                    checkout_id,
-                    buyer_id,
-                    order_ids,
-                    gross_amount.amount,
-                    currency(gross_amount),
-                    snap_token,
-                    redirect_url,
-                    initiated_at,
-                    version,
-            ),
+            initiated @ PaymentEvent::PaymentInitiated { .. } => {
+                initiated_write(event, id, initiated)?
+            }
             PaymentEvent::PaymentSettled {
                 transaction_id,
                 payment_type,
                 settled_at,
                 ..
             } => stmt!(
-                    "UPDATE payments SET status = 'settled', transaction_id = $2,
-                         payment_type = COALESCE($3, payment_type), settled_at = $4, updated_at = $4,
-                         stream_version = $5
-                     WHERE id = $1 AND stream_version < $5",
-                    id,
-                    transaction_id,
-                    payment_type,
-                    settled_at,
-                    version,
+                "UPDATE payments SET status = 'settled', transaction_id = $2,
+                     payment_type = COALESCE($3, payment_type), settled_at = $4, updated_at = $4,
+                     stream_version = $5
+                 WHERE id = $1 AND stream_version < $5",
+                id,
+                transaction_id,
+                payment_type,
+                settled_at,
+                version,
             ),
             PaymentEvent::PaymentFailed {
                 transaction_id,
@@ -149,6 +125,48 @@ impl Projection for Payments {
         });
         Ok(())
     }
+}
+
+/// The row a payment starts with (the first event of its stream: an existing row means it
+/// was applied).
+fn initiated_write(
+    event: &RecordedEvent,
+    id: Uuid,
+    initiated: PaymentEvent,
+) -> Result<Write, ProjectorError> {
+    Ok(match initiated {
+        PaymentEvent::PaymentInitiated {
+            payment_id: _,
+            checkout_id,
+            buyer_id,
+            order_ids,
+            gross_amount,
+            snap_token,
+            redirect_url,
+            initiated_at,
+        } => stmt!(
+            "INSERT INTO payments (id, checkout_id, buyer_id, order_ids, gross_amount, currency, status,
+                 snap_token, redirect_url, initiated_at, updated_at, stream_version)
+             VALUES ($1, $2, $3, $4, $5, $6, 'initiated', $7, $8, $9, $9, $10)
+             ON CONFLICT (id) DO NOTHING",
+            id,
+            checkout_id,
+            buyer_id,
+            order_ids,
+            gross_amount.amount,
+            currency(gross_amount),
+            snap_token,
+            redirect_url,
+            initiated_at,
+            event.stream_version,
+        ),
+        other => {
+            return Err(ProjectorError::undecodable(
+                event,
+                format!("not a payment's first event: {other:?}"),
+            ));
+        }
+    })
 }
 
 /// Moves the row to `status` (kept when `None`), filling in what the event knows.

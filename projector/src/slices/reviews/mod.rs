@@ -6,6 +6,7 @@
 pub mod queries;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use pasar_events::RecordedEvent;
 use pasar_events::types::ReviewEvent;
 use pasar_events::types::streams::Category;
@@ -114,31 +115,42 @@ fn write(id: Uuid, version: i64, event: ReviewEvent) -> Write {
             edited_at,
             version,
         ),
-        ReviewEvent::ReviewApproved { approved_at, .. } => stmt!(
-            "UPDATE reviews SET status = 'approved', reject_reason = NULL, moderated_at = $2,
-                stream_version = $3
-             WHERE id = $1 AND stream_version < $3",
-            id,
-            approved_at,
-            version,
-        ),
+        ReviewEvent::ReviewApproved { approved_at, .. } => {
+            moderated(id, version, None, approved_at)
+        }
         ReviewEvent::ReviewRejected {
             reason,
             rejected_at,
             ..
-        } => stmt!(
+        } => moderated(id, version, Some(reason), rejected_at),
+        ReviewEvent::ReviewMarkedHelpful { .. } => stmt!(
+            "UPDATE reviews SET helpful = helpful + 1, stream_version = $2
+             WHERE id = $1 AND stream_version < $2",
+            id,
+            version,
+        ),
+    }
+}
+
+/// A moderator's verdict: approved (`reason` is `None`; an earlier rejection's reason is
+/// cleared) or rejected with its reason.
+fn moderated(id: Uuid, version: i64, reason: Option<String>, at: DateTime<Utc>) -> Write {
+    match reason {
+        None => stmt!(
+            "UPDATE reviews SET status = 'approved', reject_reason = NULL, moderated_at = $2,
+                stream_version = $3
+             WHERE id = $1 AND stream_version < $3",
+            id,
+            at,
+            version,
+        ),
+        Some(reason) => stmt!(
             "UPDATE reviews SET status = 'rejected', reject_reason = $2, moderated_at = $3,
                 stream_version = $4
              WHERE id = $1 AND stream_version < $4",
             id,
             reason,
-            rejected_at,
-            version,
-        ),
-        ReviewEvent::ReviewMarkedHelpful { .. } => stmt!(
-            "UPDATE reviews SET helpful = helpful + 1, stream_version = $2
-             WHERE id = $1 AND stream_version < $2",
-            id,
+            at,
             version,
         ),
     }
