@@ -42,79 +42,37 @@ fn at(line: u64, detail: impl Into<String>) -> Malformed {
 
 /// The file's data rows, cells trimmed, or why the whole file is refused.
 pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Malformed> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let valid = &bytes[..e.valid_up_to()];
-        let line = 1 + valid.iter().filter(|b| **b == b'\n').count() as u64;
-        at(line, "is not valid UTF-8 (save the file as UTF-8)")
-    })?;
+    let text = utf8(bytes)?;
     if let Some(line) = unclosed_quote(text) {
         return Err(at(line, "a quoted cell opened here is never closed"));
     }
-    let mut reader = csv::ReaderBuilder::new()
+    let lines = Lines::new(text);
+    let mut records = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_bytes());
-    // The csv crate's own line count skips blank lines; count from byte offsets instead.
-    let newlines: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
-    // A record's position is where the reader started it: before the blank lines it skipped.
-    let line_at = |byte: u64| {
-        let start = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
-        let blank = text[start..].len() - text[start..].trim_start_matches(['\r', '\n']).len();
-        1 + newlines.partition_point(|n| *n < start + blank) as u64
-    };
-    let csv_error = |e: &csv::Error| match e.position() {
-        Some(position) => at(line_at(position.byte()), "cannot be read as CSV"),
-        None => Malformed {
-            line: None,
-            detail: format!("cannot be read as CSV: {e}"),
-        },
-    };
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(header)) => header,
-        Some(Err(e)) => return Err(csv_error(&e)),
+        .from_reader(text.as_bytes())
+        .into_records();
+    match records.next() {
+        Some(Ok(header)) => check_header(&header)?,
+        Some(Err(e)) => return Err(lines.csv_error(&e)),
         None => {
             return Err(Malformed {
                 line: None,
                 detail: "the file is empty".into(),
             });
         }
-    };
-    let names: Vec<&str> = header.iter().map(str::trim).collect();
-    if names != COLUMNS {
-        return Err(at(
-            1,
-            format!("the header must be exactly {}", COLUMNS.join(",")),
-        ));
     }
     let mut rows = Vec::new();
     for record in records {
-        let record = record.map_err(|e| csv_error(&e))?;
-        let line = record.position().map_or(0, |p| line_at(p.byte()));
+        let record = record.map_err(|e| lines.csv_error(&e))?;
+        let line = record.position().map_or(0, |p| lines.at(p.byte()));
         if record.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
         if rows.len() == MAX_ROWS {
             return Err(at(line, format!("more than {MAX_ROWS} data rows")));
         }
-        if record.len() != COLUMNS.len() {
-            let detail = format!(
-                "{} cells, but the header has {}",
-                record.len(),
-                COLUMNS.len()
-            );
-            return Err(at(line, detail));
-        }
-        if record
-            .iter()
-            .any(|cell| cell.chars().count() > MAX_CELL_CHARS)
-        {
-            return Err(at(
-                line,
-                format!("a cell is longer than {MAX_CELL_CHARS} characters"),
-            ));
-        }
+        check_record(line, &record)?;
         rows.push(row(line, &record));
     }
     if rows.is_empty() {
@@ -124,6 +82,82 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<ImportRow>, Malformed> {
         });
     }
     Ok(rows)
+}
+
+/// The file as UTF-8 text (a byte-order mark dropped), or the line where it stops being so.
+fn utf8(bytes: &[u8]) -> Result<&str, Malformed> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        let line = 1 + valid.iter().filter(|b| **b == b'\n').count() as u64;
+        at(line, "is not valid UTF-8 (save the file as UTF-8)")
+    })
+}
+
+/// Line numbers of byte offsets. The csv crate's own line count skips blank lines; this
+/// counts from byte offsets instead.
+struct Lines<'a> {
+    text: &'a str,
+    newlines: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        let newlines = text.match_indices('\n').map(|(at, _)| at).collect();
+        Lines { text, newlines }
+    }
+
+    /// The line of a record starting at `byte`: a record's position is where the reader
+    /// started it, before the blank lines it skipped.
+    fn at(&self, byte: u64) -> u64 {
+        let text = self.text;
+        let start = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
+        let blank = text[start..].len() - text[start..].trim_start_matches(['\r', '\n']).len();
+        1 + self.newlines.partition_point(|n| *n < start + blank) as u64
+    }
+
+    fn csv_error(&self, e: &csv::Error) -> Malformed {
+        match e.position() {
+            Some(position) => at(self.at(position.byte()), "cannot be read as CSV"),
+            None => Malformed {
+                line: None,
+                detail: format!("cannot be read as CSV: {e}"),
+            },
+        }
+    }
+}
+
+fn check_header(header: &csv::StringRecord) -> Result<(), Malformed> {
+    let names: Vec<&str> = header.iter().map(str::trim).collect();
+    if names != COLUMNS {
+        return Err(at(
+            1,
+            format!("the header must be exactly {}", COLUMNS.join(",")),
+        ));
+    }
+    Ok(())
+}
+
+/// The record has the header's cells, none too long.
+fn check_record(line: u64, record: &csv::StringRecord) -> Result<(), Malformed> {
+    if record.len() != COLUMNS.len() {
+        let detail = format!(
+            "{} cells, but the header has {}",
+            record.len(),
+            COLUMNS.len()
+        );
+        return Err(at(line, detail));
+    }
+    if record
+        .iter()
+        .any(|cell| cell.chars().count() > MAX_CELL_CHARS)
+    {
+        return Err(at(
+            line,
+            format!("a cell is longer than {MAX_CELL_CHARS} characters"),
+        ));
+    }
+    Ok(())
 }
 
 fn row(line: u64, record: &csv::StringRecord) -> ImportRow {

@@ -215,95 +215,33 @@ fn edit_of(product: &Product, parsed: &Parsed) -> Option<ProductCommand> {
 /// The line's cells as values, or every reason it cannot be imported.
 fn parse(row: &ImportRow) -> Result<Parsed, Vec<String>> {
     let mut reasons = Vec::new();
-    let mut text = |field: &str, raw: &str| -> Option<String> {
-        match printable(raw) {
-            Ok(text) => Some(text.to_owned()),
-            Err(e) => {
-                reasons.push(format!("{field}: {e}"));
-                None
-            }
-        }
-    };
-    let name = text("name", &row.name);
-    let description = text("description", &row.description).filter(|d| !d.is_empty());
-    let brand = text("brand", &row.brand).filter(|b| !b.is_empty());
-    let required = |field: &str, raw: &str, reasons: &mut Vec<String>| {
+    let name = text(&mut reasons, "name", &row.name);
+    let description = text(&mut reasons, "description", &row.description).filter(|d| !d.is_empty());
+    let brand = text(&mut reasons, "brand", &row.brand).filter(|b| !b.is_empty());
+    for (field, raw) in [("sku", &row.sku), ("name", &row.name)] {
         if raw.is_empty() {
             reasons.push(format!("{field}: is required"));
         }
-    };
-    required("sku", &row.sku, &mut reasons);
-    required("name", &row.name, &mut reasons);
+    }
     let price = whole(
         &mut reasons,
         "price",
         &row.price,
         "a whole number of rupiah",
     );
-    let weight = whole(
-        &mut reasons,
-        "weight_grams",
-        &row.weight_grams,
-        "a whole number of grams",
-    )
-    .and_then(|w| match i32::try_from(w) {
-        Ok(w) => Some(w),
-        Err(_) => {
-            reasons.push("weight_grams: is too large".into());
-            None
-        }
-    });
-    let condition = match row.condition.to_lowercase().as_str() {
-        "" => None,
-        "new" => Some(ProductCondition::New),
-        "used" => Some(ProductCondition::Used),
-        "refurbished" => Some(ProductCondition::Refurbished),
-        _ => {
-            reasons.push("condition: must be new, used or refurbished".into());
-            None
-        }
-    };
-    let category_id = if row.category_id.is_empty() {
-        None
-    } else if let Ok(id) = row.category_id.parse::<Uuid>() {
-        Some(id)
-    } else {
-        reasons.push("category_id: must be a UUID".into());
-        None
-    };
-    let stock = if row.stock.is_empty() {
-        None
-    } else {
-        whole(
-            &mut reasons,
-            "stock",
-            &row.stock,
-            "a whole number of units, 0 or more",
-        )
-        .filter(|s| {
-            let ok = *s >= 0;
-            if !ok {
-                reasons.push("stock: must be 0 or more".into());
-            }
-            ok
-        })
-    };
+    let weight = weight(&mut reasons, &row.weight_grams);
+    let condition = condition(&mut reasons, &row.condition);
+    let category_id = category(&mut reasons, &row.category_id);
+    let stock = stock(&mut reasons, &row.stock);
     if let (Some(name), Some(price), Some(weight)) = (&name, price, weight) {
-        let errors = pasar_domain::product::listing_errors(
-            &row.sku,
-            name,
-            description.as_deref().unwrap_or(""),
-            Money::idr(price),
+        let listing = (
+            name.as_str(),
+            description.as_deref(),
+            price,
             brand.as_deref(),
             weight,
         );
-        reasons.extend(
-            errors
-                .into_iter()
-                .filter(|e| !(e.field == "sku" && row.sku.is_empty()))
-                .filter(|e| !(e.field == "name" && row.name.is_empty()))
-                .map(|e| format!("{}: {}", e.field, e.message)),
-        );
+        reasons.extend(listing_reasons(row, listing));
     }
     if !reasons.is_empty() {
         return Err(reasons);
@@ -327,6 +265,87 @@ fn parse(row: &ImportRow) -> Result<Parsed, Vec<String>> {
         category_id,
         stock,
     })
+}
+
+/// Printable text, or a reason.
+fn text(reasons: &mut Vec<String>, field: &str, raw: &str) -> Option<String> {
+    match printable(raw) {
+        Ok(text) => Some(text.to_owned()),
+        Err(e) => {
+            reasons.push(format!("{field}: {e}"));
+            None
+        }
+    }
+}
+
+fn weight(reasons: &mut Vec<String>, raw: &str) -> Option<i32> {
+    let grams = whole(reasons, "weight_grams", raw, "a whole number of grams")?;
+    match i32::try_from(grams) {
+        Ok(grams) => Some(grams),
+        Err(_) => {
+            reasons.push("weight_grams: is too large".into());
+            None
+        }
+    }
+}
+
+/// An empty cell is `None` (left as it is).
+fn condition(reasons: &mut Vec<String>, raw: &str) -> Option<ProductCondition> {
+    match raw.to_lowercase().as_str() {
+        "" => None,
+        "new" => Some(ProductCondition::New),
+        "used" => Some(ProductCondition::Used),
+        "refurbished" => Some(ProductCondition::Refurbished),
+        _ => {
+            reasons.push("condition: must be new, used or refurbished".into());
+            None
+        }
+    }
+}
+
+fn category(reasons: &mut Vec<String>, raw: &str) -> Option<Uuid> {
+    if raw.is_empty() {
+        return None;
+    }
+    let id = raw.parse::<Uuid>().ok();
+    if id.is_none() {
+        reasons.push("category_id: must be a UUID".into());
+    }
+    id
+}
+
+fn stock(reasons: &mut Vec<String>, raw: &str) -> Option<i64> {
+    if raw.is_empty() {
+        return None;
+    }
+    let units = whole(reasons, "stock", raw, "a whole number of units, 0 or more")?;
+    if units < 0 {
+        reasons.push("stock: must be 0 or more".into());
+        return None;
+    }
+    Some(units)
+}
+
+/// The listing rules' reasons for a line whose name, price and weight parsed (name,
+/// description, price, brand, weight), without repeating a missing SKU or name.
+fn listing_reasons(
+    row: &ImportRow,
+    (name, description, price, brand, weight): (&str, Option<&str>, i64, Option<&str>, i32),
+) -> Vec<String> {
+    let errors = pasar_domain::product::listing_errors(
+        &row.sku,
+        name,
+        description.unwrap_or(""),
+        Money::idr(price),
+        brand,
+        weight,
+    );
+    errors
+        .into_iter()
+        .filter(|e| !(e.field == "sku" && row.sku.is_empty()))
+        .filter(|e| !(e.field == "name" && row.name.is_empty()))
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect()
 }
 
 /// A whole number, or a reason naming what it must be.

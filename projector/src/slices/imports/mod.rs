@@ -94,24 +94,36 @@ impl Projection for Imports {
                 rejected,
                 completed_at,
             } => {
-                let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
-                stmt!(
-                    "UPDATE imports SET stream_version = $2, status = 'done', completed_at = $3,
-                         created = $4, updated = $5, unchanged = $6, rejected = $7,
-                         processed = $4::int + $5::int + $6::int + $7::int
-                     WHERE id = $1 AND stream_version < $2",
-                    id,
-                    version,
-                    completed_at,
-                    n(created),
-                    n(updated),
-                    n(unchanged),
-                    n(rejected),
-                )
+                let counts = [created, updated, unchanged, rejected];
+                completed_write(id, version, completed_at, counts)
             }
         });
         Ok(())
     }
+}
+
+/// The import done, with its outcome counts (created, updated, unchanged, rejected).
+fn completed_write(
+    id: uuid::Uuid,
+    version: i64,
+    completed_at: chrono::DateTime<chrono::Utc>,
+    counts: [u32; 4],
+) -> Write {
+    let [created, updated, unchanged, rejected] =
+        counts.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
+    stmt!(
+        "UPDATE imports SET stream_version = $2, status = 'done', completed_at = $3,
+             created = $4, updated = $5, unchanged = $6, rejected = $7,
+             processed = $4::int + $5::int + $6::int + $7::int
+         WHERE id = $1 AND stream_version < $2",
+        id,
+        version,
+        completed_at,
+        created,
+        updated,
+        unchanged,
+        rejected,
+    )
 }
 
 /// One statement: advance the import's row (counters included) and, only if it advanced,
