@@ -125,26 +125,31 @@ fn answer_alone(group: Vec<Request>) {
 
 type GroupError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Commits `group` in one transaction: every stream locked first, the appends pipelined.
+/// Commits `group` in one transaction, in one round trip: `BEGIN`, every stream's lock, the
+/// appends and `COMMIT` are all sent before any answer is read. When any statement before
+/// `COMMIT` failed, the transaction was aborted and PostgreSQL turns that `COMMIT` into a
+/// rollback, so the group counts as failed; either way the connection ends outside a
+/// transaction (everything is queued on the connection at the first poll).
 async fn commit(pool: &Pool, group: &[Request]) -> Result<Vec<Row>, GroupError> {
-    let mut client = pool.get().await?;
+    let client = pool.get().await?;
     let lock = client
         .prepare_cached("SELECT es_lock_streams($1::text[])")
         .await?;
     let append = client
         .prepare_cached("SELECT * FROM es_append_locked($1, $2, $3, $4, $5, $6, $7)")
         .await?;
-    let tx = client.transaction().await?;
     let streams: Vec<&str> = group.iter().map(|r| r.append.stream.as_str()).collect();
     let params: Vec<[&(dyn ToSql + Sync); 7]> = group.iter().map(|r| r.append.params()).collect();
     let lock_params: [&(dyn ToSql + Sync); 1] = [&streams];
-    // Sent in this order on the one connection before any answer is read.
-    let (locked, appended) = futures::join!(
-        tx.execute(&lock, &lock_params),
-        futures::future::join_all(params.iter().map(|p| tx.query_one(&append, p)))
+    let (begun, locked, appended, committed) = futures::join!(
+        client.batch_execute("BEGIN"),
+        client.execute(&lock, &lock_params),
+        futures::future::join_all(params.iter().map(|p| client.query_one(&append, p))),
+        client.batch_execute("COMMIT"),
     );
+    begun?;
     locked?;
     let rows = appended.into_iter().collect::<Result<Vec<Row>, _>>()?;
-    tx.commit().await?;
+    committed?;
     Ok(rows)
 }
