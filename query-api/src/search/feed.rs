@@ -44,6 +44,9 @@ pub(super) struct Staging {
     job: Option<JoinHandle<Result<(), SearchError>>>,
     /// When the last uncommitted batch was handed over (`None`: nothing staged).
     since: Option<Instant>,
+    /// The idle flush found the staged batches failed or could not commit them: they are
+    /// gone, and the follower must read again from the committed checkpoint.
+    lost: bool,
 }
 
 impl Staging {
@@ -65,11 +68,16 @@ impl Staging {
         self.since.is_some_and(|at| at.elapsed() >= STAGED_IDLE)
     }
 
-    /// Settles the job and commits everything staged in `index`.
+    /// Settles the job and commits everything staged in `index` (for the idle flush: a
+    /// failure is remembered for the follower's next batch).
     pub(super) async fn commit(&mut self, index: Arc<SearchIndex>) -> Result<(), ProcessError> {
-        self.settle().await?;
         self.since = None;
-        commit(index).await
+        let committed = match self.settle().await {
+            Ok(()) => commit(index).await,
+            Err(e) => Err(e),
+        };
+        self.lost |= committed.is_err();
+        committed
     }
 }
 
@@ -151,6 +159,11 @@ impl LocalProcessor for Follower {
         let read = self.read.swap(0, Ordering::Relaxed);
         let mut staging = self.host.applying.lock().await;
         staging.settle().await?;
+        if std::mem::take(&mut staging.lost) {
+            return Err(ProcessError::transient(
+                "staged batches were lost; reading again from the committed checkpoint",
+            ));
+        }
         let index = self.host.index();
         if behind(read, index.staged().events) {
             let events = events.to_vec();
