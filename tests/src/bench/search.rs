@@ -15,6 +15,10 @@ use uuid::Uuid;
 
 use crate::stack::Stack;
 
+mod settle;
+
+use settle::settle;
+
 /// Products, brands, categories and variants the generator combines (a product is a type,
 /// a variant, a colour or size, and a brand that sells that type).
 const GENERATE: &str = "
@@ -208,37 +212,6 @@ async fn generate(stack: &Stack, products: usize) -> anyhow::Result<i64> {
     let events = client.execute(GENERATE, &[&(products as i32)]).await? as i64;
     eprintln!("generated {events} events in {:.1?}", started.elapsed());
     Ok(events)
-}
-
-/// Waits until no processor has moved its checkpoint for a second (the projector is
-/// stopped, so these are the command API's reactors catching up with the generated log).
-async fn settle(stack: &Stack) -> anyhow::Result<()> {
-    let (client, connection) =
-        tokio_postgres::connect(&stack.database_url, tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
-    let started = Instant::now();
-    loop {
-        let row = client
-            .query_one(
-                "SELECT coalesce(extract(epoch FROM now() - max(updated_at))::float8, 1e9)
-                 FROM public.processor_checkpoints",
-                &[],
-            )
-            .await?;
-        if row.get::<_, f64>(0) >= 1.0 {
-            break;
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(300),
-            "the command API's processors never caught up"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    eprintln!(
-        "the command API's processors caught up in {:.1?}",
-        started.elapsed()
-    );
-    Ok(())
 }
 
 async fn list(stack: &Stack, seller: &str, name: &str, price: i64) -> (Uuid, String) {
