@@ -72,6 +72,11 @@ impl Consistency {
         self.known.borrow().clone()
     }
 
+    /// One projection's checkpoint as last seen.
+    pub fn position_of(&self, projection: &str) -> Option<Position> {
+        self.known.borrow().get(projection).copied()
+    }
+
     /// Starts the refresher, the LISTEN connection to `listen` (none on a standby, which
     /// cannot LISTEN) and (if given) the NATS subscription.
     pub fn spawn(

@@ -2,15 +2,17 @@
 //!
 //! Every query-API process keeps its own tantivy index under `SEARCH_INDEX_DIR` (an
 //! [`IndexSwap`]: the live generation and rebuilds beside it) and follows the log into it
-//! with the processor runtime's [`LocalProcessor`] loop: the same reads, order and wake-ups as
-//! every projection, but no leader lock (each replica runs its own) and the checkpoint in the
-//! index's commit payload instead of `processor_checkpoints`. A replica that starts empty
+//! with the processor runtime's `LocalProcessor` loop: the same reads, order and wake-ups
+//! as every projection, but no leader lock (each replica runs its own) and the checkpoint
+//! in the index's commit payload instead of `processor_checkpoints`. A replica that starts empty
 //! catches up from the log; one killed mid-batch resumes from its last commit, and since
 //! [`pasar_search::SearchIndex::apply`] is idempotent, ends with the same content as a fresh
 //! build.
 //!
-//! Each applied batch raises this process's known position of [`NAME`] in [`Consistency`],
-//! so `X-Consistency-Token` on `/v1/search` waits for the local index like for any projection.
+//! Each commit raises this process's known position of [`NAME`] in [`Consistency`], so
+//! `X-Consistency-Token` on `/v1/search` waits for the local index like for any projection
+//! (`feed.rs`: a batch is committed at once while the index keeps up with the log; far
+//! behind, several are staged and committed together).
 //!
 //! [`SearchHost::rebuild`] builds a new generation beside the live one from the start of the
 //! log, pauses the live follower for a last catch-up, then swaps; searches never stop.
@@ -19,34 +21,38 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use pasar_events::runtime::{LocalProcessor, ProcessError, Runtime};
-use pasar_events::types::streams::Category;
-use pasar_events::{Position, RecordedEvent};
+use pasar_events::Position;
+use pasar_events::runtime::Runtime;
 use pasar_search::{IndexSwap, SearchIndex, Synonyms};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::consistency::Consistency;
 
+mod feed;
+mod names;
+
+use feed::{Builder, Follower, STAGED_IDLE, Staging, commit};
+pub use names::CategoryNames;
+
 /// The search projection's name: its metrics label and its entry in the consistency map.
 pub const NAME: &str = "search";
-
-/// Events per batch: large, because each batch is one tantivy commit (an fsync).
-const BATCH_SIZE: usize = 5_000;
 
 /// The live index of this process and what feeds it.
 pub struct SearchHost {
     swap: IndexSwap,
     consistency: Arc<Consistency>,
     /// Held while a batch is applied, and by a rebuild's last catch-up and swap, so the
-    /// follower never applies a batch to an index that is being replaced.
-    applying: Mutex<()>,
+    /// follower never applies a batch to an index that is being replaced; with what the
+    /// follower has staged and not yet committed.
+    applying: Mutex<Staging>,
     /// Only one rebuild at a time.
     rebuilding: Mutex<()>,
     /// The operators' synonym list (`SEARCH_SYNONYMS_FILE`), given to every new generation;
     /// `None`: the built-in list.
     synonyms: std::sync::Mutex<Option<Synonyms>>,
+    /// Category names for the facets of search answers.
+    pub category_names: CategoryNames,
 }
 
 /// What a rebuild did.
@@ -70,9 +76,10 @@ impl SearchHost {
         let host = Arc::new(SearchHost {
             swap,
             consistency,
-            applying: Mutex::new(()),
+            applying: Mutex::new(Staging::default()),
             rebuilding: Mutex::new(()),
             synonyms: std::sync::Mutex::new(None),
+            category_names: CategoryNames::default(),
         });
         host.announce();
         Ok(host)
@@ -97,7 +104,8 @@ impl SearchHost {
     }
 
     /// Follows the log into the live index until `stop`: connects the event store (retrying
-    /// while PostgreSQL is down, so the API still starts), then runs the runtime's loop.
+    /// while PostgreSQL is down, so the API still starts), then runs the runtime's loop,
+    /// beside a task that commits staged work the loop left behind when the log went quiet.
     pub async fn follow(
         self: Arc<Self>,
         database_url: String,
@@ -107,8 +115,29 @@ impl SearchHost {
         let Some(runtime) = connect_runtime(&database_url, standby, &stop).await else {
             return;
         };
-        let follower = Follower(Arc::clone(&self));
+        let follower = Follower::new(Arc::clone(&self));
+        let flusher = tokio::spawn(Arc::clone(&self).flush_when_idle(stop.clone()));
         runtime.run_local(&follower, &stop).await;
+        flusher.abort();
+    }
+
+    /// Commits what the follower staged once no batch has come for a while: a full batch is
+    /// staged in the expectation of more, and the log may have ended there.
+    async fn flush_when_idle(self: Arc<Self>, stop: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(STAGED_IDLE / 4) => {}
+            }
+            let mut staging = self.applying.lock().await;
+            if !staging.idle() {
+                continue;
+            }
+            match staging.commit(self.index()).await {
+                Ok(()) => self.announce(),
+                Err(e) => tracing::warn!(error = %e, "search: committing staged batches failed"),
+            }
+        }
     }
 
     /// Builds a new index from the start of the log beside the live one, then swaps it in.
@@ -116,13 +145,16 @@ impl SearchHost {
     pub async fn rebuild(&self, runtime: &Runtime) -> anyhow::Result<Rebuilt> {
         let _one = self.rebuilding.lock().await;
         let rebuild = self.swap.begin_rebuild()?;
-        let builder = Builder(Arc::clone(&rebuild.index));
+        let builder = Builder::new(Arc::clone(&rebuild.index));
         // The bulk of the log, while the live index keeps following.
         runtime.catch_up_local(&builder).await?;
+        // Committed, so that the next catch-up starts where this one ended.
+        commit(Arc::clone(&rebuild.index)).await?;
         // The tail, with the follower paused, so nothing it applies is missed by the new one.
         let _paused = self.applying.lock().await;
         let caught_up = runtime.catch_up_local(&builder).await?;
-        let products = builder.0.active_count()?;
+        commit(Arc::clone(&rebuild.index)).await?;
+        let products = builder.index.active_count()?;
         let events = caught_up.events;
         let synonyms = self
             .synonyms
@@ -173,84 +205,5 @@ pub async fn connect_runtime(
             () = tokio::time::sleep(wait) => {}
         }
         wait = (wait * 2).min(Duration::from_secs(5));
-    }
-}
-
-/// Applies `events` to `index` off the async threads (a commit fsyncs).
-async fn apply(
-    index: Arc<SearchIndex>,
-    events: &[RecordedEvent],
-    position: Position,
-) -> Result<(), ProcessError> {
-    let events = events.to_vec();
-    tokio::task::spawn_blocking(move || index.apply_through(&events, Some(position)))
-        .await
-        .map_err(ProcessError::transient)?
-        .map_err(|e| match e {
-            pasar_search::SearchError::Decode(_) => ProcessError::fatal(e),
-            e => ProcessError::transient(e),
-        })?;
-    Ok(())
-}
-
-const CATEGORIES: &[Category] = &[
-    Category::Product,
-    Category::Stock,
-    Category::Customer,
-    Category::Review,
-];
-
-/// Feeds the live index.
-struct Follower(Arc<SearchHost>);
-
-#[async_trait]
-impl LocalProcessor for Follower {
-    fn name(&self) -> &str {
-        NAME
-    }
-    fn categories(&self) -> &[Category] {
-        CATEGORIES
-    }
-    fn batch_size(&self) -> usize {
-        BATCH_SIZE
-    }
-    async fn checkpoint(&self) -> Result<Position, ProcessError> {
-        Ok(self.0.index().checkpoint().unwrap_or(Position::START))
-    }
-    async fn apply(
-        &self,
-        events: &[RecordedEvent],
-        position: Position,
-    ) -> Result<(), ProcessError> {
-        let _applying = self.0.applying.lock().await;
-        apply(self.0.index(), events, position).await?;
-        self.0.announce();
-        Ok(())
-    }
-}
-
-/// Feeds a generation being rebuilt.
-struct Builder(Arc<SearchIndex>);
-
-#[async_trait]
-impl LocalProcessor for Builder {
-    fn name(&self) -> &str {
-        "search-rebuild"
-    }
-    fn categories(&self) -> &[Category] {
-        CATEGORIES
-    }
-    fn batch_size(&self) -> usize {
-        BATCH_SIZE
-    }
-    async fn checkpoint(&self) -> Result<Position, ProcessError> {
-        Ok(self.0.checkpoint().unwrap_or(Position::START))
-    }
-    async fn apply(
-        &self,
-        events: &[RecordedEvent],
-        position: Position,
-    ) -> Result<(), ProcessError> {
-        apply(Arc::clone(&self.0), events, position).await
     }
 }

@@ -166,6 +166,17 @@ impl SegmentCollector for SegmentPage {
             SortOrder::PriceDesc => -price,
             SortOrder::Newest => -self.listed_at.first(doc).unwrap_or(0),
         };
+        // Most matches lose on the primary key alone: no need to read their id.
+        let full = self.heap.len() >= self.keep;
+        if self.after.is_some_and(|after| primary < after.primary)
+            || (full
+                && self
+                    .heap
+                    .peek()
+                    .is_some_and(|(worst, _)| primary > worst.primary))
+        {
+            return;
+        }
         let hi = self.id_hi.first(doc).unwrap_or(0);
         let lo = self.id_lo.first(doc).unwrap_or(0);
         let key = SortKey {
@@ -175,9 +186,13 @@ impl SegmentCollector for SegmentPage {
         if self.after.is_some_and(|after| key <= after) {
             return;
         }
-        self.heap.push((key, doc));
-        if self.heap.len() > self.keep {
-            self.heap.pop();
+        if !full {
+            self.heap.push((key, doc));
+        } else if self.heap.peek().is_some_and(|(worst, _)| key < *worst) {
+            // The newcomer replaces the worst hit kept.
+            if let Some(mut worst) = self.heap.peek_mut() {
+                *worst = (key, doc);
+            }
         }
     }
 

@@ -4,29 +4,29 @@
 //! document remembers the last applied version of its product and stock streams, and the
 //! log position of the last applied batch is committed in the same tantivy commit as the
 //! documents (the commit payload), so after a crash the index and its checkpoint agree.
+//! Writing is in `apply.rs`: [`SearchIndex::apply`] commits each batch;
+//! [`SearchIndex::stage`] and [`SearchIndex::commit_staged`] let a catch-up commit many
+//! batches at once.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
-use pasar_events::types::{CustomerEvent, DomainEvent, ProductEvent, ReviewEvent, StockEvent};
-use pasar_events::{Position, RecordedEvent};
+use pasar_events::Position;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument};
 use uuid::Uuid;
 
 use crate::analyzer::{PasarTokenizer, TOKENIZER_NAME};
+use crate::apply::Writing;
 use crate::document::ProductDoc;
 use crate::request::SearchError;
 use crate::schema::{self, Fields};
 use crate::suggest::{Suggester, Suggestion};
 use crate::synonyms::Synonyms;
-
-/// The documents a batch touches: as stored before it (if any), and after it.
-type Batch = HashMap<Uuid, (Option<ProductDoc>, ProductDoc)>;
 
 /// Memory the writer may buffer before flushing a segment.
 const WRITER_MEMORY: usize = 64_000_000;
@@ -36,10 +36,12 @@ const WRITER_MEMORY: usize = 64_000_000;
 pub struct SearchIndex {
     pub(crate) fields: Fields,
     pub(crate) reader: IndexReader,
-    writer: Mutex<IndexWriter>,
-    checkpoint: RwLock<Option<Position>>,
+    /// The writer and what is staged in it; every write holds this lock.
+    pub(crate) writing: Mutex<Writing>,
+    /// The committed checkpoint.
+    pub(crate) checkpoint: RwLock<Option<Position>>,
     pub(crate) synonyms: RwLock<Arc<Synonyms>>,
-    suggester: RwLock<Suggester>,
+    pub(crate) suggester: RwLock<Suggester>,
 }
 
 /// What one [`SearchIndex::apply`] did.
@@ -86,12 +88,13 @@ impl SearchIndex {
         let this = SearchIndex {
             fields,
             reader,
-            writer: Mutex::new(writer),
+            writing: Mutex::new(Writing::new(writer, checkpoint)),
             checkpoint: RwLock::new(checkpoint),
             synonyms: RwLock::new(Arc::new(Synonyms::default_list())),
             suggester: RwLock::new(Suggester::default()),
         };
-        this.rebuild_suggester()?;
+        let known = this.rebuild_suggester()?;
+        this.writing.lock().unwrap_or_else(|e| e.into_inner()).known = known;
         Ok(this)
     }
 
@@ -133,159 +136,7 @@ impl SearchIndex {
             .search(&query, &tantivy::collector::Count)? as u64)
     }
 
-    /// Applies a batch of events in log order: product and stock events update their
-    /// product's document, others only move the checkpoint. Commits the documents and the
-    /// position of the last event together, then makes them visible to searches. An event
-    /// already applied (same or older stream version) changes nothing. Fails without
-    /// committing anything if an event cannot be decoded or the index cannot be written.
-    pub fn apply(&self, events: &[RecordedEvent]) -> Result<Applied, SearchError> {
-        self.apply_through(events, None)
-    }
-
-    /// [`SearchIndex::apply`], committing `through` as the checkpoint when it is later than
-    /// the batch's last event: a batch of the log may end with events the index does not
-    /// keep (orders, carts), and the checkpoint must still cover them so that a consistency
-    /// token from any command is reached. Never moves the checkpoint back.
-    pub fn apply_through(
-        &self,
-        events: &[RecordedEvent],
-        through: Option<Position>,
-    ) -> Result<Applied, SearchError> {
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let (docs, changed) = self.fold(events)?;
-        let last = events.iter().map(|e| e.position).max();
-        let checkpoint = self.checkpoint().max(last).max(through);
-        let written = self.commit(&mut writer, &docs, &changed, checkpoint);
-        if written.is_err() {
-            // Leave nothing half-written in the writer for the next batch to commit.
-            let _ = writer.rollback();
-        }
-        written?;
-        self.reader.reload()?;
-        *self.checkpoint.write().unwrap_or_else(|e| e.into_inner()) = checkpoint;
-        self.update_suggester(changed.iter().map(|id| &docs[id]));
-        Ok(Applied {
-            documents_written: changed.len(),
-            checkpoint,
-        })
-    }
-
-    /// Folds a batch into the affected documents (before, after) and the ids that changed.
-    fn fold(&self, events: &[RecordedEvent]) -> Result<(Batch, HashSet<Uuid>), SearchError> {
-        let mut docs: Batch = HashMap::new();
-        let mut changed: HashSet<Uuid> = HashSet::new();
-        for event in events {
-            if let Some((seller, hidden)) = seller_hidden(event)? {
-                self.hide_seller(&mut docs, &mut changed, seller, hidden)?;
-                continue;
-            }
-            let Some(id) = product_of(event)? else {
-                continue;
-            };
-            if apply_one(self.entry(&mut docs, id)?, event)? {
-                changed.insert(id);
-            }
-        }
-        Ok((docs, changed))
-    }
-
-    /// The batch's current document of `id`, loaded from the index on first use.
-    fn entry<'a>(&self, docs: &'a mut Batch, id: Uuid) -> Result<&'a mut ProductDoc, SearchError> {
-        let (_, doc) = match docs.entry(id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                let before = self.load(id)?;
-                let current = before.clone().unwrap_or_else(|| ProductDoc::empty(id));
-                v.insert((before, current))
-            }
-        };
-        Ok(doc)
-    }
-
-    /// Hides (or shows again) every product of `seller`: those in the index and those the
-    /// batch has listed so far.
-    fn hide_seller(
-        &self,
-        docs: &mut Batch,
-        changed: &mut HashSet<Uuid>,
-        seller: Uuid,
-        hidden: bool,
-    ) -> Result<(), SearchError> {
-        let mut ids = self.seller_products(seller)?;
-        ids.extend(
-            docs.iter()
-                .filter(|(_, (_, doc))| doc.seller_id == Some(seller))
-                .map(|(id, _)| *id),
-        );
-        for id in ids {
-            if self.entry(docs, id)?.set_seller_hidden(hidden) {
-                changed.insert(id);
-            }
-        }
-        Ok(())
-    }
-
-    /// The ids of the stored documents of `seller`'s products.
-    fn seller_products(&self, seller: Uuid) -> Result<HashSet<Uuid>, SearchError> {
-        let searcher = self.reader.searcher();
-        let query = TermQuery::new(
-            tantivy::Term::from_field_text(self.fields.seller, &seller.to_string()),
-            IndexRecordOption::Basic,
-        );
-        let mut ids = HashSet::new();
-        for address in searcher.search(&query, &tantivy::collector::DocSetCollector)? {
-            let stored: TantivyDocument = searcher.doc(address)?;
-            ids.insert(self.fields.from_document(&stored).id);
-        }
-        Ok(ids)
-    }
-
-    /// Replaces the changed documents and commits them with the checkpoint as payload.
-    fn commit(
-        &self,
-        writer: &mut IndexWriter,
-        docs: &Batch,
-        changed: &HashSet<Uuid>,
-        checkpoint: Option<Position>,
-    ) -> Result<(), SearchError> {
-        for id in changed {
-            let (_, doc) = &docs[id];
-            writer.delete_term(self.fields.id_term(*id));
-            writer.add_document(self.fields.to_document(doc))?;
-        }
-        let mut prepared = writer.prepare_commit()?;
-        if let Some(position) = checkpoint {
-            let payload = serde_json::to_string(&position).map_err(std::io::Error::other)?;
-            prepared.set_payload(&payload);
-        }
-        prepared.commit()?;
-        Ok(())
-    }
-
-    /// The stored document of a product, if any.
-    fn load(&self, id: Uuid) -> Result<Option<ProductDoc>, SearchError> {
-        let searcher = self.reader.searcher();
-        let term = self.fields.id_term(id);
-        for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-            let inverted = segment.inverted_index(self.fields.id)?;
-            let Some(mut postings) = inverted.read_postings(&term, IndexRecordOption::Basic)?
-            else {
-                continue;
-            };
-            let mut doc = tantivy::DocSet::doc(&postings);
-            while doc != tantivy::TERMINATED {
-                if !segment.is_deleted(doc) {
-                    let address = tantivy::DocAddress::new(ord as u32, doc);
-                    let stored: TantivyDocument = searcher.doc(address)?;
-                    return Ok(Some(self.fields.from_document(&stored)));
-                }
-                doc = tantivy::DocSet::advance(&mut postings);
-            }
-        }
-        Ok(None)
-    }
-
-    fn update_suggester<'a>(
+    pub(crate) fn update_suggester<'a>(
         &self,
         changes: impl Iterator<Item = &'a (Option<ProductDoc>, ProductDoc)>,
     ) {
@@ -300,58 +151,24 @@ impl SearchIndex {
         }
     }
 
-    /// Fills the suggester from the stored names of the active products.
-    fn rebuild_suggester(&self) -> Result<(), SearchError> {
+    /// Fills the suggester from the stored names of the active products; returns the ids
+    /// of every stored product.
+    fn rebuild_suggester(&self) -> Result<HashSet<Uuid>, SearchError> {
         let searcher = self.reader.searcher();
         let mut suggester = Suggester::default();
+        let mut known = HashSet::new();
         for (ord, segment) in searcher.segment_readers().iter().enumerate() {
             for doc in segment.doc_ids_alive() {
                 let stored: TantivyDocument =
                     searcher.doc(tantivy::DocAddress::new(ord as u32, doc))?;
                 let product = self.fields.from_document(&stored);
+                known.insert(product.id);
                 if product.active() {
                     suggester.add_name(&product.name);
                 }
             }
         }
         *self.suggester.write().unwrap_or_else(|e| e.into_inner()) = suggester;
-        Ok(())
+        Ok(known)
     }
-}
-
-/// A seller's suspension (`true`) or reinstatement (`false`), from their customer stream.
-fn seller_hidden(event: &RecordedEvent) -> Result<Option<(Uuid, bool)>, SearchError> {
-    if event.category() != "customer" {
-        return Ok(None);
-    }
-    let hidden = match CustomerEvent::decode(event)? {
-        CustomerEvent::CustomerSuspended { .. } => true,
-        CustomerEvent::CustomerReinstated { .. } => false,
-        _ => return Ok(None),
-    };
-    Ok(event
-        .stream
-        .split_once('-')
-        .and_then(|(_, id)| id.parse().ok())
-        .map(|seller| (seller, hidden)))
-}
-
-/// The product a product, stock or review event is about.
-fn product_of(event: &RecordedEvent) -> Result<Option<Uuid>, SearchError> {
-    Ok(match event.category() {
-        "product" | "stock" => event
-            .stream
-            .split_once('-')
-            .and_then(|(_, id)| id.parse().ok()),
-        "review" => Some(ReviewEvent::decode(event)?.product_id()),
-        _ => None,
-    })
-}
-
-fn apply_one(doc: &mut ProductDoc, event: &RecordedEvent) -> Result<bool, SearchError> {
-    Ok(match event.category() {
-        "product" => doc.apply_product(event.stream_version, &ProductEvent::decode(event)?),
-        "review" => doc.apply_review(event.position.global, &ReviewEvent::decode(event)?),
-        _ => doc.apply_stock(event.stream_version, &StockEvent::decode(event)?),
-    })
 }

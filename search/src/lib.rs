@@ -1,8 +1,10 @@
 //! Product search: a tantivy index of the catalog, fed from the event log, hosted by each
 //! query-API process as a local read model.
 //!
-//! - [`index`]: [`SearchIndex`] — open/create, [`SearchIndex::apply`] (idempotent, checkpoint
-//!   in the commit payload), [`SearchIndex::checkpoint`], suggestions. Start reading here.
+//! - [`index`]: [`SearchIndex`] — open/create, [`SearchIndex::checkpoint`], suggestions.
+//!   Start reading here.
+//! - [`apply`]: [`SearchIndex::apply`] (idempotent, checkpoint in the commit payload), and
+//!   staging several batches for one commit during a catch-up.
 //! - [`search`]: [`SearchIndex::search`] — validation, planning, collection, highlights.
 //! - [`request`]: [`SearchRequest`], [`SearchResults`], [`SearchError`] and the cursor.
 //! - [`analyzer`]: folding, units (`128GB` ↔ `128 gb`), hyphenated words (`kue-kue`).
@@ -15,6 +17,7 @@
 //! - [`document`] and [`schema`]: the per-product state and its stored form.
 
 pub mod analyzer;
+pub mod apply;
 pub mod collect;
 pub mod document;
 pub mod highlight;
@@ -27,6 +30,7 @@ pub mod suggest;
 pub mod swap;
 pub mod synonyms;
 
+pub use apply::Staged;
 pub use index::{Applied, SearchIndex};
 pub use request::{
     FacetCount, Facets, Highlight, Hit, PriceBucket, SearchError, SearchRequest, SearchResults,

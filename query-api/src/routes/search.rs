@@ -208,13 +208,11 @@ async fn name_categories(state: &AppState, facets: &mut [CategoryFacet]) {
         return;
     }
     let ids: Vec<Uuid> = facets.iter().map(|f| f.id).collect();
-    let names = match state.pool.get().await {
-        Ok(client) => categories::queries::names(&client, &ids).await,
-        Err(e) => {
-            tracing::warn!(error = %e, "category names for search facets unavailable");
-            return;
-        }
-    };
+    let names = state
+        .search
+        .category_names
+        .of(&state.pool, &state.consistency, &ids)
+        .await;
     match names {
         Ok(names) => {
             for facet in facets {

@@ -67,6 +67,53 @@ fn the_checkpoint_survives_reopening_the_directory() {
 }
 
 #[test]
+fn staged_batches_are_invisible_until_committed_and_then_match_applying_them() {
+    // Arrange
+    let log = catalog_log();
+    let (first, rest) = log.events.split_at(log.events.len() / 2);
+    let index = SearchIndex::create_in_ram().unwrap();
+    // Act: two batches staged, not committed.
+    index.stage(first, None).unwrap();
+    let staged = index.stage(rest, None).unwrap();
+    // Assert: nothing searchable, no checkpoint, until the commit.
+    assert_eq!(staged.events, log.events.len());
+    assert_eq!(index.checkpoint(), None);
+    assert_eq!(index.active_count().unwrap(), 0);
+    let committed = index.commit_staged().unwrap();
+    assert_eq!(committed.checkpoint, log.events.last().map(|e| e.position));
+    assert_eq!(index.staged(), pasar_search::Staged::default());
+    let direct = catalog_index();
+    for q in ["sepatu", "kopi 250g", "hp", "kemeja batik lengan panjang"] {
+        assert_eq!(everything(&index, q), everything(&direct, q), "{q}");
+    }
+    assert_eq!(index.active_count().unwrap(), active().len() as u64);
+}
+
+#[test]
+fn a_failed_batch_discards_everything_staged_since_the_last_commit() {
+    // Arrange
+    let log = catalog_log();
+    let (first, rest) = log.events.split_at(log.events.len() / 2);
+    let index = SearchIndex::create_in_ram().unwrap();
+    index.stage(first, None).unwrap();
+    let mut broken = rest.to_vec();
+    let at = broken
+        .iter()
+        .position(|e| e.stream.starts_with("product-"))
+        .unwrap();
+    broken[at].data = serde_json::json!({"not": "a product event"});
+    // Act
+    let failed = index.stage(&broken, None);
+    // Assert: the first batch went too; applying again from the start rebuilds it all.
+    assert!(failed.is_err());
+    assert_eq!(index.staged(), pasar_search::Staged::default());
+    assert_eq!(index.commit_staged().unwrap().documents_written, 0);
+    assert_eq!(index.active_count().unwrap(), 0);
+    index.apply(&log.events).unwrap();
+    assert_eq!(index.active_count().unwrap(), active().len() as u64);
+}
+
+#[test]
 fn newer_product_and_stock_events_replace_the_document_and_older_ones_are_ignored() {
     // Arrange: a fresh log numbers versions from 1, which the catalog already applied.
     let index = catalog_index();
