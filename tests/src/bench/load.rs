@@ -95,11 +95,12 @@ pub async fn run<C: Connection>(
         let Ok((s, e, first)) = task.await else {
             continue;
         };
-        for class in 0..classes {
-            samples[class].extend(s[class].iter().copied());
-            errors[class] += e[class];
-            if e[class] > 0 && first_errors[class].is_none() {
-                first_errors[class].clone_from(&first);
+        let all = samples.iter_mut().zip(&mut errors).zip(&mut first_errors);
+        for (((samples, errors), first_error), (times, failed)) in all.zip(s.into_iter().zip(e)) {
+            samples.extend(times);
+            *errors += failed;
+            if failed > 0 && first_error.is_none() {
+                first_error.clone_from(&first);
             }
         }
     }
