@@ -39,5 +39,9 @@ ENV COMMAND_API_ADDR=0.0.0.0:8081 \
     PROJECTOR_ADDR=0.0.0.0:8083 \
     MIDTRANS_SIM_ADDR=0.0.0.0:8090 \
     RUST_LOG=info
+# The services' allocator (mimalloc) gives freed memory back at once rather than 10 ms later on
+# the next allocation of the same thread (which an idle thread never makes): see README
+# "Performance", memory.
+ENV MIMALLOC_PURGE_DELAY=0
 EXPOSE 8081 8082 8083 8090
 CMD ["command-api"]

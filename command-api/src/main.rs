@@ -1,6 +1,11 @@
 use pasar_command_api::cli::{self, Command};
 use pasar_command_api::{Config, run};
 
+/// mimalloc rather than glibc's malloc: it gives freed memory back to the system, where glibc
+/// kept it in one arena per thread (RSS grew from 35 to 85 MB over one load run).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     pasar_service::runtime::init_tracing();

@@ -8,9 +8,11 @@
 //! is better than a long one here, because every queued request holds a connection and its
 //! client is likely to give up and retry anyway.
 //!
-//! Each slot keeps its argon2 memory and reuses it ([`memory`] says why: with glibc, freed
-//! 19 MiB blocks otherwise stay resident per thread arena). The hashing memory is therefore at
-//! most `concurrency × 19 MiB`, allocated on first use and held for the life of the process.
+//! A slot reuses an argon2 memory block of 19 MiB while other hashes wait or run ([`memory`]
+//! says why: with glibc, freed 19 MiB blocks stayed resident per thread arena); the last hash
+//! of a burst gives every block back. The hashing memory is therefore at most
+//! `concurrency × 19 MiB` during a burst and none between bursts (the services' global
+//! allocator, mimalloc, returns such blocks to the system when they are freed).
 //!
 //! A slot is held by the blocking task doing the hashing, not by the request: if the client goes
 //! away while its password is being hashed, the slot stays taken until the hash finishes, so
@@ -18,6 +20,7 @@
 
 mod memory;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -75,8 +78,11 @@ pub enum PasswordError {
 #[derive(Debug, Clone)]
 pub struct Passwords {
     slots: Arc<Semaphore>,
-    /// The memory of slots not in use; never more than `concurrency` entries.
+    /// The memory of slots not in use; never more than `concurrency` entries, and empty
+    /// whenever no hash waits or runs.
     memories: Arc<Mutex<Vec<Memory>>>,
+    /// Hashes waiting for a slot or running.
+    in_line: Arc<AtomicUsize>,
     limits: PasswordLimits,
 }
 
@@ -90,6 +96,7 @@ impl Passwords {
         Self {
             slots: Arc::new(Semaphore::new(limits.concurrency)),
             memories: Arc::default(),
+            in_line: Arc::default(),
             limits,
         }
     }
@@ -137,6 +144,7 @@ impl Passwords {
         F: FnOnce(&mut Memory) -> T + Send + 'static,
         T: Send + 'static,
     {
+        let in_line = InLine::join(&self.in_line);
         let slot = Arc::clone(&self.slots).acquire_owned();
         let slot = tokio::time::timeout(self.limits.wait, slot)
             .await
@@ -148,13 +156,42 @@ impl Passwords {
         let task = tokio::task::spawn_blocking(move || {
             let mut memory = lock(&memories).pop().unwrap_or_default();
             let output = work(&mut memory);
-            lock(&memories).push(memory);
+            if in_line.others() {
+                lock(&memories).push(memory);
+            } else {
+                // The burst is over: give the memory back rather than hold it idle.
+                drop(memory);
+                lock(&memories).clear();
+            }
+            drop(in_line);
             drop(slot);
             output
         });
         task.await.map_err(|e| {
             PasswordError::Internal(anyhow::Error::new(e).context("password hashing task"))
         })
+    }
+}
+
+/// A place in the line of hashes (waiting for a slot or running), left when dropped: by the
+/// blocking task when its hash is done, or by a request that gave up waiting.
+struct InLine(Arc<AtomicUsize>);
+
+impl InLine {
+    fn join(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(Arc::clone(count))
+    }
+
+    /// Whether another hash waits or runs beside this one.
+    fn others(&self) -> bool {
+        self.0.load(Ordering::SeqCst) > 1
+    }
+}
+
+impl Drop for InLine {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -222,6 +259,33 @@ mod tests {
         assert!(
             lock(&passwords.memories).len() <= 2,
             "one memory per slot at most"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_memory_is_given_back_when_the_burst_is_over() {
+        // Arrange: one slot; a second hash queued behind a first that holds the slot.
+        let passwords = Passwords::new(limits(1));
+        let (release, holder) = hold_the_slot(&passwords).await;
+        let queued = tokio::spawn({
+            let passwords = passwords.clone();
+            async move { passwords.hash("a-long-password".into()).await }
+        });
+        while passwords.in_line.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+
+        // Act: the first finishes while the second waits, then the second finishes alone.
+        drop(release);
+        holder.await.expect("the holder finished");
+        let hashed = queued.await.expect("the queued hash ran");
+
+        // Assert
+        assert!(hashed.is_ok());
+        assert_eq!(passwords.in_line.load(Ordering::SeqCst), 0);
+        assert!(
+            lock(&passwords.memories).is_empty(),
+            "no memory is held once no hash waits or runs"
         );
     }
 

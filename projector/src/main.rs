@@ -52,6 +52,11 @@ enum Command {
     },
 }
 
+/// mimalloc rather than glibc's malloc: it gives freed memory back to the system, where glibc
+/// kept it in one arena per thread (RSS grew from 35 to 85 MB over one load run).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // Parsed before anything else, so `--help` and a wrong argument need no configuration

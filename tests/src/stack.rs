@@ -139,6 +139,8 @@ impl Stack {
             // Every stack would publish its own database's log into the one PASAR_EVENTS of
             // the shared NATS; the publisher has its own suite (projector/tests/publisher).
             ("PUBLISHER_ENABLED", "false".into()),
+            // As the Dockerfile sets it: the allocator gives freed memory back at once.
+            ("MIMALLOC_PURGE_DELAY", "0".into()),
             ("PASAR_ADMIN_EMAIL", "admin@pasar.test".into()),
             ("PASAR_ADMIN_PASSWORD", "admin-password-123".into()),
             (

@@ -3,10 +3,13 @@
 
 pub mod appends;
 pub mod catchup;
+pub mod commands;
 pub mod flash;
 pub mod history;
 pub mod import;
 pub mod latency;
+pub mod list;
+pub mod load;
 pub mod logins;
 pub mod mixed;
 pub mod search;

@@ -30,8 +30,12 @@ enum Command {
     Catchup,
     /// Command → visible in the query API at 500 commands/s.
     Latency,
-    /// Query API product-detail throughput at 64 connections.
+    /// Query API throughput: product detail at 64 connections, the product list with filters
+    /// and the cursor at 32; each service's RSS afterwards.
     Queries,
+    /// Command API throughput at 32 connections: stock receipts, product listings, cart adds
+    /// (each kind on its own, errors counted); each service's RSS afterwards.
+    Commands,
     /// Stock receipts on a product with BENCH_HISTORY_EVENTS (default 100,000) past events.
     History,
     /// Flash sales: 1,000 buyers on 300 units, and 100 buyers on 80 units.
@@ -120,24 +124,12 @@ async fn main() -> anyhow::Result<()> {
         bench::catchup::print(&rows);
     }
     if which.runs(Command::History) {
-        let stack = Stack::start_with(&[
-            ("RUST_LOG", "error"),
-            ("RAJAONGKIR_URL", ""),
-            ("RAJAONGKIR_API_KEY", ""),
-        ])
-        .await?;
+        let stack = Stack::start_with(QUIET).await?;
         let past = env_number("BENCH_HISTORY_EVENTS", 100_000);
         bench::history::print(&bench::history::run(&stack, past, 200).await?);
     }
     if which.runs(Command::Flash) {
-        let stack = Arc::new(
-            Stack::start_with(&[
-                ("RUST_LOG", "error"),
-                ("RAJAONGKIR_URL", ""),
-                ("RAJAONGKIR_API_KEY", ""),
-            ])
-            .await?,
-        );
+        let stack = Arc::new(Stack::start_with(QUIET).await?);
         let mut runs = Vec::new();
         for (buyers, units) in [(1000, 300), (100, 80)] {
             runs.push(bench::flash::run(Arc::clone(&stack), buyers, units).await?);
@@ -145,12 +137,7 @@ async fn main() -> anyhow::Result<()> {
         bench::flash::print(&runs);
     }
     if which.runs(Command::Logins) {
-        let stack = Stack::start_with(&[
-            ("RUST_LOG", "error"),
-            ("RAJAONGKIR_URL", ""),
-            ("RAJAONGKIR_API_KEY", ""),
-        ])
-        .await?;
+        let stack = Stack::start_with(QUIET).await?;
         let attempts = env_number("BENCH_LOGINS", 600);
         bench::logins::print(&bench::logins::run(&stack, attempts).await?);
     }
@@ -169,24 +156,54 @@ async fn main() -> anyhow::Result<()> {
     if let Command::Import { rows } = which {
         bench::import::print(&bench::import::run(rows).await?);
     }
-    if which.runs(Command::Latency) || which.runs(Command::Queries) {
-        let stack = Arc::new(
-            Stack::start_with(&[
-                ("RUST_LOG", "error"),
-                ("RAJAONGKIR_URL", ""),
-                ("RAJAONGKIR_API_KEY", ""),
-            ])
-            .await?,
-        );
-        if which.runs(Command::Latency) {
-            let v = bench::latency::visibility(stack.clone(), 500, seconds).await;
-            bench::latency::print_visibility(&v);
-        }
-        if which.runs(Command::Queries) {
-            let t = bench::latency::product_detail(stack.clone(), 64, seconds).await;
-            bench::latency::print_throughput(&t);
-        }
+    if which.runs(Command::Latency) {
+        let stack = Arc::new(Stack::start_with(QUIET).await?);
+        let v = bench::latency::visibility(stack.clone(), 500, seconds).await;
+        bench::latency::print_visibility(&v);
     }
+    if which.runs(Command::Queries) {
+        queries(seconds).await?;
+    }
+    if which.runs(Command::Commands) {
+        commands(seconds).await?;
+    }
+    Ok(())
+}
+
+/// The stack's environment for the throughput benchmarks: quiet logs, no shipping.
+const QUIET: &[(&str, &str)] = &[
+    ("RUST_LOG", "error"),
+    ("RAJAONGKIR_URL", ""),
+    ("RAJAONGKIR_API_KEY", ""),
+];
+
+/// `pasar-bench queries`: product detail at 64 connections, then the product list over a
+/// 1,000-product catalog at 32 (`BENCH_LIST_PRODUCTS`), then each service's RSS.
+async fn queries(seconds: Duration) -> anyhow::Result<()> {
+    let stack = Arc::new(Stack::start_with(QUIET).await?);
+    bench::load::print_rss("RSS after start", &bench::load::rss(&stack));
+    let t = bench::latency::product_detail(stack.clone(), 64, seconds).await;
+    bench::latency::print_throughput(&t);
+    let catalog = bench::list::seed(&stack, env_number("BENCH_LIST_PRODUCTS", 1_000)).await?;
+    let list = bench::list::run(&stack, &catalog, 32, seconds).await;
+    bench::load::print(
+        "Query API: GET /v1/products with filters, following next_cursor",
+        &list,
+    );
+    bench::load::print_rss("RSS after the query benchmarks", &bench::load::rss(&stack));
+    Ok(())
+}
+
+/// `pasar-bench commands`: each kind of command at 32 connections, then each service's RSS.
+async fn commands(seconds: Duration) -> anyhow::Result<()> {
+    let stack = Arc::new(Stack::start_with(QUIET).await?);
+    bench::load::print_rss("RSS after start", &bench::load::rss(&stack));
+    let loads = bench::commands::run(&stack, 32, seconds).await?;
+    bench::commands::print(&loads);
+    bench::load::print_rss(
+        "RSS after the command benchmarks",
+        &bench::load::rss(&stack),
+    );
     Ok(())
 }
 

@@ -28,6 +28,7 @@ mod secrets;
 mod shipping;
 mod support;
 mod synonyms;
+mod throughput;
 mod wallet;
 mod webhooks;
 mod wishlist;

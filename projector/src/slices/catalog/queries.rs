@@ -150,10 +150,17 @@ pub async fn list(
         }
     };
     let limit_param = sql.push_limit(limit);
-    let text = format!(
-        "SELECT {COLUMNS} FROM rm.products{RATING_JOIN}{} ORDER BY {order_by} LIMIT {limit_param}",
-        sql.where_sql()
-    );
+    let w = sql.where_sql();
+    // Except by rating, the page's ids come from the products alone; the ratings and the cover
+    // thumbnail are then read for those only (joined before the sort, for every match).
+    let text = match order {
+        ProductOrder::Rating { .. } => format!(
+            "SELECT {COLUMNS} FROM rm.products{RATING_JOIN}{w} ORDER BY {order_by} LIMIT {limit_param}"
+        ),
+        _ => format!(
+            "SELECT {COLUMNS} FROM rm.products{RATING_JOIN} WHERE rm.products.id IN (SELECT id FROM rm.products{w} ORDER BY {order_by} LIMIT {limit_param}) ORDER BY {order_by}"
+        ),
+    };
     // Prepared once per connection and text (a few hundred filter and order combinations at
     // most), not parsed and planned on every request.
     let statement = client.prepare_cached(&text).await?;
