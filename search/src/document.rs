@@ -131,20 +131,7 @@ impl ProductDoc {
                 brand,
                 condition,
                 ..
-            } => {
-                if let Some(name) = name {
-                    self.name.clone_from(name);
-                }
-                if let Some(description) = description {
-                    self.description.clone_from(description);
-                }
-                if let Some(brand) = brand {
-                    self.brand = Some(brand.trim().to_owned());
-                }
-                if let Some(condition) = condition {
-                    self.condition = condition_name(*condition).to_owned();
-                }
-            }
+            } => self.apply_edit(name, description, brand, *condition),
             ProductEvent::ProductCategorised { category_id, .. } => {
                 self.category_id = *category_id;
             }
@@ -156,6 +143,28 @@ impl ProductDoc {
             | ProductEvent::ProductImageThumbnailsMade { .. } => self.apply_image(event),
         }
         true
+    }
+
+    /// An edit names only what changed.
+    fn apply_edit(
+        &mut self,
+        name: &Option<String>,
+        description: &Option<String>,
+        brand: &Option<String>,
+        condition: Option<ProductCondition>,
+    ) {
+        if let Some(name) = name {
+            self.name.clone_from(name);
+        }
+        if let Some(description) = description {
+            self.description.clone_from(description);
+        }
+        if let Some(brand) = brand {
+            self.brand = Some(brand.trim().to_owned());
+        }
+        if let Some(condition) = condition {
+            self.condition = condition_name(condition).to_owned();
+        }
     }
 
     fn apply_image(&mut self, event: &ProductEvent) {

@@ -73,7 +73,38 @@ pub(super) fn search_error(e: SearchError) -> ApiError {
 }
 
 pub(super) fn respond(results: pasar_search::SearchResults) -> SearchResponse {
-    let text = |h: pasar_search::Highlight| HighlightedText {
+    SearchResponse {
+        hits: results.hits.into_iter().map(hit).collect(),
+        facets: facets(results.facets),
+        total: results.total,
+        next_cursor: results.next_cursor,
+    }
+}
+
+fn hit(h: pasar_search::Hit) -> SearchHit {
+    SearchHit {
+        id: h.id,
+        name: h.name,
+        price: h.price,
+        brand: h.brand,
+        category: h.category_id,
+        seller: h.seller_id,
+        condition: h.condition,
+        available: h.available,
+        thumbnail_url: h.thumbnail_key.as_deref().map(crate::routes::media::url),
+        rating: super::HitRating {
+            average: h.rating_average,
+            count: h.rating_count,
+        },
+        highlights: Highlights {
+            name: highlighted(h.highlight_name),
+            description: highlighted(h.highlight_description),
+        },
+    }
+}
+
+fn highlighted(h: pasar_search::Highlight) -> HighlightedText {
+    HighlightedText {
         text: h.text,
         matches: h
             .matches
@@ -83,7 +114,10 @@ pub(super) fn respond(results: pasar_search::SearchResults) -> SearchResponse {
                 end: s.end,
             })
             .collect(),
-    };
+    }
+}
+
+fn facets(facets: pasar_search::Facets) -> SearchFacets {
     let values = |counts: Vec<pasar_search::FacetCount>| {
         counts
             .into_iter()
@@ -93,56 +127,28 @@ pub(super) fn respond(results: pasar_search::SearchResults) -> SearchResponse {
             })
             .collect()
     };
-    let facets = results.facets;
-    SearchResponse {
-        hits: results
-            .hits
+    SearchFacets {
+        category: facets
+            .category
             .into_iter()
-            .map(|h| SearchHit {
-                id: h.id,
-                name: h.name,
-                price: h.price,
-                brand: h.brand,
-                category: h.category_id,
-                seller: h.seller_id,
-                condition: h.condition,
-                available: h.available,
-                thumbnail_url: h.thumbnail_key.as_deref().map(crate::routes::media::url),
-                rating: super::HitRating {
-                    average: h.rating_average,
-                    count: h.rating_count,
-                },
-                highlights: Highlights {
-                    name: text(h.highlight_name),
-                    description: text(h.highlight_description),
-                },
+            .filter_map(|c| {
+                Some(CategoryFacet {
+                    id: c.value.parse().ok()?,
+                    name: None,
+                    count: c.count,
+                })
             })
             .collect(),
-        facets: SearchFacets {
-            category: facets
-                .category
-                .into_iter()
-                .filter_map(|c| {
-                    Some(CategoryFacet {
-                        id: c.value.parse().ok()?,
-                        name: None,
-                        count: c.count,
-                    })
-                })
-                .collect(),
-            brand: values(facets.brand),
-            price: facets
-                .price
-                .into_iter()
-                .map(|p| PriceFacet {
-                    min: p.min,
-                    max: p.max,
-                    count: p.count,
-                })
-                .collect(),
-            condition: values(facets.condition),
-        },
-        total: results.total,
-        next_cursor: results.next_cursor,
+        brand: values(facets.brand),
+        price: facets
+            .price
+            .into_iter()
+            .map(|p| PriceFacet {
+                min: p.min,
+                max: p.max,
+                count: p.count,
+            })
+            .collect(),
+        condition: values(facets.condition),
     }
 }
