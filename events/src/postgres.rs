@@ -56,6 +56,26 @@ struct Inner {
     notify_others: Notify,
     /// The group committers' queue ([`group`]); `None` on a standby, which cannot append.
     groups: Option<group::Queue>,
+    /// Appends of this process under way: one arriving while none is runs at once, alone,
+    /// without the hop through the committers (a lone writer waits for nobody).
+    appending: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts an append under way for as long as it lives.
+struct Appending<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Appending<'a> {
+    /// Counts one more; answers how many were under way before it.
+    fn start(count: &'a std::sync::atomic::AtomicUsize) -> (Self, usize) {
+        let before = count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        (Appending(count), before)
+    }
+}
+
+impl Drop for Appending<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// The PostgreSQL [`EventStore`]. Cheap to clone.
@@ -262,9 +282,14 @@ impl EventStore for PgEventStore {
             data: events.into_iter().map(|e| e.data).collect(),
         };
         let first_id = append.ids[0];
-        let append = match self.grouped(append).await? {
-            Ok(row) => return self.append_outcome(stream, expected, first_id, &row, started),
-            Err(alone) => alone,
+        let (_appending, others) = Appending::start(&self.inner.appending);
+        let append = if others == 0 {
+            append
+        } else {
+            match self.grouped(append).await? {
+                Ok(row) => return self.append_outcome(stream, expected, first_id, &row, started),
+                Err(alone) => alone,
+            }
         };
         let client = self.client().await?;
         let statement = client

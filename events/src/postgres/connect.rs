@@ -41,6 +41,7 @@ impl PgEventStore {
             wake: watch::channel(0).0,
             recheck: None,
             notify_others: Notify::new(),
+            appending: Default::default(),
         });
         tokio::spawn(send_notifications(Arc::downgrade(&inner)));
         Ok(Self { inner })
@@ -75,6 +76,7 @@ impl PgEventStore {
             recheck: Some(recheck),
             notify_others: Notify::new(),
             groups: None,
+            appending: Default::default(),
         });
         Ok(Self { inner })
     }

@@ -273,9 +273,15 @@ pub async fn suggest(
     let q = params.q.unwrap_or_default();
     check_q(&q)?;
     state.consistency.require(&headers, READS).await?;
-    let suggestions = state
-        .search
-        .index()
+    let index = state.search.index();
+    let names = &state.search.category_names;
+    if let Err(e) = names
+        .suggest_from(&state.pool, &state.consistency, &index)
+        .await
+    {
+        tracing::warn!(error = %e, "category names for suggestions unavailable");
+    }
+    let suggestions = index
         .suggest(&q, 8)
         .into_iter()
         .map(|s| match s {

@@ -23,6 +23,8 @@ const TRUST: Duration = Duration::from_secs(5);
 #[derive(Default)]
 pub struct CategoryNames {
     cached: std::sync::Mutex<Cached>,
+    /// When the suggester last got the active categories' names (the tree's checkpoint then).
+    suggested: std::sync::Mutex<Cached>,
 }
 
 #[derive(Default)]
@@ -67,6 +69,35 @@ impl CategoryNames {
             .names
             .extend(read.iter().map(|(id, name)| (*id, name.clone())));
         Ok(read)
+    }
+}
+
+impl CategoryNames {
+    /// Gives `index`'s suggester the active categories' names when the tree has changed since
+    /// it last got them (or [`TRUST`] has passed: a rebuilt index starts without them).
+    pub async fn suggest_from(
+        &self,
+        pool: &Pool,
+        consistency: &Consistency,
+        index: &pasar_search::index::SearchIndex,
+    ) -> anyhow::Result<()> {
+        let tree_at = consistency.position_of(categories::NAME);
+        if self
+            .suggested
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .fresh(tree_at)
+        {
+            return Ok(());
+        }
+        let names = categories::queries::active_names(&pool.get().await?).await?;
+        index.set_category_names(&names);
+        *self.suggested.lock().unwrap_or_else(|e| e.into_inner()) = Cached {
+            names: HashMap::new(),
+            tree_at,
+            read_at: Some(Instant::now()),
+        };
+        Ok(())
     }
 }
 

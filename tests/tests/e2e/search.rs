@@ -180,6 +180,12 @@ async fn listed_products_are_searchable_with_typos_prefixes_filters_and_facets_a
         texts.iter().any(|t| t.to_lowercase().starts_with("sepatu")),
         "{body}"
     );
+    // The category "Sepatu" is offered too, with its id.
+    let offered =
+        body["suggestions"].as_array().unwrap().iter().any(|s| {
+            s["kind"] == "category" && s["name"] == "Sepatu" && s["id"] == shoes.to_string()
+        });
+    assert!(offered, "the category is suggested: {body}");
 }
 
 #[tokio::test]

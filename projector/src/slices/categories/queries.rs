@@ -163,6 +163,16 @@ pub async fn names(
     Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
 }
 
+/// Every active category's name, for search-as-you-type.
+pub async fn active_names(
+    client: &impl GenericClient,
+) -> Result<HashMap<Uuid, String>, tokio_postgres::Error> {
+    let rows = client
+        .query("SELECT id, name FROM rm.categories WHERE NOT retired", &[])
+        .await?;
+    Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
