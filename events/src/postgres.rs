@@ -61,23 +61,6 @@ struct Inner {
     appending: std::sync::atomic::AtomicUsize,
 }
 
-/// Counts an append under way for as long as it lives.
-struct Appending<'a>(&'a std::sync::atomic::AtomicUsize);
-
-impl<'a> Appending<'a> {
-    /// Counts one more; answers how many were under way before it.
-    fn start(count: &'a std::sync::atomic::AtomicUsize) -> (Self, usize) {
-        let before = count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        (Appending(count), before)
-    }
-}
-
-impl Drop for Appending<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-    }
-}
-
 /// The PostgreSQL [`EventStore`]. Cheap to clone.
 #[derive(Clone)]
 pub struct PgEventStore {
@@ -282,7 +265,7 @@ impl EventStore for PgEventStore {
             data: events.into_iter().map(|e| e.data).collect(),
         };
         let first_id = append.ids[0];
-        let (_appending, others) = Appending::start(&self.inner.appending);
+        let (_appending, others) = group::Appending::start(&self.inner.appending);
         let append = if others == 0 {
             append
         } else {

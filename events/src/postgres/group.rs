@@ -72,6 +72,23 @@ pub(super) enum Grouped {
 /// The queue's sending side; the committers stop when it is dropped.
 pub(super) type Queue = mpsc::Sender<Request>;
 
+/// Counts an append under way for as long as it lives.
+pub(super) struct Appending<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Appending<'a> {
+    /// Counts one more; answers how many were under way before it.
+    pub(super) fn start(count: &'a std::sync::atomic::AtomicUsize) -> (Self, usize) {
+        let before = count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        (Appending(count), before)
+    }
+}
+
+impl Drop for Appending<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
 /// Starts the committers on `pool` and answers their queue.
 pub(super) fn start(pool: Pool) -> Queue {
     let (queue, receiver) = mpsc::channel(MAX_GROUP * COMMITTERS * 4);

@@ -8,12 +8,13 @@
 //! nothing new. A product this line created is recognised by its id (derived from the same
 //! key), so the line still reports `created` when it is retried.
 
-use pasar_domain::product::{Product, ProductCommand, ProductError, normalize_sku};
+use pasar_domain::product::{Product, ProductCommand, ProductError};
 use pasar_domain::stock::Stock;
-use pasar_domain::values::{Price, Sku, printable};
-use pasar_events::types::{ImportRow, LineOutcome, LineReport, Money, ProductCondition, streams};
+use pasar_domain::values::Price;
+use pasar_events::types::{ImportRow, LineOutcome, LineReport, Money, streams};
 use uuid::Uuid;
 
+use super::cells::{Parsed, parse};
 use crate::app::catalog::{self, Listing, ProductChange};
 use crate::app::exec::{derive_id, load};
 use crate::app::idempotency::Idempotency;
@@ -21,19 +22,6 @@ use crate::app::{Actor, AppError, AppState, Rule, claims};
 
 /// The stock-adjustment reason an import's `stock` column records.
 const STOCK_REASON: &str = "recount";
-
-/// A line's cells, parsed. `None` for an empty optional cell.
-struct Parsed {
-    sku: Sku,
-    name: String,
-    description: Option<String>,
-    price: i64,
-    weight_grams: i32,
-    brand: Option<String>,
-    condition: Option<ProductCondition>,
-    category_id: Option<Uuid>,
-    stock: Option<i64>,
-}
 
 /// Imports `row` for `actor`. A rule refusing it is the line's `rejected` outcome with the
 /// reasons; only a dependency failing (retry later) is an `Err`.
@@ -210,157 +198,6 @@ fn edit_of(product: &Product, parsed: &Parsed) -> Option<ProductCommand> {
         low_stock_threshold: None,
         now: chrono::Utc::now(),
     })
-}
-
-/// The line's cells as values, or every reason it cannot be imported.
-fn parse(row: &ImportRow) -> Result<Parsed, Vec<String>> {
-    let mut reasons = Vec::new();
-    let name = text(&mut reasons, "name", &row.name);
-    let description = text(&mut reasons, "description", &row.description).filter(|d| !d.is_empty());
-    let brand = text(&mut reasons, "brand", &row.brand).filter(|b| !b.is_empty());
-    for (field, raw) in [("sku", &row.sku), ("name", &row.name)] {
-        if raw.is_empty() {
-            reasons.push(format!("{field}: is required"));
-        }
-    }
-    let price = whole(
-        &mut reasons,
-        "price",
-        &row.price,
-        "a whole number of rupiah",
-    );
-    let weight = weight(&mut reasons, &row.weight_grams);
-    let condition = condition(&mut reasons, &row.condition);
-    let category_id = category(&mut reasons, &row.category_id);
-    let stock = stock(&mut reasons, &row.stock);
-    if let (Some(name), Some(price), Some(weight)) = (&name, price, weight) {
-        let listing = (
-            name.as_str(),
-            description.as_deref(),
-            price,
-            brand.as_deref(),
-            weight,
-        );
-        reasons.extend(listing_reasons(row, listing));
-    }
-    if !reasons.is_empty() {
-        return Err(reasons);
-    }
-    let (Some(name), Some(price), Some(weight_grams), Ok(sku)) =
-        (name, price, weight, Sku::parse(&row.sku))
-    else {
-        return Err(vec![format!(
-            "sku: {} is not a valid SKU",
-            normalize_sku(&row.sku)
-        )]);
-    };
-    Ok(Parsed {
-        sku,
-        name,
-        description,
-        price,
-        weight_grams,
-        brand,
-        condition,
-        category_id,
-        stock,
-    })
-}
-
-/// Printable text, or a reason.
-fn text(reasons: &mut Vec<String>, field: &str, raw: &str) -> Option<String> {
-    match printable(raw) {
-        Ok(text) => Some(text.to_owned()),
-        Err(e) => {
-            reasons.push(format!("{field}: {e}"));
-            None
-        }
-    }
-}
-
-fn weight(reasons: &mut Vec<String>, raw: &str) -> Option<i32> {
-    let grams = whole(reasons, "weight_grams", raw, "a whole number of grams")?;
-    match i32::try_from(grams) {
-        Ok(grams) => Some(grams),
-        Err(_) => {
-            reasons.push("weight_grams: is too large".into());
-            None
-        }
-    }
-}
-
-/// An empty cell is `None` (left as it is).
-fn condition(reasons: &mut Vec<String>, raw: &str) -> Option<ProductCondition> {
-    match raw.to_lowercase().as_str() {
-        "" => None,
-        "new" => Some(ProductCondition::New),
-        "used" => Some(ProductCondition::Used),
-        "refurbished" => Some(ProductCondition::Refurbished),
-        _ => {
-            reasons.push("condition: must be new, used or refurbished".into());
-            None
-        }
-    }
-}
-
-fn category(reasons: &mut Vec<String>, raw: &str) -> Option<Uuid> {
-    if raw.is_empty() {
-        return None;
-    }
-    let id = raw.parse::<Uuid>().ok();
-    if id.is_none() {
-        reasons.push("category_id: must be a UUID".into());
-    }
-    id
-}
-
-fn stock(reasons: &mut Vec<String>, raw: &str) -> Option<i64> {
-    if raw.is_empty() {
-        return None;
-    }
-    let units = whole(reasons, "stock", raw, "a whole number of units, 0 or more")?;
-    if units < 0 {
-        reasons.push("stock: must be 0 or more".into());
-        return None;
-    }
-    Some(units)
-}
-
-/// The listing rules' reasons for a line whose name, price and weight parsed (name,
-/// description, price, brand, weight), without repeating a missing SKU or name.
-fn listing_reasons(
-    row: &ImportRow,
-    (name, description, price, brand, weight): (&str, Option<&str>, i64, Option<&str>, i32),
-) -> Vec<String> {
-    let errors = pasar_domain::product::listing_errors(
-        &row.sku,
-        name,
-        description.unwrap_or(""),
-        Money::idr(price),
-        brand,
-        weight,
-    );
-    errors
-        .into_iter()
-        .filter(|e| !(e.field == "sku" && row.sku.is_empty()))
-        .filter(|e| !(e.field == "name" && row.name.is_empty()))
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect()
-}
-
-/// A whole number, or a reason naming what it must be.
-fn whole(reasons: &mut Vec<String>, field: &str, raw: &str, what: &str) -> Option<i64> {
-    if raw.is_empty() {
-        reasons.push(format!("{field}: is required"));
-        return None;
-    }
-    match raw.parse::<i64>() {
-        Ok(n) => Some(n),
-        Err(_) => {
-            reasons.push(format!("{field}: must be {what}"));
-            None
-        }
-    }
 }
 
 /// A rejected line names no product (it may be another seller's).

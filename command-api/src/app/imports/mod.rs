@@ -4,6 +4,7 @@
 //! cases as the HTTP routes ([`super::catalog`]), and records the outcomes here
 //! ([`record`]).
 
+mod cells;
 pub mod line;
 
 use chrono::Utc;
