@@ -4,16 +4,19 @@
 //! A caller hands its append to the queue and waits for its own answer, which comes only after
 //! the shared transaction committed (the durable-commit guarantee of each caller is unchanged).
 //! [`COMMITTERS`] tasks drain the queue: each takes what is waiting (up to [`MAX_GROUP`]
-//! appends), locks every stream of the group in one fixed order before the first write
-//! (`es_lock_streams`, migration 004: a later writer of a stream still gets a larger
-//! transaction id, so tailing readers see each stream in order), then runs each append's
-//! version check and insert (`es_append_locked`) pipelined, and commits.
+//! appends, one per stream) and runs it as one statement, `es_append_group` (migration 005):
+//! it locks every stream of the group in one fixed order before the first write (a later
+//! writer of a stream still gets a larger transaction id, so tailing readers see each stream
+//! in order), reads every stream's version at once, and inserts every accepted member's events
+//! with one multi-row INSERT.
 //!
-//! - A group of one, and every member of a group whose transaction failed (an event id stored
-//!   already, a lost connection), is answered [`Grouped::Alone`]: the caller runs its append in
-//!   a transaction of its own, as without grouping, and gets its own precise answer (an
-//!   idempotent retry's original result, a duplicate id, an outage). A failed group committed
-//!   nothing, so running its members again is safe.
+//! - A group of one, a second append to a stream already in the group, and every member of a
+//!   group whose statement failed (an event id stored already, a lost connection) are answered
+//!   [`Grouped::Alone`]: the caller runs its append in a transaction of its own, as without
+//!   grouping, and gets its own precise answer (an idempotent retry's original result, a
+//!   duplicate id, an outage). A failed statement wrote nothing; should it have committed
+//!   before its answer was lost, the members' event ids are stored, so running them again
+//!   answers their original results and appends nothing twice.
 //! - A version conflict is an answer, not a failure: that member's row says `conflict` and the
 //!   others commit.
 
@@ -30,7 +33,7 @@ pub(super) const COMMITTERS: usize = 2;
 /// Most appends in one group.
 const MAX_GROUP: usize = 128;
 
-/// One append, with everything `es_append` and `es_append_locked` take.
+/// One append, with everything `es_append` takes.
 pub(super) struct Append {
     pub stream: String,
     pub expected: i64,
@@ -63,7 +66,7 @@ pub(super) struct Request {
 
 /// What a committer answers an append.
 pub(super) enum Grouped {
-    /// `es_append_locked`'s row, committed with the group.
+    /// The member's row of `es_append_group`, committed with the group.
     Row(Row),
     /// Not appended: run it alone (it comes back).
     Alone(Append),
@@ -115,6 +118,8 @@ async fn commit_groups(pool: Pool, receiver: Arc<Mutex<mpsc::Receiver<Request>>>
             }
             group
         };
+        let (group, repeated) = distinct_streams(group);
+        answer_alone(repeated);
         if group.len() == 1 {
             answer_alone(group);
             continue;
@@ -134,6 +139,15 @@ async fn commit_groups(pool: Pool, receiver: Arc<Mutex<mpsc::Receiver<Request>>>
     }
 }
 
+/// Splits `group` into its first append to each stream and the later ones, which run alone
+/// (a group decides every member against the versions stored before it).
+fn distinct_streams(group: Vec<Request>) -> (Vec<Request>, Vec<Request>) {
+    let mut seen = std::collections::HashSet::with_capacity(group.len());
+    group
+        .into_iter()
+        .partition(|r| seen.insert(r.append.stream.clone()))
+}
+
 fn answer_alone(group: Vec<Request>) {
     for request in group {
         let _ = request.reply.send(Grouped::Alone(request.append));
@@ -142,31 +156,37 @@ fn answer_alone(group: Vec<Request>) {
 
 type GroupError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Commits `group` in one transaction, in one round trip: `BEGIN`, every stream's lock, the
-/// appends and `COMMIT` are all sent before any answer is read. When any statement before
-/// `COMMIT` failed, the transaction was aborted and PostgreSQL turns that `COMMIT` into a
-/// rollback, so the group counts as failed; either way the connection ends outside a
-/// transaction (everything is queued on the connection at the first poll).
+/// Commits `group` (distinct streams) in one statement, `es_append_group` (migration 005):
+/// one round trip, one transaction, one version lookup and one multi-row INSERT for the whole
+/// group. Answers each member's row, in the group's order. An error means nothing was written.
 async fn commit(pool: &Pool, group: &[Request]) -> Result<Vec<Row>, GroupError> {
     let client = pool.get().await?;
-    let lock = client
-        .prepare_cached("SELECT es_lock_streams($1::text[])")
+    let statement = client
+        .prepare_cached("SELECT * FROM es_append_group($1, $2, $3, $4, $5, $6, $7, $8)")
         .await?;
-    let append = client
-        .prepare_cached("SELECT * FROM es_append_locked($1, $2, $3, $4, $5, $6, $7)")
+    let appends = || group.iter().map(|r| &r.append);
+    let streams: Vec<&str> = appends().map(|a| a.stream.as_str()).collect();
+    let expected: Vec<i64> = appends().map(|a| a.expected).collect();
+    let counts: Vec<i32> = appends().map(|a| a.ids.len() as i32).collect();
+    let ids: Vec<Uuid> = appends().flat_map(|a| a.ids.iter().copied()).collect();
+    let types: Vec<&str> = appends().flat_map(|a| a.types.iter().map(String::as_str)).collect();
+    let versions: Vec<i32> = appends().flat_map(|a| a.versions.iter().copied()).collect();
+    let data: Vec<&serde_json::Value> = appends().flat_map(|a| a.data.iter()).collect();
+    let meta: Vec<&serde_json::Value> = appends().flat_map(|a| a.meta.iter()).collect();
+    let rows = client
+        .query(
+            &statement,
+            &[&streams, &expected, &counts, &ids, &types, &versions, &data, &meta],
+        )
         .await?;
-    let streams: Vec<&str> = group.iter().map(|r| r.append.stream.as_str()).collect();
-    let params: Vec<[&(dyn ToSql + Sync); 7]> = group.iter().map(|r| r.append.params()).collect();
-    let lock_params: [&(dyn ToSql + Sync); 1] = [&streams];
-    let (begun, locked, appended, committed) = futures::join!(
-        client.batch_execute("BEGIN"),
-        client.execute(&lock, &lock_params),
-        futures::future::join_all(params.iter().map(|p| client.query_one(&append, p))),
-        client.batch_execute("COMMIT"),
-    );
-    begun?;
-    locked?;
-    let rows = appended.into_iter().collect::<Result<Vec<Row>, _>>()?;
-    committed?;
-    Ok(rows)
+    let mut answers: Vec<Option<Row>> = (0..group.len()).map(|_| None).collect();
+    for row in rows {
+        let member: i32 = row.get("member");
+        let slot = usize::try_from(member - 1).ok().and_then(|i| answers.get_mut(i));
+        *slot.ok_or("es_append_group answered an unknown member")? = Some(row);
+    }
+    answers
+        .into_iter()
+        .map(|row| row.ok_or_else(|| "es_append_group left a member unanswered".into()))
+        .collect()
 }

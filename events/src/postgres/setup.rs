@@ -95,6 +95,10 @@ pub const MIGRATIONS: crate::migrate::Migrations = crate::migrate::Migrations {
             "004_group_commit",
             include_str!("../../migrations/004_group_commit.sql"),
         ),
+        (
+            "005_group_append",
+            include_str!("../../migrations/005_group_append.sql"),
+        ),
     ],
 };
 
