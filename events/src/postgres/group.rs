@@ -169,20 +169,26 @@ async fn commit(pool: &Pool, group: &[Request]) -> Result<Vec<Row>, GroupError> 
     let expected: Vec<i64> = appends().map(|a| a.expected).collect();
     let counts: Vec<i32> = appends().map(|a| a.ids.len() as i32).collect();
     let ids: Vec<Uuid> = appends().flat_map(|a| a.ids.iter().copied()).collect();
-    let types: Vec<&str> = appends().flat_map(|a| a.types.iter().map(String::as_str)).collect();
+    let types: Vec<&str> = appends()
+        .flat_map(|a| a.types.iter().map(String::as_str))
+        .collect();
     let versions: Vec<i32> = appends().flat_map(|a| a.versions.iter().copied()).collect();
     let data: Vec<&serde_json::Value> = appends().flat_map(|a| a.data.iter()).collect();
     let meta: Vec<&serde_json::Value> = appends().flat_map(|a| a.meta.iter()).collect();
     let rows = client
         .query(
             &statement,
-            &[&streams, &expected, &counts, &ids, &types, &versions, &data, &meta],
+            &[
+                &streams, &expected, &counts, &ids, &types, &versions, &data, &meta,
+            ],
         )
         .await?;
     let mut answers: Vec<Option<Row>> = (0..group.len()).map(|_| None).collect();
     for row in rows {
         let member: i32 = row.get("member");
-        let slot = usize::try_from(member - 1).ok().and_then(|i| answers.get_mut(i));
+        let slot = usize::try_from(member - 1)
+            .ok()
+            .and_then(|i| answers.get_mut(i));
         *slot.ok_or("es_append_group answered an unknown member")? = Some(row);
     }
     answers

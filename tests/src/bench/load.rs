@@ -141,16 +141,8 @@ pub async fn answer(
 
 /// Resident memory of a service of the stack (`VmRSS` of `/proc/<pid>/status`), in MB.
 pub fn rss_mb(stack: &Stack, service: &str) -> Option<f64> {
-    let pid = stack.pid(service)?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some(kb / 1024.0)
+    let kib = super::logins::proc_status_kib(stack.pid(service)?, "VmRSS")?;
+    Some(kib as f64 / 1024.0)
 }
 
 /// The services of a stack, in the order [`print_rss`] prints them.

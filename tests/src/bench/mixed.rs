@@ -311,20 +311,11 @@ fn cpu_ticks(stack: &Stack, label: &str) -> u64 {
 fn usage(stack: &Stack, label: &str, before: u64, seconds: f64) -> Usage {
     const TICKS_PER_SECOND: f64 = 100.0;
     let ticks = cpu_ticks(stack, label).saturating_sub(before);
-    let rss_kb = stack
-        .pid(label)
-        .and_then(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0);
+    let rss_mb = super::load::rss_mb(stack, label).unwrap_or(0.0);
     Usage {
         service: label.to_owned(),
         cpu_percent: ticks as f64 / TICKS_PER_SECOND / seconds * 100.0,
-        rss_mb: rss_kb / 1024.0,
+        rss_mb,
     }
 }
 

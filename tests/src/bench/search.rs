@@ -111,7 +111,11 @@ pub struct Report {
     pub throughput: f64,
     pub throughput_errors: u64,
     pub visible: Latency,
+    /// The query API's VmRSS, and its parts: anonymous memory (heap) and mapped files (the
+    /// index's segments, which the kernel may drop and read again).
     pub rss_kib: u64,
+    pub rss_anon_kib: u64,
+    pub rss_file_kib: u64,
     pub total_sepatu: u64,
 }
 
@@ -189,7 +193,12 @@ pub async fn run(products: usize, seconds: Duration) -> anyhow::Result<Report> {
     // 200 samples in the full run, fewer in the short form.
     let visible = stock_visible(&stack, &seller, (products / 50).clamp(20, 200)).await?;
     let (_, body) = stack.query("/v1/search?q=sepatu&limit=1", None, None).await;
-    let rss_kib = stack.pid("query-api").map_or(0, rss_kib);
+    let pid = stack.pid("query-api");
+    let rss = |field| {
+        pid.and_then(|pid| super::logins::proc_status_kib(pid, field))
+            .unwrap_or(0)
+    };
+    let (rss_kib, rss_anon_kib, rss_file_kib) = (rss("VmRSS"), rss("RssAnon"), rss("RssFile"));
     Ok(Report {
         products,
         events,
@@ -199,6 +208,8 @@ pub async fn run(products: usize, seconds: Duration) -> anyhow::Result<Report> {
         throughput_errors,
         visible,
         rss_kib,
+        rss_anon_kib,
+        rss_file_kib,
         total_sepatu: body["total"].as_u64().unwrap_or(0),
     })
 }
@@ -334,17 +345,6 @@ async fn stock_visible(stack: &Stack, seller: &str, samples: usize) -> anyhow::R
     Ok(latency(out))
 }
 
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 pub fn print(r: &Report) {
     println!(
         "\n## Search ({} products, {} log events; the query API's own index)\n",
@@ -377,8 +377,10 @@ pub fn print(r: &Report) {
         r.visible.n, r.visible.p50_ms, r.visible.p99_ms
     );
     println!(
-        "| query API RSS with the index loaded | {} MB | — |",
-        r.rss_kib / 1024
+        "| query API RSS with the index loaded | {} MB ({} MB heap, {} MB mapped index files) | — |",
+        r.rss_kib / 1024,
+        r.rss_anon_kib / 1024,
+        r.rss_file_kib / 1024
     );
     println!("\n(`q=sepatu` matches {} products.)", r.total_sepatu);
 }
