@@ -40,6 +40,8 @@ pub mod stream;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
+mod exec_tests;
+#[cfg(test)]
 mod tests;
 pub mod wallet;
 pub mod wishlist;
