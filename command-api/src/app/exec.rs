@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use pasar_domain::Aggregate;
-use pasar_events::{DomainEvent, EventStore, ExpectedVersion, Metadata, NewEvent, StoreError};
+use pasar_events::{EventStore, ExpectedVersion, Metadata, StoreError};
 
 use super::AppError;
-use super::stream::unchanged;
+use super::stream::new_events;
 pub use super::stream::{EventIds, Loaded, Outcome, derive_id, load};
 
 /// Runs `command` against the aggregate in `stream`. With [`EventIds::Derived`], a command
@@ -70,17 +70,11 @@ where
             events,
             position: appended.position,
         }),
-        Err(StoreError::Conflict { .. }) => execute::<A>(store, stream, command, ids, metadata).await,
+        Err(StoreError::Conflict { .. }) => {
+            execute::<A>(store, stream, command, ids, metadata).await
+        }
         Err(e) => Err(e.into()),
     }
-}
-
-fn new_events<E: DomainEvent>(events: &[E], ids: EventIds, metadata: &Metadata) -> Vec<NewEvent> {
-    events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| e.to_new_event(ids.id(i), metadata.clone()))
-        .collect()
 }
 
 /// A stream only one task writes (a process's own log, under its leader lock), whose state
@@ -108,45 +102,43 @@ where
         &self.loaded.state
     }
 
-    /// Runs `command` on the held state, as [`execute`] would on a freshly loaded one.
+    /// Runs `command` on the held state, as [`execute`] would on a freshly loaded one; the
+    /// events it appended (none when it was satisfied already). The state is evolved in place,
+    /// never copied (an import's holds all its rows).
     pub async fn run(
         &mut self,
         store: &Arc<dyn EventStore>,
         command: &A::Command,
         ids: EventIds,
         metadata: &Metadata,
-    ) -> Result<Outcome<A>, AppError> {
+    ) -> Result<Vec<A::Event>, AppError> {
         let loaded = &mut self.loaded;
-        let events = if loaded.applied(ids) {
-            Vec::new()
-        } else {
-            loaded.state.decide(command)?
-        };
+        if loaded.applied(ids) {
+            return Ok(Vec::new());
+        }
+        let events = loaded.state.decide(command)?;
         if events.is_empty() {
-            return unchanged(store.as_ref(), loaded, ids).await;
+            return Ok(events);
         }
         let expected = ExpectedVersion::from_loaded(loaded.version);
         let new = new_events(&events, ids, metadata);
         match store.append(&self.stream, expected, new).await {
-            Ok(appended) if appended.stream_version != loaded.version + events.len() as i64 => {
-                // The store answered an earlier append of these ids (a repeated command).
-                self.loaded = load::<A>(store.as_ref(), &self.stream).await?;
-                unchanged(store.as_ref(), &self.loaded, ids).await
-            }
-            Ok(appended) => {
-                loaded.state = events.iter().fold(loaded.state.clone(), |s, e| s.evolve(e));
+            Ok(appended) if appended.stream_version == loaded.version + events.len() as i64 => {
+                let state = std::mem::take(&mut loaded.state);
+                loaded.state = events.iter().fold(state, |s, e| s.evolve(e));
                 loaded.version = appended.stream_version;
                 loaded.last_position = Some(appended.position);
-                Ok(Outcome {
-                    state: loaded.state.clone(),
-                    events,
-                    position: appended.position,
-                })
+                Ok(events)
+            }
+            Ok(_) => {
+                // The store answered an earlier append of these ids (a repeated command).
+                self.loaded = load::<A>(store.as_ref(), &self.stream).await?;
+                Ok(Vec::new())
             }
             Err(StoreError::Conflict { .. }) => {
                 let outcome = execute::<A>(store, &self.stream, command, ids, metadata).await;
                 self.loaded = load::<A>(store.as_ref(), &self.stream).await?;
-                outcome
+                Ok(outcome?.events)
             }
             Err(e) => Err(e.into()),
         }

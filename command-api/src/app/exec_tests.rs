@@ -55,7 +55,9 @@ async fn starting_a_stream_that_exists_decides_on_what_it_holds() {
 async fn a_held_stream_moved_by_another_writer_is_decided_on_what_it_holds() {
     let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::new());
     let meta = Metadata::default();
-    let mut held = Held::<Stock>::load(store.as_ref(), "stock-c").await.unwrap();
+    let mut held = Held::<Stock>::load(store.as_ref(), "stock-c")
+        .await
+        .unwrap();
     held.run(&store, &receive(2), EventIds::Random, &meta)
         .await
         .unwrap();
@@ -63,13 +65,16 @@ async fn a_held_stream_moved_by_another_writer_is_decided_on_what_it_holds() {
         .await
         .unwrap();
 
-    let after = held.run(&store, &receive(1), EventIds::Random, &meta).await;
+    held.run(&store, &receive(1), EventIds::Random, &meta)
+        .await
+        .unwrap();
+    let after = held.state().on_hand;
     let ids = EventIds::Derived(Uuid::now_v7());
     held.run(&store, &receive(1), ids, &meta).await.unwrap();
     let retried = held.run(&store, &receive(1), ids, &meta).await.unwrap();
 
-    assert_eq!(after.unwrap().state.on_hand, 13);
-    assert_eq!(retried.state.on_hand, 14, "the retry appended nothing");
+    assert_eq!(after, 13);
+    assert!(retried.is_empty(), "the retry appended nothing");
     assert_eq!(held.state().on_hand, 14);
     assert_eq!(versions(store.as_ref(), "stock-c").await, 4);
 }

@@ -23,6 +23,8 @@ pub mod categories;
 pub mod checkout;
 pub mod claims;
 pub mod exec;
+#[cfg(test)]
+mod exec_tests;
 pub mod first_admin;
 pub mod idempotency;
 pub mod images;
@@ -39,8 +41,6 @@ pub mod shipping;
 pub mod stream;
 #[cfg(test)]
 pub(crate) mod testing;
-#[cfg(test)]
-mod exec_tests;
 #[cfg(test)]
 mod tests;
 pub mod wallet;

@@ -35,7 +35,7 @@ use crate::app::{Actor, AppError, AppState};
 /// Not `imports`: that is the read model's name, and names share one checkpoint table and lock.
 pub const NAME: &str = "product-imports";
 /// Lines imported at the same time.
-pub const CONCURRENCY: usize = 32;
+pub const CONCURRENCY: usize = 128;
 /// Lines per `ImportLinesProcessed` event (and between two progress updates).
 pub const REPORT_EVERY: usize = 250;
 
@@ -87,13 +87,14 @@ impl Imports {
         };
         self.import_lines(&mut held, &lines, pending).await?;
         let complete = ImportCommand::Complete { now: Utc::now() };
-        let done = imports::record(store, &mut held, "complete", complete, &metadata).await?;
+        imports::record(store, &mut held, "complete", complete, &metadata).await?;
+        let done = held.state();
         tracing::info!(
             import = %import_id,
-            created = done.state.count(LineOutcome::Created),
-            updated = done.state.count(LineOutcome::Updated),
-            unchanged = done.state.count(LineOutcome::Unchanged),
-            rejected = done.state.count(LineOutcome::Rejected),
+            created = done.count(LineOutcome::Created),
+            updated = done.count(LineOutcome::Updated),
+            unchanged = done.count(LineOutcome::Unchanged),
+            rejected = done.count(LineOutcome::Rejected),
             "import done"
         );
         Ok(())

@@ -131,7 +131,9 @@ async fn update(
     // The stock is read beside the product (not after it): a line waits for one read, not two.
     let stock = async {
         match parsed.stock {
-            Some(_) => Ok(Some(load::<Stock>(state.store.as_ref(), &streams::stock(product_id)).await?)),
+            Some(_) => Ok(Some(
+                load::<Stock>(state.store.as_ref(), &streams::stock(product_id)).await?,
+            )),
             None => Ok::<_, AppError>(None),
         }
     };

@@ -56,8 +56,9 @@ pub async fn record(
     step: &str,
     command: ImportCommand,
     metadata: &Metadata,
-) -> Result<Outcome<Import>, AppError> {
+) -> Result<(), AppError> {
     let import_id = import.state().import_id.to_string();
     let ids = EventIds::Derived(derive_id(&["import", &import_id, step]));
-    import.run(store, &command, ids, metadata).await
+    import.run(store, &command, ids, metadata).await?;
+    Ok(())
 }
