@@ -8,7 +8,7 @@ use pasar_domain::values::{Price, Sku};
 use pasar_events::types::{ProductCondition, Role, streams};
 use uuid::Uuid;
 
-use super::exec::{EventIds, Outcome, execute, load};
+use super::exec::{EventIds, Outcome, execute, load, start_stream};
 use super::idempotency::{self, Idempotency};
 use super::{Actor, AppError, AppState, Rule, claims};
 
@@ -33,50 +33,104 @@ pub async fn list_product(
     listing: Listing,
     key: Option<&Idempotency>,
 ) -> Result<Outcome<Product>, AppError> {
-    let ids = idempotency::event_ids(state, "list-product", actor.id, key).await?;
-    let product_id = match ids {
-        EventIds::Derived(seed) => Uuid::new_v5(&seed, b"product"),
-        EventIds::Random => Uuid::now_v7(),
-    };
-    let claim_stream = streams::sku_claim(&listing.sku.normalized());
-    let command = ProductCommand::List {
-        product_id,
-        seller_id: actor.id,
-        sku: listing.sku.as_str().to_owned(),
-        name: listing.name,
-        description: listing.description,
-        price: listing.price.money(),
-        category_id: listing.category_id,
-        brand: listing.brand,
-        weight_grams: listing.weight_grams,
-        condition: listing.condition,
-        now: Utc::now(),
-    };
-    // Validate before claiming the SKU, so a refused listing claims nothing.
-    Product::default().decide(&command)?;
-    if let Some(category_id) = listing.category_id {
-        super::categories::usable_category(state, category_id).await?;
+    let new = NewListing::prepare(state, actor, listing, key).await?;
+    let holder = claims::holder(state.store.as_ref(), &new.claim_stream).await?;
+    new.record(state, holder).await
+}
+
+/// [`list_product`] for a caller that has read the SKU's claim already (an import line reads
+/// it to choose between listing and updating): `holder` is what it read.
+pub async fn list_product_claimed(
+    state: &AppState,
+    actor: Actor,
+    listing: Listing,
+    key: Option<&Idempotency>,
+    holder: claims::Holder,
+) -> Result<Outcome<Product>, AppError> {
+    let new = NewListing::prepare(state, actor, listing, key).await?;
+    new.record(state, holder).await
+}
+
+/// A listing checked and ready to record.
+struct NewListing {
+    product_id: Uuid,
+    command: ProductCommand,
+    claim_stream: String,
+    ids: EventIds,
+    metadata: pasar_events::Metadata,
+}
+
+impl NewListing {
+    /// Picks the product's id and validates the listing (before the SKU is claimed, so a
+    /// refused listing claims nothing).
+    async fn prepare(
+        state: &AppState,
+        actor: Actor,
+        listing: Listing,
+        key: Option<&Idempotency>,
+    ) -> Result<Self, AppError> {
+        let ids = idempotency::event_ids(state, "list-product", actor.id, key).await?;
+        let product_id = match ids {
+            EventIds::Derived(seed) => Uuid::new_v5(&seed, b"product"),
+            EventIds::Random => Uuid::now_v7(),
+        };
+        let claim_stream = streams::sku_claim(&listing.sku.normalized());
+        let command = ProductCommand::List {
+            product_id,
+            seller_id: actor.id,
+            sku: listing.sku.as_str().to_owned(),
+            name: listing.name,
+            description: listing.description,
+            price: listing.price.money(),
+            category_id: listing.category_id,
+            brand: listing.brand,
+            weight_grams: listing.weight_grams,
+            condition: listing.condition,
+            now: Utc::now(),
+        };
+        Product::default().decide(&command)?;
+        if let Some(category_id) = listing.category_id {
+            super::categories::usable_category(state, category_id).await?;
+        }
+        let metadata = actor.metadata();
+        Ok(NewListing {
+            product_id,
+            command,
+            claim_stream,
+            ids,
+            metadata,
+        })
     }
-    let metadata = actor.metadata();
-    let claimed = claims::claim::<Product>(
-        state.store.as_ref(),
-        &claim_stream,
-        product_id,
-        streams::product,
-        |p| p.listed,
-        &metadata,
-    )
-    .await?;
-    if !claimed {
-        return Err(Rule::SkuTaken.into());
-    }
-    let stream = streams::product(product_id);
-    let listed = execute::<Product>(&state.store, &stream, &command, ids, &metadata);
-    match listed.await {
-        Ok(outcome) => Ok(outcome),
-        Err(e) => {
-            claims::release(state.store.as_ref(), &claim_stream, product_id, &metadata).await;
-            Err(e)
+
+    /// Claims the SKU from `holder` (what its claim stream was read to hold), then records
+    /// the listing as the product stream's first events (the id is new: nothing to load).
+    async fn record(
+        self,
+        state: &AppState,
+        holder: claims::Holder,
+    ) -> Result<Outcome<Product>, AppError> {
+        let store = state.store.as_ref();
+        let claimed = claims::claim_from::<Product>(
+            store,
+            &self.claim_stream,
+            holder,
+            self.product_id,
+            streams::product,
+            |p| p.listed,
+            &self.metadata,
+        )
+        .await?;
+        if !claimed {
+            return Err(Rule::SkuTaken.into());
+        }
+        let stream = streams::product(self.product_id);
+        let (command, ids, metadata) = (&self.command, self.ids, &self.metadata);
+        match start_stream::<Product>(&state.store, &stream, command, ids, metadata).await {
+            Ok(outcome) => Ok(outcome),
+            Err(e) => {
+                claims::release(store, &self.claim_stream, self.product_id, metadata).await;
+                Err(e)
+            }
         }
     }
 }
@@ -90,13 +144,19 @@ pub async fn managed_product(
     let product = load::<Product>(state.store.as_ref(), &streams::product(product_id))
         .await?
         .state;
+    may_manage(&product, actor)?;
+    Ok(product)
+}
+
+/// Refuses a product that is not listed or that the actor may not manage.
+fn may_manage(product: &Product, actor: Actor) -> Result<(), AppError> {
     if !product.listed {
         return Err(Rule::ProductNotFound.into());
     }
     if !product.can_be_managed_by(actor.id, actor.role) || actor.role == Role::Buyer {
         return Err(Rule::NotProductOwner.into());
     }
-    Ok(product)
+    Ok(())
 }
 
 /// Goods arrived for a product the actor manages.
@@ -112,6 +172,22 @@ pub async fn receive_stock(
     let ids = idempotency::event_ids(state, "stock-receipt", actor.id, key).await?;
     let stream = streams::stock(product_id);
     execute::<Stock>(&state.store, &stream, &command, ids, &actor.metadata()).await
+}
+
+/// Goods that arrive with a listing (an import line's stock): `product` is the one the actor
+/// has just listed, so its stock stream is new and is neither loaded nor read first.
+pub async fn receive_first_stock(
+    state: &AppState,
+    actor: Actor,
+    product: &Product,
+    quantity: i64,
+    key: Option<&Idempotency>,
+) -> Result<Outcome<Stock>, AppError> {
+    may_manage(product, actor)?;
+    let command = StockCommand::Receive { quantity };
+    let ids = idempotency::event_ids(state, "stock-receipt", actor.id, key).await?;
+    let stream = streams::stock(product.product_id);
+    start_stream::<Stock>(&state.store, &stream, &command, ids, &actor.metadata()).await
 }
 
 /// A change to a product its seller (or an admin) makes.

@@ -23,6 +23,8 @@ pub mod categories;
 pub mod checkout;
 pub mod claims;
 pub mod exec;
+#[cfg(test)]
+mod exec_tests;
 pub mod first_admin;
 pub mod idempotency;
 pub mod images;

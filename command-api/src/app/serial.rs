@@ -19,13 +19,13 @@ use std::time::{Duration, Instant};
 
 use pasar_domain::Aggregate;
 use pasar_events::types::streams::Category;
-use pasar_events::{DomainEvent, EventStore, ExpectedVersion, Metadata, NewEvent, StoreError};
+use pasar_events::{EventStore, ExpectedVersion, Metadata, NewEvent, StoreError};
 use rand::Rng as _;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use super::AppError;
-use super::stream::{EventIds, Loaded, Outcome, SNAPSHOT_EVERY, load, unchanged};
+use super::stream::{self, EventIds, Loaded, Outcome, SNAPSHOT_EVERY, load, unchanged};
 
 /// How long a round keeps deciding again after losing races to other instances.
 pub const CONFLICT_DEADLINE: Duration = Duration::from_secs(10);
@@ -249,13 +249,7 @@ where
             match state.decide(&p.command) {
                 Ok(events) if events.is_empty() => Decision::Unchanged,
                 Ok(events) => {
-                    let ids = p.ids;
-                    new_events.extend(
-                        events
-                            .iter()
-                            .enumerate()
-                            .map(|(i, e)| e.to_new_event(ids.id(i), p.metadata.clone())),
-                    );
+                    new_events.extend(stream::new_events(&events, p.ids, &p.metadata));
                     state = events.iter().fold(state.clone(), |s, e| s.evolve(e));
                     Decision::Appends {
                         events,

@@ -3,7 +3,7 @@
 //! runs commands on top of this; [`super::serial`] batches them per stream.
 
 use pasar_domain::Aggregate;
-use pasar_events::{DomainEvent, EventStore, Position};
+use pasar_events::{DomainEvent, EventStore, Metadata, NewEvent, Position};
 use uuid::Uuid;
 
 use super::AppError;
@@ -165,6 +165,19 @@ impl EventIds {
             EventIds::Derived(seed) => Uuid::new_v5(&seed, &index.to_le_bytes()),
         }
     }
+}
+
+/// `events` wrapped for appending, with ids from `ids` in order.
+pub(super) fn new_events<E: DomainEvent>(
+    events: &[E],
+    ids: EventIds,
+    metadata: &Metadata,
+) -> Vec<NewEvent> {
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| e.to_new_event(ids.id(i), metadata.clone()))
+        .collect()
 }
 
 /// A seed for [`EventIds::Derived`] from a few parts.

@@ -1,7 +1,8 @@
 //! Works through CSV product imports (`ImportRequested` on `import-{id}`): each line is
 //! imported by [`crate::app::imports::line::import_line`] (the same use cases as the HTTP
 //! routes), [`CONCURRENCY`] lines at a time, and the outcomes are recorded on the import's
-//! stream every [`REPORT_EVERY`] lines, then `ImportCompleted`.
+//! stream every [`REPORT_EVERY`] lines (while the next lines are imported), then
+//! `ImportCompleted`.
 //!
 //! Crash-safe without duplicates: every command of a line has event ids derived from the
 //! import and the line, and the import's own steps from the import and the step, so after a
@@ -23,23 +24,30 @@ use pasar_domain::product::normalize_sku;
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::streams::{self, Category};
 use pasar_events::types::{ImportEvent, ImportRow, LineOutcome, LineReport};
-use pasar_events::{DomainEvent, RecordedEvent};
+use pasar_events::{DomainEvent, Metadata, RecordedEvent};
 use uuid::Uuid;
 
 use super::{caused_by, process_error};
-use crate::app::exec::load;
+use crate::app::exec::Held;
 use crate::app::imports::{self, line::import_line};
 use crate::app::{Actor, AppError, AppState};
 
 /// Not `imports`: that is the read model's name, and names share one checkpoint table and lock.
 pub const NAME: &str = "product-imports";
 /// Lines imported at the same time.
-pub const CONCURRENCY: usize = 32;
+pub const CONCURRENCY: usize = 128;
 /// Lines per `ImportLinesProcessed` event (and between two progress updates).
 pub const REPORT_EVERY: usize = 250;
 
 pub struct Imports {
     state: AppState,
+}
+
+/// What every line of one import is imported with.
+struct Lines<'a> {
+    actor: Actor,
+    first_lines: &'a HashMap<String, u32>,
+    metadata: &'a Metadata,
 }
 
 impl Imports {
@@ -50,9 +58,8 @@ impl Imports {
     /// Imports every line of `import_id` not reported yet, then completes it.
     pub async fn run(&self, import_id: Uuid, cause: &RecordedEvent) -> Result<(), AppError> {
         let store = &self.state.store;
-        let import = load::<Import>(store.as_ref(), &streams::import(import_id))
-            .await?
-            .state;
+        let mut held = Held::<Import>::load(store.as_ref(), &streams::import(import_id)).await?;
+        let import = held.state();
         if import.completed {
             return Ok(());
         }
@@ -63,37 +70,69 @@ impl Imports {
                 import.expected_rows
             )));
         };
-        let metadata = caused_by(cause);
-        let start = ImportCommand::Start { now: Utc::now() };
-        imports::record(store, import_id, "start", start, &metadata).await?;
         let actor = Actor {
             id: import.owner_id,
             role,
         };
         let first_lines = first_lines(&import.rows);
         let pending: Vec<ImportRow> = import.pending().cloned().collect();
+        let metadata = caused_by(cause);
+        let start = ImportCommand::Start { now: Utc::now() };
+        imports::record(store, &mut held, "start", start, &metadata).await?;
         tracing::info!(import = %import_id, pending = pending.len(), "importing");
-        for chunk in pending.chunks(REPORT_EVERY) {
-            let lines: Vec<LineReport> = stream::iter(chunk.to_vec())
-                .map(|row| self.line(actor, import_id, row, &first_lines))
-                .buffered(CONCURRENCY)
-                .try_collect()
-                .await?;
-            let step = format!("lines-{}", chunk[0].line);
-            let report = ImportCommand::Report { lines };
-            imports::record(store, import_id, &step, report, &metadata).await?;
-        }
+        let lines = Lines {
+            actor,
+            first_lines: &first_lines,
+            metadata: &metadata,
+        };
+        self.import_lines(&mut held, &lines, pending).await?;
         let complete = ImportCommand::Complete { now: Utc::now() };
-        let done = imports::record(store, import_id, "complete", complete, &metadata).await?;
+        imports::record(store, &mut held, "complete", complete, &metadata).await?;
+        let done = held.state();
         tracing::info!(
             import = %import_id,
-            created = done.state.count(LineOutcome::Created),
-            updated = done.state.count(LineOutcome::Updated),
-            unchanged = done.state.count(LineOutcome::Unchanged),
-            rejected = done.state.count(LineOutcome::Rejected),
+            created = done.count(LineOutcome::Created),
+            updated = done.count(LineOutcome::Updated),
+            unchanged = done.count(LineOutcome::Unchanged),
+            rejected = done.count(LineOutcome::Rejected),
             "import done"
         );
         Ok(())
+    }
+
+    /// Imports `pending`, [`CONCURRENCY`] lines at a time, and records their outcomes every
+    /// [`REPORT_EVERY`] lines. A report is recorded while the next lines are imported, so the
+    /// lines never wait for it (nor for the slowest line of the report before).
+    async fn import_lines(
+        &self,
+        held: &mut Held<Import>,
+        lines: &Lines<'_>,
+        pending: Vec<ImportRow>,
+    ) -> Result<(), AppError> {
+        let import_id = held.state().import_id;
+        let store = &self.state.store;
+        let chunks = stream::iter(pending)
+            .map(|row| self.line(lines.actor, import_id, row, lines.first_lines))
+            .buffered(CONCURRENCY)
+            .try_chunks(REPORT_EVERY)
+            .map_err(|e| e.1);
+        let mut chunks = std::pin::pin!(chunks);
+        let mut imported: Option<Vec<LineReport>> = None;
+        loop {
+            let report = async {
+                let Some(done) = imported.take() else {
+                    return Ok(());
+                };
+                let step = format!("lines-{}", done[0].line);
+                let report = ImportCommand::Report { lines: done };
+                imports::record(store, held, &step, report, lines.metadata).await?;
+                Ok(())
+            };
+            match tokio::try_join!(chunks.try_next(), report)? {
+                (Some(next), ()) => imported = Some(next),
+                (None, ()) => return Ok(()),
+            }
+        }
     }
 
     async fn line(

@@ -41,18 +41,18 @@ pub async fn import_line(
     };
     let created_id = keys.created_product(actor);
     let claim = streams::sku_claim(&parsed.sku.normalized());
-    let holder = claims::holder(state.store.as_ref(), &claim).await?.owner;
-    let result = match holder {
+    let holder = claims::holder(state.store.as_ref(), &claim).await?;
+    let result = match holder.owner {
         Some((product_id, _)) if product_id != created_id => {
             match update(state, actor, &keys, product_id, &parsed).await {
                 Err(AppError::Rejected(Rule::ProductNotFound)) => {
                     // A claim whose product never appeared: listing takes it over when it may.
-                    create(state, actor, &keys, parsed).await
+                    create(state, actor, &keys, parsed, holder).await
                 }
                 other => other,
             }
         }
-        _ => create(state, actor, &keys, parsed).await,
+        _ => create(state, actor, &keys, parsed, holder).await,
     };
     match result {
         Ok((outcome, product_id, notes)) => Ok(LineReport {
@@ -94,6 +94,7 @@ async fn create(
     actor: Actor,
     keys: &Keys,
     parsed: Parsed,
+    holder: claims::Holder,
 ) -> Result<Done, AppError> {
     let listing = Listing {
         sku: parsed.sku,
@@ -105,18 +106,19 @@ async fn create(
         weight_grams: parsed.weight_grams,
         condition: parsed.condition.unwrap_or_default(),
     };
-    let listed = catalog::list_product(state, actor, listing, Some(&keys.key("list"))).await?;
-    let product_id = listed.state.product_id;
+    let key = keys.key("list");
+    let listed = catalog::list_product_claimed(state, actor, listing, Some(&key), holder).await?;
+    let product = &listed.state;
     let mut notes = Vec::new();
     if let Some(quantity) = parsed.stock.filter(|q| *q > 0) {
         let key = keys.key("stock");
-        match catalog::receive_stock(state, actor, product_id, quantity, Some(&key)).await {
+        match catalog::receive_first_stock(state, actor, product, quantity, Some(&key)).await {
             Ok(_) => {}
             Err(AppError::Rejected(rule)) => notes.extend(prefixed("stock", &rule)),
             Err(e) => return Err(e),
         }
     }
-    Ok((LineOutcome::Created, product_id, notes))
+    Ok((LineOutcome::Created, product.product_id, notes))
 }
 
 async fn update(
@@ -126,7 +128,17 @@ async fn update(
     product_id: Uuid,
     parsed: &Parsed,
 ) -> Result<Done, AppError> {
-    let product = catalog::managed_product(state, actor, product_id).await?;
+    // The stock is read beside the product (not after it): a line waits for one read, not two.
+    let stock = async {
+        match parsed.stock {
+            Some(_) => Ok(Some(
+                load::<Stock>(state.store.as_ref(), &streams::stock(product_id)).await?,
+            )),
+            None => Ok::<_, AppError>(None),
+        }
+    };
+    let (product, stock) =
+        tokio::try_join!(catalog::managed_product(state, actor, product_id), stock)?;
     let mut changed = false;
     if let Some(edit) = edit_of(&product, parsed) {
         let key = keys.key("edit");
@@ -135,8 +147,7 @@ async fn update(
         changed = true;
     }
     let mut notes = Vec::new();
-    if let Some(wanted) = parsed.stock {
-        let stock = load::<Stock>(state.store.as_ref(), &streams::stock(product_id)).await?;
+    if let (Some(wanted), Some(stock)) = (parsed.stock, stock) {
         let delta = wanted - stock.state.on_hand;
         if delta != 0 {
             let key = keys.key("stock");

@@ -14,7 +14,7 @@ use pasar_events::{EventStore, Metadata};
 use std::sync::Arc;
 use uuid::Uuid;
 
-use super::exec::{EventIds, Outcome, derive_id, execute};
+use super::exec::{EventIds, Held, Outcome, derive_id, execute};
 use super::idempotency::{self, Idempotency};
 use super::{Actor, AppError, AppState};
 
@@ -46,16 +46,19 @@ pub async fn request(
     Ok((import_id, outcome))
 }
 
-/// Runs one step of an import's own bookkeeping (`Start`, `Report`, `Complete`) with ids
-/// derived from `step`, so a step repeated after a crash appends nothing new.
+/// Runs one step of an import's own bookkeeping (`Start`, `Report`, `Complete`) on `import`
+/// (the import's stream, which only its processor writes, held between steps so a step
+/// costs its append and no reload of the file's rows), with ids derived from `step`, so a
+/// step repeated after a crash appends nothing new.
 pub async fn record(
     store: &Arc<dyn EventStore>,
-    import_id: Uuid,
+    import: &mut Held<Import>,
     step: &str,
     command: ImportCommand,
     metadata: &Metadata,
-) -> Result<Outcome<Import>, AppError> {
-    let ids = EventIds::Derived(derive_id(&["import", &import_id.to_string(), step]));
-    let stream = streams::import(import_id);
-    execute::<Import>(store, &stream, &command, ids, metadata).await
+) -> Result<(), AppError> {
+    let import_id = import.state().import_id.to_string();
+    let ids = EventIds::Derived(derive_id(&["import", &import_id, step]));
+    import.run(store, &command, ids, metadata).await?;
+    Ok(())
 }

@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 
 use chrono::Utc;
 use pasar_domain::stock::{Stock, StockCommand, StockError};
+use pasar_events::DomainEvent;
 use pasar_events::memory::MemoryEventStore;
 use uuid::Uuid;
 
