@@ -109,6 +109,21 @@ pub trait EventStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// [`EventStore::read_all`] for a reader of `categories` (stream-name prefixes) only: the
+    /// same events, so a batch covers the same stretch of the log and its last position moves
+    /// the reader on, but an event of another category may come without its payload (`data`
+    /// null, default metadata), which spares the store sending and the reader decoding it.
+    /// By default every event comes whole.
+    async fn read_all_of(
+        &self,
+        after: Position,
+        limit: usize,
+        categories: &[&str],
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let _ = categories;
+        self.read_all(after, limit).await
+    }
+
     /// Resolves once an event after `after` is readable, or after `max_wait`, whichever comes
     /// first. Wakes on commits without a polling delay where the backend can notify. The caller
     /// reads again afterwards and may still find nothing (the wait is a hint, not a promise).

@@ -299,6 +299,39 @@ async fn the_global_log_is_read_in_one_total_order(store: Arc<dyn EventStore>) {
     assert_eq!(store.head().await.unwrap(), all[4].position);
 }
 
+/// A reader of some categories gets the same stretch of the log (the same events, positions
+/// and order), with its own categories' events whole.
+async fn reading_the_log_for_some_categories_covers_the_same_stretch(store: Arc<dyn EventStore>) {
+    let before = store.head().await.unwrap();
+    for i in 0..6 {
+        let category = if i % 2 == 0 { "order" } else { "cart" };
+        let stream = format!("{category}-{i}-{}", Uuid::new_v4());
+        store
+            .append(&stream, ExpectedVersion::Any, vec![event(i)])
+            .await
+            .unwrap();
+    }
+    let all = read_all_at_least(store.as_ref(), before, 6).await;
+
+    let orders = store.read_all_of(before, 100, &["order"]).await.unwrap();
+
+    let positions = |events: &[RecordedEvent]| {
+        events
+            .iter()
+            .map(|e| (e.position, e.event_id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(positions(&orders), positions(&all));
+    for (read, whole) in orders.iter().zip(&all) {
+        if read.stream.starts_with("order-") {
+            assert_eq!(read.data, whole.data);
+            assert_eq!(read.metadata.correlation_id, whole.metadata.correlation_id);
+        }
+    }
+    let paged = store.read_all_of(all[1].position, 2, &["cart"]).await.unwrap();
+    assert_eq!(positions(&paged), positions(&all[2..4]));
+}
+
 async fn a_subscription_catches_up_then_wakes_promptly_on_new_commits(store: Arc<dyn EventStore>) {
     let start = store.head().await.unwrap();
     let stream = format!("product-{}", Uuid::new_v4());
@@ -361,10 +394,31 @@ conformance!(
         a_stale_expected_version_is_a_typed_conflict,
         re_appending_a_stored_event_is_a_no_op_reporting_the_original,
         the_global_log_is_read_in_one_total_order,
+        reading_the_log_for_some_categories_covers_the_same_stretch,
         a_subscription_catches_up_then_wakes_promptly_on_new_commits,
     ],
     unique_event_ids: [an_event_id_stored_in_another_stream_is_refused],
 );
+
+/// PostgreSQL sends other categories' events without their payload (the point of the read).
+#[tokio::test]
+async fn postgres_leaves_out_the_payload_of_other_categories() {
+    let store = postgres().await;
+    let stream = format!("cart-{}", Uuid::new_v4());
+    store
+        .append(&stream, ExpectedVersion::NoStream, vec![event(1)])
+        .await
+        .unwrap();
+    let whole = read_all_at_least(store.as_ref(), Position::START, 1).await;
+    assert_eq!(whole[0].data["n"], 1);
+
+    let read = store.read_all_of(Position::START, 10, &["order"]).await.unwrap();
+
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].position, whole[0].position);
+    assert!(read[0].data.is_null(), "{}", read[0].data);
+    assert_eq!(read[0].metadata.correlation_id, None);
+}
 
 /// EventStoreDB only, on the real store (no private view): the head of the shared `$all` is at
 /// or after an append just acknowledged, and the appended event is read back at the reported

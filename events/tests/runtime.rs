@@ -40,6 +40,8 @@ struct Recorder {
     failures: AtomicUsize,
     fatal: bool,
     tick: Option<Duration>,
+    /// Wants every event while still saying it takes its categories only (a mistake).
+    greedy: bool,
     report: mpsc::UnboundedSender<Seen>,
 }
 
@@ -50,6 +52,9 @@ impl Processor for Recorder {
     }
     fn categories(&self) -> &[Category] {
         &[Category::Order]
+    }
+    fn wants(&self, event: &RecordedEvent) -> bool {
+        self.greedy || event.stream.starts_with("order-")
     }
     fn batch_size(&self) -> usize {
         2
@@ -94,6 +99,7 @@ fn recorder(name: &str) -> (Recorder, mpsc::UnboundedReceiver<Seen>) {
         failures: AtomicUsize::new(0),
         fatal: false,
         tick: None,
+        greedy: false,
         report,
     };
     (recorder, seen)
@@ -262,6 +268,22 @@ async fn a_fatal_failure_is_reported_as_fatal() {
 
     assert!(error.is_fatal(), "{error}");
     assert_eq!(s.checkpoint("fatal").await, Position::START);
+}
+
+#[tokio::test]
+async fn a_processor_wanting_events_outside_the_categories_it_reads_is_stopped_as_fatal() {
+    // Other categories' events may come without their payload (`wants_by_category`), so
+    // handing one over would hand over an empty event.
+    let s = setup().await;
+    let (mut processor, _seen) = recorder("greedy");
+    processor.greedy = true;
+    s.append(Category::Cart).await;
+
+    let error = s.runtime().catch_up(&processor).await.unwrap_err();
+
+    assert!(error.is_fatal(), "{error}");
+    assert_eq!(s.checkpoint("greedy").await, Position::START);
+    assert_eq!(s.seen().await, 0);
 }
 
 #[tokio::test]

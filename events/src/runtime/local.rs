@@ -35,6 +35,11 @@ pub trait LocalProcessor: Send + Sync + 'static {
         Category::of(&event.stream).is_some_and(|c| self.categories().contains(&c))
     }
 
+    /// As [`super::Processor::wants_by_category`].
+    fn wants_by_category(&self) -> bool {
+        true
+    }
+
     /// Most events per batch.
     fn batch_size(&self) -> usize {
         500

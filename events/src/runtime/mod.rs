@@ -96,6 +96,14 @@ pub trait Processor: Send + Sync + 'static {
         Category::of(&event.stream).is_some_and(|c| self.categories().contains(&c))
     }
 
+    /// Whether [`Processor::wants`] takes events of [`Processor::categories`] only (true for
+    /// the default `wants`), so the store may send other events without their payload. A
+    /// processor whose `wants` takes more (the NATS publisher) answers `false`; the runtime
+    /// stops a processor that answers `true` and then wants another category's event.
+    fn wants_by_category(&self) -> bool {
+        true
+    }
+
     /// Most events per batch.
     fn batch_size(&self) -> usize {
         500

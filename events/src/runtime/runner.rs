@@ -128,6 +128,52 @@ impl Target<'_> {
             Target::Local(p) => p.wants(event),
         }
     }
+
+    /// The stream-name prefixes whose events it needs whole, when it takes no others.
+    fn read_categories(&self) -> Option<Vec<&'static str>> {
+        let (by_category, categories) = match self {
+            Target::Shared(p) => (p.wants_by_category(), p.categories()),
+            Target::Local(p) => (p.wants_by_category(), p.categories()),
+        };
+        by_category.then(|| categories.iter().map(|c| c.as_str()).collect())
+    }
+
+    /// Reads the batch after `from`: only the payload of its categories' events when it takes
+    /// no others (the rest still move it on).
+    async fn read(
+        &self,
+        store: &dyn EventStore,
+        from: Position,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        match self.read_categories() {
+            Some(categories) => {
+                store
+                    .read_all_of(from, self.batch_size(), &categories)
+                    .await
+            }
+            None => store.read_all(from, self.batch_size()).await,
+        }
+    }
+
+    /// The wanted events of a batch read by [`Target::read`]; refuses an event of another
+    /// category (its payload may be missing) from a processor that said it takes none.
+    fn wanted(&self, events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>, ProcessError> {
+        let categories = self.read_categories();
+        let mut wanted = Vec::new();
+        for event in events.into_iter().filter(|e| self.wants(e)) {
+            if let Some(categories) = &categories
+                && !categories.contains(&crate::envelope::category_of(&event.stream))
+            {
+                let message = format!(
+                    "wants {} (category outside its categories) but did not say so in wants_by_category",
+                    event.stream
+                );
+                return Err(ProcessError::Fatal(message.into()));
+            }
+            wanted.push(event);
+        }
+        Ok(wanted)
+    }
 }
 
 /// How an active period ended.
@@ -260,7 +306,7 @@ impl Runtime {
         let name = target.name();
         // Read before the write transaction opens: a transaction of ours that holds an xid
         // would hold the log's read horizon (and so our own next read) back.
-        let events = self.inner.store.read_all(from, target.batch_size()).await?;
+        let events = target.read(self.inner.store.as_ref(), from).await?;
         let (Some(first), Some(last)) = (events.first(), events.last()) else {
             return Ok(None);
         };
@@ -269,11 +315,11 @@ impl Runtime {
             events: events.len(),
             oldest: first.recorded_at,
         };
-        let wanted: Vec<RecordedEvent> = events.into_iter().filter(|e| target.wants(e)).collect();
         let failed = |source| RuntimeError::Process {
             name: name.to_owned(),
             source,
         };
+        let wanted = target.wanted(events).map_err(failed)?;
         let processor = match target {
             Target::Shared(processor) => processor,
             Target::Local(processor) => {

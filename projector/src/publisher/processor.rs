@@ -25,6 +25,10 @@ impl Processor for Publisher {
         true
     }
 
+    fn wants_by_category(&self) -> bool {
+        false
+    }
+
     fn batch_size(&self) -> usize {
         PUBLISH_BATCH
     }
