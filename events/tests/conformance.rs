@@ -328,7 +328,10 @@ async fn reading_the_log_for_some_categories_covers_the_same_stretch(store: Arc<
             assert_eq!(read.metadata.correlation_id, whole.metadata.correlation_id);
         }
     }
-    let paged = store.read_all_of(all[1].position, 2, &["cart"]).await.unwrap();
+    let paged = store
+        .read_all_of(all[1].position, 2, &["cart"])
+        .await
+        .unwrap();
     assert_eq!(positions(&paged), positions(&all[2..4]));
 }
 
@@ -412,7 +415,10 @@ async fn postgres_leaves_out_the_payload_of_other_categories() {
     let whole = read_all_at_least(store.as_ref(), Position::START, 1).await;
     assert_eq!(whole[0].data["n"], 1);
 
-    let read = store.read_all_of(Position::START, 10, &["order"]).await.unwrap();
+    let read = store
+        .read_all_of(Position::START, 10, &["order"])
+        .await
+        .unwrap();
 
     assert_eq!(read.len(), 1);
     assert_eq!(read[0].position, whole[0].position);

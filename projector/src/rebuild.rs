@@ -128,13 +128,14 @@ impl Projector {
         rebuilt: &mut Rebuilt,
     ) -> Result<(), ProjectorError> {
         let target = Target::building(projection, building.version);
+        let categories = prefixes(projection);
         let mut events = self
             .store()
-            .read_all(rebuilt.position, options.batch_size)
+            .read_all_of(rebuilt.position, options.batch_size, &categories)
             .await?;
         while let Some(last) = events.last().map(|e| e.position) {
             let full = events.len() == options.batch_size;
-            let ahead = full.then(|| self.read_ahead(last, options.batch_size));
+            let ahead = full.then(|| self.read_ahead(last, options.batch_size, &categories));
             rebuilt.position = self.apply_to(target, rebuilt.position, &events).await?;
             rebuilt.events += events.len() as u64;
             rebuilt.batches += 1;
@@ -152,9 +153,11 @@ impl Projector {
         &self,
         after: Position,
         limit: usize,
+        categories: &[&'static str],
     ) -> tokio::task::JoinHandle<Result<Vec<RecordedEvent>, StoreError>> {
         let store = Arc::clone(self.store());
-        tokio::spawn(async move { store.read_all(after, limit).await })
+        let categories = categories.to_vec();
+        tokio::spawn(async move { store.read_all_of(after, limit, &categories).await })
     }
 
     /// Swaps the building version in, retrying when readers hold the views too long.
@@ -213,7 +216,10 @@ impl Projector {
         // The live version's position was readable when it got there, so everything up to it
         // is readable now: this loop ends.
         while position < live_at {
-            let tail = self.store().read_all(position, options.batch_size).await?;
+            let tail = self
+                .store()
+                .read_all_of(position, options.batch_size, &prefixes(projection))
+                .await?;
             let last = tail
                 .last()
                 .map(|e| e.position)
@@ -275,4 +281,10 @@ impl Drop for RebuildLock {
             drop(Object::take(client));
         }
     }
+}
+
+/// The stream-name prefixes of `projection`'s categories: a rebuild reads only their payloads
+/// (it writes only their events, see [`crate::projector`]'s batch filter).
+fn prefixes(projection: &dyn Projection) -> Vec<&'static str> {
+    projection.categories().iter().map(|c| c.as_str()).collect()
 }
