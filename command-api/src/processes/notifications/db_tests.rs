@@ -125,6 +125,49 @@ async fn stock_falling_to_its_threshold_is_low_once_per_fall() {
 }
 
 #[tokio::test]
+async fn a_batch_moves_levels_in_memory_and_writes_them_once() {
+    // Arrange: two products with the default threshold (5), both at 10.
+    let (pool, url) = database().await;
+    let client = pool.get().await.unwrap();
+    let (a, b, seller) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    for (product, sku) in [(a, "A-1"), (b, "B-1")] {
+        facts::record_product(&client, product, seller, sku, "Kaos")
+            .await
+            .unwrap();
+        facts::stock_moved(&client, product, 10).await.unwrap();
+    }
+    let mut levels = facts::StockLevels::default();
+
+    // Act: one batch takes a to 7, 4, 2 and b to 9, then flushes.
+    let mut lows = Vec::new();
+    for (product, available) in [(a, 7), (a, 4), (b, 9), (a, 2)] {
+        let low = levels.moved(&client, product, available).await.unwrap();
+        lows.push(low.map(|l| l.available));
+    }
+    let before_flush = stored_level(&client, a).await;
+    levels.flush(&client).await.unwrap();
+
+    // Assert: one fall, nothing written before the flush, the last levels after it.
+    assert_eq!(lows, [None, Some(4), None, None]);
+    assert_eq!(before_flush, 10);
+    assert_eq!(stored_level(&client, a).await, 2);
+    assert_eq!(stored_level(&client, b).await, 9);
+    drop(client);
+    pasar_service::testing::drop_database(&url).await;
+}
+
+async fn stored_level(client: &deadpool_postgres::Object, product: Uuid) -> i64 {
+    client
+        .query_one(
+            "SELECT available FROM notification_products WHERE product_id = $1",
+            &[&product],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
 async fn recipients_are_indonesian_until_they_choose_english() {
     // Arrange
     let (pool, url) = database().await;

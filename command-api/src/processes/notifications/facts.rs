@@ -179,37 +179,105 @@ pub async fn set_threshold(db: &impl GenericClient, id: Uuid, threshold: i64) ->
 }
 
 /// Records that `product_id` now has `available` units; answers the product when that took it
-/// from above its low-stock threshold to at or below it (one mail per fall: it must rise
-/// above the threshold again before another). Before its first stock event a product counts
-/// as empty, so stock received up to the threshold is not a fall.
+/// from above its low-stock threshold to at or below it. One level on its own: a batch keeps
+/// its levels in [`StockLevels`].
 pub async fn stock_moved(
     db: &impl GenericClient,
     product_id: Uuid,
     available: i64,
 ) -> Result<Option<LowStock>, Error> {
-    let Some(row) = db
-        .query_opt(
-            "SELECT seller_id, sku, name, COALESCE(low_stock_threshold, $2), COALESCE(available, 0)
-             FROM notification_products WHERE product_id = $1",
-            &[&product_id, &DEFAULT_LOW_STOCK_THRESHOLD],
+    let mut levels = StockLevels::default();
+    let low = levels.moved(db, product_id, available).await?;
+    levels.flush(db).await?;
+    Ok(low)
+}
+
+/// The stock levels a batch moves. Each product's row is read once and moved in memory; the
+/// new levels are written together by [`StockLevels::flush`] (before an event that changes the
+/// product's row, and at the end of the batch). A read takes no transaction id, so a batch of
+/// stock events does not hold back the log's readers (events are readable only below the
+/// oldest transaction that writes) while it works through them one by one.
+#[derive(Default)]
+pub struct StockLevels {
+    levels: std::collections::HashMap<Uuid, Level>,
+}
+
+struct Level {
+    seller_id: Uuid,
+    sku: String,
+    name: String,
+    threshold: i64,
+    available: i64,
+    moved: bool,
+}
+
+impl StockLevels {
+    /// `product_id` now has `available` units: the product when that is a fall to its
+    /// low-stock threshold (one mail per fall: it must rise above the threshold again before
+    /// another). Before its first stock event a product counts as empty, so stock received up
+    /// to the threshold is not a fall. `None` for a product the processor does not know.
+    pub async fn moved(
+        &mut self,
+        db: &impl GenericClient,
+        product_id: Uuid,
+        available: i64,
+    ) -> Result<Option<LowStock>, Error> {
+        let level = match self.levels.entry(product_id) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(new) => {
+                let Some(row) = db
+                    .query_opt(
+                        "SELECT seller_id, sku, name, COALESCE(low_stock_threshold, $2),
+                                COALESCE(available, 0)
+                         FROM notification_products WHERE product_id = $1",
+                        &[&product_id, &DEFAULT_LOW_STOCK_THRESHOLD],
+                    )
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                new.insert(Level {
+                    seller_id: row.get(0),
+                    sku: row.get(1),
+                    name: row.get(2),
+                    threshold: row.get(3),
+                    available: row.get(4),
+                    moved: false,
+                })
+            }
+        };
+        let before = std::mem::replace(&mut level.available, available);
+        level.moved = true;
+        Ok(
+            (before > level.threshold && available <= level.threshold).then(|| LowStock {
+                seller_id: level.seller_id,
+                sku: level.sku.clone(),
+                name: level.name.clone(),
+                available,
+                threshold: level.threshold,
+            }),
         )
-        .await?
-    else {
-        return Ok(None);
-    };
-    db.execute(
-        "UPDATE notification_products SET available = $2 WHERE product_id = $1",
-        &[&product_id, &available],
-    )
-    .await?;
-    let (threshold, before): (i64, i64) = (row.get(3), row.get(4));
-    Ok(
-        (before > threshold && available <= threshold).then(|| LowStock {
-            seller_id: row.get(0),
-            sku: row.get(1),
-            name: row.get(2),
-            available,
-            threshold,
-        }),
-    )
+    }
+
+    /// Writes every moved level in one statement and forgets them all (the next move reads
+    /// the row again, with whatever else changed in it).
+    pub async fn flush(&mut self, db: &impl GenericClient) -> Result<(), Error> {
+        let (ids, levels): (Vec<Uuid>, Vec<i64>) = self
+            .levels
+            .drain()
+            .filter(|(_, level)| level.moved)
+            .map(|(id, level)| (id, level.available))
+            .unzip();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        db.execute(
+            "UPDATE notification_products p SET available = l.available
+             FROM unnest($1::uuid[], $2::bigint[]) AS l(product_id, available)
+             WHERE p.product_id = l.product_id",
+            &[&ids, &levels],
+        )
+        .await
+        .map(drop)
+    }
 }

@@ -6,8 +6,9 @@
 //! ([`templates`]), through SMTP or the log ([`mailer`]).
 //!
 //! Per batch, in log order: each event first feeds the processor's own tables ([`facts`],
-//! through the batch transaction, so they move with the checkpoint), then its mails are
-//! composed ([`compose`]) and sent one by one ([`Notifications::deliver`]).
+//! through the batch transaction, so they move with the checkpoint; stock levels are kept in
+//! memory and written once per batch, [`facts::StockLevels`]), then its mails are composed
+//! ([`compose`]) and sent one by one ([`Notifications::deliver`]).
 //!
 //! At most one mail per event and kind, across crashes, retries and rebuilds: the mail's
 //! identity is (event id, kind), its Message-ID `<event id>.<kind>@<sender's domain>`, and
@@ -39,6 +40,7 @@ use pasar_events::{DomainEvent, RecordedEvent};
 use uuid::Uuid;
 
 use self::compose::Mail;
+use self::facts::StockLevels;
 use self::mailer::{MailConfig, Mailer, Outgoing, SendError};
 use self::sends::Claim;
 use self::templates::{Locale, Templates};
@@ -76,6 +78,7 @@ impl Notifications {
         &self,
         tx: &Transaction<'_>,
         event: &RecordedEvent,
+        levels: &mut StockLevels,
     ) -> Result<Vec<Mail>, ProcessError> {
         let transient = |e: tokio_postgres::Error| ProcessError::transient(e);
         let Some(id) = streams::id_of(&event.stream) else {
@@ -89,6 +92,8 @@ impl Notifications {
                 Ok(Vec::new())
             }
             Some(Category::Product) => {
+                // The product's row is about to change: write the levels moved so far first.
+                levels.flush(tx).await.map_err(transient)?;
                 learn_product(tx, id, decode(event)?)
                     .await
                     .map_err(transient)?;
@@ -103,10 +108,7 @@ impl Notifications {
                     | StockEvent::ReservationCommitted { available, .. }
                     | StockEvent::StockReturned { available, .. } => available,
                 };
-                let Some(low) = facts::stock_moved(tx, id, available)
-                    .await
-                    .map_err(transient)?
-                else {
+                let Some(low) = levels.moved(tx, id, available).await.map_err(transient)? else {
                     return Ok(Vec::new());
                 };
                 let mail = compose::low_stock_mail(tx, low).await.map_err(transient)?;
@@ -231,8 +233,9 @@ impl Processor for Notifications {
         tx: &Transaction<'_>,
     ) -> Result<(), ProcessError> {
         let cutoff = cutoff(tx).await?;
+        let mut levels = StockLevels::default();
         for event in events {
-            let mails = self.learn(tx, event).await?;
+            let mails = self.learn(tx, event, &mut levels).await?;
             if event.recorded_at < cutoff {
                 continue;
             }
@@ -240,7 +243,7 @@ impl Processor for Notifications {
                 self.deliver(event.event_id, mail).await?;
             }
         }
-        Ok(())
+        levels.flush(tx).await.map_err(ProcessError::transient)
     }
 }
 
