@@ -38,7 +38,12 @@ impl Announcer {
         match self.pool.get().await {
             Ok(client) => {
                 if let Err(e) = client
-                    .execute("SELECT pg_notify($1, $2)", &[&CHECKPOINT_CHANNEL, &payload])
+                    // Without waiting for the WAL flush of its commit: an announcement lost
+                    // in a crash only delays a reader until its next poll.
+                    .execute(
+                        "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)",
+                        &[&CHECKPOINT_CHANNEL, &payload],
+                    )
                     .await
                 {
                     tracing::debug!(error = %e, projection, "checkpoint NOTIFY failed");

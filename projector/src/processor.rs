@@ -48,7 +48,7 @@ impl Processor for ProjectionProcessor {
     ) -> Result<(), ProcessError> {
         let name = self.projection.name();
         let written = async {
-            no_flush_wait(tx).await?;
+            // The runtime's batch transaction commits without waiting for the WAL flush.
             let version = registry::share_live(tx, name).await?;
             let events: Vec<&RecordedEvent> = events.iter().collect();
             write_batch(tx, self.projection.as_ref(), version, &events).await

@@ -21,8 +21,11 @@ pub(super) async fn send_notifications(inner: Weak<Inner>) {
         if signalled.is_err() {
             continue;
         }
+        // A wake-up need not wait for its own WAL flush (a NOTIFY commits with a transaction
+        // id): a lost one only delays readers until their next look.
+        let notify = format!("SET LOCAL synchronous_commit = off; NOTIFY {CHANNEL}");
         if let Ok(client) = strong.pool.get().await
-            && let Err(e) = client.batch_execute(&format!("NOTIFY {CHANNEL}")).await
+            && let Err(e) = client.batch_execute(&notify).await
         {
             tracing::debug!(error = %e, "could not send the events wake-up");
         }
