@@ -172,14 +172,14 @@ pub async fn detail(
     let Path(id) = id.map_err(|_| ApiError::NotFound("no such product".into()))?;
     state.consistency.require(&headers, READS).await?;
     let client = state.pool.get().await?;
-    let product = queries::product(&client, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound("no such product".into()))?;
+    // Both sent before either answer is read (one round trip).
+    let (product, images) =
+        tokio::try_join!(queries::product(&client, id), queries::images(&client, id))?;
+    let product = product.ok_or_else(|| ApiError::NotFound("no such product".into()))?;
     let category_path = match product.category_id {
         Some(category) => categories::queries::path(&client, category).await?,
         None => Vec::new(),
     };
-    let images = queries::images(&client, id).await?;
     Ok(Json(ProductDetail {
         product,
         category_path,

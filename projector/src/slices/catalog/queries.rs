@@ -286,13 +286,14 @@ pub async fn images(
     client: &impl GenericClient,
     product_id: Uuid,
 ) -> Result<Vec<Image>, tokio_postgres::Error> {
-    let rows = client
-        .query(
+    // Read with every product detail: prepared once per connection.
+    let statement = client
+        .prepare_cached(
             "SELECT image_id, key, content_type, width, height, bytes, thumbnails
              FROM rm.product_images WHERE product_id = $1 ORDER BY position",
-            &[&product_id],
         )
         .await?;
+    let rows = client.query(&statement, &[&product_id]).await?;
     Ok(rows
         .iter()
         .enumerate()

@@ -101,8 +101,9 @@ pub async fn path(
     client: &impl GenericClient,
     id: Uuid,
 ) -> Result<Vec<CategoryRef>, tokio_postgres::Error> {
-    let rows = client
-        .query(
+    // Read with every product detail: prepared once per connection.
+    let statement = client
+        .prepare_cached(
             "WITH RECURSIVE up(id, parent_id, name, slug, depth) AS (
                  SELECT id, parent_id, name, slug, 0 FROM rm.categories WHERE id = $1
                  UNION ALL
@@ -110,9 +111,9 @@ pub async fn path(
                  FROM rm.categories c JOIN up ON c.id = up.parent_id
                  WHERE up.depth < 64)
              SELECT id, name, slug FROM up ORDER BY depth DESC",
-            &[&id],
         )
         .await?;
+    let rows = client.query(&statement, &[&id]).await?;
     Ok(rows
         .iter()
         .map(|row| CategoryRef {
