@@ -23,7 +23,7 @@ use tokio::sync::{Notify, watch};
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use crate::envelope::{Metadata, NewEvent, Position, RecordedEvent};
+use crate::envelope::{NewEvent, Position, RecordedEvent};
 use crate::store::{
     AppendResult, EventStore, ExpectedVersion, Snapshot, StoreError, validate_append,
 };
@@ -38,6 +38,8 @@ fn unavailable(context: &str, e: impl std::fmt::Display) -> StoreError {
 
 mod connect;
 mod group;
+mod reads;
+use reads::{COLUMNS, recorded};
 mod setup;
 mod snapshots;
 mod wakeup;
@@ -224,24 +226,6 @@ fn position_of(row: &Row, txid: &str, global: &str) -> Result<Position, StoreErr
     })
 }
 
-fn recorded(row: &Row) -> Result<RecordedEvent, StoreError> {
-    let metadata: serde_json::Value = row.get("metadata");
-    Ok(RecordedEvent {
-        event_id: row.get("event_id"),
-        stream: row.get("stream_id"),
-        stream_version: row.get("stream_version"),
-        position: position_of(row, "txid", "global_position")?,
-        event_type: row.get("event_type"),
-        schema_version: row.get("schema_version"),
-        data: row.get("data"),
-        metadata: serde_json::from_value::<Metadata>(metadata).unwrap_or_default(),
-        recorded_at: row.get("recorded_at"),
-    })
-}
-
-const COLUMNS: &str = "global_position, transaction_id::text AS txid, stream_id, stream_version, event_id, \
-                       event_type, schema_version, data, metadata, recorded_at";
-
 #[async_trait]
 impl EventStore for PgEventStore {
     async fn append(
@@ -331,8 +315,6 @@ impl EventStore for PgEventStore {
         rows.iter().map(recorded).collect()
     }
 
-    /// Every event of the stretch, but only the payload of `categories`' events: the rows of
-    /// the others are read (their position moves the reader on) without their JSON.
     async fn read_all_of(
         &self,
         after: Position,
@@ -340,23 +322,10 @@ impl EventStore for PgEventStore {
         categories: &[&str],
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let sql = "SELECT global_position, transaction_id::text AS txid, stream_id, stream_version,
-                    event_id, event_type, schema_version, recorded_at,
-                    CASE WHEN split_part(stream_id, '-', 1) = ANY ($4::text[])
-                         THEN data ELSE 'null'::jsonb END AS data,
-                    CASE WHEN split_part(stream_id, '-', 1) = ANY ($4::text[])
-                         THEN metadata ELSE '{}'::jsonb END AS metadata
-             FROM es_events
-             WHERE (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
-               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-             ORDER BY transaction_id, global_position
-             LIMIT $3";
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+            [&after.txid.to_string(), &after.global, &limit, &categories];
         let rows = self
-            .query(
-                "reading the log",
-                sql,
-                &[&after.txid.to_string(), &after.global, &limit, &categories],
-            )
+            .query("reading the log", reads::READ_ALL_OF, &params)
             .await?;
         rows.iter().map(recorded).collect()
     }

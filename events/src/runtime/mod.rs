@@ -31,6 +31,7 @@ mod local;
 pub mod lock;
 mod metrics;
 mod runner;
+mod target;
 
 use std::time::Duration;
 

@@ -281,12 +281,11 @@ pub struct Thumbnail {
     pub height: u32,
 }
 
-/// A product's images in order, the cover first.
+/// A product's images in order, the cover first (prepared: every product detail reads it).
 pub async fn images(
     client: &impl GenericClient,
     product_id: Uuid,
 ) -> Result<Vec<Image>, tokio_postgres::Error> {
-    // Read with every product detail: prepared once per connection.
     let statement = client
         .prepare_cached(
             "SELECT image_id, key, content_type, width, height, bytes, thumbnails
