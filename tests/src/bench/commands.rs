@@ -147,16 +147,7 @@ pub fn print(loads: &[Load]) {
     println!("| command | answered | per s | errors | p50 | p99 |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (kind, load) in loads.iter().enumerate() {
-        let class = &load.classes[kind];
-        println!(
-            "| {} | {} | {:.0} | {} | {:.2} ms | {:.2} ms |",
-            class.name,
-            class.requests,
-            class.requests as f64 / load.seconds,
-            class.errors,
-            class.latency.p50_ms,
-            class.latency.p99_ms
-        );
+        load.classes[kind].print_row(load.seconds);
     }
     for (kind, load) in loads.iter().enumerate() {
         if let Some(e) = &load.classes[kind].first_error {

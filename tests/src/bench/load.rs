@@ -29,6 +29,22 @@ pub struct Class {
     pub latency: Percentiles,
 }
 
+impl Class {
+    /// Its row of a `| requests | answered | per s | errors | p50 | p99 |` table, over a run of
+    /// `seconds`.
+    pub fn print_row(&self, seconds: f64) {
+        println!(
+            "| {} | {} | {:.0} | {} | {:.2} ms | {:.2} ms |",
+            self.name,
+            self.requests,
+            self.requests as f64 / seconds,
+            self.errors,
+            self.latency.p50_ms,
+            self.latency.p99_ms
+        );
+    }
+}
+
 /// A run of [`run`].
 pub struct Load {
     pub connections: usize,
@@ -174,15 +190,7 @@ pub fn print(title: &str, load: &Load) {
     println!("| requests | answered | per s | errors | p50 | p99 |");
     println!("|---|---:|---:|---:|---:|---:|");
     for class in &load.classes {
-        println!(
-            "| {} | {} | {:.0} | {} | {:.2} ms | {:.2} ms |",
-            class.name,
-            class.requests,
-            class.requests as f64 / load.seconds,
-            class.errors,
-            class.latency.p50_ms,
-            class.latency.p99_ms
-        );
+        class.print_row(load.seconds);
     }
     if load.classes.len() > 1 {
         println!(
