@@ -16,14 +16,32 @@ wait_until() {
     return 1
 }
 
+# The end-to-end suites run two stacks at a time, some with several instances of a service;
+# each process holds a pool, a LISTEN connection and one leader-lock connection per processor
+# it hosts. PostgreSQL's default of 100 connections is too few.
+PASAR_MIN_CONNECTIONS=400
+
+start_postgres() {
+    # shellcheck disable=SC2046
+    pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main "$1"
+    wait_until PostgreSQL 30 postgres_up
+}
+
 ensure_services() {
     if postgres_up; then
         echo "PostgreSQL is up on 127.0.0.1:5432"
     else
         echo "starting PostgreSQL"
-        # shellcheck disable=SC2046
-        pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start
-        wait_until PostgreSQL 30 postgres_up
+        start_postgres start
+    fi
+    local connections
+    connections=$(psql -h 127.0.0.1 -U postgres -d postgres -Atc 'SHOW max_connections')
+    if ((connections < PASAR_MIN_CONNECTIONS)); then
+        echo "PostgreSQL allows $connections connections; the suites need $PASAR_MIN_CONNECTIONS:" \
+            "ALTER SYSTEM SET max_connections and restarting it"
+        psql -h 127.0.0.1 -U postgres -d postgres -qc \
+            "ALTER SYSTEM SET max_connections = $PASAR_MIN_CONNECTIONS"
+        start_postgres restart
     fi
     if nats_up; then
         echo "NATS is up on 127.0.0.1:4222"

@@ -2,11 +2,13 @@
 //! consistency token without polling. Best effort on both paths: a lost announcement only
 //! delays a reader until its next wake-up or poll; it never stops projecting.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_nats::connection::State;
 use deadpool_postgres::Pool;
 use pasar_events::Position;
+use tokio::sync::mpsc;
 
 /// NATS core subjects `pasar.checkpoints.<projection>`, payload the position text.
 pub const CHECKPOINT_SUBJECT_PREFIX: &str = "pasar.checkpoints";
@@ -18,11 +20,20 @@ pub const CHECKPOINT_CHANNEL: &str = "pasar_checkpoints";
 pub struct Announcer {
     nats: Option<async_nats::Client>,
     pool: Pool,
+    /// The NOTIFY sender's queue, started with the first announcement.
+    notifier: Arc<OnceLock<mpsc::UnboundedSender<String>>>,
 }
+
+/// Most NOTIFYs sent in one statement.
+const MOST_NOTIFIES: usize = 128;
 
 impl Announcer {
     pub fn new(pool: Pool, nats: Option<async_nats::Client>) -> Self {
-        Announcer { nats, pool }
+        Announcer {
+            nats,
+            pool,
+            notifier: Arc::default(),
+        }
     }
 
     pub fn nats(&self) -> Option<&async_nats::Client> {
@@ -32,27 +43,16 @@ impl Announcer {
     /// Tells listeners that `projection` now covers the log up to `position`. Call after the
     /// batch committed, never inside its transaction (a NOTIFY there would serialise commits
     /// on the notification queue lock and announce positions that might still roll back).
+    /// The NOTIFY is queued: the projections of a process commit together (they follow one
+    /// tail of the log), and their announcements leave in one statement.
     pub async fn announce(&self, projection: &str, position: Position) {
         self.publish_nats(projection, position).await;
-        let payload = format!("{projection} {position}");
-        match self.pool.get().await {
-            Ok(client) => {
-                if let Err(e) = client
-                    // Without waiting for the WAL flush of its commit: an announcement lost
-                    // in a crash only delays a reader until its next poll.
-                    .execute(
-                        "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)",
-                        &[&CHECKPOINT_CHANNEL, &payload],
-                    )
-                    .await
-                {
-                    tracing::debug!(error = %e, projection, "checkpoint NOTIFY failed");
-                }
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, projection, "no connection for the checkpoint NOTIFY")
-            }
-        }
+        let notifier = self.notifier.get_or_init(|| {
+            let (queue, payloads) = mpsc::unbounded_channel();
+            tokio::spawn(send_notifies(self.pool.clone(), payloads));
+            queue
+        });
+        let _ = notifier.send(format!("{projection} {position}"));
     }
 
     async fn publish_nats(&self, projection: &str, position: Position) {
@@ -69,5 +69,32 @@ impl Announcer {
             Ok(Err(e)) => tracing::debug!(error = %e, projection, "checkpoint publish failed"),
             Err(_) => tracing::debug!(projection, "checkpoint publish timed out"),
         }
+    }
+}
+
+/// Sends the queued announcements, every one waiting at once in one statement; ends when the
+/// announcer (every clone) is gone.
+async fn send_notifies(pool: Pool, mut payloads: mpsc::UnboundedReceiver<String>) {
+    let mut waiting = Vec::with_capacity(MOST_NOTIFIES);
+    while payloads.recv_many(&mut waiting, MOST_NOTIFIES).await > 0 {
+        match pool.get().await {
+            Ok(client) => {
+                // Without waiting for the WAL flush of its commit: an announcement lost in a
+                // crash only delays a reader until its next poll. `unnest` keeps the order, so
+                // a projection's positions arrive rising.
+                let notified = client
+                    .execute(
+                        "SELECT set_config('synchronous_commit', 'off', true),
+                                pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
+                        &[&CHECKPOINT_CHANNEL, &waiting],
+                    )
+                    .await;
+                if let Err(e) = notified {
+                    tracing::debug!(error = %e, "checkpoint NOTIFY failed");
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "no connection for the checkpoint NOTIFY"),
+        }
+        waiting.clear();
     }
 }

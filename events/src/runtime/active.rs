@@ -1,6 +1,7 @@
 //! The active instance's loop (see `runner.rs`): batches until caught up, then wait for new
 //! events or the next tick; transient errors back off and retry the same batch.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -10,6 +11,7 @@ use super::backoff::Backoff;
 use super::lock::LeaderLock;
 use super::metrics::ProcessorMetrics;
 use super::runner::{Batch, Ended, Runtime, RuntimeError, Target};
+use super::tail::Tail;
 use super::{ProcessError, Processor};
 use crate::Position;
 
@@ -38,12 +40,13 @@ impl Runtime {
         let mut last_lag: Option<Instant> = None;
         // Reloaded from the table after every error: the truth may have moved.
         let mut position: Option<Position> = None;
+        let tail = Arc::clone(self.tail());
         while !shutdown.is_cancelled() {
             if let Some(processor) = ticked {
                 self.tick_if_due(processor, metrics, &mut next_tick).await?;
             }
             let outcome = match position {
-                Some(from) => self.step_target(target, from).await.map(|b| (from, b)),
+                Some(from) => self.step_live(target, from, &tail).await.map(|b| (from, b)),
                 None => self.load_checkpoint(target).await.map(|from| (from, None)),
             };
             let wait = match outcome {
@@ -71,7 +74,7 @@ impl Runtime {
             };
             let from = position.unwrap_or(Position::START);
             if let Some(ended) = self
-                .pause(lock.as_deref_mut(), shutdown, next_tick, wait, from)
+                .pause(&tail, lock.as_deref_mut(), shutdown, next_tick, wait, from)
                 .await
             {
                 return Ok(ended);
@@ -100,6 +103,7 @@ impl Runtime {
     /// until the next tick; `Some` when the active period ends meanwhile.
     async fn pause(
         &self,
+        tail: &Tail,
         lock: Option<&mut LeaderLock>,
         shutdown: &CancellationToken,
         next_tick: Option<Instant>,
@@ -114,7 +118,7 @@ impl Runtime {
             () = async {
                 match backoff {
                     Some(wait) => tokio::time::sleep(wait).await,
-                    None => self.inner.store.wait_for_events(from, idle_wait).await,
+                    None => tail.wait_after(from, idle_wait).await,
                 }
             } => None,
         }

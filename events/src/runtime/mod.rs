@@ -19,18 +19,23 @@
 //! - [`LocalProcessor`] (`local.rs`): a processor whose state is local to each process that
 //!   hosts it (the search index), checkpoint kept with that state, no leader lock; fed by the
 //!   same loop (`Runtime::run_local`, `Runtime::catch_up_local`).
+//! - `tail.rs`: one reader of the log's head per runtime; processors following the log live
+//!   take their batches from its memory instead of each reading the store; `advances.rs`:
+//!   their checkpoint moves over batches they take nothing from, sent as one statement.
 //! - [`lock`]: the leader lock derived from the name.
 //! - `metrics.rs`: the metric names (position, lag, errors, active/standby).
 //! - [`migrate`]: the one migration mechanism (re-exported from [`crate::migrate`], which the
 //!   event store uses without this feature).
 
 mod active;
+mod advances;
 mod backoff;
 pub mod checkpoint;
 mod local;
 pub mod lock;
 mod metrics;
 mod runner;
+mod tail;
 mod target;
 
 use std::time::Duration;

@@ -5,7 +5,8 @@
 //! events (or the next tick). Transient errors retry the same batch with exponential backoff;
 //! a fatal one stops the processor.
 
-use std::sync::Arc;
+use std::borrow::Borrow;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -14,14 +15,16 @@ use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::advances::Advances;
 use super::backoff::Backoff;
 use super::checkpoint::{self, CheckpointError};
 use super::lock::LeaderLock;
 use super::metrics::ProcessorMetrics;
+use super::tail::Tail;
 pub(super) use super::target::Target;
 use super::{ProcessError, Processor};
 use crate::migrate::{MigrateError, migrate};
-use crate::{EventStore, Position, StoreError};
+use crate::{EventStore, Position, RecordedEvent, StoreError};
 
 /// Why a batch (or the set-up before it) failed.
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +114,10 @@ pub(super) struct Inner {
     pub(super) database_url: String,
     pub(super) options: RuntimeOptions,
     pub(super) migrated: OnceCell<()>,
+    /// The shared reader of the log's head (`tail.rs`), once a processor runs live.
+    pub(super) tail: OnceLock<Arc<Tail>>,
+    /// Checkpoint moves sent together (`advances.rs`), once a batch needs one.
+    pub(super) advances: OnceLock<Advances>,
 }
 
 /// Feeds [`Processor`]s from one event store, with checkpoints, leader locks and metrics in
@@ -132,6 +139,8 @@ impl Runtime {
                 database_url,
                 options: RuntimeOptions::default(),
                 migrated: OnceCell::new(),
+                tail: OnceLock::new(),
+                advances: OnceLock::new(),
             }),
         }
     }
@@ -146,6 +155,8 @@ impl Runtime {
                 database_url: inner.database_url.clone(),
                 options,
                 migrated: OnceCell::new(),
+                tail: OnceLock::new(),
+                advances: OnceLock::new(),
             }),
         }
     }
@@ -220,29 +231,59 @@ impl Runtime {
         self.step_target(Target::Shared(processor), from).await
     }
 
-    /// One batch after `from` for either kind of processor.
+    /// One batch after `from` for either kind of processor, read from the store.
     pub(super) async fn step_target(
         &self,
         target: Target<'_>,
         from: Position,
     ) -> Result<Option<Batch>, RuntimeError> {
-        let name = target.name();
         // Read before the write transaction opens: a transaction of ours that holds an xid
         // would hold the log's read horizon (and so our own next read) back.
         let events = target.read(self.inner.store.as_ref(), from).await?;
+        self.process(target, from, events, |e| e).await
+    }
+
+    /// [`Runtime::step_target`] for a processor following the log live: from the shared
+    /// tail's memory when it holds the stretch after `from` (`None` when it holds nothing
+    /// newer yet), from the store otherwise.
+    pub(super) async fn step_live(
+        &self,
+        target: Target<'_>,
+        from: Position,
+        tail: &Tail,
+    ) -> Result<Option<Batch>, RuntimeError> {
+        match tail.after(from, target.batch_size()) {
+            Some(events) => {
+                self.process(target, from, events, Arc::unwrap_or_clone)
+                    .await
+            }
+            None => self.step_target(target, from).await,
+        }
+    }
+
+    /// Hands the wanted `events` (the log's stretch right after `from`) to `target` and moves
+    /// its checkpoint over all of them; `None` when there are none.
+    async fn process<E: Borrow<RecordedEvent>>(
+        &self,
+        target: Target<'_>,
+        from: Position,
+        events: Vec<E>,
+        own: fn(E) -> RecordedEvent,
+    ) -> Result<Option<Batch>, RuntimeError> {
+        let name = target.name();
         let (Some(first), Some(last)) = (events.first(), events.last()) else {
             return Ok(None);
         };
         let batch = Batch {
-            position: last.position,
+            position: last.borrow().position,
             events: events.len(),
-            oldest: first.recorded_at,
+            oldest: first.borrow().recorded_at,
         };
         let failed = |source| RuntimeError::Process {
             name: name.to_owned(),
             source,
         };
-        let wanted = target.wanted(events).map_err(failed)?;
+        let wanted = target.wanted(events, own).map_err(failed)?;
         let processor = match target {
             Target::Shared(processor) => processor,
             Target::Local(processor) => {
@@ -254,12 +295,12 @@ impl Runtime {
                 return Ok(Some(batch));
             }
         };
-        let mut client = self.inner.pool.get().await?;
         if wanted.is_empty() {
-            checkpoint::advance(&client, name, from, batch.position).await?;
+            self.advances().advance(name, from, batch.position).await?;
             processor.committed(batch.position, batch.events).await;
             return Ok(Some(batch));
         }
+        let mut client = self.inner.pool.get().await?;
         let tx = client.transaction().await?;
         // The batch's writes and checkpoint commit together without waiting for the WAL
         // flush: a PostgreSQL crash can lose both (never one), and the batch is then handled
@@ -273,6 +314,20 @@ impl Runtime {
         tx.commit().await?;
         processor.committed(batch.position, batch.events).await;
         Ok(Some(batch))
+    }
+
+    /// The runtime's queue of checkpoint moves over batches with nothing wanted.
+    fn advances(&self) -> &Advances {
+        self.inner
+            .advances
+            .get_or_init(|| Advances::start(self.inner.pool.clone()))
+    }
+
+    /// The runtime's shared reader of the log's head, started by the first live processor.
+    pub(super) fn tail(&self) -> &Arc<Tail> {
+        self.inner.tail.get_or_init(|| {
+            Tail::start(Arc::clone(&self.inner.store), self.inner.options.idle_wait)
+        })
     }
 
     /// Where `target` stands: its checkpoint row, or what a local processor says.

@@ -1,6 +1,8 @@
 //! What the runtime's loop feeds, and how it reads a batch for it: only the payloads of the
 //! categories the processor takes, when it takes no others.
 
+use std::borrow::Borrow;
+
 use super::local::LocalProcessor;
 use super::{ProcessError, Processor};
 use crate::{EventStore, Position, RecordedEvent, StoreError};
@@ -61,25 +63,27 @@ impl Target<'_> {
         }
     }
 
-    /// The wanted events of a batch read by [`Target::read`]; refuses an event of another
-    /// category (its payload may be missing) from a processor that said it takes none.
-    pub(super) fn wanted(
+    /// The wanted events of a batch (read by [`Target::read`] or taken from the shared tail),
+    /// each made owned by `own`; refuses an event of another category (its payload may be
+    /// missing) from a processor that said it takes none.
+    pub(super) fn wanted<E: Borrow<RecordedEvent>>(
         &self,
-        events: Vec<RecordedEvent>,
+        events: Vec<E>,
+        own: fn(E) -> RecordedEvent,
     ) -> Result<Vec<RecordedEvent>, ProcessError> {
         let categories = self.read_categories();
         let mut wanted = Vec::new();
-        for event in events.into_iter().filter(|e| self.wants(e)) {
+        for event in events.into_iter().filter(|e| self.wants(e.borrow())) {
+            let stream = &event.borrow().stream;
             if let Some(categories) = &categories
-                && !categories.contains(&crate::envelope::category_of(&event.stream))
+                && !categories.contains(&crate::envelope::category_of(stream))
             {
                 let message = format!(
-                    "wants {} (category outside its categories) but did not say so in wants_by_category",
-                    event.stream
+                    "wants {stream} (category outside its categories) but did not say so in wants_by_category"
                 );
                 return Err(ProcessError::Fatal(message.into()));
             }
-            wanted.push(event);
+            wanted.push(own(event));
         }
         Ok(wanted)
     }
