@@ -14,6 +14,8 @@ pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/pasar
 pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8082";
 pub const DEFAULT_CONSISTENCY_WAIT: Duration = Duration::from_millis(5000);
+/// How long a public catalog page is served from the page cache by default.
+pub const DEFAULT_PAGE_CACHE_TTL: Duration = Duration::from_millis(1000);
 pub const DEFAULT_SEARCH_INDEX_DIR: &str = "./data/search";
 
 /// Everything the query API needs to start. Built by [`Config::from_env`] in `main`, or
@@ -38,6 +40,9 @@ pub struct Config {
     /// How long a request with `X-Consistency-Token` may wait for the projections before a
     /// 503 (`CONSISTENCY_WAIT_MS`).
     pub consistency_wait: Duration,
+    /// How long a public catalog page may be served from the page cache
+    /// (`PAGE_CACHE_TTL_MS`; 0 turns the cache off).
+    pub page_cache_ttl: Duration,
     /// Origins browsers may call from (`CORS_ALLOWED_ORIGINS`, none by default).
     pub cors: pasar_service::cors::CorsOrigins,
     /// Directory of this process's own search index (`SEARCH_INDEX_DIR`): created if
@@ -84,6 +89,9 @@ impl Config {
         let wait_ms = env.parse("CONSISTENCY_WAIT_MS").map_err(|e| {
             ConfigError::new(e.variable, format!("{} (expected milliseconds)", e.message))
         })?;
+        let page_cache_ms = env.parse("PAGE_CACHE_TTL_MS").map_err(|e| {
+            ConfigError::new(e.variable, format!("{} (expected milliseconds)", e.message))
+        })?;
         Ok(Config {
             addr,
             database_url,
@@ -91,6 +99,7 @@ impl Config {
             nats_url,
             jwt_secret: env.required_secret("JWT_SECRET")?,
             consistency_wait: wait_ms.map_or(DEFAULT_CONSISTENCY_WAIT, Duration::from_millis),
+            page_cache_ttl: page_cache_ms.map_or(DEFAULT_PAGE_CACHE_TTL, Duration::from_millis),
             cors: pasar_service::cors::CorsOrigins::from_env(env)?,
             search_index_dir: env
                 .get_or("SEARCH_INDEX_DIR", DEFAULT_SEARCH_INDEX_DIR)

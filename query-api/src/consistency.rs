@@ -102,8 +102,17 @@ impl Consistency {
     /// Waits for the request's token, if it has one, to be covered by every one of
     /// `projections`. 400 for a malformed token, 503 after the bound.
     pub async fn require(&self, headers: &HeaderMap, projections: &[&str]) -> Result<(), ApiError> {
+        self.require_token(headers, projections).await.map(drop)
+    }
+
+    /// [`Consistency::require`], returning the token waited for.
+    pub async fn require_token(
+        &self,
+        headers: &HeaderMap,
+        projections: &[&str],
+    ) -> Result<Option<Position>, ApiError> {
         let Some(value) = headers.get(HEADER) else {
-            return Ok(());
+            return Ok(None);
         };
         let token: Position = value
             .to_str()
@@ -112,7 +121,19 @@ impl Consistency {
             .ok_or_else(|| {
                 ApiError::BadRequest("X-Consistency-Token must look like <txid>-<global>".into())
             })?;
-        self.wait_for(projections, token).await
+        self.wait_for(projections, token).await?;
+        Ok(Some(token))
+    }
+
+    /// The lowest known checkpoint of `projections`: what a read of all of them made now
+    /// reflects at least (`None` while one is unknown).
+    pub fn covered(&self, projections: &[&str]) -> Option<Position> {
+        let known = self.known.borrow();
+        projections
+            .iter()
+            .map(|p| known.get(*p).copied())
+            .min()
+            .flatten()
     }
 
     /// Resolves once every one of `projections` covers `token`; 503 after the bound.

@@ -8,6 +8,8 @@
 //! - [`search`]: the search index, a local read model of this process (`SEARCH_INDEX_DIR`)
 //!   fed by the runtime's [`pasar_events::runtime::LocalProcessor`] loop; `/v1/search`.
 //! - [`auth`]: bearer access tokens (HS256 JWT from the command API) → [`auth::AuthUser`].
+//! - [`pages`]: the short-lived cache of public catalog pages (`PAGE_CACHE_TTL_MS`), which
+//!   keeps read-your-writes exact.
 //! - [`pagination`]: keyset pagination with opaque cursors; [`error`]: the single
 //!   [`ApiError`] and its problem+json; [`metrics`]; [`config`]. The plumbing they share
 //!   with the other services (secrets, token checks, problem bodies, the metrics registry,
@@ -20,6 +22,7 @@ pub mod config;
 pub mod consistency;
 pub mod error;
 pub mod metrics;
+pub mod pages;
 pub mod pagination;
 pub mod routes;
 pub mod search;
@@ -65,6 +68,8 @@ pub struct AppState {
     /// Suspended accounts and changed roles, checked with every token (kept current from the
     /// `account_access` table, see [`pasar_service::access`]).
     pub access: Arc<pasar_service::access::AccessList>,
+    /// The short-lived cache of public catalog pages (`PAGE_CACHE_TTL_MS`).
+    pub pages: pages::PageCache,
 }
 
 /// Connection pool size for queries.
@@ -119,6 +124,7 @@ pub async fn run(
         standby: config.standby,
         media: config.media.open().context("opening the media store")?,
         access,
+        pages: pages::PageCache::new(config.page_cache_ttl),
     };
     // Room for the longest consistency wait plus the query itself.
     let request_timeout = config.consistency_wait + Duration::from_secs(10);

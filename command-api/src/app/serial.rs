@@ -9,6 +9,9 @@
 //! decided again after a short jittered pause, until [`CONFLICT_DEADLINE`] passes, and only
 //! then does a client see a conflict.
 //!
+//! The state a round leaves is kept for the stream's next round (`states.rs`), so a busy
+//! stream is not read back from the store before every round.
+//!
 //! Each command keeps its own outcome: a rule refusing one command refuses only that one, and
 //! the others' events are appended as if they had run alone, in arrival order.
 
@@ -131,23 +134,49 @@ where
     AppError: From<A::Error>,
 {
     let deadline = Instant::now() + CONFLICT_DEADLINE;
+    let mut kept = states::take::<A>(stream);
     loop {
-        let loaded = match load::<A>(store, stream).await {
-            Ok(loaded) => loaded,
-            Err(e) => return answer_all(round, &e),
+        let loaded = match kept.take() {
+            Some(kept) => kept,
+            None => match load::<A>(store, stream).await {
+                Ok(loaded) => loaded,
+                Err(e) => return answer_all(round, &e),
+            },
         };
         let stored = match stored_before_snapshot(store, stream, &loaded, &round).await {
             Ok(stored) => stored,
             Err(e) => return answer_all(round, &e),
         };
         let (decisions, new_events) = decide_round(&loaded, &round, &stored);
+        if loaded.kept
+            && decisions
+                .iter()
+                .any(|d| !matches!(d, Decision::Appends { .. }))
+        {
+            // A refusal or a no-op is checked by no append: decide again on the stream as
+            // stored, which may have moved since this instance's last round.
+            continue;
+        }
         if new_events.is_empty() {
             return answer(store, round, decisions, loaded, None).await;
         }
+        let appended_ids: Vec<Uuid> = new_events.iter().map(|e| e.event_id).collect();
         let expected = ExpectedVersion::from_loaded(loaded.version);
         match store.append(stream, expected, new_events).await {
             Ok(result) => {
-                snapshot_if_due(store, stream, &loaded, &decisions, &result).await;
+                let snapshot = snapshot_if_due(store, stream, &loaded, &decisions, &result).await;
+                if let Some(state) = last_state(&decisions) {
+                    let snapshot_version = snapshot.or(loaded.snapshot_version);
+                    let after = Loaded::after_round(
+                        stream,
+                        state.clone(),
+                        result.stream_version,
+                        result.position,
+                        appended_ids,
+                        snapshot_version,
+                    );
+                    states::keep(stream, after);
+                }
                 return answer(store, round, decisions, loaded, Some(result.position)).await;
             }
             Err(StoreError::Conflict { .. }) if Instant::now() < deadline => {
@@ -162,6 +191,14 @@ where
     }
 }
 
+/// The state after the round's last appending command.
+fn last_state<A: Aggregate>(decisions: &[Decision<A>]) -> Option<&A> {
+    decisions.iter().rev().find_map(|d| match d {
+        Decision::Appends { state, .. } => Some(state),
+        _ => None,
+    })
+}
+
 /// Derived first-event ids of the round that are stored before the snapshot the stream was
 /// loaded from (the events read after it cannot show them). Without this, a retried command
 /// would be decided again, and its already-stored first id would make the store skip the
@@ -172,7 +209,7 @@ async fn stored_before_snapshot<A: Aggregate>(
     loaded: &Loaded<A>,
     round: &[Pending<A>],
 ) -> Result<HashSet<Uuid>, AppError> {
-    if loaded.snapshot_version.is_none() {
+    if loaded.read_whole() {
         return Ok(HashSet::new());
     }
     let unseen: Vec<Uuid> = round
@@ -191,27 +228,20 @@ async fn stored_before_snapshot<A: Aggregate>(
 }
 
 /// Saves the state after the round once the stream has grown [`SNAPSHOT_EVERY`] events past
-/// its last snapshot. Best effort: a failure only means the next load reads more events.
+/// its last snapshot; the new snapshot's version when one was saved. Best effort: a failure
+/// only means the next load reads more events.
 async fn snapshot_if_due<A: Aggregate>(
     store: &dyn EventStore,
     stream: &str,
     loaded: &Loaded<A>,
     decisions: &[Decision<A>],
     appended: &pasar_events::AppendResult,
-) {
-    let Some(schema) = A::SNAPSHOT_VERSION else {
-        return;
-    };
+) -> Option<i64> {
+    let schema = A::SNAPSHOT_VERSION?;
     if appended.stream_version - loaded.snapshot_version.unwrap_or(0) < SNAPSHOT_EVERY {
-        return;
+        return None;
     }
-    let last = decisions.iter().rev().find_map(|d| match d {
-        Decision::Appends { state, .. } => Some(state),
-        _ => None,
-    });
-    let Some(state) = last.and_then(Aggregate::to_snapshot) else {
-        return;
-    };
+    let state = last_state(decisions).and_then(Aggregate::to_snapshot)?;
     let snapshot = pasar_events::Snapshot {
         stream: stream.to_owned(),
         version: appended.stream_version,
@@ -219,8 +249,12 @@ async fn snapshot_if_due<A: Aggregate>(
         schema,
         state,
     };
-    if let Err(e) = store.save_snapshot(snapshot).await {
-        tracing::warn!(stream, error = %e, "could not save a snapshot");
+    match store.save_snapshot(snapshot).await {
+        Ok(()) => Some(appended.stream_version),
+        Err(e) => {
+            tracing::warn!(stream, error = %e, "could not save a snapshot");
+            None
+        }
     }
 }
 
@@ -293,5 +327,6 @@ fn answer_all<A: Aggregate>(round: Vec<Pending<A>>, error: &AppError) {
     }
 }
 
+mod states;
 #[cfg(test)]
 mod tests;

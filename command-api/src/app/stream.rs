@@ -11,6 +11,7 @@ use super::AppError;
 /// A snapshot is taken once a stream has grown this many events past its last one.
 pub const SNAPSHOT_EVERY: i64 = 100;
 
+#[derive(Clone)]
 pub struct Loaded<A> {
     pub state: A,
     pub version: i64,
@@ -21,6 +22,9 @@ pub struct Loaded<A> {
     recorded: Vec<(Uuid, Position)>,
     /// The version of the snapshot the state started from, if one was used.
     pub(super) snapshot_version: Option<i64>,
+    /// Kept in memory from this instance's last round on the stream (`serial::states`), not
+    /// read: `recorded` then holds only that round's events.
+    pub(super) kept: bool,
 }
 
 impl<A> Loaded<A> {
@@ -61,6 +65,7 @@ pub async fn load<A: Aggregate>(
         last_position: recorded.last().map(|e| e.position).or(base_position),
         recorded: recorded.iter().map(|e| (e.event_id, e.position)).collect(),
         snapshot_version: base_position.map(|_| base_version),
+        kept: false,
     })
 }
 
@@ -113,7 +118,42 @@ async fn snapshot_of<A: Aggregate>(
     }
 }
 
+impl<A: Aggregate> Loaded<A> {
+    /// `stream` as a round left it: `state` after appending `appended` (event ids), the
+    /// last at `version` and `position`; `snapshot_version` the stream's newest snapshot.
+    pub(super) fn after_round(
+        stream: &str,
+        state: A,
+        version: i64,
+        position: Position,
+        appended: impl IntoIterator<Item = Uuid>,
+        snapshot_version: Option<i64>,
+    ) -> Self {
+        if A::SNAPSHOT_VERSION.is_some() {
+            // As a load would tell: a stream grown past a snapshot interval is no longer short.
+            short_streams::saw(
+                stream,
+                snapshot_version.is_none() && version < SNAPSHOT_EVERY,
+            );
+        }
+        Loaded {
+            state,
+            version,
+            last_position: Some(position),
+            recorded: appended.into_iter().map(|id| (id, position)).collect(),
+            snapshot_version,
+            kept: true,
+        }
+    }
+}
+
 impl<A> Loaded<A> {
+    /// Whether `recorded` holds every event a retried command's first id could be among:
+    /// the whole stream was read (no snapshot, not kept from a round).
+    pub(super) fn read_whole(&self) -> bool {
+        self.snapshot_version.is_none() && !self.kept
+    }
+
     /// Whether the first event `ids` would append is among the events read.
     pub(super) fn applied(&self, ids: EventIds) -> bool {
         matches!(ids, EventIds::Derived(_)) && self.recorded.iter().any(|(id, _)| *id == ids.id(0))

@@ -2,8 +2,9 @@
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::HeaderMap;
+use axum::response::Response;
 use pasar_projector::slices::catalog::{self, queries};
 use pasar_projector::slices::categories::{self, queries::CategoryRef};
 use pasar_projector::slices::reviews;
@@ -80,8 +81,9 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Json<Page<Product>>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     // PostgreSQL text cannot hold NUL (it would fail the query): no brand has one.
     if query.brand.as_deref().is_some_and(|b| b.contains('\0')) {
@@ -90,28 +92,36 @@ pub async fn list(
     let limit = limit(query.limit)?;
     let sort = query.sort.unwrap_or_default();
     let order = order(sort, query.cursor.as_deref())?;
-    state.consistency.require(&headers, READS).await?;
-    let client = state.pool.get().await?;
-    let products = queries::list(&client, &filter(&query), order, limit + 1).await?;
-    Ok(Json(Page::from_rows(
-        products,
-        limit,
-        |p: &Product| match sort {
-            Sort::Newest => Cursor::Position {
-                txid: p.listed.0,
-                global: p.listed.1,
-            },
-            Sort::PriceAsc | Sort::PriceDesc => Cursor::Price {
-                price: p.price,
-                id: p.id,
-            },
-            Sort::Rating => Cursor::Rating {
-                key: p.rating.sort_key(),
-                count: p.rating.count,
-                id: p.id,
-            },
+    let token = state.consistency.require_token(&headers, READS).await?;
+    let covers = state.consistency.covered(READS);
+    let key = format!("list?{}", raw.unwrap_or_default());
+    let page = async {
+        let client = state.pool.get().await?;
+        let products = queries::list(&client, &filter(&query), order, limit + 1).await?;
+        Ok::<_, ApiError>(Page::from_rows(products, limit, |p: &Product| {
+            cursor(sort, p)
+        }))
+    };
+    state.pages.serve(key, token, covers, page).await
+}
+
+/// The cursor naming `product` in the listing ordered by `sort`.
+fn cursor(sort: Sort, p: &Product) -> Cursor {
+    match sort {
+        Sort::Newest => Cursor::Position {
+            txid: p.listed.0,
+            global: p.listed.1,
         },
-    )))
+        Sort::PriceAsc | Sort::PriceDesc => Cursor::Price {
+            price: p.price,
+            id: p.id,
+        },
+        Sort::Rating => Cursor::Rating {
+            key: p.rating.sort_key(),
+            count: p.rating.count,
+            id: p.id,
+        },
+    }
 }
 
 fn filter(query: &ListQuery) -> ProductFilter {
@@ -168,23 +178,30 @@ pub async fn detail(
     State(state): State<AppState>,
     headers: HeaderMap,
     id: Result<Path<Uuid>, axum::extract::rejection::PathRejection>,
-) -> Result<Json<ProductDetail>, ApiError> {
+) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(|_| ApiError::NotFound("no such product".into()))?;
-    state.consistency.require(&headers, READS).await?;
-    let client = state.pool.get().await?;
-    // Both sent before either answer is read (one round trip).
-    let (product, images) =
-        tokio::try_join!(queries::product(&client, id), queries::images(&client, id))?;
-    let product = product.ok_or_else(|| ApiError::NotFound("no such product".into()))?;
-    let category_path = match product.category_id {
-        Some(category) => categories::queries::path(&client, category).await?,
-        None => Vec::new(),
+    let token = state.consistency.require_token(&headers, READS).await?;
+    let covers = state.consistency.covered(READS);
+    let detail = async {
+        let client = state.pool.get().await?;
+        // Both sent before either answer is read (one round trip).
+        let (product, images) =
+            tokio::try_join!(queries::product(&client, id), queries::images(&client, id))?;
+        let product = product.ok_or_else(|| ApiError::NotFound("no such product".into()))?;
+        let category_path = match product.category_id {
+            Some(category) => categories::queries::path(&client, category).await?,
+            None => Vec::new(),
+        };
+        Ok::<_, ApiError>(ProductDetail {
+            product,
+            category_path,
+            images,
+        })
     };
-    Ok(Json(ProductDetail {
-        product,
-        category_path,
-        images,
-    }))
+    state
+        .pages
+        .serve(format!("product/{id}"), token, covers, detail)
+        .await
 }
 
 /// One product with what its detail page shows beyond the listing's fields.

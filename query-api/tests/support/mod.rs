@@ -61,6 +61,7 @@ pub async fn spawn_app_with(wait: Duration, cors: pasar_service::cors::CorsOrigi
         nats_url: "nats://127.0.0.1:4222".into(),
         jwt_secret: Secret::new(JWT_SECRET),
         consistency_wait: wait,
+        page_cache_ttl: pasar_query_api::config::DEFAULT_PAGE_CACHE_TTL,
         cors,
         media: pasar_service::media::MediaConfig::Local {
             dir: search_dir.path().join("media"),

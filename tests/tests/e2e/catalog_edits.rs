@@ -259,3 +259,70 @@ async fn brands_are_counted_once_whatever_their_case_and_spaces() {
     assert_eq!(brands[1]["name"], "Kapal Api");
     assert_eq!(brands[1]["products"], 1);
 }
+
+/// The query API's `pasar_page_cache_total` for `outcome` (0 before the first).
+async fn page_cache(stack: &Stack, outcome: &str) -> f64 {
+    let text = reqwest::get(format!("{}/metrics", stack.query_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let series = format!("pasar_page_cache_total{{outcome=\"{outcome}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_cached_page_never_hides_a_write_from_a_reader_with_its_token() {
+    // Arrange: the product's detail and the listing, each read twice (the second from the
+    // page cache).
+    let stack = Stack::start().await.unwrap();
+    let listed = listed_product(&stack, 20_000, 5).await;
+    let path = format!("/v1/products/{}", listed.product_id);
+    let list = format!(
+        "/v1/products?seller={}",
+        listed_product_seller(&stack, &path).await
+    );
+    for _ in 0..2 {
+        let (_, product) = stack.query(&path, None, None).await;
+        assert_eq!(product["price"], 20_000, "{product}");
+        let (_, page) = stack.query(&list, None, None).await;
+        assert_eq!(page["items"][0]["price"], 20_000, "{page}");
+    }
+    let hits = page_cache(&stack, "hit").await;
+    assert!(hits >= 2.0, "the second reads came from the cache: {hits}");
+
+    // Act
+    let (status, edited) = send(
+        &stack,
+        Method::PATCH,
+        &path,
+        &listed.seller_token,
+        Some(json!({ "price": 25_000 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    let token = edited["consistency_token"].as_str().unwrap();
+    let (_, product) = stack.query(&path, None, Some(token)).await;
+    let (_, page) = stack.query(&list, None, Some(token)).await;
+
+    // Assert: with the token, the new price at once; without it, within the cache's life.
+    assert_eq!(product["price"], 25_000, "{product}");
+    assert_eq!(page["items"][0]["price"], 25_000, "{page}");
+    stack
+        .eventually(&path, None, |p| p["price"] == 25_000)
+        .await;
+    stack
+        .eventually(&list, None, |p| p["items"][0]["price"] == 25_000)
+        .await;
+}
+
+/// The seller of the product at `path` (its detail's `seller_id`).
+async fn listed_product_seller(stack: &Stack, path: &str) -> String {
+    let product = stack
+        .eventually(path, None, |p| p["seller_id"].is_string())
+        .await;
+    product["seller_id"].as_str().unwrap().to_owned()
+}

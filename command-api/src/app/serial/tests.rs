@@ -249,3 +249,78 @@ async fn a_panicking_round_answers_its_commands_and_leaves_the_stream_usable() {
     );
     assert_eq!(next.unwrap().events.len(), 1);
 }
+
+/// Appends `command`'s events to `stream` behind this instance's back (as another instance
+/// would), on the stream as stored.
+async fn elsewhere(store: &Arc<dyn EventStore>, stream: &str, command: &StockCommand) {
+    let loaded = load::<Stock>(store.as_ref(), stream).await.unwrap();
+    let events = loaded.state.decide(command).unwrap();
+    let new = stream::new_events(&events, EventIds::Random, &Metadata::default());
+    store
+        .append(stream, ExpectedVersion::from_loaded(loaded.version), new)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_kept_state_that_another_writer_outdated_never_decides_an_answer() {
+    // Arrange: this instance receives one unit (and keeps the state its round left).
+    let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
+    let stream = "stock-00000000-0000-0000-0000-000000000007";
+    let meta = Metadata::default();
+    let receive = StockCommand::Receive { quantity: 1 };
+    execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+        .await
+        .unwrap();
+
+    // Act: another instance sells the unit, then this one is asked for it (its kept state
+    // says one is left). Then this one receives a unit and sells it, another instance receives
+    // one, and this one is asked for it (its kept state says none is left).
+    elsewhere(&store, stream, &reserve(Uuid::new_v4())).await;
+    let sold_out = execute::<Stock>(
+        &store,
+        stream,
+        &reserve(Uuid::new_v4()),
+        EventIds::Random,
+        &meta,
+    )
+    .await;
+    execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+        .await
+        .unwrap();
+    execute::<Stock>(
+        &store,
+        stream,
+        &reserve(Uuid::new_v4()),
+        EventIds::Random,
+        &meta,
+    )
+    .await
+    .unwrap();
+    elsewhere(&store, stream, &receive).await;
+    let restocked = execute::<Stock>(
+        &store,
+        stream,
+        &reserve(Uuid::new_v4()),
+        EventIds::Random,
+        &meta,
+    )
+    .await;
+
+    // Assert: each answer is the stream's as stored, not the kept state's.
+    assert!(
+        matches!(
+            sold_out,
+            Err(AppError::Rejected(Rule::Stock(
+                StockError::InsufficientStock { .. }
+            )))
+        ),
+        "the append from the kept state conflicted and the round was decided again: {:?}",
+        sold_out.err()
+    );
+    let restocked = restocked.expect("the refusal from the kept state was decided again");
+    assert_eq!(restocked.state.reserved(), 3);
+    let stored = load::<Stock>(store.as_ref(), stream).await.unwrap();
+    assert_eq!(stored.state, restocked.state);
+    assert_eq!(stored.version, 6);
+}
