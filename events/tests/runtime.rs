@@ -43,6 +43,8 @@ struct Recorder {
     /// Wants every event while still saying it takes its categories only (a mistake).
     greedy: bool,
     report: mpsc::UnboundedSender<Seen>,
+    /// Where `committed` reports the positions it is told, when set.
+    told: Option<mpsc::UnboundedSender<Position>>,
 }
 
 #[async_trait]
@@ -90,6 +92,11 @@ impl Processor for Recorder {
         let _ = self.report.send(Seen::Tick);
         Ok(())
     }
+    async fn committed(&self, position: Position, _events: usize) {
+        if let Some(told) = &self.told {
+            let _ = told.send(position);
+        }
+    }
 }
 
 fn recorder(name: &str) -> (Recorder, mpsc::UnboundedReceiver<Seen>) {
@@ -101,6 +108,7 @@ fn recorder(name: &str) -> (Recorder, mpsc::UnboundedReceiver<Seen>) {
         tick: None,
         greedy: false,
         report,
+        told: None,
     };
     (recorder, seen)
 }
@@ -492,4 +500,51 @@ async fn a_running_local_processor_retries_failures_and_follows_new_events() {
         2,
         "each event once"
     );
+}
+
+#[tokio::test]
+async fn a_live_processor_is_told_at_once_and_its_row_follows_over_events_it_does_not_take() {
+    // Arrange: a live processor that has handled one order event.
+    let s = setup().await;
+    let (mut processor, mut seen) = recorder("deferring");
+    let (told, mut positions) = mpsc::unbounded_channel();
+    processor.told = Some(told);
+    let first = s.append(Category::Order).await;
+    let stop = CancellationToken::new();
+    let tasks = s.runtime().spawn(vec![Arc::new(processor)], stop.clone());
+    assert!(matches!(next(&mut seen).await, Seen::Batch(_)));
+    assert_eq!(
+        s.checkpoint("deferring").await,
+        first,
+        "a batch that writes moves the row"
+    );
+
+    // Act: events it does not take, and then nothing more.
+    let mut last = first;
+    for _ in 0..5 {
+        last = s.append(Category::Cart).await;
+    }
+
+    // Assert: its committed hook hears of the last one, and the row reaches it by itself.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while positions.recv().await.expect("alive") < last {}
+    })
+    .await
+    .expect("told of the events it skipped");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while s.checkpoint("deferring").await < last {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the checkpoint row never followed the position"
+        );
+        tokio::time::timeout(Duration::from_millis(50), positions.recv())
+            .await
+            .ok();
+    }
+    assert_eq!(s.checkpoint("deferring").await, last);
+    stop.cancel();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(s.seen().await, 1, "only the order event was handled");
 }

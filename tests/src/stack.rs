@@ -47,11 +47,22 @@ pub struct Stack {
     scratch: Vec<PathBuf>,
 }
 
+/// A local port free right now and never handed out before by this process. The tests of one
+/// binary run side by side in one process: without the second rule, two stacks could be given
+/// the same port (freed by the first before the second asks), and one stack's requests would
+/// reach the other's service.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free local port")
+    static GIVEN: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<u16>>> =
+        std::sync::LazyLock::new(Default::default);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free local port");
+        if GIVEN.lock().unwrap_or_else(|e| e.into_inner()).insert(port) {
+            return port;
+        }
+    }
 }
 
 /// A service binary of the same profile as this executable: beside it (a `pasar-bench` in

@@ -10,7 +10,8 @@ use tokio_util::sync::CancellationToken;
 use super::backoff::Backoff;
 use super::lock::LeaderLock;
 use super::metrics::ProcessorMetrics;
-use super::runner::{Batch, Ended, Runtime, RuntimeError, Target};
+use super::runner::{Ended, Runtime, RuntimeError, Target};
+use super::step::{At, Batch, STORE_EVERY};
 use super::tail::Tail;
 use super::{ProcessError, Processor};
 use crate::Position;
@@ -39,48 +40,112 @@ impl Runtime {
             .map(|every| Instant::now() + every);
         let mut last_lag: Option<Instant> = None;
         // Reloaded from the table after every error: the truth may have moved.
-        let mut position: Option<Position> = None;
+        let mut position: Option<At> = None;
+        // When the checkpoint row last caught up with the position (see `step.rs`).
+        let mut stored_at = Instant::now();
         let tail = Arc::clone(self.tail());
         while !shutdown.is_cancelled() {
             if let Some(processor) = ticked {
                 self.tick_if_due(processor, metrics, &mut next_tick).await?;
             }
             let outcome = match position {
-                Some(from) => self.step_live(target, from, &tail).await.map(|b| (from, b)),
-                None => self.load_checkpoint(target).await.map(|from| (from, None)),
+                Some(at) => self.step_live(target, at, &tail).await.map(|b| (at, b)),
+                None => self
+                    .load_checkpoint(target)
+                    .await
+                    .map(|from| (At::stored(from), None)),
             };
             let wait = match outcome {
                 Ok((_, Some(batch))) => {
                     backoff.reset();
                     self.committed(metrics, &batch, &mut last_lag).await;
-                    position = Some(batch.position);
+                    if batch.stored == batch.position {
+                        stored_at = Instant::now();
+                    }
+                    position = Some(At {
+                        position: batch.position,
+                        stored: batch.stored,
+                        defer: stored_at.elapsed() < STORE_EVERY,
+                    });
                     continue;
                 }
-                Ok((from, None)) if position.is_none() => {
-                    position = Some(from);
+                Ok((at, None)) if position.is_none() => {
+                    stored_at = Instant::now();
+                    position = Some(At { defer: true, ..at });
                     continue;
                 }
-                Ok((from, None)) => {
+                Ok((at, None)) => {
                     // Caught up: nothing readable is pending, so the lag is zero without
                     // asking the log for its head on every idle wake-up.
                     backoff.reset();
-                    metrics.lag(from, from, None);
-                    None
+                    metrics.lag(at.position, at.position, None);
+                    match self.store_if_due(target, at, &mut stored_at).await {
+                        Ok(at) => {
+                            position = Some(at);
+                            None
+                        }
+                        Err(e) => {
+                            position = None;
+                            Some(retry_wait(target, metrics, &mut backoff, e)?)
+                        }
+                    }
                 }
                 Err(e) => {
                     position = None;
                     Some(retry_wait(target, metrics, &mut backoff, e)?)
                 }
             };
-            let from = position.unwrap_or(Position::START);
+            // A row left behind is moved once STORE_EVERY has passed, even if nothing comes.
+            let store_due = position
+                .filter(|at| at.stored != at.position)
+                .map(|_| stored_at + STORE_EVERY);
+            let wake = match (next_tick, store_due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let from = position.map_or(Position::START, |at| at.position);
             if let Some(ended) = self
-                .pause(&tail, lock.as_deref_mut(), shutdown, next_tick, wait, from)
+                .pause(&tail, lock.as_deref_mut(), shutdown, wake, wait, from)
                 .await
             {
+                if matches!(ended, Ended::Shutdown) {
+                    self.store_on_shutdown(target, position).await;
+                }
                 return Ok(ended);
             }
         }
+        self.store_on_shutdown(target, position).await;
         Ok(Ended::Shutdown)
+    }
+
+    /// Moves the checkpoint row up to the position when it has been left behind for
+    /// [`STORE_EVERY`]; where the processor then stands.
+    async fn store_if_due(
+        &self,
+        target: Target<'_>,
+        at: At,
+        stored_at: &mut Instant,
+    ) -> Result<At, RuntimeError> {
+        if at.stored == at.position || stored_at.elapsed() < STORE_EVERY {
+            return Ok(at);
+        }
+        self.store_position(target, at).await?;
+        *stored_at = Instant::now();
+        Ok(At {
+            stored: at.position,
+            defer: true,
+            ..at
+        })
+    }
+
+    /// Best effort on the way out: a row left behind is moved up (otherwise the next
+    /// instance only reads those events again and skips them again).
+    async fn store_on_shutdown(&self, target: Target<'_>, at: Option<At>) {
+        if let Some(at) = at
+            && let Err(e) = self.store_position(target, at).await
+        {
+            tracing::debug!(processor = target.name(), error = %e, "could not store the position on shutdown");
+        }
     }
 
     /// Counts a committed batch; measures the lag (which reads the log's head) at most once

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::ProcessError;
 use super::metrics::ProcessorMetrics;
 use super::runner::{CaughtUp, Runtime, RuntimeError, Target};
+use super::step::At;
 use crate::types::streams::Category;
 use crate::{Position, RecordedEvent};
 
@@ -84,7 +85,10 @@ impl Runtime {
             position: self.load_checkpoint(target).await?,
             ..CaughtUp::default()
         };
-        while let Some(batch) = self.step_target(target, caught_up.position).await? {
+        while let Some(batch) = self
+            .step_target(target, At::stored(caught_up.position))
+            .await?
+        {
             caught_up.position = batch.position;
             caught_up.events += batch.events as u64;
             caught_up.batches += 1;

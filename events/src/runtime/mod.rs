@@ -14,7 +14,9 @@
 //!
 //! - [`Processor`] and [`ProcessError`]: the contract (below).
 //! - `runner.rs`: [`Runtime`] (`spawn` the long-running tasks, `catch_up` for tests and
-//!   CLIs); `active.rs` the active instance's loop (batches, waits, ticks, backoff).
+//!   CLIs); `active.rs` the active instance's loop (batches, waits, ticks, backoff);
+//!   `step.rs` one batch (and why a live processor's checkpoint row may trail its position
+//!   by up to a second over events it does not take).
 //! - [`checkpoint`]: the one checkpoint table, `processor_checkpoints`.
 //! - [`LocalProcessor`] (`local.rs`): a processor whose state is local to each process that
 //!   hosts it (the search index), checkpoint kept with that state, no leader lock; fed by the
@@ -35,6 +37,7 @@ mod local;
 pub mod lock;
 mod metrics;
 mod runner;
+mod step;
 mod tail;
 mod target;
 

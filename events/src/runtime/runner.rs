@@ -5,11 +5,9 @@
 //! events (or the next tick). Transient errors retry the same batch with exponential backoff;
 //! a fatal one stops the processor.
 
-use std::borrow::Borrow;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use deadpool_postgres::Pool;
 use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
@@ -20,11 +18,12 @@ use super::backoff::Backoff;
 use super::checkpoint::{self, CheckpointError};
 use super::lock::LeaderLock;
 use super::metrics::ProcessorMetrics;
+use super::step::At;
 use super::tail::Tail;
 pub(super) use super::target::Target;
 use super::{ProcessError, Processor};
 use crate::migrate::{MigrateError, migrate};
-use crate::{EventStore, Position, RecordedEvent, StoreError};
+use crate::{EventStore, Position, StoreError};
 
 /// Why a batch (or the set-up before it) failed.
 #[derive(Debug, thiserror::Error)]
@@ -92,14 +91,6 @@ pub struct CaughtUp {
     /// Events read and covered (including those not handed to the processor).
     pub events: u64,
     pub batches: u64,
-}
-
-/// What one committed batch covered.
-pub(super) struct Batch {
-    pub(super) position: Position,
-    pub(super) events: usize,
-    /// Recorded time of the batch's first event (for the lag in seconds).
-    pub(super) oldest: DateTime<Utc>,
 }
 
 /// How an active period ended.
@@ -214,7 +205,10 @@ impl Runtime {
             position: checkpoint::load(&self.inner.pool.get().await?, processor.name()).await?,
             ..CaughtUp::default()
         };
-        while let Some(batch) = self.step(processor, caught_up.position).await? {
+        while let Some(batch) = self
+            .step_target(Target::Shared(processor), At::stored(caught_up.position))
+            .await?
+        {
             caught_up.position = batch.position;
             caught_up.events += batch.events as u64;
             caught_up.batches += 1;
@@ -222,102 +216,8 @@ impl Runtime {
         Ok(caught_up)
     }
 
-    /// One batch after `from`: `None` when the log holds nothing after it.
-    pub(super) async fn step(
-        &self,
-        processor: &dyn Processor,
-        from: Position,
-    ) -> Result<Option<Batch>, RuntimeError> {
-        self.step_target(Target::Shared(processor), from).await
-    }
-
-    /// One batch after `from` for either kind of processor, read from the store.
-    pub(super) async fn step_target(
-        &self,
-        target: Target<'_>,
-        from: Position,
-    ) -> Result<Option<Batch>, RuntimeError> {
-        // Read before the write transaction opens: a transaction of ours that holds an xid
-        // would hold the log's read horizon (and so our own next read) back.
-        let events = target.read(self.inner.store.as_ref(), from).await?;
-        self.process(target, from, events, |e| e).await
-    }
-
-    /// [`Runtime::step_target`] for a processor following the log live: from the shared
-    /// tail's memory when it holds the stretch after `from` (`None` when it holds nothing
-    /// newer yet), from the store otherwise.
-    pub(super) async fn step_live(
-        &self,
-        target: Target<'_>,
-        from: Position,
-        tail: &Tail,
-    ) -> Result<Option<Batch>, RuntimeError> {
-        match tail.after(from, target.batch_size()) {
-            Some(events) => {
-                self.process(target, from, events, Arc::unwrap_or_clone)
-                    .await
-            }
-            None => self.step_target(target, from).await,
-        }
-    }
-
-    /// Hands the wanted `events` (the log's stretch right after `from`) to `target` and moves
-    /// its checkpoint over all of them; `None` when there are none.
-    async fn process<E: Borrow<RecordedEvent>>(
-        &self,
-        target: Target<'_>,
-        from: Position,
-        events: Vec<E>,
-        own: fn(E) -> RecordedEvent,
-    ) -> Result<Option<Batch>, RuntimeError> {
-        let name = target.name();
-        let (Some(first), Some(last)) = (events.first(), events.last()) else {
-            return Ok(None);
-        };
-        let batch = Batch {
-            position: last.borrow().position,
-            events: events.len(),
-            oldest: first.borrow().recorded_at,
-        };
-        let failed = |source| RuntimeError::Process {
-            name: name.to_owned(),
-            source,
-        };
-        let wanted = target.wanted(events, own).map_err(failed)?;
-        let processor = match target {
-            Target::Shared(processor) => processor,
-            Target::Local(processor) => {
-                // The processor commits its state and its checkpoint together.
-                processor
-                    .apply(&wanted, batch.position)
-                    .await
-                    .map_err(failed)?;
-                return Ok(Some(batch));
-            }
-        };
-        if wanted.is_empty() {
-            self.advances().advance(name, from, batch.position).await?;
-            processor.committed(batch.position, batch.events).await;
-            return Ok(Some(batch));
-        }
-        let mut client = self.inner.pool.get().await?;
-        let tx = client.transaction().await?;
-        // The batch's writes and checkpoint commit together without waiting for the WAL
-        // flush: a PostgreSQL crash can lose both (never one), and the batch is then handled
-        // again, as after a crash of this process before the commit (delivery is at least
-        // once). Waiting would hold the transaction, and with it every tailing reader's
-        // horizon, for a flush per batch.
-        tx.batch_execute("SET LOCAL synchronous_commit = off")
-            .await?;
-        processor.handle(&wanted, &tx).await.map_err(failed)?;
-        checkpoint::compare_and_set(&tx, name, from, batch.position).await?;
-        tx.commit().await?;
-        processor.committed(batch.position, batch.events).await;
-        Ok(Some(batch))
-    }
-
     /// The runtime's queue of checkpoint moves over batches with nothing wanted.
-    fn advances(&self) -> &Advances {
+    pub(super) fn advances(&self) -> &Advances {
         self.inner
             .advances
             .get_or_init(|| Advances::start(self.inner.pool.clone()))

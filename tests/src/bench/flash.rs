@@ -47,6 +47,8 @@ pub async fn run(stack: Arc<Stack>, buyers: usize, units: i64) -> anyhow::Result
     anyhow::ensure!(status == StatusCode::CREATED, "receive: {status} {body}");
 
     let tokens = carts(&stack, buyers, product).await?;
+    // On stderr, so a profiler can be started for the sale alone.
+    eprintln!("flash: {buyers} buyers with a unit in their carts; checking out");
     let barrier = Arc::new(Barrier::new(buyers));
     let tasks: Vec<_> = tokens
         .into_iter()
