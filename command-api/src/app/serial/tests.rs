@@ -250,6 +250,22 @@ async fn a_panicking_round_answers_its_commands_and_leaves_the_stream_usable() {
     assert_eq!(next.unwrap().events.len(), 1);
 }
 
+/// Runs `command` on `stream` through this instance's queue (random ids, no metadata).
+async fn here(
+    store: &Arc<dyn EventStore>,
+    stream: &str,
+    command: &StockCommand,
+) -> Result<Outcome<Stock>, AppError> {
+    execute::<Stock>(
+        store,
+        stream,
+        command,
+        EventIds::Random,
+        &Metadata::default(),
+    )
+    .await
+}
+
 /// Appends `command`'s events to `stream` behind this instance's back (as another instance
 /// would), on the stream as stored.
 async fn elsewhere(store: &Arc<dyn EventStore>, stream: &str, command: &StockCommand) {
@@ -267,45 +283,20 @@ async fn a_kept_state_that_another_writer_outdated_never_decides_an_answer() {
     // Arrange: this instance receives one unit (and keeps the state its round left).
     let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::default());
     let stream = "stock-00000000-0000-0000-0000-000000000007";
-    let meta = Metadata::default();
     let receive = StockCommand::Receive { quantity: 1 };
-    execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
-        .await
-        .unwrap();
+    here(&store, stream, &receive).await.unwrap();
 
     // Act: another instance sells the unit, then this one is asked for it (its kept state
     // says one is left). Then this one receives a unit and sells it, another instance receives
     // one, and this one is asked for it (its kept state says none is left).
     elsewhere(&store, stream, &reserve(Uuid::new_v4())).await;
-    let sold_out = execute::<Stock>(
-        &store,
-        stream,
-        &reserve(Uuid::new_v4()),
-        EventIds::Random,
-        &meta,
-    )
-    .await;
-    execute::<Stock>(&store, stream, &receive, EventIds::Random, &meta)
+    let sold_out = here(&store, stream, &reserve(Uuid::new_v4())).await;
+    here(&store, stream, &receive).await.unwrap();
+    here(&store, stream, &reserve(Uuid::new_v4()))
         .await
         .unwrap();
-    execute::<Stock>(
-        &store,
-        stream,
-        &reserve(Uuid::new_v4()),
-        EventIds::Random,
-        &meta,
-    )
-    .await
-    .unwrap();
     elsewhere(&store, stream, &receive).await;
-    let restocked = execute::<Stock>(
-        &store,
-        stream,
-        &reserve(Uuid::new_v4()),
-        EventIds::Random,
-        &meta,
-    )
-    .await;
+    let restocked = here(&store, stream, &reserve(Uuid::new_v4())).await;
 
     // Assert: each answer is the stream's as stored, not the kept state's.
     assert!(
