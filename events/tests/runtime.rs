@@ -513,6 +513,11 @@ async fn a_live_processor_is_told_at_once_and_its_row_follows_over_events_it_doe
     let stop = CancellationToken::new();
     let tasks = s.runtime().spawn(vec![Arc::new(processor)], stop.clone());
     assert!(matches!(next(&mut seen).await, Seen::Batch(_)));
+    // `handle` reports before its transaction commits; `committed` after.
+    let committed = tokio::time::timeout(Duration::from_secs(10), positions.recv())
+        .await
+        .expect("told of the batch it handled");
+    assert_eq!(committed, Some(first));
     assert_eq!(
         s.checkpoint("deferring").await,
         first,
