@@ -180,3 +180,97 @@ async fn a_stream_lock_must_come_before_the_first_write() {
         "{error:?}"
     );
 }
+
+/// Calls `es_append_group` with one event per member (`{}` as data and metadata); answers
+/// each member's (outcome, version), in member order.
+async fn append_group(
+    client: &tokio_postgres::Client,
+    streams: &[&str],
+    expected: &[i64],
+) -> Result<Vec<(String, Option<i64>)>, tokio_postgres::Error> {
+    let n = streams.len();
+    let ids: Vec<uuid::Uuid> = (0..n).map(|_| uuid::Uuid::new_v4()).collect();
+    let rows = client
+        .query(
+            "SELECT member, outcome, last_version FROM es_append_group($1, $2, $3, $4, $5, $6, $7, $8)
+             ORDER BY member",
+            &[
+                &streams,
+                &expected,
+                &vec![1_i32; n],
+                &ids,
+                &vec!["Tested"; n],
+                &vec![1_i32; n],
+                &vec![serde_json::json!({}); n],
+                &vec![serde_json::json!({}); n],
+            ],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(1), r.get(2))).collect())
+}
+
+#[tokio::test]
+async fn a_group_refuses_a_member_whose_expected_version_fails_and_commits_the_others() {
+    // Arrange: stream a at version 1, b new.
+    let url = database_url();
+    let _store = PgEventStore::connect(&url).await.unwrap();
+    let client = sql(&url).await;
+    let first = append_group(&client, &["g-a"], &[0]).await.unwrap();
+    assert_eq!(first, vec![("appended".to_owned(), Some(1))]);
+
+    // Act: a expects no stream (wrong), b expects no stream (right), c expects version 3 (wrong).
+    let answers = append_group(&client, &["g-a", "g-b", "g-c"], &[0, 0, 3])
+        .await
+        .unwrap();
+
+    // Assert
+    let refused = ("refused".to_owned(), None);
+    assert_eq!(
+        answers,
+        vec![refused.clone(), ("appended".to_owned(), Some(1)), refused]
+    );
+    let count = |stream: &'static str| {
+        let client = &client;
+        async move {
+            let row = client
+                .query_one(
+                    "SELECT count(*) FROM es_events WHERE stream_id = $1",
+                    &[&stream],
+                )
+                .await
+                .unwrap();
+            row.get::<_, i64>(0)
+        }
+    };
+    assert_eq!(
+        (count("g-a").await, count("g-b").await, count("g-c").await),
+        (1, 1, 0)
+    );
+}
+
+#[tokio::test]
+async fn a_group_naming_one_stream_twice_fails_whole_and_writes_nothing() {
+    // Arrange
+    let url = database_url();
+    let _store = PgEventStore::connect(&url).await.unwrap();
+    let client = sql(&url).await;
+
+    // Act
+    let failed = append_group(&client, &["g-x", "g-y", "g-x"], &[-1, -1, -1]).await;
+
+    // Assert: the unique (stream, version) index refuses it; not even g-y was written.
+    let error = failed.expect_err("one stream twice in a group fails the statement");
+    assert_eq!(
+        error.as_db_error().and_then(|e| e.constraint()),
+        Some("es_events_stream_version_key"),
+        "{error:?}"
+    );
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM es_events WHERE stream_id LIKE 'g-%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 0);
+}

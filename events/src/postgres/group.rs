@@ -4,21 +4,22 @@
 //! A caller hands its append to the queue and waits for its own answer, which comes only after
 //! the shared transaction committed (the durable-commit guarantee of each caller is unchanged).
 //! [`COMMITTERS`] tasks drain the queue: each takes what is waiting (up to [`MAX_GROUP`]
-//! appends, one per stream) and runs it as one statement, `es_append_group` (migration 005):
-//! it locks every stream of the group in one fixed order before the first write (a later
-//! writer of a stream still gets a larger transaction id, so tailing readers see each stream
-//! in order), reads every stream's version at once, and inserts every accepted member's events
-//! with one multi-row INSERT.
+//! appends, one per stream) and runs it as one statement, `es_append_group` (migrations 005
+//! and 006): it locks every stream of the group in one fixed order before the first write (a
+//! later writer of a stream still gets a larger transaction id, so tailing readers see each
+//! stream in order), then reads every stream's version and inserts every accepted member's
+//! events in one statement.
 //!
-//! - A group of one, a second append to a stream already in the group, and every member of a
-//!   group whose statement failed (an event id stored already, a lost connection) are answered
-//!   [`Grouped::Alone`]: the caller runs its append in a transaction of its own, as without
+//! - A group of one is appended with `es_append` by its committer.
+//! - A second append to a stream already in the group, and every append whose statement
+//!   failed (an event id stored already, a lost connection) are answered [`Grouped::Alone`]: the caller runs its append in a transaction of its own, as without
 //!   grouping, and gets its own precise answer (an idempotent retry's original result, a
 //!   duplicate id, an outage). A failed statement wrote nothing; should it have committed
 //!   before its answer was lost, the members' event ids are stored, so running them again
 //!   answers their original results and appends nothing twice.
-//! - A version conflict is an answer, not a failure: that member's row says `conflict` and the
-//!   others commit.
+//! - A member whose expected version does not hold appends nothing (its row says `refused`)
+//!   while the others commit; it runs again alone, where `es_append` answers it precisely (a
+//!   conflict with the stream's version, or an idempotent retry's original result).
 
 use std::sync::Arc;
 
@@ -70,7 +71,7 @@ pub(super) struct Request {
 
 /// What a committer answers an append.
 pub(super) enum Grouped {
-    /// The member's row of `es_append_group`, committed with the group.
+    /// The member's row of `es_append_group` (or `es_append`'s, for a group of one), committed.
     Row(Row),
     /// Not appended: run it alone (it comes back).
     Alone(Append),
@@ -122,17 +123,23 @@ async fn commit_groups(pool: Pool, receiver: Arc<Mutex<mpsc::Receiver<Request>>>
             }
             group
         };
-        let (group, repeated) = distinct_streams(group);
+        let (mut group, repeated) = distinct_streams(group);
         answer_alone(repeated);
         if group.len() == 1 {
-            answer_alone(group);
+            let request = group.pop().expect("a group of one");
+            commit_one(&pool, request).await;
             continue;
         }
         match commit(&pool, &group).await {
             Ok(rows) => {
                 metrics::histogram!("pasar_event_append_group_size").record(group.len() as f64);
                 for (request, row) in group.into_iter().zip(rows) {
-                    let _ = request.reply.send(Grouped::Row(row));
+                    let answer = if row.get::<_, &str>("outcome") == "refused" {
+                        Grouped::Alone(request.append)
+                    } else {
+                        Grouped::Row(row)
+                    };
+                    let _ = request.reply.send(answer);
                 }
             }
             Err(e) => {
@@ -160,7 +167,35 @@ fn answer_alone(group: Vec<Request>) {
 
 type GroupError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Commits `group` (distinct streams) in one statement, `es_append_group` (migration 005):
+/// Commits a group of one with `es_append`, on this committer's connection: the caller is
+/// answered the row, as a member of a group would be, without its append travelling back to
+/// run alone (which costs the caller another connection and the queue's round trip again).
+/// Any error (an event id stored already, a lost connection) sends it back to run alone, for
+/// its precise answer; a failed statement wrote nothing.
+async fn commit_one(pool: &Pool, request: Request) {
+    let row = async {
+        let client = pool.get().await?;
+        let statement = client
+            .prepare_cached("SELECT * FROM es_append($1, $2, $3, $4, $5, $6, $7)")
+            .await?;
+        Ok::<_, GroupError>(
+            client
+                .query_one(&statement, &request.append.params())
+                .await?,
+        )
+    }
+    .await;
+    let answer = match row {
+        Ok(row) => Grouped::Row(row),
+        Err(e) => {
+            tracing::debug!(error = %e, "append of one failed; appending alone");
+            Grouped::Alone(request.append)
+        }
+    };
+    let _ = request.reply.send(answer);
+}
+
+/// Commits `group` (distinct streams) in one statement, `es_append_group` (migration 006):
 /// one round trip, one transaction, one version lookup and one multi-row INSERT for the whole
 /// group. Answers each member's row, in the group's order. An error means nothing was written.
 async fn commit(pool: &Pool, group: &[Request]) -> Result<Vec<Row>, GroupError> {

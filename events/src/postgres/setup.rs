@@ -99,6 +99,10 @@ pub const MIGRATIONS: crate::migrate::Migrations = crate::migrate::Migrations {
             "005_group_append",
             include_str!("../../migrations/005_group_append.sql"),
         ),
+        (
+            "006_flat_appends",
+            include_str!("../../migrations/006_flat_appends.sql"),
+        ),
     ],
 };
 

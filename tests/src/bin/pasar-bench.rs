@@ -24,7 +24,7 @@ struct Cli {
 enum Command {
     /// Every benchmark below except the soak (the default).
     All,
-    /// Event appends per second at 1, 8, 32 and 64 writers, beside raw INSERTs.
+    /// Event appends per second at 1, 8, 32 and 64 writers (BENCH_WRITERS), beside raw INSERTs.
     Appends,
     /// Projection catch-up over a generated log (BENCH_PRODUCTS products, default 50,000).
     Catchup,
@@ -102,6 +102,16 @@ fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// A comma-separated list of numbers from `name` (e.g. `BENCH_WRITERS=32,64`), else `default`.
+fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
+    let parsed: Option<Vec<usize>> = std::env::var(name)
+        .ok()
+        .and_then(|v| v.split(',').map(|n| n.trim().parse().ok()).collect());
+    parsed
+        .filter(|l| !l.is_empty())
+        .unwrap_or_else(|| default.to_vec())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -116,7 +126,8 @@ async fn main() -> anyhow::Result<()> {
         cli.seconds
     );
     if which.runs(Command::Appends) {
-        let rows = bench::appends::run(&[1, 8, 32, 64], seconds).await?;
+        let writers = env_list("BENCH_WRITERS", &[1, 8, 32, 64]);
+        let rows = bench::appends::run(&writers, seconds).await?;
         bench::appends::print(&rows);
     }
     if which.runs(Command::Catchup) {
