@@ -98,12 +98,15 @@ pub(crate) async fn write_batch(
     version: i32,
     events: &[&RecordedEvent],
 ) -> Result<(), ProjectorError> {
-    registry::use_version(tx, projection.name(), version).await?;
     // Every write looks rows up by key, but a multi-row one joins an array to a table, and
     // PostgreSQL keeps the generic plan it settles on for a cached statement: one made while a
     // new version's tables were nearly empty would hash-join them by scanning them whole, for
-    // good. Only index lookups are planned here.
-    tx.batch_execute(
+    // good. Only index lookups are planned here. (Sent with the version's search path: one
+    // round trip.)
+    registry::use_version(
+        tx,
+        projection.name(),
+        version,
         "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; \
          SET LOCAL enable_seqscan = off",
     )

@@ -272,14 +272,16 @@ pub(crate) async fn share_live(tx: &Transaction<'_>, name: &str) -> Result<i32, 
         })
 }
 
-/// Makes the batch transaction's unqualified table names mean `version`'s tables.
+/// Makes the batch transaction's unqualified table names mean `version`'s tables, and runs
+/// `settings` (more `SET LOCAL` statements, or nothing) in the same round trip.
 pub(crate) async fn use_version(
     tx: &Transaction<'_>,
     projection: &str,
     version: i32,
+    settings: &str,
 ) -> Result<(), ProjectorError> {
     tx.batch_execute(&format!(
-        "SET LOCAL search_path TO {}",
+        "SET LOCAL search_path TO {}; {settings}",
         quote(&schema_name(projection, version))
     ))
     .await?;

@@ -113,10 +113,11 @@ pub async fn compare_and_set(
     compare_and_set_with(client, MOVE, name, expected, new).await
 }
 
-/// [`compare_and_set`] as a statement of its own (its own transaction), for a batch that
-/// writes nothing else: one round trip instead of four, committed without waiting for the WAL
-/// flush (a PostgreSQL crash can only move the checkpoint back over events the processor
-/// does not take).
+/// [`compare_and_set`], committed without waiting for the WAL flush: as a statement of its
+/// own (its own transaction) for a batch that writes nothing else, one round trip instead of
+/// four (a PostgreSQL crash can only move the checkpoint back over events the processor does
+/// not take); or as the last statement of a batch's transaction, which then commits without
+/// waiting either (the setting is the transaction's, read at its commit).
 pub async fn advance(
     client: &impl GenericClient,
     name: &str,

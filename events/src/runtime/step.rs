@@ -149,15 +149,14 @@ impl Runtime {
         }
         let mut client = self.inner.pool.get().await?;
         let tx = client.transaction().await?;
-        // The batch's writes and checkpoint commit together without waiting for the WAL
-        // flush: a PostgreSQL crash can lose both (never one), and the batch is then handled
-        // again, as after a crash of this process before the commit (delivery is at least
-        // once). Waiting would hold the transaction, and with it every tailing reader's
-        // horizon, for a flush per batch.
-        tx.batch_execute("SET LOCAL synchronous_commit = off")
-            .await?;
         processor.handle(&wanted, &tx).await.map_err(failed)?;
-        checkpoint::compare_and_set(&tx, name, at.stored, batch.position).await?;
+        // The batch's writes and checkpoint commit together without waiting for the WAL
+        // flush (the checkpoint's statement sets that for the transaction: no round trip of
+        // its own): a PostgreSQL crash can lose both (never one), and the batch is then
+        // handled again, as after a crash of this process before the commit (delivery is at
+        // least once). Waiting would hold the transaction, and with it every tailing reader's
+        // horizon, for a flush per batch.
+        checkpoint::advance(&tx, name, at.stored, batch.position).await?;
         tx.commit().await?;
         batch.stored = batch.position;
         processor.committed(batch.position, batch.events).await;
