@@ -12,7 +12,8 @@
 //!
 //! - A group of one is appended with `es_append` by its committer.
 //! - A second append to a stream already in the group, and every append whose statement
-//!   failed (an event id stored already, a lost connection) are answered [`Grouped::Alone`]: the caller runs its append in a transaction of its own, as without
+//!   failed (an event id stored already, a lost connection) are answered
+//!   [`Grouped::Alone`]: the caller runs its append in a transaction of its own, as without
 //!   grouping, and gets its own precise answer (an idempotent retry's original result, a
 //!   duplicate id, an outage). A failed statement wrote nothing; should it have committed
 //!   before its answer was lost, the members' event ids are stored, so running them again
