@@ -260,7 +260,7 @@ impl EventStore for PgEventStore {
         };
         let client = self.client().await?;
         let statement = client
-            .prepare_cached("SELECT * FROM es_append($1, $2, $3, $4, $5, $6, $7)")
+            .prepare_cached(group::APPEND)
             .await
             .map_err(|e| unavailable("preparing the append", e))?;
         let row = match client.query_one(&statement, &append.params()).await {

@@ -553,3 +553,88 @@ async fn a_live_processor_is_told_at_once_and_its_row_follows_over_events_it_doe
     }
     assert_eq!(s.seen().await, 1, "only the order event was handled");
 }
+
+/// Acts on order events with no transaction of its own ([`Processor::react`] only), reporting
+/// how many sessions of the database sit idle inside a transaction while it works; fails its
+/// first `failures` batches.
+struct Reactor {
+    pool: Pool,
+    failures: AtomicUsize,
+    report: mpsc::UnboundedSender<(usize, i64)>,
+}
+
+#[async_trait]
+impl Processor for Reactor {
+    fn name(&self) -> &str {
+        "reactor"
+    }
+    fn categories(&self) -> &[Category] {
+        &[Category::Order]
+    }
+    fn transactional(&self) -> bool {
+        false
+    }
+    async fn react(&self, events: &[RecordedEvent]) -> Result<(), ProcessError> {
+        let client = self.pool.get().await.map_err(ProcessError::transient)?;
+        let idle_in_transaction: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+                &[],
+            )
+            .await
+            .map_err(ProcessError::transient)?
+            .get(0);
+        let _ = self.report.send((events.len(), idle_in_transaction));
+        if self.failures.load(Ordering::SeqCst) > 0 {
+            self.failures.fetch_sub(1, Ordering::SeqCst);
+            return Err(ProcessError::transient(std::io::Error::other(
+                "told to fail",
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_reacting_processor_works_with_no_transaction_open_and_then_moves_its_checkpoint() {
+    // Arrange: a processor whose effects are elsewhere (an import, a thumbnail, NATS) may work
+    // for longer than PostgreSQL lets a transaction sit idle; it must not hold one meanwhile.
+    let s = setup().await;
+    let (report, mut reported) = mpsc::unbounded_channel();
+    let processor = Reactor {
+        pool: s.pool.clone(),
+        failures: AtomicUsize::new(1),
+        report,
+    };
+    s.append(Category::Order).await;
+    let head = s.append(Category::Cart).await;
+
+    // Act
+    let failed = s.runtime().catch_up(&processor).await.unwrap_err();
+    let at_failure = s.checkpoint("reactor").await;
+    let reached = s.runtime().catch_up(&processor).await.unwrap();
+
+    // Assert
+    assert!(!failed.is_fatal(), "{failed}");
+    assert_eq!(
+        at_failure,
+        Position::START,
+        "a failed reaction keeps the checkpoint"
+    );
+    assert_eq!(reached, head);
+    assert_eq!(
+        s.checkpoint("reactor").await,
+        head,
+        "the row moved without a transaction"
+    );
+    let mut calls = Vec::new();
+    while let Ok(call) = reported.try_recv() {
+        calls.push(call);
+    }
+    assert_eq!(
+        calls,
+        vec![(1, 0), (1, 0)],
+        "one order event per attempt, and no session idle in a transaction while it reacted"
+    );
+}

@@ -12,7 +12,6 @@
 //! cancellation has one derived event id, and an order already closed is skipped.
 
 use async_trait::async_trait;
-use deadpool_postgres::Transaction;
 use pasar_domain::order::Order;
 use pasar_domain::payment::Payment;
 use pasar_events::runtime::{ProcessError, Processor};
@@ -112,11 +111,11 @@ impl Processor for AccountAccess {
         &[Category::Customer]
     }
 
-    async fn handle(
-        &self,
-        events: &[RecordedEvent],
-        _tx: &Transaction<'_>,
-    ) -> Result<(), ProcessError> {
+    fn transactional(&self) -> bool {
+        false
+    }
+
+    async fn react(&self, events: &[RecordedEvent]) -> Result<(), ProcessError> {
         for event in events {
             let wanted = matches!(
                 event.event_type.as_str(),

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use deadpool_postgres::Transaction;
 use pasar_domain::customer::{Customer, CustomerCommand, ProfileCommand};
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::CustomerEvent;
@@ -80,11 +79,11 @@ impl Processor for AvatarThumbnails {
         &[Category::Customer]
     }
 
-    async fn handle(
-        &self,
-        events: &[RecordedEvent],
-        _tx: &Transaction<'_>,
-    ) -> Result<(), ProcessError> {
+    fn transactional(&self) -> bool {
+        false
+    }
+
+    async fn react(&self, events: &[RecordedEvent]) -> Result<(), ProcessError> {
         for event in events {
             if event.event_type != "AvatarChanged" {
                 continue;

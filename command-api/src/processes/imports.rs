@@ -2,7 +2,10 @@
 //! imported by [`crate::app::imports::line::import_line`] (the same use cases as the HTTP
 //! routes), [`CONCURRENCY`] lines at a time, and the outcomes are recorded on the import's
 //! stream every [`REPORT_EVERY`] lines (while the next lines are imported), then
-//! `ImportCompleted`.
+//! `ImportCompleted`. It works in [`Processor::react`], with no transaction open: an import
+//! takes as long as its file needs, and a transaction idle that long would be closed by
+//! PostgreSQL (`idle_in_transaction_session_timeout`, 10 s on our pools) and the import cut
+//! off and retried, chunk by chunk.
 //!
 //! Crash-safe without duplicates: every command of a line has event ids derived from the
 //! import and the line, and the import's own steps from the import and the step, so after a
@@ -17,7 +20,6 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use deadpool_postgres::Transaction;
 use futures::{StreamExt, TryStreamExt, stream};
 use pasar_domain::import::{Import, ImportCommand};
 use pasar_domain::product::normalize_sku;
@@ -175,11 +177,11 @@ impl Processor for Imports {
         &[Category::Import]
     }
 
-    async fn handle(
-        &self,
-        events: &[RecordedEvent],
-        _tx: &Transaction<'_>,
-    ) -> Result<(), ProcessError> {
+    fn transactional(&self) -> bool {
+        false
+    }
+
+    async fn react(&self, events: &[RecordedEvent]) -> Result<(), ProcessError> {
         for event in events {
             if event.event_type != "ImportRequested" {
                 continue;

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use deadpool_postgres::Transaction;
 use pasar_domain::order::{Order, OrderCommand, RefundResult};
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::OrderEvent;
@@ -128,11 +127,11 @@ impl Processor for OrderRefunds {
         &[Category::Order]
     }
 
-    async fn handle(
-        &self,
-        events: &[RecordedEvent],
-        _tx: &Transaction<'_>,
-    ) -> Result<(), ProcessError> {
+    fn transactional(&self) -> bool {
+        false
+    }
+
+    async fn react(&self, events: &[RecordedEvent]) -> Result<(), ProcessError> {
         for event in events {
             let Some(order_id) = streams::id_of(&event.stream) else {
                 continue;

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use deadpool_postgres::Transaction;
 use pasar_domain::product::{ImageCommand, Product, ProductCommand};
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::ProductEvent;
@@ -120,11 +119,11 @@ impl Processor for Thumbnails {
         &[Category::Product]
     }
 
-    async fn handle(
-        &self,
-        events: &[RecordedEvent],
-        _tx: &Transaction<'_>,
-    ) -> Result<(), ProcessError> {
+    fn transactional(&self) -> bool {
+        false
+    }
+
+    async fn react(&self, events: &[RecordedEvent]) -> Result<(), ProcessError> {
         for event in events {
             if event.event_type != "ProductImageAdded" || streams::id_of(&event.stream).is_none() {
                 continue;

@@ -11,7 +11,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use deadpool_postgres::Transaction;
 use pasar_domain::order::Order;
 use pasar_domain::payment::Payment;
 use pasar_domain::wallet::{Wallet, WalletCommand};
@@ -123,11 +122,11 @@ impl Processor for WalletCredits {
         &[Category::Payment, Category::Order]
     }
 
-    async fn handle(
-        &self,
-        events: &[RecordedEvent],
-        _tx: &Transaction<'_>,
-    ) -> Result<(), ProcessError> {
+    fn transactional(&self) -> bool {
+        false
+    }
+
+    async fn react(&self, events: &[RecordedEvent]) -> Result<(), ProcessError> {
         for event in events {
             let reacted = match Category::of(&event.stream) {
                 Some(Category::Payment) => self.on_payment(event).await,

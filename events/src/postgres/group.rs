@@ -50,6 +50,9 @@ pub(super) struct Append {
     pub meta: Vec<serde_json::Value>,
 }
 
+/// One append by itself: `es_append` takes [`Append::params`].
+pub(super) const APPEND: &str = "SELECT * FROM es_append($1, $2, $3, $4, $5, $6, $7)";
+
 impl Append {
     pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 7] {
         [
@@ -176,9 +179,7 @@ type GroupError = Box<dyn std::error::Error + Send + Sync>;
 async fn commit_one(pool: &Pool, request: Request) {
     let row = async {
         let client = pool.get().await?;
-        let statement = client
-            .prepare_cached("SELECT * FROM es_append($1, $2, $3, $4, $5, $6, $7)")
-            .await?;
+        let statement = client.prepare_cached(APPEND).await?;
         Ok::<_, GroupError>(
             client
                 .query_one(&statement, &request.append.params())

@@ -10,7 +10,8 @@
 //! Delivery is at least once: a processor may see an event again after a crash between its
 //! effects and its checkpoint, so every handler must be idempotent. Writes made through the
 //! batch transaction handed to [`Processor::handle`] commit atomically with the checkpoint
-//! (exactly-once effect for read models).
+//! (exactly-once effect for read models); effects elsewhere happen in [`Processor::react`],
+//! with no transaction open.
 //!
 //! - [`Processor`] and [`ProcessError`]: the contract (below).
 //! - `runner.rs`: [`Runtime`] (`spawn` the long-running tasks, `catch_up` for tests and
@@ -118,16 +119,37 @@ pub trait Processor: Send + Sync + 'static {
         500
     }
 
-    /// Handles `events` (only those of [`Processor::categories`], in log order; never empty).
-    /// `tx` is a transaction on the runtime's PostgreSQL database; the runtime compare-and-sets
-    /// this processor's checkpoint in it after `handle` returns `Ok` and then commits, so
+    /// Acts on `events` (only those of [`Processor::categories`], in log order; never empty)
+    /// outside any transaction, before [`Processor::handle`]: effects away from the runtime's
+    /// database (appends to the log, idempotent by event id; NATS; object storage; mail) and
+    /// anything long (an import, image resizing), which must not hold a transaction, a pooled
+    /// connection or the log's read horizon while it works. An `Err`, or a crash before the
+    /// checkpoint commits, leaves the checkpoint where it was and the batch comes again, so
+    /// what it does must be idempotent. Default: nothing.
+    async fn react(&self, _events: &[RecordedEvent]) -> Result<(), ProcessError> {
+        Ok(())
+    }
+
+    /// Whether [`Processor::handle`] writes through the batch's transaction (the default). A
+    /// processor whose effects are all in [`Processor::react`] answers `false`: its batches
+    /// then open no transaction (`handle` is not called), and the runtime moves its checkpoint
+    /// in a statement of its own, sent with the other processors' moves.
+    fn transactional(&self) -> bool {
+        true
+    }
+
+    /// Handles `events` (as [`Processor::react`] got them, after it returned `Ok`) inside `tx`,
+    /// a transaction on the runtime's PostgreSQL database; the runtime compare-and-sets this
+    /// processor's checkpoint in it after `handle` returns `Ok` and then commits, so
     /// read-model writes made through `tx` and the checkpoint commit together. An `Err` rolls
-    /// the transaction back and leaves the checkpoint where it was.
+    /// the transaction back and leaves the checkpoint where it was. Default: nothing.
     async fn handle(
         &self,
-        events: &[RecordedEvent],
-        tx: &Transaction<'_>,
-    ) -> Result<(), ProcessError>;
+        _events: &[RecordedEvent],
+        _tx: &Transaction<'_>,
+    ) -> Result<(), ProcessError> {
+        Ok(())
+    }
 
     /// Periodic work apart from the log (the expiry sweep). When `Some`, the runtime calls
     /// [`Processor::tick`] at this interval while this instance is the active one, never

@@ -1,7 +1,8 @@
 //! The [`Runtime`]: feeds processors from the log. One task per processor: it takes the
 //! processor's leader lock (or stands by), then loops: read a batch *before* opening a
-//! transaction, hand the processor's events to [`Processor::handle`] inside the transaction,
-//! compare-and-set the checkpoint in it, commit; when the log has nothing more, wait for new
+//! transaction, hand the processor's events to [`Processor::react`] (no transaction open) and
+//! to [`Processor::handle`] inside the transaction, compare-and-set the checkpoint in it,
+//! commit; when the log has nothing more, wait for new
 //! events (or the next tick). Transient errors retry the same batch with exponential backoff;
 //! a fatal one stops the processor.
 

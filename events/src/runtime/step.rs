@@ -1,6 +1,8 @@
 //! One batch: read the stretch of the log after a processor's position (from the store, or
-//! from the shared tail's memory when following live), hand over the wanted events, and move
-//! the checkpoint.
+//! from the shared tail's memory when following live), hand over the wanted events (to
+//! `react` with no transaction open, then to `handle` inside the batch's transaction), and
+//! move the checkpoint: in that transaction, or, for a processor that writes nothing there
+//! (`transactional` is `false`), in a statement of its own sent with other processors' moves.
 //!
 //! A batch with nothing the processor takes need not move its checkpoint row at once: a
 //! processor following live says so ([`At::defer`]), and its position then moves in memory
@@ -137,8 +139,14 @@ impl Runtime {
                 return Ok(Some(batch));
             }
         };
-        if wanted.is_empty() {
-            if !at.defer {
+        let took = !wanted.is_empty();
+        if took {
+            processor.react(&wanted).await.map_err(failed)?;
+        }
+        if !took || !processor.transactional() {
+            // No writes to commit with the checkpoint. A batch the processor acted on moves
+            // the row at once (deferring it would only make a crash act on the batch again).
+            if took || !at.defer {
                 self.advances()
                     .advance(name, at.stored, batch.position)
                     .await?;

@@ -3,7 +3,6 @@
 //! checkpoint once every ack came back. Not replay-safe: a rebuild never runs it.
 
 use async_trait::async_trait;
-use deadpool_postgres::Transaction;
 use pasar_events::RecordedEvent;
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::streams::Category;
@@ -33,14 +32,15 @@ impl Processor for Publisher {
         PUBLISH_BATCH
     }
 
-    /// Publishes the batch (its effect is in NATS, not in `_tx`). Every failure is transient:
-    /// the next attempt reconciles with the stream first, which is always safe; a stream that
-    /// is not ours keeps failing (and is logged and counted) until an operator steps in.
-    async fn handle(
-        &self,
-        events: &[RecordedEvent],
-        _tx: &Transaction<'_>,
-    ) -> Result<(), ProcessError> {
+    /// Its effect is in NATS: no batch transaction.
+    fn transactional(&self) -> bool {
+        false
+    }
+
+    /// Publishes the batch. Every failure is transient: the next attempt reconciles with the
+    /// stream first, which is always safe; a stream that is not ours keeps failing (and is
+    /// logged and counted) until an operator steps in.
+    async fn react(&self, events: &[RecordedEvent]) -> Result<(), ProcessError> {
         match self.publish(events).await {
             Ok(()) => {
                 self.metrics.set_problem(None);
