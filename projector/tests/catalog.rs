@@ -98,3 +98,67 @@ async fn stock_projected_before_its_listing_is_kept() {
     assert_eq!(row["status"], json!("active"));
     assert_eq!(row["available"], json!(4));
 }
+
+#[tokio::test]
+async fn listings_and_stock_of_many_products_in_one_batch_come_out_as_written_one_by_one() {
+    // Arrange: listings and stock figures are gathered into multi-row statements; a product
+    // seen again and any other event (a discontinuation) must flush what was gathered first.
+    let h = Harness::new().await;
+    let [a, b, c] = [Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4()];
+    let seller = Uuid::new_v4();
+    let received = |n| StockEvent::StockReceived {
+        quantity: n,
+        on_hand: n,
+        available: n,
+    };
+    let reserved = |available| StockEvent::StockReserved {
+        order_id: Uuid::new_v4(),
+        quantity: 1,
+        expires_at: at(30),
+        available,
+    };
+    h.append(&streams::product(a), &[product_listed(a, seller, 1_000)])
+        .await;
+    h.append(&streams::product(b), &[product_listed(b, seller, 2_000)])
+        .await;
+    h.append(&streams::stock(a), &[received(10)]).await;
+    h.append(&streams::stock(b), &[received(5)]).await;
+    h.append(&streams::stock(a), &[reserved(7)]).await;
+    h.append(&streams::stock(c), &[received(3)]).await;
+    let discontinued = ProductEvent::ProductDiscontinued {
+        discontinued_at: at(9),
+    };
+    h.append(&streams::product(b), &[discontinued]).await;
+    h.append(&streams::product(c), &[product_listed(c, seller, 3_000)])
+        .await;
+    h.append(&streams::stock(c), &[reserved(1), reserved(0)])
+        .await;
+
+    // Act
+    h.project().await;
+
+    // Assert
+    let h = &h;
+    let row = |id| async move { h.row("rm.products", id).await.expect("product row") };
+    let (a, b, c) = (row(a).await, row(b).await, row(c).await);
+    let figures = |r: &serde_json::Value| {
+        [&r["status"], &r["price"], &r["on_hand"], &r["available"]].map(Clone::clone)
+    };
+    assert_eq!(
+        figures(&a),
+        [json!("active"), json!(1_000), json!(10), json!(7)]
+    );
+    assert_eq!(
+        figures(&b),
+        [json!("discontinued"), json!(2_000), json!(5), json!(5)]
+    );
+    assert_eq!(
+        figures(&c),
+        [json!("active"), json!(3_000), json!(3), json!(0)]
+    );
+    let versions =
+        |r: &serde_json::Value| [&r["product_version"], &r["stock_version"]].map(Clone::clone);
+    assert_eq!(versions(&a), [json!(1), json!(2)]);
+    assert_eq!(versions(&b), [json!(2), json!(1)]);
+    assert_eq!(versions(&c), [json!(1), json!(3)]);
+}

@@ -7,6 +7,7 @@
 
 pub mod images;
 pub mod queries;
+mod rows;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -17,6 +18,7 @@ use uuid::Uuid;
 
 use super::{Projection, Write, currency, decode, position_columns, stmt, stream_uuid};
 use crate::ProjectorError;
+use rows::{Figures, Listing, Rows};
 
 /// The projection's name: its checkpoint, its lock, what a consistent read waits for.
 pub const NAME: &str = "catalog";
@@ -46,12 +48,37 @@ impl Projection for Catalog {
     }
 
     fn writes(&self, event: &RecordedEvent, out: &mut Vec<Write>) -> Result<(), ProjectorError> {
-        match Category::of(&event.stream) {
-            Some(Category::Product) => out.push(product_write(event, decode(event)?)?),
-            Some(Category::Stock) => out.push(stock_write(event, decode(event)?)?),
-            Some(Category::Customer) => out.extend(seller_write(event, decode(event)?)?),
-            _ => {}
+        self.batch_writes(&[event], out)
+    }
+
+    /// Listings and stock figures of distinct products become one statement per kind (see
+    /// [`Rows`]); every other event is written alone, after what was gathered before it.
+    fn batch_writes(
+        &self,
+        events: &[&RecordedEvent],
+        out: &mut Vec<Write>,
+    ) -> Result<(), ProjectorError> {
+        let mut rows = Rows::default();
+        for event in events {
+            match Category::of(&event.stream) {
+                Some(Category::Product) => match decode(event)? {
+                    listed @ ProductEvent::ProductListed { .. } => {
+                        rows.listing(listing_row(event, listed)?, out);
+                    }
+                    other => {
+                        rows.flush(out);
+                        out.push(product_write(event, other)?);
+                    }
+                },
+                Some(Category::Stock) => rows.figures(figures(event, decode(event)?)?, out),
+                Some(Category::Customer) => {
+                    rows.flush(out);
+                    out.extend(seller_write(event, decode(event)?)?);
+                }
+                _ => {}
+            }
         }
+        rows.flush(out);
         Ok(())
     }
 }
@@ -61,7 +88,13 @@ fn product_write(event: &RecordedEvent, product: ProductEvent) -> Result<Write, 
     let id = stream_uuid(event)?;
     let version = event.stream_version;
     Ok(match product {
-        listed @ ProductEvent::ProductListed { .. } => listed_write(event, id, listed)?,
+        // Gathered by `Rows`, which `batch_writes` routes them to before this is called.
+        ProductEvent::ProductListed { .. } => {
+            return Err(ProjectorError::undecodable(
+                event,
+                "listings are written by Rows",
+            ));
+        }
         ProductEvent::ProductDiscontinued { discontinued_at } => {
             status_write(id, "discontinued", discontinued_at, version)
         }
@@ -103,12 +136,8 @@ fn product_write(event: &RecordedEvent, product: ProductEvent) -> Result<Write, 
 }
 
 /// The row a listing creates (or, redelivered after later events, leaves as it is).
-fn listed_write(
-    event: &RecordedEvent,
-    id: Uuid,
-    listed: ProductEvent,
-) -> Result<Write, ProjectorError> {
-    Ok(match listed {
+fn listing_row(event: &RecordedEvent, listed: ProductEvent) -> Result<Listing, ProjectorError> {
+    match listed {
         ProductEvent::ProductListed {
             product_id: _,
             seller_id,
@@ -123,38 +152,25 @@ fn listed_write(
             listed_at,
         } => {
             let (txid, global) = position_columns(event.position)?;
-            stmt!(
-                "INSERT INTO products (id, seller_id, sku, name, description, price, currency, category_id,
-                     brand, weight_grams, status, created_at, updated_at, listed_txid, listed_global, product_version)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', $11, $11, $12, $13, $14)
-                 ON CONFLICT (id) DO UPDATE SET
-                     seller_id = EXCLUDED.seller_id, sku = EXCLUDED.sku, name = EXCLUDED.name,
-                     description = EXCLUDED.description, price = EXCLUDED.price, currency = EXCLUDED.currency,
-                     category_id = EXCLUDED.category_id, brand = EXCLUDED.brand,
-                     weight_grams = EXCLUDED.weight_grams, status = EXCLUDED.status,
-                     created_at = EXCLUDED.created_at,
-                     updated_at = GREATEST(products.updated_at, EXCLUDED.updated_at),
-                     listed_txid = EXCLUDED.listed_txid, listed_global = EXCLUDED.listed_global,
-                     product_version = EXCLUDED.product_version
-                 WHERE products.product_version < EXCLUDED.product_version",
-                id,
+            Ok(Listing {
+                id: stream_uuid(event)?,
                 seller_id,
                 sku,
                 name,
                 description,
-                price.amount,
-                currency(price),
+                price: price.amount,
+                currency: currency(price),
                 category_id,
                 brand,
                 weight_grams,
                 listed_at,
                 txid,
                 global,
-                event.stream_version,
-            )
+                version: event.stream_version,
+            })
         }
-        other => return Err(not_a(event, "listing", &other)),
-    })
+        other => Err(not_a(event, "listing", &other)),
+    }
 }
 
 /// A discontinuation or reactivation: the row's `status` ('discontinued' or 'active').
@@ -240,7 +256,7 @@ fn seller_write(
 }
 
 /// Stock events carry the resulting figures; `on_hand` is absent where it did not change.
-fn stock_write(event: &RecordedEvent, stock: StockEvent) -> Result<Write, ProjectorError> {
+fn figures(event: &RecordedEvent, stock: StockEvent) -> Result<Figures, ProjectorError> {
     let (on_hand, available) = match stock {
         StockEvent::StockReceived {
             on_hand, available, ..
@@ -257,18 +273,11 @@ fn stock_write(event: &RecordedEvent, stock: StockEvent) -> Result<Write, Projec
         StockEvent::StockReserved { available, .. }
         | StockEvent::ReservationReleased { available, .. } => (None, available),
     };
-    Ok(stmt!(
-        "INSERT INTO products (id, on_hand, available, updated_at, stock_version)
-         VALUES ($1, COALESCE($2::bigint, 0), $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET
-             on_hand = COALESCE($2::bigint, products.on_hand), available = EXCLUDED.available,
-             updated_at = GREATEST(products.updated_at, EXCLUDED.updated_at),
-             stock_version = EXCLUDED.stock_version
-         WHERE products.stock_version < EXCLUDED.stock_version",
-        stream_uuid(event)?,
+    Ok(Figures {
+        id: stream_uuid(event)?,
         on_hand,
         available,
-        event.recorded_at,
-        event.stream_version,
-    ))
+        at: event.recorded_at,
+        version: event.stream_version,
+    })
 }
