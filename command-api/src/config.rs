@@ -33,6 +33,9 @@ pub struct Config {
     pub addr: SocketAddr,
     /// PostgreSQL: the event store (by default) and the reactors' bookkeeping (`DATABASE_URL`).
     pub database_url: String,
+    /// Connections in this process's PostgreSQL pool (`DATABASE_POOL_SIZE`, default 16, 2–256),
+    /// shared by requests, appends and processors.
+    pub database_pool_size: usize,
     /// Event-store backend (`EVENT_STORE` = postgres | eventstoredb, `EVENTSTORE_URL`).
     pub event_store: pasar_events::select::Backend,
     /// HS256 key for access tokens (`JWT_SECRET`, required, at least 32 bytes), shared with
@@ -174,6 +177,7 @@ impl Config {
             addr: env.parse_or("COMMAND_API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
             event_store: pasar_events::select::Backend::from_env().map_err(anyhow::Error::msg)?,
             database_url: env.get_or("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pasar"),
+            database_pool_size: pool_size(env)?,
             jwt_secret: env.required_secret("JWT_SECRET")?,
             access_token_ttl: Duration::from_secs(env.parse_or("ACCESS_TOKEN_TTL_SECS", 900)?),
             refresh_token_ttl: Duration::from_secs(
@@ -192,6 +196,14 @@ impl Config {
             mail: crate::processes::notifications::mailer::MailConfig::read(env)?,
         })
     }
+}
+
+fn pool_size(env: &Env) -> anyhow::Result<usize> {
+    let size: usize = env.parse_or("DATABASE_POOL_SIZE", 16)?;
+    if !(2..=256).contains(&size) {
+        bail!("DATABASE_POOL_SIZE must be from 2 to 256 (got {size})");
+    }
+    Ok(size)
 }
 
 fn auto_complete_after(env: &Env) -> anyhow::Result<Duration> {
@@ -363,5 +375,23 @@ mod tests {
             ("RAJAONGKIR_COURIERS", "j&t"),
         ];
         assert!(refusal(&bad_courier).contains("RAJAONGKIR_COURIERS"));
+    }
+
+    #[test]
+    fn the_pool_size_defaults_to_16_and_is_bounded() {
+        let midtrans = ("MIDTRANS_SERVER_KEY", "SB-Mid-server-real");
+        let default = Config::read(&Env::from_pairs(&[("JWT_SECRET", KEY), midtrans])).unwrap();
+        assert_eq!(default.database_pool_size, 16);
+        let four = [("JWT_SECRET", KEY), midtrans, ("DATABASE_POOL_SIZE", "4")];
+        assert_eq!(
+            Config::read(&Env::from_pairs(&four))
+                .unwrap()
+                .database_pool_size,
+            4
+        );
+        for bad in ["1", "257", "many"] {
+            let pairs = [("JWT_SECRET", KEY), midtrans, ("DATABASE_POOL_SIZE", bad)];
+            assert!(refusal(&pairs).contains("DATABASE_POOL_SIZE"), "{bad}");
+        }
     }
 }

@@ -47,8 +47,12 @@ pub async fn run(
 /// service and for the command-line tools (`command-api admin create`).
 pub async fn connect(config: Config) -> anyhow::Result<AppState> {
     let metrics = pasar_service::metrics::Registry::new();
-    let (store, pool) =
-        pasar_events::select::connect(&config.event_store, &config.database_url, 16).await?;
+    let (store, pool) = pasar_events::select::connect(
+        &config.event_store,
+        &config.database_url,
+        config.database_pool_size,
+    )
+    .await?;
     tracing::info!(backend = config.event_store.name(), "event store connected");
     tracing::info!(media = ?config.media, "product images stored in");
     pasar_events::runtime::migrate(&pool, &[crate::processes::MIGRATIONS]).await?;

@@ -23,6 +23,7 @@ pub fn state(store: Arc<dyn EventStore>) -> AppState {
     let config = Config {
         addr: ([127, 0, 0, 1], 0).into(),
         database_url: "postgres://127.0.0.1:9/none".into(),
+        database_pool_size: 16,
         event_store: pasar_events::select::Backend::Postgres,
         jwt_secret: Secret::new("t".repeat(32)),
         access_token_ttl: Duration::from_secs(60),

@@ -17,6 +17,7 @@
 //! others are rejected, so lines running at the same time never touch the same product.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -27,6 +28,7 @@ use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::streams::{self, Category};
 use pasar_events::types::{ImportEvent, ImportRow, LineOutcome, LineReport};
 use pasar_events::{DomainEvent, Metadata, RecordedEvent};
+use tokio_util::task::AbortOnDropHandle;
 use uuid::Uuid;
 
 use super::{caused_by, process_error};
@@ -37,7 +39,7 @@ use crate::app::{Actor, AppError, AppState};
 /// Not `imports`: that is the read model's name, and names share one checkpoint table and lock.
 pub const NAME: &str = "product-imports";
 /// Lines imported at the same time.
-pub const CONCURRENCY: usize = 128;
+pub const CONCURRENCY: usize = 256;
 /// Lines per `ImportLinesProcessed` event (and between two progress updates).
 pub const REPORT_EVERY: usize = 250;
 
@@ -48,7 +50,7 @@ pub struct Imports {
 /// What every line of one import is imported with.
 struct Lines<'a> {
     actor: Actor,
-    first_lines: &'a HashMap<String, u32>,
+    first_lines: Arc<HashMap<String, u32>>,
     metadata: &'a Metadata,
 }
 
@@ -76,7 +78,7 @@ impl Imports {
             id: import.owner_id,
             role,
         };
-        let first_lines = first_lines(&import.rows);
+        let first_lines = Arc::new(first_lines(&import.rows));
         let pending: Vec<ImportRow> = import.pending().cloned().collect();
         let metadata = caused_by(cause);
         let start = ImportCommand::Start { now: Utc::now() };
@@ -84,7 +86,7 @@ impl Imports {
         tracing::info!(import = %import_id, pending = pending.len(), "importing");
         let lines = Lines {
             actor,
-            first_lines: &first_lines,
+            first_lines,
             metadata: &metadata,
         };
         self.import_lines(&mut held, &lines, pending).await?;
@@ -105,6 +107,12 @@ impl Imports {
     /// Imports `pending`, [`CONCURRENCY`] lines at a time, and records their outcomes every
     /// [`REPORT_EVERY`] lines. A report is recorded while the next lines are imported, so the
     /// lines never wait for it (nor for the slowest line of the report before).
+    ///
+    /// Each line runs as a task of its own. As futures of the stream, the lines in flight were
+    /// polled only while the loop below polled the stream, not while it waited for a report
+    /// alone: a line suspended with a pooled connection in hand kept it, and with enough of
+    /// them (16 at 512 lines at a time) the report could get no connection, failed after the
+    /// pool's wait, and the import was retried, over and over. A task goes on by itself.
     async fn import_lines(
         &self,
         held: &mut Held<Import>,
@@ -114,8 +122,15 @@ impl Imports {
         let import_id = held.state().import_id;
         let store = &self.state.store;
         let chunks = stream::iter(pending)
-            .map(|row| self.line(lines.actor, import_id, row, lines.first_lines))
+            .map(|row| {
+                let (state, first_lines) = (self.state.clone(), Arc::clone(&lines.first_lines));
+                let actor = lines.actor;
+                AbortOnDropHandle::new(tokio::spawn(async move {
+                    line(&state, actor, import_id, row, &first_lines).await
+                }))
+            })
             .buffered(CONCURRENCY)
+            .map(|joined| joined.map_err(|e| AppError::Internal(e.into()))?)
             .try_chunks(REPORT_EVERY)
             .map_err(|e| e.1);
         let mut chunks = std::pin::pin!(chunks);
@@ -136,26 +151,27 @@ impl Imports {
             }
         }
     }
+}
 
-    async fn line(
-        &self,
-        actor: Actor,
-        import_id: Uuid,
-        row: ImportRow,
-        first_lines: &HashMap<String, u32>,
-    ) -> Result<LineReport, AppError> {
-        let first = first_lines.get(&normalize_sku(&row.sku)).copied();
-        if let Some(first) = first.filter(|first| *first != row.line && !row.sku.is_empty()) {
-            return Ok(LineReport {
-                line: row.line,
-                sku: row.sku.clone(),
-                outcome: LineOutcome::Rejected,
-                product_id: None,
-                reasons: vec![format!("sku: also on line {first}; imported from there")],
-            });
-        }
-        import_line(&self.state, actor, import_id, &row).await
+/// Imports one line, or rejects it when its SKU is imported from an earlier line.
+async fn line(
+    state: &AppState,
+    actor: Actor,
+    import_id: Uuid,
+    row: ImportRow,
+    first_lines: &HashMap<String, u32>,
+) -> Result<LineReport, AppError> {
+    let first = first_lines.get(&normalize_sku(&row.sku)).copied();
+    if let Some(first) = first.filter(|first| *first != row.line && !row.sku.is_empty()) {
+        return Ok(LineReport {
+            line: row.line,
+            sku: row.sku.clone(),
+            outcome: LineOutcome::Rejected,
+            product_id: None,
+            reasons: vec![format!("sku: also on line {first}; imported from there")],
+        });
     }
+    import_line(state, actor, import_id, &row).await
 }
 
 /// The first line of each SKU (normalised) in the file.

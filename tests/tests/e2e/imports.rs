@@ -395,3 +395,33 @@ async fn the_import_benchmark_runs_in_its_short_form() {
     assert_eq!(run.first_counts["created"], 200, "{}", run.first_counts);
     assert_eq!(run.again_counts["unchanged"], 200, "{}", run.again_counts);
 }
+
+#[tokio::test]
+async fn an_import_on_a_small_pool_records_its_reports_without_a_failed_batch() {
+    // Arrange: two connections for hundreds of lines in flight. While a report is recorded,
+    // lines suspended holding connections must go on and give them back, or the report gets
+    // none, the batch fails and the import starts over from its last report.
+    let stack = Stack::start_with(&[("DATABASE_POOL_SIZE", "2")])
+        .await
+        .unwrap();
+    let (_, seller) = stack.register("seller").await;
+    let rows = 3_000;
+
+    // Act
+    let report = import(&stack, &seller, &generated_file(&sku("POOL"), rows)).await;
+
+    // Assert
+    assert_eq!(report["counts"]["created"], rows, "{report}");
+    let metrics = reqwest::get(format!("{}/metrics", stack.command_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let failed: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.starts_with("pasar_processor_errors_total{processor=\"product-imports\""))
+        .collect();
+    assert!(failed.is_empty(), "the import's batch failed: {failed:?}");
+    assert_eq!(count(&stack, "ProductListed").await, rows as i64);
+}
