@@ -123,7 +123,7 @@ impl Rows {
         }
         if !self.counted.is_empty() {
             let rows = std::mem::take(&mut self.counted);
-            let on_hand: Vec<i64> = rows.iter().map(|r| r.on_hand.unwrap_or(0)).collect();
+            let on_hand = column(&rows, |r| r.on_hand.unwrap_or(0));
             let [id, available, at, version] = columns(&rows);
             out.push(Write::new(
                 COUNTED,
@@ -137,24 +137,22 @@ impl Rows {
     }
 }
 
+/// One column of `rows`, as an array parameter.
+fn column<R, T>(rows: &[R], value: impl Fn(&R) -> T) -> Vec<T> {
+    rows.iter().map(value).collect()
+}
+
 /// The columns every stock row has, as statement parameters.
 fn columns(rows: &[Figures]) -> [Param; 4] {
-    let id: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let available: Vec<i64> = rows.iter().map(|r| r.available).collect();
-    let at: Vec<DateTime<Utc>> = rows.iter().map(|r| r.at).collect();
-    let version: Vec<i64> = rows.iter().map(|r| r.version).collect();
     [
-        Box::new(id),
-        Box::new(available),
-        Box::new(at),
-        Box::new(version),
+        Box::new(column(rows, |r| r.id)),
+        Box::new(column(rows, |r| r.available)),
+        Box::new(column(rows, |r| r.at)),
+        Box::new(column(rows, |r| r.version)),
     ]
 }
 
 fn listings_write(rows: &[Listing]) -> Write {
-    fn column<T>(rows: &[Listing], value: impl Fn(&Listing) -> T) -> Vec<T> {
-        rows.iter().map(value).collect()
-    }
     stmt!(
         LISTINGS,
         column(rows, |l| l.id),
