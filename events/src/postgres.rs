@@ -36,6 +36,7 @@ fn unavailable(context: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Unavailable(format!("{context}: {e}"))
 }
 
+pub mod cached;
 mod connect;
 mod group;
 mod reads;

@@ -1,5 +1,7 @@
 //! Listing products (SKU unique through its claim stream) and receiving stock.
 
+use std::sync::LazyLock;
+
 use chrono::Utc;
 use pasar_domain::Aggregate;
 use pasar_domain::product::{Product, ProductCommand};
@@ -34,8 +36,7 @@ pub async fn list_product(
     key: Option<&Idempotency>,
 ) -> Result<Outcome<Product>, AppError> {
     let new = NewListing::prepare(state, actor, listing, key).await?;
-    let holder = claims::holder(state.store.as_ref(), &new.claim_stream).await?;
-    new.record(state, holder).await
+    new.record(state, None).await
 }
 
 /// [`list_product`] for a caller that has read the SKU's claim already (an import line reads
@@ -48,7 +49,7 @@ pub async fn list_product_claimed(
     holder: claims::Holder,
 ) -> Result<Outcome<Product>, AppError> {
     let new = NewListing::prepare(state, actor, listing, key).await?;
-    new.record(state, holder).await
+    new.record(state, Some(holder)).await
 }
 
 /// A listing checked and ready to record.
@@ -102,24 +103,34 @@ impl NewListing {
         })
     }
 
-    /// Claims the SKU from `holder` (what its claim stream was read to hold), then records
-    /// the listing as the product stream's first events (the id is new: nothing to load).
+    /// Claims the SKU (from `holder`, what its claim stream was read to hold, or without a
+    /// read first when `None`), then records the listing as the product stream's first events
+    /// (the id is new: nothing to load).
     async fn record(
         self,
         state: &AppState,
-        holder: claims::Holder,
+        holder: Option<claims::Holder>,
     ) -> Result<Outcome<Product>, AppError> {
         let store = state.store.as_ref();
-        let claimed = claims::claim_from::<Product>(
-            store,
-            &self.claim_stream,
-            holder,
-            self.product_id,
-            streams::product,
-            |p| p.listed,
-            &self.metadata,
-        )
-        .await?;
+        let (stream, owner) = (&self.claim_stream, self.product_id);
+        let live = |p: &Product| p.listed;
+        let claimed = match holder {
+            Some(holder) => {
+                claims::claim_from(
+                    store,
+                    stream,
+                    holder,
+                    owner,
+                    streams::product,
+                    live,
+                    &self.metadata,
+                )
+                .await?
+            }
+            None => {
+                claims::claim(store, stream, owner, streams::product, live, &self.metadata).await?
+            }
+        };
         if !claimed {
             return Err(Rule::SkuTaken.into());
         }
@@ -148,6 +159,34 @@ pub async fn managed_product(
     Ok(product)
 }
 
+/// The sellers of products seen listed, by product id. A product once listed stays listed
+/// and keeps its seller (`Product::evolve` never clears either), so an entry is never stale;
+/// bounded, and only saves the product stream's read before a stock command.
+static LISTED_BY: LazyLock<moka::sync::Cache<Uuid, Uuid>> =
+    LazyLock::new(|| moka::sync::Cache::new(16_384));
+
+/// [`managed_product`] for a caller that needs only the answer (stock receipts and
+/// adjustments): the product's seller is remembered once seen listed, so a busy product's
+/// stock commands do not read its stream each time.
+async fn may_manage_product(
+    state: &AppState,
+    actor: Actor,
+    product_id: Uuid,
+) -> Result<(), AppError> {
+    let Some(seller_id) = LISTED_BY.get(&product_id) else {
+        let product = managed_product(state, actor, product_id).await?;
+        LISTED_BY.insert(product_id, product.seller_id);
+        return Ok(());
+    };
+    let known = Product {
+        listed: true,
+        product_id,
+        seller_id,
+        ..Product::default()
+    };
+    may_manage(&known, actor)
+}
+
 /// Refuses a product that is not listed or that the actor may not manage.
 fn may_manage(product: &Product, actor: Actor) -> Result<(), AppError> {
     if !product.listed {
@@ -167,7 +206,7 @@ pub async fn receive_stock(
     quantity: i64,
     key: Option<&Idempotency>,
 ) -> Result<Outcome<Stock>, AppError> {
-    managed_product(state, actor, product_id).await?;
+    may_manage_product(state, actor, product_id).await?;
     let command = StockCommand::Receive { quantity };
     let ids = idempotency::event_ids(state, "stock-receipt", actor.id, key).await?;
     let stream = streams::stock(product_id);
@@ -251,7 +290,7 @@ pub async fn adjust_stock(
     reason: String,
     key: Option<&Idempotency>,
 ) -> Result<Outcome<Stock>, AppError> {
-    managed_product(state, actor, product_id).await?;
+    may_manage_product(state, actor, product_id).await?;
     let command = StockCommand::Adjust { delta, reason };
     let ids = idempotency::event_ids(state, "stock-adjustment", actor.id, key).await?;
     let stream = streams::stock(product_id);

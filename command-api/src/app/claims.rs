@@ -43,7 +43,9 @@ pub async fn holder(store: &dyn EventStore, stream: &str) -> Result<Holder, AppE
 }
 
 /// Claims `stream` for `owner`. `Ok(false)` when someone else holds it: an owner whose stream
-/// (`owner_stream(id)`) is `live`, or one younger than [`ORPHAN_AFTER`].
+/// (`owner_stream(id)`) is `live`, or one younger than [`ORPHAN_AFTER`]. Most names claimed
+/// are new: the claim is first appended as the stream's first event without reading it, and
+/// the stream is read only when it exists.
 pub async fn claim<A: Aggregate>(
     store: &dyn EventStore,
     stream: &str,
@@ -52,6 +54,11 @@ pub async fn claim<A: Aggregate>(
     live: fn(&A) -> bool,
     metadata: &Metadata,
 ) -> Result<bool, AppError> {
+    match append_claim(store, stream, ExpectedVersion::NoStream, owner, metadata).await {
+        Ok(()) => return Ok(true),
+        Err(StoreError::Conflict { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
     let current = holder(store, stream).await?;
     claim_from(store, stream, current, owner, owner_stream, live, metadata).await
 }
@@ -79,22 +86,33 @@ pub async fn claim_from<A: Aggregate>(
         }
         tracing::info!(stream, orphan = %held_by, "taking over a claim whose owner never appeared");
     }
+    let expected = ExpectedVersion::from_loaded(current.version);
+    match append_claim(store, stream, expected, owner, metadata).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn append_claim(
+    store: &dyn EventStore,
+    stream: &str,
+    expected: ExpectedVersion,
+    owner: Uuid,
+    metadata: &Metadata,
+) -> Result<(), StoreError> {
     let event = ClaimEvent::Claimed {
         owner_id: owner,
         claimed_at: Utc::now(),
     };
-    let appended = store
+    store
         .append(
             stream,
-            ExpectedVersion::from_loaded(current.version),
+            expected,
             vec![event.to_new_event(Uuid::now_v7(), metadata.clone())],
         )
-        .await;
-    match appended {
-        Ok(_) => Ok(true),
-        Err(StoreError::Conflict { .. }) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+        .await
+        .map(drop)
 }
 
 /// Gives the claim back after the owner's own write failed. Best effort: a failure here

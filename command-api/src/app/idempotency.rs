@@ -7,6 +7,7 @@
 //! Checkout keeps its own binding in its stream ([`super::checkout`]); every other command
 //! binds here, in the `idempotency_keys` table (command-api's migration 003).
 
+use pasar_events::postgres::cached;
 use uuid::Uuid;
 
 use super::exec::{EventIds, derive_id};
@@ -56,28 +57,28 @@ impl Idempotency {
             return Ok(self.seed(action, owner));
         }
         let client = state.pool.get().await.map_err(unavailable)?;
-        let inserted = client
-            .execute(
-                "INSERT INTO idempotency_keys (action, owner_id, key, fingerprint)
+        let inserted = cached::execute(
+            &client,
+            "INSERT INTO idempotency_keys (action, owner_id, key, fingerprint)
                  VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                &[&action, &owner, &self.key, &self.fingerprint],
-            )
-            .await
-            .map_err(unavailable)?;
+            &[&action, &owner, &self.key, &self.fingerprint],
+        )
+        .await
+        .map_err(unavailable)?;
         // Taken already (a retry, or a concurrent request with this key): compare. A separate
         // statement, so it sees a row committed while the insert waited on it.
         let bound: String = if inserted == 1 {
             self.fingerprint.clone()
         } else {
-            client
-                .query_one(
-                    "SELECT fingerprint FROM idempotency_keys
+            cached::query_one(
+                &client,
+                "SELECT fingerprint FROM idempotency_keys
                      WHERE action = $1 AND owner_id = $2 AND key = $3",
-                    &[&action, &owner, &self.key],
-                )
-                .await
-                .map_err(unavailable)?
-                .get(0)
+                &[&action, &owner, &self.key],
+            )
+            .await
+            .map_err(unavailable)?
+            .get(0)
         };
         if bound != self.fingerprint {
             return Err(Rule::IdempotencyKeyReused.into());

@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use deadpool_postgres::Transaction;
 use pasar_domain::order::{Order, OrderCommand};
+use pasar_events::postgres::cached;
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::OrderEvent;
 use pasar_events::types::streams::{self, Category};
@@ -99,7 +100,8 @@ impl Processor for AutoCompleter {
             };
             match OrderEvent::decode(event).map_err(|e| ProcessError::Fatal(e.into()))? {
                 OrderEvent::OrderDelivered { delivered_at } => {
-                    tx.execute(
+                    cached::execute(
+                        tx,
                         "INSERT INTO orders_delivered (order_id, delivered_at) VALUES ($1, $2)
                          ON CONFLICT DO NOTHING",
                         &[&order_id, &delivered_at],
@@ -108,7 +110,8 @@ impl Processor for AutoCompleter {
                     .map_err(transient)?;
                 }
                 OrderEvent::OrderCompleted { .. } | OrderEvent::OrderRefunded { .. } => {
-                    tx.execute(
+                    cached::execute(
+                        tx,
                         "DELETE FROM orders_delivered WHERE order_id = $1",
                         &[&order_id],
                     )

@@ -22,6 +22,7 @@ use futures::StreamExt;
 use pasar_domain::order::{Order, OrderCommand};
 use pasar_domain::payment::{Payment, PaymentStatus};
 use pasar_domain::stock::{Stock, StockCommand};
+use pasar_events::postgres::cached;
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::streams::{self, Category};
 use pasar_events::types::{OrderStatus, PaymentEvent, StockEvent};
@@ -194,7 +195,7 @@ async fn track(tx: &Transaction<'_>, event: &RecordedEvent) -> Result<(), Proces
             expires_at,
             ..
         } => {
-            tx.execute(
+            cached::execute(tx,
                 "INSERT INTO reactor_open_reservations (product_id, order_id, expires_at) VALUES ($1, $2, $3)
                  ON CONFLICT DO NOTHING",
                 &[&product_id, &order_id, &expires_at],
@@ -204,7 +205,8 @@ async fn track(tx: &Transaction<'_>, event: &RecordedEvent) -> Result<(), Proces
         }
         StockEvent::ReservationReleased { order_id, .. }
         | StockEvent::ReservationCommitted { order_id, .. } => {
-            tx.execute(
+            cached::execute(
+                tx,
                 "DELETE FROM reactor_open_reservations WHERE product_id = $1 AND order_id = $2",
                 &[&product_id, &order_id],
             )

@@ -85,6 +85,10 @@ pub const MIGRATIONS: Migrations = Migrations {
             "013_notifications",
             include_str!("../../migrations/013_notifications.sql"),
         ),
+        (
+            "014_checkout_open_hold",
+            include_str!("../../migrations/014_checkout_open_hold.sql"),
+        ),
     ],
 };
 

@@ -22,6 +22,7 @@ use deadpool_postgres::Transaction;
 use pasar_domain::order::{Order, OrderCommand};
 use pasar_domain::payment::Payment;
 use pasar_domain::stock::{Stock, StockCommand};
+use pasar_events::postgres::cached;
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::streams::{self, Category};
 use pasar_events::types::{OrderEvent, PaymentEvent};
@@ -100,7 +101,8 @@ impl OrderFlow {
             let stream = streams::stock(line.product_id);
             let stock = react_with_state::<Stock>(&self.store, event, &stream, &command).await?;
             if stock.is_some_and(|s| s.is_committed(order.order_id)) {
-                tx.execute(
+                cached::execute(
+                    tx,
                     "INSERT INTO committed_order_lines (order_id, product_id, quantity)
                      VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                     &[&order.order_id, &line.product_id, &line.quantity],
@@ -122,14 +124,14 @@ impl OrderFlow {
         let order = load::<Order>(self.store.as_ref(), &event.stream)
             .await?
             .state;
-        let committed = tx
-            .query(
-                "SELECT product_id, quantity FROM committed_order_lines WHERE order_id = $1
+        let committed = cached::query(
+            tx,
+            "SELECT product_id, quantity FROM committed_order_lines WHERE order_id = $1
                  ORDER BY product_id",
-                &[&order.order_id],
-            )
-            .await
-            .map_err(database_down)?;
+            &[&order.order_id],
+        )
+        .await
+        .map_err(database_down)?;
         if committed.is_empty() {
             let command = StockCommand::Release {
                 order_id: order.order_id,
@@ -206,7 +208,8 @@ impl Processor for OrderFlow {
         for event in events {
             let closed = self.react(event, tx).await.map_err(process_error)?;
             if let Some(payment_id) = closed {
-                tx.execute(
+                cached::execute(
+                    tx,
                     "DELETE FROM checkout_open WHERE payment_id = $1",
                     &[&payment_id],
                 )
@@ -220,7 +223,8 @@ impl Processor for OrderFlow {
 
 /// The order's units are no longer ours to return (shipped, or returned already).
 async fn forget_committed(tx: &Transaction<'_>, order_id: Uuid) -> Result<(), AppError> {
-    tx.execute(
+    cached::execute(
+        tx,
         "DELETE FROM committed_order_lines WHERE order_id = $1",
         &[&order_id],
     )

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use deadpool_postgres::Transaction;
+use pasar_events::postgres::cached;
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::OrderEvent;
 use pasar_events::types::streams::Category;
@@ -40,7 +41,8 @@ impl Processor for ReviewLines {
                 continue;
             };
             for line in &lines {
-                tx.execute(
+                cached::execute(
+                    tx,
                     "INSERT INTO review_order_lines (buyer_id, product_id, order_id, placed_at)
                      VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                     &[&buyer_id, &line.product_id, &order_id, &placed_at],

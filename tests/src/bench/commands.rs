@@ -101,7 +101,7 @@ pub async fn run(
     let setup = setup(stack, connections).await?;
     let cart_products = Arc::new(setup.products[..CART_PRODUCTS].to_vec());
     let mut loads = Vec::new();
-    for kind in 0..KINDS.len() {
+    for (kind, name) in KINDS.iter().enumerate() {
         let clients = (0..connections)
             .map(|i| {
                 let (url, token) = match kind {
@@ -130,6 +130,8 @@ pub async fn run(
                 }
             })
             .collect();
+        // On stderr, so a profiler can be started for one kind alone.
+        eprintln!("commands: {name} at {connections} connections");
         loads.push(load::run(clients, &KINDS, duration).await);
     }
     Ok(loads)

@@ -55,18 +55,27 @@ pub async fn run(state: &AppState, cmd: CheckoutCommand) -> Result<CheckoutOutco
         idempotency_key: Some(cmd.idempotency_key.clone()),
         ..Metadata::default()
     };
-    let record = Record::read(state.store.as_ref(), &stream).await?;
-    if record
-        .request_hash
-        .as_deref()
-        .is_some_and(|h| h != cmd.request_hash)
-    {
-        return Err(Rule::IdempotencyKeyReused.into());
-    }
-    if let Some(outcome) = record.answer.clone() {
-        return Ok(outcome);
-    }
-    let attempt_no = claim(state, &cmd, checkout_id, &stream, &record, &metadata).await?;
+    // Most checkouts are new: claim the new stream straight away, and read it only when it
+    // exists already (a retry, a concurrent request with the same key, a dead attempt).
+    let (record, attempt_no) = match start(state, &cmd, checkout_id, &stream, &metadata).await {
+        Ok(()) => (Record::default(), 1),
+        Err(StoreError::Conflict { .. }) => {
+            let record = Record::read(state.store.as_ref(), &stream).await?;
+            if record
+                .request_hash
+                .as_deref()
+                .is_some_and(|h| h != cmd.request_hash)
+            {
+                return Err(Rule::IdempotencyKeyReused.into());
+            }
+            if let Some(outcome) = record.answer.clone() {
+                return Ok(outcome);
+            }
+            let attempt_no = claim(state, &cmd, checkout_id, &stream, &record, &metadata).await?;
+            (record, attempt_no)
+        }
+        Err(e) => return Err(e.into()),
+    };
     crate::crash::point("checkout.claimed");
     let run = attempt::Attempt {
         state,
@@ -130,9 +139,43 @@ async fn conclude(
     }
 }
 
-/// Takes the checkout for this request: attempt 1 on a new stream, or attempt n+1 after a
-/// dead or abandoned attempt n. Refused with [`Rule::InProgress`] while another request holds
-/// it.
+/// Takes a new checkout for this request as attempt 1: `CheckoutStarted` as the stream's
+/// first event. A conflict means the stream exists (see [`claim`]).
+async fn start(
+    state: &AppState,
+    cmd: &CheckoutCommand,
+    checkout_id: Uuid,
+    stream: &str,
+    metadata: &Metadata,
+) -> Result<(), StoreError> {
+    let event = started(cmd, checkout_id);
+    // A fresh event id: a derived one would make a concurrent claimant's append look like an
+    // idempotent retry of ours, and both would run.
+    let seed = Uuid::now_v7();
+    append(
+        state,
+        stream,
+        ExpectedVersion::NoStream,
+        &event,
+        &seed,
+        metadata,
+    )
+    .await
+}
+
+fn started(cmd: &CheckoutCommand, checkout_id: Uuid) -> CheckoutEvent {
+    CheckoutEvent::CheckoutStarted {
+        checkout_id,
+        customer_id: cmd.buyer.id,
+        idempotency_key: cmd.idempotency_key.clone(),
+        request_hash: cmd.request_hash.clone(),
+        started_at: Utc::now(),
+    }
+}
+
+/// Takes the checkout for this request once its stream was read: attempt 1 if the stream
+/// turned out empty, or attempt n+1 after a dead or abandoned attempt n. Refused with
+/// [`Rule::InProgress`] while another request holds it.
 async fn claim(
     state: &AppState,
     cmd: &CheckoutCommand,
@@ -143,16 +186,7 @@ async fn claim(
 ) -> Result<u32, AppError> {
     let now = Utc::now();
     let (event, attempt) = match record.last_claim_at {
-        None => {
-            let started = CheckoutEvent::CheckoutStarted {
-                checkout_id,
-                customer_id: cmd.buyer.id,
-                idempotency_key: cmd.idempotency_key.clone(),
-                request_hash: cmd.request_hash.clone(),
-                started_at: now,
-            };
-            (started, 1)
-        }
+        None => (started(cmd, checkout_id), 1),
         Some(at) => {
             let window = chrono::Duration::from_std(state.config.checkout.in_flight)
                 .map_err(anyhow::Error::from)?;
@@ -169,8 +203,7 @@ async fn claim(
             )
         }
     };
-    // A fresh event id: a derived one would make a concurrent claimant's append look like an
-    // idempotent retry of ours, and both would run.
+    // A fresh event id, as in [`start`].
     let seed = Uuid::now_v7();
     let expected = ExpectedVersion::from_loaded(record.version);
     match append(state, stream, expected, &event, &seed, metadata).await {

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use pasar_domain::payment::Payment;
+use pasar_events::postgres::cached;
 use uuid::Uuid;
 
 use crate::app::{AppError, Dependency};
@@ -18,9 +19,10 @@ fn unavailable(e: impl std::fmt::Display) -> AppError {
 /// Takes one of `buyer_id`'s `limit` open-checkout slots for the running checkout `hold_id`
 /// until `until`, or answers `false` when they are all taken. Counting and taking happen under
 /// a per-buyer transaction lock, so simultaneous checkouts of one buyer (with different keys,
-/// on any instance) can never exceed the cap. The hold row counts like an open checkout; the
-/// checkout replaces it with its payment's row when it answers ([`opened`], [`release`]), and a
-/// crashed checkout's hold simply expires.
+/// on any instance) can never exceed the cap: one call of `checkout_open_hold` (migration
+/// `014`), one round trip. The hold row counts like an open checkout; the checkout replaces it
+/// with its payment's row when it answers ([`opened`], [`release`]), and a crashed checkout's
+/// hold simply expires.
 pub async fn hold(
     pool: &deadpool_postgres::Pool,
     buyer_id: Uuid,
@@ -28,48 +30,29 @@ pub async fn hold(
     limit: u32,
     until: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    let mut client = pool.get().await.map_err(unavailable)?;
-    let tx = client.transaction().await.map_err(unavailable)?;
-    tx.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended('pasar.checkout_open.' || $1::text, 0))",
-        &[&buyer_id.to_string()],
+    let client = pool.get().await.map_err(unavailable)?;
+    let held: bool = cached::query_one(
+        &client,
+        "SELECT checkout_open_hold($1, $2, $3, $4)",
+        &[&hold_id, &buyer_id, &until, &i64::from(limit)],
     )
     .await
-    .map_err(unavailable)?;
-    let open: i64 = tx
-        .query_one(
-            "SELECT count(*) FROM checkout_open
-             WHERE buyer_id = $1 AND expires_at > now() AND payment_id <> $2",
-            &[&buyer_id, &hold_id],
-        )
-        .await
-        .map_err(unavailable)?
-        .get(0);
-    if open >= i64::from(limit) {
-        return Ok(false);
-    }
-    tx.execute(
-        "INSERT INTO checkout_open (payment_id, buyer_id, expires_at) VALUES ($1, $2, $3)
-         ON CONFLICT (payment_id) DO UPDATE SET expires_at = EXCLUDED.expires_at",
-        &[&hold_id, &buyer_id, &until],
-    )
-    .await
-    .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
-    Ok(true)
+    .map_err(unavailable)?
+    .get(0);
+    Ok(held)
 }
 
 /// Gives back the running checkout's hold (its payment's own row, if any, stays). Best effort:
 /// a hold left behind expires on its own.
 pub async fn release(pool: &deadpool_postgres::Pool, hold_id: Uuid) {
     let released = match pool.get().await {
-        Ok(client) => client
-            .execute(
-                "DELETE FROM checkout_open WHERE payment_id = $1",
-                &[&hold_id],
-            )
-            .await
-            .map(|_| ()),
+        Ok(client) => cached::execute(
+            &client,
+            "DELETE FROM checkout_open WHERE payment_id = $1",
+            &[&hold_id],
+        )
+        .await
+        .map(|_| ()),
         Err(e) => {
             tracing::warn!(error = %e, "could not give back a checkout hold; it will expire");
             return;
@@ -87,13 +70,67 @@ pub async fn opened(
     expires_at: DateTime<Utc>,
 ) -> Result<(), AppError> {
     let client = pool.get().await.map_err(unavailable)?;
-    client
-        .execute(
-            "INSERT INTO checkout_open (payment_id, buyer_id, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (payment_id) DO NOTHING",
-            &[&payment.payment_id, &payment.buyer_id, &expires_at],
-        )
-        .await
-        .map_err(unavailable)?;
+    cached::execute(
+        &client,
+        "INSERT INTO checkout_open (payment_id, buyer_id, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (payment_id) DO NOTHING",
+        &[&payment.payment_id, &payment.buyer_id, &expires_at],
+    )
+    .await
+    .map_err(unavailable)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+    use pasar_events::select::{Backend, connect};
+    use uuid::Uuid;
+
+    use super::hold;
+    use crate::processes::MIGRATIONS;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn simultaneous_holds_of_one_buyer_never_exceed_the_cap() {
+        // Arrange: a fresh database with command-api's tables.
+        let url = format!(
+            "postgres://postgres@127.0.0.1:5432/pasar_test_hold_{}",
+            Uuid::new_v4().simple()
+        );
+        let (_, pool) = connect(&Backend::Postgres, &url, 8).await.unwrap();
+        pasar_events::runtime::migrate(&pool, &[MIGRATIONS])
+            .await
+            .unwrap();
+        let until = Utc::now() + Duration::minutes(10);
+
+        // Act: ten buyers in turn, each with twenty checkouts taking a slot at once, on eight
+        // connections.
+        let mut taken = Vec::new();
+        for _ in 0..10 {
+            let buyer = Uuid::new_v4();
+            let ids: Vec<Uuid> = (0..20).map(|_| Uuid::now_v7()).collect();
+            let holds =
+                futures::future::join_all(ids.iter().map(|id| hold(&pool, buyer, *id, 3, until)))
+                    .await;
+            assert!(holds.iter().all(Result::is_ok), "{holds:?}");
+            let held = ids
+                .iter()
+                .zip(&holds)
+                .filter(|(_, h)| matches!(h, Ok(true)));
+            taken.push((buyer, held.map(|(id, _)| *id).collect::<Vec<_>>()));
+        }
+
+        // Assert: exactly the cap is taken each time; a held checkout keeps its slot when it
+        // asks again; another buyer and an expired hold are not counted.
+        for (buyer, held) in &taken {
+            assert_eq!(held.len(), 3, "{buyer}: {held:?}");
+        }
+        let (buyer, ref held) = taken[0];
+        let other = Uuid::new_v4();
+        assert!(hold(&pool, buyer, held[0], 3, until).await.unwrap());
+        assert!(!hold(&pool, buyer, Uuid::now_v7(), 3, until).await.unwrap());
+        let past = Utc::now() - Duration::minutes(1);
+        assert!(hold(&pool, other, Uuid::now_v7(), 1, past).await.unwrap());
+        assert!(hold(&pool, other, Uuid::now_v7(), 1, until).await.unwrap());
+    }
 }

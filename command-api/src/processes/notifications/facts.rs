@@ -4,6 +4,7 @@
 //! rows again (every write is an upsert or an update by key).
 
 use deadpool_postgres::GenericClient;
+use pasar_events::postgres::cached;
 use pasar_events::types::{DEFAULT_LOW_STOCK_THRESHOLD, OrderLine, ShippingAddress};
 use serde_json::Value;
 use tokio_postgres::Error;
@@ -47,7 +48,8 @@ pub async fn record_customer(
     email: &str,
     full_name: &str,
 ) -> Result<(), Error> {
-    db.execute(
+    cached::execute(
+        db,
         "INSERT INTO notification_recipients (customer_id, email, full_name) VALUES ($1, $2, $3)
          ON CONFLICT (customer_id) DO UPDATE SET email = $2, full_name = $3",
         &[&customer_id, &email, &full_name],
@@ -58,7 +60,8 @@ pub async fn record_customer(
 
 /// Forgets an account whose registration was abandoned (its email belongs to someone else).
 pub async fn forget_customer(db: &impl GenericClient, customer_id: Uuid) -> Result<(), Error> {
-    db.execute(
+    cached::execute(
+        db,
         "DELETE FROM notification_recipients WHERE customer_id = $1",
         &[&customer_id],
     )
@@ -73,7 +76,8 @@ pub async fn set_locale(
     customer_id: Uuid,
     locale: Locale,
 ) -> Result<(), Error> {
-    db.execute(
+    cached::execute(
+        db,
         "UPDATE notification_recipients SET locale = $2 WHERE customer_id = $1",
         &[&customer_id, &locale.as_str()],
     )
@@ -87,7 +91,8 @@ pub async fn set_name(
     customer_id: Uuid,
     full_name: &str,
 ) -> Result<(), Error> {
-    db.execute(
+    cached::execute(
+        db,
         "UPDATE notification_recipients SET full_name = $2 WHERE customer_id = $1",
         &[&customer_id, &full_name],
     )
@@ -96,12 +101,12 @@ pub async fn set_name(
 }
 
 pub async fn recipient(db: &impl GenericClient, id: Uuid) -> Result<Option<Recipient>, Error> {
-    let row = db
-        .query_opt(
-            "SELECT email, full_name, locale FROM notification_recipients WHERE customer_id = $1",
-            &[&id],
-        )
-        .await?;
+    let row = cached::query_opt(
+        db,
+        "SELECT email, full_name, locale FROM notification_recipients WHERE customer_id = $1",
+        &[&id],
+    )
+    .await?;
     Ok(row.map(|row| Recipient {
         customer_id: id,
         email: row.get(0),
@@ -117,7 +122,7 @@ pub async fn record_order(
 ) -> Result<(), Error> {
     let lines = serde_json::to_value(&order.lines).unwrap_or(Value::Null);
     let address = serde_json::to_value(&order.shipping_address).unwrap_or(Value::Null);
-    db.execute(
+    cached::execute(db,
         "INSERT INTO notification_orders (order_id, buyer_id, seller_id, lines, total, shipping_address)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (order_id) DO NOTHING",
@@ -128,13 +133,13 @@ pub async fn record_order(
 }
 
 pub async fn order(db: &impl GenericClient, order_id: Uuid) -> Result<Option<OrderFacts>, Error> {
-    let row = db
-        .query_opt(
-            "SELECT buyer_id, seller_id, lines, total, shipping_address
+    let row = cached::query_opt(
+        db,
+        "SELECT buyer_id, seller_id, lines, total, shipping_address
              FROM notification_orders WHERE order_id = $1",
-            &[&order_id],
-        )
-        .await?;
+        &[&order_id],
+    )
+    .await?;
     Ok(row.map(|row| OrderFacts {
         buyer_id: row.get(0),
         seller_id: row.get(1),
@@ -151,7 +156,7 @@ pub async fn record_product(
     sku: &str,
     name: &str,
 ) -> Result<(), Error> {
-    db.execute(
+    cached::execute(db,
         "INSERT INTO notification_products (product_id, seller_id, sku, name) VALUES ($1, $2, $3, $4)
          ON CONFLICT (product_id) DO NOTHING",
         &[&product_id, &seller_id, &sku, &name],
@@ -161,7 +166,8 @@ pub async fn record_product(
 }
 
 pub async fn rename_product(db: &impl GenericClient, id: Uuid, name: &str) -> Result<(), Error> {
-    db.execute(
+    cached::execute(
+        db,
         "UPDATE notification_products SET name = $2 WHERE product_id = $1",
         &[&id, &name],
     )
@@ -170,7 +176,8 @@ pub async fn rename_product(db: &impl GenericClient, id: Uuid, name: &str) -> Re
 }
 
 pub async fn set_threshold(db: &impl GenericClient, id: Uuid, threshold: i64) -> Result<(), Error> {
-    db.execute(
+    cached::execute(
+        db,
         "UPDATE notification_products SET low_stock_threshold = $2 WHERE product_id = $1",
         &[&id, &threshold],
     )
@@ -225,14 +232,14 @@ impl StockLevels {
         let level = match self.levels.entry(product_id) {
             std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
             std::collections::hash_map::Entry::Vacant(new) => {
-                let Some(row) = db
-                    .query_opt(
-                        "SELECT seller_id, sku, name, COALESCE(low_stock_threshold, $2),
+                let Some(row) = cached::query_opt(
+                    db,
+                    "SELECT seller_id, sku, name, COALESCE(low_stock_threshold, $2),
                                 COALESCE(available, 0)
                          FROM notification_products WHERE product_id = $1",
-                        &[&product_id, &DEFAULT_LOW_STOCK_THRESHOLD],
-                    )
-                    .await?
+                    &[&product_id, &DEFAULT_LOW_STOCK_THRESHOLD],
+                )
+                .await?
                 else {
                     return Ok(None);
                 };
@@ -271,7 +278,8 @@ impl StockLevels {
         if ids.is_empty() {
             return Ok(());
         }
-        db.execute(
+        cached::execute(
+            db,
             "UPDATE notification_products p SET available = l.available
              FROM unnest($1::uuid[], $2::bigint[]) AS l(product_id, available)
              WHERE p.product_id = l.product_id",

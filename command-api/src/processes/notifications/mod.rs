@@ -31,6 +31,7 @@ pub mod templates;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Pool, Transaction};
+use pasar_events::postgres::cached;
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::streams::{self, Category};
 use pasar_events::types::{
@@ -299,8 +300,7 @@ fn decode<E: DomainEvent>(event: &RecordedEvent) -> Result<E, ProcessError> {
 
 /// When mails began: events recorded earlier are history.
 async fn cutoff(tx: &Transaction<'_>) -> Result<DateTime<Utc>, ProcessError> {
-    let row = tx
-        .query_one("SELECT since FROM notification_cutoff", &[])
+    let row = cached::query_one(tx, "SELECT since FROM notification_cutoff", &[])
         .await
         .map_err(ProcessError::transient)?;
     Ok(row.get(0))
