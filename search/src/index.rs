@@ -80,7 +80,12 @@ impl SearchIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let writer = index.writer(WRITER_MEMORY)?;
+        // One indexing thread: every commit flushes a segment per thread that holds
+        // documents, and the live feed commits each batch it keeps up with, so two threads
+        // made twice the segments (fresh arenas, term dictionaries, merges) for the same
+        // documents. One thread indexed a rebuild faster too on these two cores (README
+        // Performance).
+        let writer = index.writer_with_num_threads(1, WRITER_MEMORY)?;
         let checkpoint = match index.load_metas()?.payload {
             Some(payload) => serde_json::from_str(&payload).ok(),
             None => None,
