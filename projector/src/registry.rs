@@ -259,12 +259,13 @@ async fn create_tables(
 /// started during a swap waits for it and then fails with
 /// [`ProjectorError::VersionRetired`] (the runtime retries it on the new version).
 pub(crate) async fn share_live(tx: &Transaction<'_>, name: &str) -> Result<i32, ProjectorError> {
-    let row = tx
-        .query_opt(
-            "SELECT version FROM rm.projection_versions WHERE name = $1 AND state = 'live' FOR SHARE",
-            &[&name],
-        )
-        .await?;
+    // Through the statement cache: every live batch of every projection runs it.
+    let row = pasar_events::postgres::cached::query_opt(
+        tx,
+        "SELECT version FROM rm.projection_versions WHERE name = $1 AND state = 'live' FOR SHARE",
+        &[&name],
+    )
+    .await?;
     row.map(|row| row.get(0))
         .ok_or_else(|| ProjectorError::VersionRetired {
             projection: name.to_owned(),
