@@ -172,3 +172,61 @@ async fn the_first_admin_is_refused_a_weak_password_or_someone_elses_email() {
     assert!(accounts::is_strong_admin_password("admin-password-123"));
     assert!(!accounts::is_strong_admin_password("aaaaaaaaaaaaaaaa"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_listings_of_one_sku_list_it_once_and_a_released_claim_is_taken_again() {
+    // Arrange: twenty sellers with the same SKU; the claim is appended before any read.
+    let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::new());
+    let app = Arc::new(state(store.clone()));
+    let listing = || Listing {
+        sku: Sku::parse("KAOS-1").unwrap(),
+        name: "Kaos".into(),
+        description: String::new(),
+        price: Price::parse(75_000).unwrap(),
+        category_id: None,
+        brand: None,
+        weight_grams: 200,
+        condition: ProductCondition::New,
+    };
+
+    // Act
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let app = Arc::clone(&app);
+            let seller = Actor {
+                id: Uuid::now_v7(),
+                role: Role::Seller,
+            };
+            tokio::spawn(async move { catalog::list_product(&app, seller, listing(), None).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+
+    // Assert: one listing, nineteen told the SKU is taken, one claim in the stream.
+    let listed = outcomes.iter().filter(|o| o.is_ok()).count();
+    let taken = outcomes
+        .iter()
+        .filter(|o| matches!(o, Err(AppError::Rejected(Rule::SkuTaken))))
+        .count();
+    assert_eq!((listed, taken), (1, 19));
+    let claim = streams::sku_claim(&Sku::parse("KAOS-1").unwrap().normalized());
+    assert_eq!(event_types(store.as_ref(), &claim).await, ["Claimed"]);
+
+    // And a claim given back (its listing failed) is taken by the next seller, who reads it.
+    let other = streams::sku_claim(&Sku::parse("KAOS-2").unwrap().normalized());
+    let gone = Uuid::now_v7();
+    claims::release(store.as_ref(), &other, gone, &Metadata::default()).await;
+    let next = Actor {
+        id: Uuid::now_v7(),
+        role: Role::Seller,
+    };
+    let second = Listing {
+        sku: Sku::parse("KAOS-2").unwrap(),
+        ..listing()
+    };
+    assert!(catalog::list_product(&app, next, second, None).await.is_ok());
+    assert_eq!(event_types(store.as_ref(), &other).await, ["Released", "Claimed"]);
+}
