@@ -227,6 +227,13 @@ async fn simultaneous_listings_of_one_sku_list_it_once_and_a_released_claim_is_t
         sku: Sku::parse("KAOS-2").unwrap(),
         ..listing()
     };
-    assert!(catalog::list_product(&app, next, second, None).await.is_ok());
-    assert_eq!(event_types(store.as_ref(), &other).await, ["Released", "Claimed"]);
+    assert!(
+        catalog::list_product(&app, next, second, None)
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        event_types(store.as_ref(), &other).await,
+        ["Released", "Claimed"]
+    );
 }
