@@ -117,8 +117,12 @@ where
 
 /// What one command of a round came to, before the append.
 enum Decision<A: Aggregate> {
-    /// Nothing to append (already applied, or already satisfied).
-    Unchanged,
+    /// Nothing to append (already applied, or already satisfied). `after` is the state the
+    /// round had reached when an earlier command of the round appended (the answer shows it,
+    /// at the round's position); `None` when nothing before it in the round appended.
+    Unchanged {
+        after: Option<A>,
+    },
     Refused(AppError),
     /// Its events, the state after them, and how many of the round's events precede them.
     Appends {
@@ -277,11 +281,17 @@ where
             // A retry of a command already applied, in the log or earlier in this round.
             let first = p.ids.first();
             let repeated = first.is_some_and(|id| stored.contains(&id) || !seen.insert(id));
+            // Answered on the state the round has reached: a command satisfied by an earlier
+            // one of the round (eight suspensions of one account at once), or the same keyed
+            // command twice, must see that command's effect, not the state loaded before it.
+            let unchanged = || Decision::Unchanged {
+                after: (!new_events.is_empty()).then(|| state.clone()),
+            };
             if loaded.applied(p.ids) || repeated {
-                return Decision::Unchanged;
+                return unchanged();
             }
             match state.decide(&p.command) {
-                Ok(events) if events.is_empty() => Decision::Unchanged,
+                Ok(events) if events.is_empty() => unchanged(),
                 Ok(events) => {
                     new_events.extend(stream::new_events(&events, p.ids, &p.metadata));
                     state = events.iter().fold(state.clone(), |s, e| s.evolve(e));
@@ -314,7 +324,12 @@ async fn answer<A: Aggregate>(
                 events,
                 position: appended_at.expect("invariant: a round with events appended them"),
             }),
-            Decision::Unchanged => unchanged(store, &loaded, pending.ids).await,
+            Decision::Unchanged { after: None } => unchanged(store, &loaded, pending.ids).await,
+            Decision::Unchanged { after: Some(state) } => Ok(Outcome {
+                state,
+                events: Vec::new(),
+                position: appended_at.expect("invariant: a round with events appended them"),
+            }),
         };
         // The caller may have gone (its request was dropped); its command stands regardless.
         let _ = pending.reply.send(outcome);

@@ -319,3 +319,61 @@ async fn a_kept_state_that_another_writer_outdated_never_decides_an_answer() {
     assert_eq!(stored.state, restocked.state);
     assert_eq!(stored.version, 6);
 }
+
+// One thread: the eight commands are queued before the stream's round runs, so one round
+// decides them all (as eight simultaneous requests can land in one round on any runtime).
+#[tokio::test]
+async fn commands_satisfied_by_an_earlier_one_in_their_round_answer_its_effect() {
+    use pasar_domain::customer::{Customer, CustomerCommand};
+    use pasar_events::types::Role;
+
+    // Arrange: a registered, active account.
+    let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::new());
+    let customer_id = Uuid::now_v7();
+    let stream = format!("customer-{customer_id}");
+    let register = CustomerCommand::Register {
+        customer_id,
+        email: "ani@pasar.test".into(),
+        full_name: "Ani".into(),
+        role: Role::Seller,
+        password_hash: "$argon2id$test".into(),
+        now: Utc::now(),
+    };
+    let meta = Metadata::default();
+    execute::<Customer>(&store, &stream, &register, EventIds::Random, &meta)
+        .await
+        .unwrap();
+
+    // Act: eight suspensions at once, half of them one keyed request retried.
+    let key = EventIds::Derived(derive_id(&["suspend", "same-key"]));
+    let tasks: Vec<_> = (0..8)
+        .map(|n| {
+            let (store, stream) = (Arc::clone(&store), stream.clone());
+            let ids = if n % 2 == 0 { key } else { EventIds::Random };
+            tokio::spawn(async move {
+                let suspend = CustomerCommand::Suspend {
+                    reason: "duplicate accounts".into(),
+                    now: Utc::now(),
+                };
+                execute::<Customer>(&store, &stream, &suspend, ids, &Metadata::default()).await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap().unwrap());
+    }
+
+    // Assert: every answer shows the account suspended, at or after the suspension's
+    // position; the log holds one suspension.
+    let events = store.read_stream(&stream, 1).await.unwrap();
+    let suspended: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_type == "CustomerSuspended")
+        .collect();
+    assert_eq!(suspended.len(), 1);
+    for outcome in &outcomes {
+        assert!(outcome.state.is_suspended(), "{:?}", outcome.state);
+        assert!(outcome.position >= suspended[0].position);
+    }
+}
