@@ -24,6 +24,19 @@ fn registration(email: &str, role: Role) -> Registration {
     }
 }
 
+fn listing(sku: &str) -> Listing {
+    Listing {
+        sku: Sku::parse(sku).unwrap(),
+        name: "Kaos".into(),
+        description: String::new(),
+        price: Price::parse(75_000).unwrap(),
+        category_id: None,
+        brand: None,
+        weight_grams: 200,
+        condition: ProductCondition::New,
+    }
+}
+
 async fn event_types(store: &dyn EventStore, stream: &str) -> Vec<String> {
     let events = store.read_stream(stream, 1).await.unwrap();
     events.into_iter().map(|e| e.event_type).collect()
@@ -74,16 +87,7 @@ async fn a_listing_that_cannot_be_recorded_gives_its_sku_claim_back() {
         id: Uuid::now_v7(),
         role: Role::Seller,
     };
-    let listing = Listing {
-        sku: Sku::parse("KAOS-1").unwrap(),
-        name: "Kaos".into(),
-        description: String::new(),
-        price: Price::parse(75_000).unwrap(),
-        category_id: None,
-        brand: None,
-        weight_grams: 200,
-        condition: ProductCondition::New,
-    };
+    let listing = listing("KAOS-1");
     assert!(
         catalog::list_product(&app, seller, listing, None)
             .await
@@ -178,16 +182,6 @@ async fn simultaneous_listings_of_one_sku_list_it_once_and_a_released_claim_is_t
     // Arrange: twenty sellers with the same SKU; the claim is appended before any read.
     let store: Arc<dyn EventStore> = Arc::new(MemoryEventStore::new());
     let app = Arc::new(state(store.clone()));
-    let listing = || Listing {
-        sku: Sku::parse("KAOS-1").unwrap(),
-        name: "Kaos".into(),
-        description: String::new(),
-        price: Price::parse(75_000).unwrap(),
-        category_id: None,
-        brand: None,
-        weight_grams: 200,
-        condition: ProductCondition::New,
-    };
 
     // Act
     let tasks: Vec<_> = (0..20)
@@ -197,7 +191,9 @@ async fn simultaneous_listings_of_one_sku_list_it_once_and_a_released_claim_is_t
                 id: Uuid::now_v7(),
                 role: Role::Seller,
             };
-            tokio::spawn(async move { catalog::list_product(&app, seller, listing(), None).await })
+            tokio::spawn(async move {
+                catalog::list_product(&app, seller, listing("KAOS-1"), None).await
+            })
         })
         .collect();
     let mut outcomes = Vec::new();
@@ -223,10 +219,7 @@ async fn simultaneous_listings_of_one_sku_list_it_once_and_a_released_claim_is_t
         id: Uuid::now_v7(),
         role: Role::Seller,
     };
-    let second = Listing {
-        sku: Sku::parse("KAOS-2").unwrap(),
-        ..listing()
-    };
+    let second = listing("KAOS-2");
     assert!(
         catalog::list_product(&app, next, second, None)
             .await
