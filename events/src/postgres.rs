@@ -1,8 +1,11 @@
 //! PostgreSQL event store (the default backend).
 //!
-//! - Appends go through the `es_append` function (migrations/001): one round trip, a
-//!   per-stream advisory lock taken before any write, the expected-version check and the
-//!   idempotent-retry check. No global lock: appends to different streams run concurrently.
+//! - An append is one round trip: one plain statement takes a per-stream advisory lock
+//!   before any write, checks the expected version and inserts ([`group`]'s `APPEND_FAST`).
+//!   An append it does not write (a failed expectation, an idempotent retry, a version read
+//!   before a concurrent writer committed) runs again through the `es_append` function
+//!   (migrations 001–006), which answers it precisely under the lock. No global lock:
+//!   appends to different streams run concurrently.
 //! - Appends that arrive together share a transaction and its commit ([`group`]): the
 //!   streams' locks are all taken before the group's first write, each caller is answered
 //!   after the commit, and a group that fails runs its appends one by one.
@@ -260,16 +263,9 @@ impl EventStore for PgEventStore {
             }
         };
         let client = self.client().await?;
-        let statement = client
-            .prepare_cached(group::APPEND)
-            .await
-            .map_err(|e| unavailable("preparing the append", e))?;
-        let row = match client.query_one(&statement, &append.params()).await {
+        let row = match group::alone(&client, &append).await {
             Ok(row) => row,
-            Err(e)
-                if e.as_db_error().and_then(|db| db.constraint())
-                    == Some("es_events_event_id_key") =>
-            {
+            Err(e) if group::constraint(&e) == Some("es_events_event_id_key") => {
                 drop(client);
                 return self.original_append(stream, &append.ids).await;
             }

@@ -274,3 +274,95 @@ async fn a_group_naming_one_stream_twice_fails_whole_and_writes_nothing() {
         .unwrap();
     assert_eq!(row.get::<_, i64>(0), 0);
 }
+
+/// Starts an append of one event to `stream` in a transaction left open: it holds the
+/// stream's lock until the returned client commits.
+async fn hold_stream(url: &str, stream: &str) -> tokio_postgres::Client {
+    let client = sql(url).await;
+    client.batch_execute("BEGIN").await.unwrap();
+    client
+        .query_one(
+            "SELECT * FROM es_append($1, -1, $2, ARRAY['Tested'], ARRAY[1], ARRAY['{}'::jsonb], ARRAY['{}'::jsonb])",
+            &[&stream, &vec![uuid::Uuid::new_v4()]],
+        )
+        .await
+        .unwrap();
+    client
+}
+
+/// Waits (at most 10 s) until a session waits for an advisory lock. `client` must not be in
+/// a transaction: `pg_stat_activity` stays as first read until its transaction ends.
+async fn until_waiting_for_a_lock(client: &tokio_postgres::Client) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'
+                   AND datname = current_database()",
+                &[],
+            )
+            .await
+            .unwrap();
+        if row.get::<_, i64>(0) > 0 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no append waited for the stream's lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+}
+
+/// Appends one event to `stream` with `expected` while another writer, holding the stream's
+/// lock, appends the stream's next version: the append reads the stream before that writer
+/// commits and waits for its lock.
+async fn append_behind_a_writer(
+    store: &Arc<PgEventStore>,
+    url: &str,
+    stream: &'static str,
+    expected: ExpectedVersion,
+) -> Result<pasar_events::store::AppendResult, StoreError> {
+    let writer = hold_stream(url, stream).await;
+    let append = tokio::spawn({
+        let store = store.clone();
+        async move { store.append(stream, expected, vec![event(0)]).await }
+    });
+    until_waiting_for_a_lock(&sql(url).await).await;
+    writer.batch_execute("COMMIT").await.unwrap();
+    append.await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_that_waited_for_another_writer_answers_from_the_version_after_it() {
+    // Arrange: a stream at version 1.
+    let url = database_url();
+    let store = Arc::new(PgEventStore::connect(&url).await.unwrap());
+    store
+        .append("waited", ExpectedVersion::NoStream, vec![event(1)])
+        .await
+        .unwrap();
+
+    // Act: an append expecting version 1 while another writer appends version 2, then one
+    // expecting anything while a writer appends version 3.
+    let expecting_one =
+        append_behind_a_writer(&store, &url, "waited", ExpectedVersion::Exact(1)).await;
+    let expecting_any = append_behind_a_writer(&store, &url, "waited", ExpectedVersion::Any).await;
+
+    // Assert: precise answers from the version each writer left, not a failed statement.
+    assert!(
+        matches!(expecting_one, Err(StoreError::Conflict { actual: 2, .. })),
+        "{expecting_one:?}"
+    );
+    let appended = expecting_any.expect("an append expecting anything");
+    assert_eq!(appended.stream_version, 4);
+    let versions: Vec<i64> = store
+        .read_stream("waited", 1)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.stream_version)
+        .collect();
+    assert_eq!(versions, vec![1, 2, 3, 4]);
+}
