@@ -366,3 +366,46 @@ async fn an_append_that_waited_for_another_writer_answers_from_the_version_after
         .collect();
     assert_eq!(versions, vec![1, 2, 3, 4]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_stores_hammering_one_stream_with_any_version_all_append_without_gaps() {
+    // Arrange: two stores on one database (two command API instances), eight writers each,
+    // all appending to one stream without an expected version.
+    const WRITERS: usize = 8;
+    const APPENDS: usize = 25;
+    let url = database_url();
+    let stores = [
+        Arc::new(PgEventStore::connect(&url).await.unwrap()),
+        Arc::new(PgEventStore::connect(&url).await.unwrap()),
+    ];
+
+    // Act
+    let mut writers = Vec::new();
+    for store in &stores {
+        for _ in 0..WRITERS {
+            let store = store.clone();
+            writers.push(tokio::spawn(async move {
+                for n in 0..APPENDS {
+                    store
+                        .append("hot", ExpectedVersion::Any, vec![event(n as i64)])
+                        .await
+                        .expect("an append expecting anything always lands");
+                }
+            }));
+        }
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+
+    // Assert: every append stored once, at versions 1..=N without a gap.
+    let versions: Vec<i64> = stores[0]
+        .read_stream("hot", 1)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.stream_version)
+        .collect();
+    let total = (2 * WRITERS * APPENDS) as i64;
+    assert_eq!(versions, (1..=total).collect::<Vec<_>>());
+}
