@@ -334,6 +334,12 @@ async fn append_behind_a_writer(
     append.await.unwrap()
 }
 
+/// The versions stored in `stream`, in order.
+async fn stored_versions(store: &PgEventStore, stream: &str) -> Vec<i64> {
+    let events = store.read_stream(stream, 1).await.unwrap();
+    events.iter().map(|e| e.stream_version).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_append_that_waited_for_another_writer_answers_from_the_version_after_it() {
     // Arrange: a stream at version 1.
@@ -357,14 +363,7 @@ async fn an_append_that_waited_for_another_writer_answers_from_the_version_after
     );
     let appended = expecting_any.expect("an append expecting anything");
     assert_eq!(appended.stream_version, 4);
-    let versions: Vec<i64> = store
-        .read_stream("waited", 1)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.stream_version)
-        .collect();
-    assert_eq!(versions, vec![1, 2, 3, 4]);
+    assert_eq!(stored_versions(&store, "waited").await, vec![1, 2, 3, 4]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -399,13 +398,7 @@ async fn two_stores_hammering_one_stream_with_any_version_all_append_without_gap
     }
 
     // Assert: every append stored once, at versions 1..=N without a gap.
-    let versions: Vec<i64> = stores[0]
-        .read_stream("hot", 1)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.stream_version)
-        .collect();
+    let versions = stored_versions(&stores[0], "hot").await;
     let total = (2 * WRITERS * APPENDS) as i64;
     assert_eq!(versions, (1..=total).collect::<Vec<_>>());
 }
