@@ -33,5 +33,5 @@ pub mod runtime;
 pub mod select;
 
 pub use envelope::{Metadata, NewEvent, Position, RecordedEvent};
-pub use store::{AppendResult, EventStore, ExpectedVersion, Snapshot, StoreError};
+pub use store::{AppendResult, EventStore, ExpectedVersion, Snapshot, StoreError, StreamAppend};
 pub use types::{DomainEvent, EventDecodeError};

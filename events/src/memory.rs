@@ -10,7 +10,7 @@ use chrono::Utc;
 use tokio::sync::watch;
 
 use crate::envelope::{NewEvent, Position, RecordedEvent};
-use crate::store::{AppendResult, EventStore, ExpectedVersion, Snapshot, StoreError};
+use crate::store::{AppendResult, EventStore, ExpectedVersion, Snapshot, StoreError, StreamAppend};
 
 #[derive(Default)]
 struct Log {
@@ -74,11 +74,80 @@ fn original_result(
     }))
 }
 
+/// What an append would do, decided under the log's lock before anything is written.
+enum Check {
+    /// An idempotent retry: its original result.
+    Original(AppendResult),
+    /// New events, after the stream's current version.
+    Fresh(i64),
+}
+
+fn check(
+    log: &Log,
+    stream: &str,
+    expected: ExpectedVersion,
+    events: &[NewEvent],
+) -> Result<Check, StoreError> {
+    if let Some(original) = original_result(log, stream, events)? {
+        return Ok(Check::Original(original));
+    }
+    if let Some(dup) = events.iter().find(|e| log.by_id.contains_key(&e.event_id)) {
+        return Err(StoreError::DuplicateEventId {
+            event_id: dup.event_id,
+        });
+    }
+    let actual = log.streams.get(stream).map_or(0, |v| v.len() as i64);
+    let matches = match expected {
+        ExpectedVersion::Any => true,
+        ExpectedVersion::NoStream => actual == 0,
+        ExpectedVersion::Exact(v) => actual == v,
+    };
+    if !matches {
+        return Err(StoreError::Conflict {
+            stream: stream.to_owned(),
+            expected,
+            actual,
+        });
+    }
+    Ok(Check::Fresh(actual))
+}
+
+/// Writes `events` (checked, not empty) after version `actual` of `stream`.
+fn write(log: &mut Log, stream: &str, actual: i64, events: Vec<NewEvent>) -> AppendResult {
+    let now = Utc::now();
+    let mut last = None;
+    for (offset, event) in events.into_iter().enumerate() {
+        let index = log.events.len();
+        let recorded = RecordedEvent {
+            event_id: event.event_id,
+            stream: stream.to_owned(),
+            stream_version: actual + offset as i64 + 1,
+            position: Position {
+                txid: 0,
+                global: index as i64 + 1,
+            },
+            event_type: event.event_type,
+            schema_version: event.schema_version,
+            data: event.data,
+            metadata: event.metadata,
+            recorded_at: now,
+        };
+        last = Some(AppendResult {
+            stream_version: recorded.stream_version,
+            position: recorded.position,
+        });
+        log.by_id.insert(recorded.event_id, index);
+        log.streams
+            .entry(stream.to_owned())
+            .or_default()
+            .push(index);
+        log.events.push(recorded);
+    }
+    last.expect("invariant: validate_append refuses empty batches")
+}
+
 #[async_trait]
 impl EventStore for MemoryEventStore {
-    // Longer than 60 lines: every check must run before the first write under one lock, so the
-    // log can never be left half-appended; split into functions it would need the guard passed
-    // around and the order of checks would be easier to break.
     async fn append(
         &self,
         stream: &str,
@@ -87,60 +156,43 @@ impl EventStore for MemoryEventStore {
     ) -> Result<AppendResult, StoreError> {
         crate::store::validate_append(stream, &events)?;
         let mut log = self.lock();
-        if let Some(original) = original_result(&log, stream, &events)? {
-            return Ok(original);
-        }
-        if let Some(dup) = events.iter().find(|e| log.by_id.contains_key(&e.event_id)) {
-            return Err(StoreError::DuplicateEventId {
-                event_id: dup.event_id,
-            });
-        }
-        let actual = log.streams.get(stream).map_or(0, |v| v.len() as i64);
-        let matches = match expected {
-            ExpectedVersion::Any => true,
-            ExpectedVersion::NoStream => actual == 0,
-            ExpectedVersion::Exact(v) => actual == v,
+        let actual = match check(&log, stream, expected, &events)? {
+            Check::Original(original) => return Ok(original),
+            Check::Fresh(actual) => actual,
         };
-        if !matches {
-            return Err(StoreError::Conflict {
-                stream: stream.to_owned(),
-                expected,
-                actual,
-            });
-        }
-        let now = Utc::now();
-        let mut last = None;
-        for (offset, event) in events.into_iter().enumerate() {
-            let index = log.events.len();
-            let recorded = RecordedEvent {
-                event_id: event.event_id,
-                stream: stream.to_owned(),
-                stream_version: actual + offset as i64 + 1,
-                position: Position {
-                    txid: 0,
-                    global: index as i64 + 1,
-                },
-                event_type: event.event_type,
-                schema_version: event.schema_version,
-                data: event.data,
-                metadata: event.metadata,
-                recorded_at: now,
-            };
-            last = Some(AppendResult {
-                stream_version: recorded.stream_version,
-                position: recorded.position,
-            });
-            log.by_id.insert(recorded.event_id, index);
-            log.streams
-                .entry(stream.to_owned())
-                .or_default()
-                .push(index);
-            log.events.push(recorded);
-        }
-        let last = last.expect("invariant: validate_append refuses empty batches");
+        let last = write(&mut log, stream, actual, events);
         drop(log);
         self.appended.send_replace(last.position.global);
         Ok(last)
+    }
+
+    /// Every part is checked under the log's lock before the first is written: all or nothing.
+    async fn append_together(
+        &self,
+        appends: Vec<StreamAppend>,
+    ) -> Result<Vec<AppendResult>, StoreError> {
+        crate::store::validate_together(&appends)?;
+        let mut log = self.lock();
+        let checks = appends
+            .iter()
+            .map(|part| check(&log, &part.stream, part.expected, &part.events))
+            .collect::<Result<Vec<_>, _>>()?;
+        let results: Vec<AppendResult> = appends
+            .into_iter()
+            .zip(checks)
+            .map(|(part, checked)| match checked {
+                Check::Original(original) => original,
+                Check::Fresh(actual) => write(&mut log, &part.stream, actual, part.events),
+            })
+            .collect();
+        let global = log.events.len() as i64;
+        drop(log);
+        self.appended.send_replace(global);
+        Ok(results)
+    }
+
+    fn appends_together_atomically(&self) -> bool {
+        true
     }
 
     async fn read_stream(

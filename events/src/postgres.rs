@@ -8,7 +8,8 @@
 //!   appends to different streams run concurrently.
 //! - Appends that arrive together share a transaction and its commit ([`group`]): the
 //!   streams' locks are all taken before the group's first write, each caller is answered
-//!   after the commit, and a group that fails runs its appends one by one.
+//!   after the commit, and a group that fails runs its appends one by one. Appends to several
+//!   streams made together (`append_together`) are one unit of a group: all or nothing.
 //! - The global log is read in `(transaction_id, global_position)` order and only below the
 //!   oldest running transaction (`pg_snapshot_xmin`), so a tailing reader never skips an event
 //!   whose transaction commits late.
@@ -28,7 +29,7 @@ use uuid::Uuid;
 
 use crate::envelope::{NewEvent, Position, RecordedEvent};
 use crate::store::{
-    AppendResult, EventStore, ExpectedVersion, Snapshot, StoreError, validate_append,
+    AppendResult, EventStore, ExpectedVersion, Snapshot, StoreError, StreamAppend, validate_append,
 };
 
 const CHANNEL: &str = "es_events";
@@ -152,22 +153,23 @@ impl PgEventStore {
 }
 
 impl PgEventStore {
-    /// Hands `append` to the group committers: its committed row, or the append back when it
-    /// must run alone (a group of one, a failed group, a standby without committers).
+    /// Hands `appends` (one, or several to make together) to the group committers: their
+    /// committed rows, or the appends back when they must run alone (a failed group, an
+    /// expectation that did not hold, a standby without committers).
     async fn grouped(
         &self,
-        append: group::Append,
-    ) -> Result<Result<Row, group::Append>, StoreError> {
+        appends: Vec<group::Append>,
+    ) -> Result<Result<Vec<Row>, Vec<group::Append>>, StoreError> {
         let Some(queue) = &self.inner.groups else {
-            return Ok(Err(append));
+            return Ok(Err(appends));
         };
         let (reply, answer) = tokio::sync::oneshot::channel();
-        if let Err(refused) = queue.send(group::Request { append, reply }).await {
-            return Ok(Err(refused.0.append));
+        if let Err(refused) = queue.send(group::Request { appends, reply }).await {
+            return Ok(Err(refused.0.appends));
         }
         match answer.await {
-            Ok(group::Grouped::Row(row)) => Ok(Ok(row)),
-            Ok(group::Grouped::Alone(append)) => Ok(Err(append)),
+            Ok(group::Grouped::Rows(rows)) => Ok(Ok(rows)),
+            Ok(group::Grouped::Alone(appends)) => Ok(Err(appends)),
             // The committer was stopped mid-group (the runtime is shutting down): whether the
             // group committed is unknown, as after a connection lost during a commit.
             Err(_) => Err(unavailable("appending", "the group committer stopped")),
@@ -240,26 +242,17 @@ impl EventStore for PgEventStore {
     ) -> Result<AppendResult, StoreError> {
         validate_append(stream, &events)?;
         let started = std::time::Instant::now();
-        let append = group::Append {
-            stream: stream.to_owned(),
-            expected: expected_code(expected),
-            ids: events.iter().map(|e| e.event_id).collect(),
-            types: events.iter().map(|e| e.event_type.clone()).collect(),
-            versions: events.iter().map(|e| e.schema_version).collect(),
-            meta: events
-                .iter()
-                .map(|e| serde_json::to_value(&e.metadata).unwrap_or_default())
-                .collect(),
-            data: events.into_iter().map(|e| e.data).collect(),
-        };
+        let append = group::Append::new(stream, expected_code(expected), events);
         let first_id = append.ids[0];
         let (_appending, others) = group::Appending::start(&self.inner.appending);
         let append = if others == 0 {
             append
         } else {
-            match self.grouped(append).await? {
-                Ok(row) => return self.append_outcome(stream, expected, first_id, &row, started),
-                Err(alone) => alone,
+            match self.grouped(vec![append]).await? {
+                Ok(rows) => {
+                    return self.append_outcome(stream, expected, first_id, &rows[0], started);
+                }
+                Err(mut alone) => alone.remove(0),
             }
         };
         let client = self.client().await?;
@@ -272,6 +265,67 @@ impl EventStore for PgEventStore {
             Err(e) => return Err(unavailable("appending", e)),
         };
         self.append_outcome(stream, expected, first_id, &row, started)
+    }
+
+    /// All or nothing, in one transaction: through the group committers as one unit of a
+    /// group (`es_append_group` accepts a unit only when every append of it holds), or, with
+    /// no other append under way or after a refusal, in a transaction of its own
+    /// ([`group::together`]), which answers a failed expectation precisely.
+    async fn append_together(
+        &self,
+        appends: Vec<StreamAppend>,
+    ) -> Result<Vec<AppendResult>, StoreError> {
+        crate::store::validate_together(&appends)?;
+        let started = std::time::Instant::now();
+        let expectations: Vec<(String, ExpectedVersion)> = appends
+            .iter()
+            .map(|a| (a.stream.clone(), a.expected))
+            .collect();
+        let parts: Vec<group::Append> = appends
+            .into_iter()
+            .map(|a| group::Append::new(&a.stream, expected_code(a.expected), a.events))
+            .collect();
+        let first_ids: Vec<Uuid> = parts.iter().map(|a| a.ids[0]).collect();
+        let outcomes = |rows: &[Row]| {
+            (rows.iter().zip(&expectations).zip(&first_ids))
+                .map(|((row, (stream, expected)), id)| {
+                    self.append_outcome(stream, *expected, *id, row, started)
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let (_appending, others) = group::Appending::start(&self.inner.appending);
+        let parts = if others == 0 {
+            parts
+        } else {
+            match self.grouped(parts).await? {
+                Ok(rows) => return outcomes(&rows),
+                Err(alone) => alone,
+            }
+        };
+        let mut client = self.client().await?;
+        match group::together(&mut client, &parts).await {
+            Ok(group::Together::Committed(rows)) => outcomes(&rows),
+            Ok(group::Together::Refused { part, row }) => {
+                let (stream, expected) = &expectations[part];
+                self.append_outcome(stream, *expected, first_ids[part], &row, started)?;
+                Err(unavailable(
+                    "appending together",
+                    "an append was refused without a reason",
+                ))
+            }
+            Err(group::TogetherError::Part(part, e))
+                if group::constraint(&e) == Some("es_events_event_id_key") =>
+            {
+                Err(StoreError::DuplicateEventId {
+                    event_id: first_ids[part],
+                })
+            }
+            Err(e) => Err(unavailable("appending together", e)),
+        }
+    }
+
+    fn appends_together_atomically(&self) -> bool {
+        true
     }
 
     async fn read_stream(

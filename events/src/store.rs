@@ -31,6 +31,14 @@ impl ExpectedVersion {
     }
 }
 
+/// One stream's part of [`EventStore::append_together`].
+#[derive(Debug, Clone)]
+pub struct StreamAppend {
+    pub stream: String,
+    pub expected: ExpectedVersion,
+    pub events: Vec<NewEvent>,
+}
+
 /// Result of an append (or of an idempotent retry of one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppendResult {
@@ -93,6 +101,36 @@ pub trait EventStore: Send + Sync + 'static {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendResult, StoreError>;
+
+    /// Appends to several distinct streams as one: each part as [`EventStore::append`] would
+    /// (its expectation, an idempotent retry answered with the original result), with one
+    /// result per part, in order.
+    ///
+    /// Where the backend can ([`EventStore::appends_together_atomically`]: PostgreSQL and the
+    /// memory store), every part lands or none does, in one transaction; a part whose
+    /// expectation fails makes the whole call fail with that part's error. Elsewhere (the
+    /// default, EventStoreDB) the parts are appended one after the other and an error leaves
+    /// the parts before it written: a caller must tolerate that (a uniqueness claim does, by
+    /// taking over a claim whose owner never appeared).
+    async fn append_together(
+        &self,
+        appends: Vec<StreamAppend>,
+    ) -> Result<Vec<AppendResult>, StoreError> {
+        validate_together(&appends)?;
+        let mut results = Vec::with_capacity(appends.len());
+        for part in appends {
+            results.push(
+                self.append(&part.stream, part.expected, part.events)
+                    .await?,
+            );
+        }
+        Ok(results)
+    }
+
+    /// Whether [`EventStore::append_together`] is all or nothing on this backend.
+    fn appends_together_atomically(&self) -> bool {
+        false
+    }
 
     /// Events of one stream with `stream_version >= from_version`, oldest first.
     async fn read_stream(
@@ -184,6 +222,25 @@ pub fn subscribe(
             }
         },
     ))
+}
+
+/// [`validate_append`] for each part of [`EventStore::append_together`], which must name
+/// distinct streams and have at least one part.
+pub(crate) fn validate_together(appends: &[StreamAppend]) -> Result<(), StoreError> {
+    if appends.is_empty() {
+        return Err(StoreError::Invalid("no appends to make together".into()));
+    }
+    let mut streams = std::collections::HashSet::with_capacity(appends.len());
+    for part in appends {
+        validate_append(&part.stream, &part.events)?;
+        if !streams.insert(part.stream.as_str()) {
+            return Err(StoreError::Invalid(format!(
+                "stream {} appears twice in one append_together",
+                part.stream
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Checks shared by every backend before anything is written.

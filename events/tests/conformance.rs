@@ -17,6 +17,7 @@ use pasar_events::postgres::PgEventStore;
 use pasar_events::store::subscribe;
 use pasar_events::{
     AppendResult, EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent, StoreError,
+    StreamAppend,
 };
 use uuid::Uuid;
 
@@ -251,6 +252,83 @@ async fn re_appending_a_stored_event_is_a_no_op_reporting_the_original(store: Ar
     assert!(matches!(empty, Err(StoreError::Invalid(_))));
 }
 
+fn together(first: &str, second: &str) -> Vec<StreamAppend> {
+    vec![
+        StreamAppend {
+            stream: first.to_owned(),
+            expected: ExpectedVersion::NoStream,
+            events: vec![event(1)],
+        },
+        StreamAppend {
+            stream: second.to_owned(),
+            expected: ExpectedVersion::NoStream,
+            events: vec![event(2), event(3)],
+        },
+    ]
+}
+
+async fn appends_made_together_each_answer_their_own_result(store: Arc<dyn EventStore>) {
+    // Arrange
+    let (claim, owner) = (
+        format!("sku-{}", Uuid::new_v4()),
+        format!("product-{}", Uuid::new_v4()),
+    );
+    let parts = together(&claim, &owner);
+
+    // Act
+    let results = store.append_together(parts.clone()).await.unwrap();
+    let retried = store.append_together(parts).await.unwrap();
+
+    // Assert: one result per part, in order; a retry answers the originals and adds nothing.
+    assert_eq!(
+        results.iter().map(|r| r.stream_version).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(retried, results);
+    assert_eq!(store.read_stream(&claim, 1).await.unwrap().len(), 1);
+    assert_eq!(store.read_stream(&owner, 1).await.unwrap().len(), 2);
+    let twice = vec![together(&claim, &owner).remove(0); 2];
+    let refused = store.append_together(twice).await;
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(_))),
+        "{refused:?}"
+    );
+    let none = store.append_together(Vec::new()).await;
+    assert!(matches!(none, Err(StoreError::Invalid(_))), "{none:?}");
+}
+
+async fn appends_made_together_fail_with_the_part_that_does_not_hold(store: Arc<dyn EventStore>) {
+    // Arrange: the second part's stream exists.
+    let (claim, owner) = (
+        format!("sku-{}", Uuid::new_v4()),
+        format!("product-{}", Uuid::new_v4()),
+    );
+    store
+        .append(&owner, ExpectedVersion::NoStream, vec![event(9)])
+        .await
+        .unwrap();
+
+    // Act
+    let answer = store.append_together(together(&claim, &owner)).await;
+
+    // Assert: that part's conflict; the first part landed only where appends made together are
+    // not atomic.
+    match answer {
+        Err(StoreError::Conflict { stream, actual, .. }) => {
+            assert_eq!((stream, actual), (owner.clone(), 1))
+        }
+        other => panic!("{other:?}"),
+    }
+    let claimed = store.read_stream(&claim, 1).await.unwrap().len();
+    let expected = if store.appends_together_atomically() {
+        0
+    } else {
+        1
+    };
+    assert_eq!(claimed, expected);
+    assert_eq!(store.read_stream(&owner, 1).await.unwrap().len(), 1);
+}
+
 /// Not for EventStoreDB: it de-duplicates event ids per stream only.
 async fn an_event_id_stored_in_another_stream_is_refused(store: Arc<dyn EventStore>) {
     let batch = vec![event(1), event(2)];
@@ -399,6 +477,8 @@ conformance!(
         the_global_log_is_read_in_one_total_order,
         reading_the_log_for_some_categories_covers_the_same_stretch,
         a_subscription_catches_up_then_wakes_promptly_on_new_commits,
+        appends_made_together_each_answer_their_own_result,
+        appends_made_together_fail_with_the_part_that_does_not_hold,
     ],
     unique_event_ids: [an_event_id_stored_in_another_stream_is_refused],
 );

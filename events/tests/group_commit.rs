@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use pasar_events::postgres::PgEventStore;
 use pasar_events::store::StoreError;
-use pasar_events::{EventStore, ExpectedVersion, Position};
+use pasar_events::{EventStore, ExpectedVersion, Position, StreamAppend};
 use tokio_postgres::NoTls;
 
 mod common;
@@ -181,23 +181,36 @@ async fn a_stream_lock_must_come_before_the_first_write() {
     );
 }
 
-/// Calls `es_append_group` with one event per member (`{}` as data and metadata); answers
-/// each member's (outcome, version), in member order.
+/// Calls `es_append_group` with one event per member (`{}` as data and metadata), each member
+/// a unit of its own; answers each member's (outcome, version), in member order.
 async fn append_group(
     client: &tokio_postgres::Client,
     streams: &[&str],
     expected: &[i64],
 ) -> Result<Vec<(String, Option<i64>)>, tokio_postgres::Error> {
+    let units: Vec<i32> = (0..).take(streams.len()).collect();
+    append_units(client, streams, expected, &units).await
+}
+
+/// [`append_group`] with the members' units given: members of one unit land together or not
+/// at all.
+async fn append_units(
+    client: &tokio_postgres::Client,
+    streams: &[&str],
+    expected: &[i64],
+    units: &[i32],
+) -> Result<Vec<(String, Option<i64>)>, tokio_postgres::Error> {
     let n = streams.len();
     let ids: Vec<uuid::Uuid> = (0..n).map(|_| uuid::Uuid::new_v4()).collect();
     let rows = client
         .query(
-            "SELECT member, outcome, last_version FROM es_append_group($1, $2, $3, $4, $5, $6, $7, $8)
-             ORDER BY member",
+            "SELECT member, outcome, last_version
+             FROM es_append_group($1, $2, $3, $4, $5, $6, $7, $8, $9) ORDER BY member",
             &[
                 &streams,
                 &expected,
                 &vec![1_i32; n],
+                &units,
                 &ids,
                 &vec!["Tested"; n],
                 &vec![1_i32; n],
@@ -207,6 +220,45 @@ async fn append_group(
         )
         .await?;
     Ok(rows.iter().map(|r| (r.get(1), r.get(2))).collect())
+}
+
+/// How many events `stream` holds, read over `client`.
+async fn count(client: &tokio_postgres::Client, stream: &str) -> i64 {
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM es_events WHERE stream_id = $1",
+            &[&stream],
+        )
+        .await
+        .unwrap();
+    row.get(0)
+}
+
+#[tokio::test]
+async fn a_group_refuses_a_whole_unit_when_one_of_its_appends_fails() {
+    // Arrange: stream u-a at version 1.
+    let url = database_url();
+    let _store = PgEventStore::connect(&url).await.unwrap();
+    let client = sql(&url).await;
+    append_group(&client, &["u-a"], &[0]).await.unwrap();
+
+    // Act: one unit of u-a (expects no stream: wrong) and u-b (new: right); u-c a unit alone.
+    let answers = append_units(&client, &["u-a", "u-b", "u-c"], &[0, 0, 0], &[7, 7, 8])
+        .await
+        .unwrap();
+
+    // Assert: the unit is refused whole, the other unit commits.
+    let refused = ("refused".to_owned(), None);
+    assert_eq!(
+        answers,
+        vec![refused.clone(), refused, ("appended".to_owned(), Some(1))]
+    );
+    let counts = (
+        count(&client, "u-a").await,
+        count(&client, "u-b").await,
+        count(&client, "u-c").await,
+    );
+    assert_eq!(counts, (1, 0, 1));
 }
 
 #[tokio::test]
@@ -229,23 +281,12 @@ async fn a_group_refuses_a_member_whose_expected_version_fails_and_commits_the_o
         answers,
         vec![refused.clone(), ("appended".to_owned(), Some(1)), refused]
     );
-    let count = |stream: &'static str| {
-        let client = &client;
-        async move {
-            let row = client
-                .query_one(
-                    "SELECT count(*) FROM es_events WHERE stream_id = $1",
-                    &[&stream],
-                )
-                .await
-                .unwrap();
-            row.get::<_, i64>(0)
-        }
-    };
-    assert_eq!(
-        (count("g-a").await, count("g-b").await, count("g-c").await),
-        (1, 1, 0)
+    let counts = (
+        count(&client, "g-a").await,
+        count(&client, "g-b").await,
+        count(&client, "g-c").await,
     );
+    assert_eq!(counts, (1, 1, 0));
 }
 
 #[tokio::test]
@@ -401,4 +442,85 @@ async fn two_stores_hammering_one_stream_with_any_version_all_append_without_gap
     let versions = stored_versions(&stores[0], "hot").await;
     let total = (2 * WRITERS * APPENDS) as i64;
     assert_eq!(versions, (1..=total).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn appends_made_together_under_load_land_whole_or_not_at_all() {
+    // Arrange: claimants racing for four names, each claiming a name and starting an owner
+    // stream of its own together, beside plain appends to streams of their own, so that the
+    // committers group them.
+    const NAMES: usize = 4;
+    const CLAIMANTS: usize = 12;
+    const PLAIN: usize = 24;
+    let url = database_url();
+    let store = Arc::new(PgEventStore::connect(&url).await.unwrap());
+    let claim = |name: usize, owner: usize| {
+        vec![
+            StreamAppend {
+                stream: format!("claim-{name}"),
+                expected: ExpectedVersion::NoStream,
+                events: vec![event(owner as i64)],
+            },
+            StreamAppend {
+                stream: format!("owner-{name}-{owner}"),
+                expected: ExpectedVersion::NoStream,
+                events: vec![event(1), event(2)],
+            },
+        ]
+    };
+
+    // Act
+    let mut claimants = Vec::new();
+    for owner in 0..CLAIMANTS {
+        for name in 0..NAMES {
+            let (store, parts) = (store.clone(), claim(name, owner));
+            claimants.push(tokio::spawn(async move {
+                (name, owner, store.append_together(parts).await)
+            }));
+        }
+    }
+    let plain: Vec<_> = (0..PLAIN)
+        .map(|i| tokio::spawn(write_stream(store.clone(), format!("plain-{i}"), false)))
+        .collect();
+    let mut winners = HashMap::new();
+    for claimant in claimants {
+        let (name, owner, answer) = claimant.await.unwrap();
+        match answer {
+            Ok(results) => {
+                assert_eq!(
+                    results.iter().map(|r| r.stream_version).collect::<Vec<_>>(),
+                    vec![1, 2]
+                );
+                assert!(
+                    winners.insert(name, owner).is_none(),
+                    "two owners of {name}"
+                );
+            }
+            Err(StoreError::Conflict { stream, actual, .. }) => {
+                assert_eq!((stream, actual), (format!("claim-{name}"), 1));
+            }
+            Err(e) => panic!("claimant {owner} of {name}: {e}"),
+        }
+    }
+    for writer in plain {
+        assert_eq!(writer.await.unwrap(), APPENDS_EACH);
+    }
+
+    // Assert: one owner per name, and only the winners' own streams hold events.
+    assert_eq!(winners.len(), NAMES);
+    for name in 0..NAMES {
+        assert_eq!(
+            stored_versions(&store, &format!("claim-{name}")).await,
+            vec![1]
+        );
+        for owner in 0..CLAIMANTS {
+            let versions = stored_versions(&store, &format!("owner-{name}-{owner}")).await;
+            let expected = if winners[&name] == owner {
+                vec![1, 2]
+            } else {
+                vec![]
+            };
+            assert_eq!(versions, expected, "owner {owner} of {name}");
+        }
+    }
 }

@@ -29,7 +29,9 @@ fn own_metadata(customer_id: Uuid) -> Metadata {
     }
 }
 
-/// Claims the email, then records the customer; gives the claim back if that fails. With an
+/// Claims the email and records the customer in one append when nobody holds the email
+/// ([`claims::claim_and_start`]); otherwise claims it, then records the customer, and gives
+/// the claim back if that fails. With an
 /// idempotency key (bound per email) the customer's id comes from the key, so a retry finds its
 /// own claim and registration: the outcome then has no events, and the caller must check the
 /// retry's password against the recorded account before answering for it.
@@ -46,6 +48,28 @@ pub async fn register(
     };
     let metadata = own_metadata(customer_id);
     let claim_stream = streams::email_claim(registration.email.as_str());
+    let command = CustomerCommand::Register {
+        customer_id,
+        email: registration.email.as_str().to_owned(),
+        full_name: registration.full_name.into_inner(),
+        role: registration.role,
+        password_hash: registration.password_hash,
+        now: Utc::now(),
+    };
+    let stream = streams::customer(customer_id);
+    let (store, owner) = (&state.store, customer_id);
+    let together = claims::claim_and_start::<Customer>(
+        store,
+        &claim_stream,
+        owner,
+        &stream,
+        &command,
+        ids,
+        &metadata,
+    );
+    if let Some(outcome) = together.await? {
+        return Ok(outcome);
+    }
     let claimed = claims::claim::<Customer>(
         state.store.as_ref(),
         &claim_stream,
@@ -58,15 +82,6 @@ pub async fn register(
     if !claimed {
         return Err(Rule::EmailTaken.into());
     }
-    let command = CustomerCommand::Register {
-        customer_id,
-        email: registration.email.as_str().to_owned(),
-        full_name: registration.full_name.into_inner(),
-        role: registration.role,
-        password_hash: registration.password_hash,
-        now: Utc::now(),
-    };
-    let stream = streams::customer(customer_id);
     match execute::<Customer>(&state.store, &stream, &command, ids, &metadata).await {
         Ok(outcome) => Ok(outcome),
         Err(e) => {

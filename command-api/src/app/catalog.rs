@@ -105,37 +105,46 @@ impl NewListing {
 
     /// Claims the SKU (from `holder`, what its claim stream was read to hold, or without a
     /// read first when `None`), then records the listing as the product stream's first events
-    /// (the id is new: nothing to load).
+    /// (the id is new: nothing to load). Without a holder, a SKU nobody holds is claimed and
+    /// listed in one append ([`claims::claim_and_start`]).
     async fn record(
         self,
         state: &AppState,
         holder: Option<claims::Holder>,
     ) -> Result<Outcome<Product>, AppError> {
+        let stream = streams::product(self.product_id);
+        let (command, ids, metadata) = (&self.command, self.ids, &self.metadata);
+        if holder.is_none() {
+            let claim = &self.claim_stream;
+            let (store, owner) = (&state.store, self.product_id);
+            let together = claims::claim_and_start::<Product>(
+                store, claim, owner, &stream, command, ids, metadata,
+            );
+            if let Some(outcome) = together.await? {
+                return Ok(outcome);
+            }
+        }
         let store = state.store.as_ref();
-        let (stream, owner) = (&self.claim_stream, self.product_id);
+        let (claim, owner) = (&self.claim_stream, self.product_id);
         let live = |p: &Product| p.listed;
         let claimed = match holder {
             Some(holder) => {
                 claims::claim_from(
                     store,
-                    stream,
+                    claim,
                     holder,
                     owner,
                     streams::product,
                     live,
-                    &self.metadata,
+                    metadata,
                 )
                 .await?
             }
-            None => {
-                claims::claim(store, stream, owner, streams::product, live, &self.metadata).await?
-            }
+            None => claims::claim(store, claim, owner, streams::product, live, metadata).await?,
         };
         if !claimed {
             return Err(Rule::SkuTaken.into());
         }
-        let stream = streams::product(self.product_id);
-        let (command, ids, metadata) = (&self.command, self.ids, &self.metadata);
         match start_stream::<Product>(&state.store, &stream, command, ids, metadata).await {
             Ok(outcome) => Ok(outcome),
             Err(e) => {

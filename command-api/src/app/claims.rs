@@ -3,14 +3,19 @@
 //! between the two leaves a claim whose owner never appeared; after [`ORPHAN_AFTER`] the next
 //! claimant takes it over (at the claim stream's exact version, so only one does).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use pasar_domain::Aggregate;
 use pasar_events::types::ClaimEvent;
-use pasar_events::{DomainEvent, EventStore, ExpectedVersion, Metadata, StoreError};
+use pasar_events::{
+    DomainEvent, EventStore, ExpectedVersion, Metadata, NewEvent, StoreError, StreamAppend,
+};
 use uuid::Uuid;
 
 use super::AppError;
-use super::exec::load;
+use super::exec::{EventIds, Outcome, load};
+use super::stream::new_events;
 
 /// How long a claim whose owner stream is still empty is taken to be a registration in flight.
 pub const ORPHAN_AFTER: Duration = Duration::seconds(30);
@@ -94,6 +99,65 @@ pub async fn claim_from<A: Aggregate>(
     }
 }
 
+/// The common case of a name nobody holds, in one append: claims `stream` for `owner` and
+/// starts the owner's new stream `owner_stream` with `command`'s events, together, on a store
+/// that appends together atomically (so no owner exists without its claim, and no claim is
+/// left without its owner by a crash between two appends). `Ok(None)` when that does not
+/// settle it: the claim or the owner's stream exists already (a name taken, a retry), or the
+/// store cannot append together atomically. Nothing was written then, and the caller claims
+/// and records the long way ([`claim`], then the owner's write), which answers every case.
+pub async fn claim_and_start<A>(
+    store: &Arc<dyn EventStore>,
+    stream: &str,
+    owner: Uuid,
+    owner_stream: &str,
+    command: &A::Command,
+    ids: EventIds,
+    metadata: &Metadata,
+) -> Result<Option<Outcome<A>>, AppError>
+where
+    A: Aggregate,
+    AppError: From<A::Error>,
+{
+    if !store.appends_together_atomically() {
+        return Ok(None);
+    }
+    let events = A::default().decide(command)?;
+    if events.is_empty() {
+        return Ok(None);
+    }
+    let parts = vec![
+        StreamAppend {
+            stream: stream.to_owned(),
+            expected: ExpectedVersion::NoStream,
+            events: vec![claimed(owner, metadata)],
+        },
+        StreamAppend {
+            stream: owner_stream.to_owned(),
+            expected: ExpectedVersion::NoStream,
+            events: new_events(&events, ids, metadata),
+        },
+    ];
+    match store.append_together(parts).await {
+        Ok(results) => Ok(Some(Outcome {
+            state: events.iter().fold(A::default(), |s, e| s.evolve(e)),
+            events,
+            position: results[1].position,
+        })),
+        Err(StoreError::Conflict { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The event that claims a name for `owner`, now.
+fn claimed(owner: Uuid, metadata: &Metadata) -> NewEvent {
+    let event = ClaimEvent::Claimed {
+        owner_id: owner,
+        claimed_at: Utc::now(),
+    };
+    event.to_new_event(Uuid::now_v7(), metadata.clone())
+}
+
 async fn append_claim(
     store: &dyn EventStore,
     stream: &str,
@@ -101,16 +165,8 @@ async fn append_claim(
     owner: Uuid,
     metadata: &Metadata,
 ) -> Result<(), StoreError> {
-    let event = ClaimEvent::Claimed {
-        owner_id: owner,
-        claimed_at: Utc::now(),
-    };
     store
-        .append(
-            stream,
-            expected,
-            vec![event.to_new_event(Uuid::now_v7(), metadata.clone())],
-        )
+        .append(stream, expected, vec![claimed(owner, metadata)])
         .await
         .map(drop)
 }

@@ -10,7 +10,11 @@
 //! stream in order), then reads every stream's version and inserts every accepted member's
 //! events in one statement.
 //!
-//! - A group of one is appended by its committer as one append by itself ([`alone`]).
+//! - A request is a unit: one append, or several to different streams made together
+//!   (`EventStore::append_together`), which `es_append_group` accepts only when every one of
+//!   them holds (migration 007). A unit refused, or a group of one unit of several, runs in a
+//!   transaction of its own ([`together`]), all or nothing, with precise answers.
+//! - A group of one append is appended by its committer as one append by itself ([`alone`]).
 //! - A second append to a stream already in the group, and every append whose statement
 //!   failed (an event id stored already, a lost connection) are answered
 //!   [`Grouped::Alone`]: the caller runs its append in a transaction of its own, as without
@@ -117,6 +121,23 @@ pub(super) fn constraint(e: &tokio_postgres::Error) -> Option<&str> {
 }
 
 impl Append {
+    /// `events` for `stream`, with `es_append`'s expectation code (-1 any, 0 no stream, or the
+    /// exact version).
+    pub(super) fn new(stream: &str, expected: i64, events: Vec<crate::NewEvent>) -> Self {
+        Append {
+            stream: stream.to_owned(),
+            expected,
+            ids: events.iter().map(|e| e.event_id).collect(),
+            types: events.iter().map(|e| e.event_type.clone()).collect(),
+            versions: events.iter().map(|e| e.schema_version).collect(),
+            meta: events
+                .iter()
+                .map(|e| serde_json::to_value(&e.metadata).unwrap_or_default())
+                .collect(),
+            data: events.into_iter().map(|e| e.data).collect(),
+        }
+    }
+
     pub(super) fn params(&self) -> [&(dyn ToSql + Sync); 7] {
         [
             &self.stream,
@@ -130,18 +151,20 @@ impl Append {
     }
 }
 
-/// An append waiting for a group, and where its answer goes.
+/// Appends waiting for a group (one, or several to make together), and where their answer
+/// goes.
 pub(super) struct Request {
-    pub append: Append,
+    pub appends: Vec<Append>,
     pub reply: oneshot::Sender<Grouped>,
 }
 
-/// What a committer answers an append.
+/// What a committer answers a request.
 pub(super) enum Grouped {
-    /// The member's row of `es_append_group` (or `es_append`'s, for a group of one), committed.
-    Row(Row),
-    /// Not appended: run it alone (it comes back).
-    Alone(Append),
+    /// Each append's row of `es_append_group` (or of [`alone`] and [`together`], for a group
+    /// of one request), committed; in the request's order.
+    Rows(Vec<Row>),
+    /// Not appended: run them alone (they come back).
+    Alone(Vec<Append>),
 }
 
 /// The queue's sending side; the committers stop when it is dropped.
@@ -199,12 +222,17 @@ async fn commit_groups(pool: Pool, receiver: Arc<Mutex<mpsc::Receiver<Request>>>
         }
         match commit(&pool, &group).await {
             Ok(rows) => {
-                metrics::histogram!("pasar_event_append_group_size").record(group.len() as f64);
-                for (request, row) in group.into_iter().zip(rows) {
-                    let answer = if row.get::<_, &str>("outcome") == "refused" {
-                        Grouped::Alone(request.append)
+                metrics::histogram!("pasar_event_append_group_size").record(rows.len() as f64);
+                let mut rows = rows.into_iter();
+                for request in group {
+                    let mine: Vec<Row> = rows.by_ref().take(request.appends.len()).collect();
+                    let refused = mine
+                        .iter()
+                        .any(|r| r.get::<_, &str>("outcome") == "refused");
+                    let answer = if refused {
+                        Grouped::Alone(request.appends)
                     } else {
-                        Grouped::Row(row)
+                        Grouped::Rows(mine)
                     };
                     let _ = request.reply.send(answer);
                 }
@@ -217,56 +245,125 @@ async fn commit_groups(pool: Pool, receiver: Arc<Mutex<mpsc::Receiver<Request>>>
     }
 }
 
-/// Splits `group` into its first append to each stream and the later ones, which run alone
-/// (a group decides every member against the versions stored before it).
+/// Splits `group` into the requests whose streams no earlier request names and the others,
+/// which run alone (a group decides every member against the versions stored before it).
 fn distinct_streams(group: Vec<Request>) -> (Vec<Request>, Vec<Request>) {
     let mut seen = std::collections::HashSet::with_capacity(group.len());
-    group
-        .into_iter()
-        .partition(|r| seen.insert(r.append.stream.clone()))
+    group.into_iter().partition(|r| {
+        let fresh = r.appends.iter().all(|a| !seen.contains(a.stream.as_str()));
+        if fresh {
+            seen.extend(r.appends.iter().map(|a| a.stream.clone()));
+        }
+        fresh
+    })
 }
 
 fn answer_alone(group: Vec<Request>) {
     for request in group {
-        let _ = request.reply.send(Grouped::Alone(request.append));
+        let _ = request.reply.send(Grouped::Alone(request.appends));
     }
 }
 
 type GroupError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Commits a group of one with `es_append`, on this committer's connection: the caller is
-/// answered the row, as a member of a group would be, without its append travelling back to
-/// run alone (which costs the caller another connection and the queue's round trip again).
-/// Any error (an event id stored already, a lost connection) sends it back to run alone, for
-/// its precise answer; a failed statement wrote nothing.
+/// Commits a group of one request on this committer's connection ([`alone`], or [`together`]
+/// for several appends made together): the caller is answered its rows, as a member of a
+/// group would be, without its appends travelling back to run alone (which costs the caller
+/// another connection and the queue's round trip again). Any error, and appends made together
+/// that did not all land, send them back to run alone, for the precise answer; nothing was
+/// written then.
 async fn commit_one(pool: &Pool, request: Request) {
-    let row = async {
-        let client = pool.get().await?;
-        Ok::<_, GroupError>(alone(&client, &request.append).await?)
+    let rows = async {
+        let mut client = pool.get().await?;
+        Ok::<_, GroupError>(match request.appends.as_slice() {
+            [append] => Some(vec![alone(&client, append).await?]),
+            appends => match together(&mut client, appends).await? {
+                Together::Committed(rows) => Some(rows),
+                Together::Refused { .. } => None,
+            },
+        })
     }
     .await;
-    let answer = match row {
-        Ok(row) => Grouped::Row(row),
+    let answer = match rows {
+        Ok(Some(rows)) => Grouped::Rows(rows),
+        Ok(None) => Grouped::Alone(request.appends),
         Err(e) => {
             tracing::debug!(error = %e, "append of one failed; appending alone");
-            Grouped::Alone(request.append)
+            Grouped::Alone(request.appends)
         }
     };
     let _ = request.reply.send(answer);
 }
 
-/// Commits `group` (distinct streams) in one statement, `es_append_group` (migration 006):
-/// one round trip, one transaction, one version lookup and one multi-row INSERT for the whole
-/// group. Answers each member's row, in the group's order. An error means nothing was written.
+/// What [`together`] did.
+pub(super) enum Together {
+    /// Every append landed (or had landed before: an idempotent retry), committed: their rows.
+    Committed(Vec<Row>),
+    /// The append at `part` did not hold (`row` says why: `conflict` or `elsewhere`); the
+    /// transaction was rolled back, nothing was written.
+    Refused { part: usize, row: Row },
+}
+
+/// Appends `appends` (distinct streams) in one transaction of their own: every stream's lock
+/// first (`es_lock_streams`, in key order, before any write), then each append under its lock
+/// (`es_append_locked`, which answers a failed expectation precisely). Commits only when every
+/// append landed or is an idempotent retry's original; otherwise rolls back. An error wrote
+/// nothing (its index in `appends` with it when an append's own statement failed).
+pub(super) async fn together(
+    client: &mut deadpool_postgres::Client,
+    appends: &[Append],
+) -> Result<Together, TogetherError> {
+    let streams: Vec<&str> = appends.iter().map(|a| a.stream.as_str()).collect();
+    let transaction = client.transaction().await?;
+    let lock = transaction
+        .prepare_cached("SELECT es_lock_streams($1)")
+        .await?;
+    transaction.execute(&lock, &[&streams]).await?;
+    let locked = transaction
+        .prepare_cached("SELECT * FROM es_append_locked($1, $2, $3, $4, $5, $6, $7)")
+        .await?;
+    let mut rows = Vec::with_capacity(appends.len());
+    for (part, append) in appends.iter().enumerate() {
+        let row = transaction
+            .query_one(&locked, &append.params())
+            .await
+            .map_err(|e| TogetherError::Part(part, e))?;
+        if !matches!(row.get::<_, &str>("outcome"), "appended" | "existing") {
+            return Ok(Together::Refused { part, row });
+        }
+        rows.push(row);
+    }
+    transaction.commit().await?;
+    Ok(Together::Committed(rows))
+}
+
+/// Why [`together`] failed; nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum TogetherError {
+    /// The statement of the append at this index failed.
+    #[error("appending part {0}: {1}")]
+    Part(usize, tokio_postgres::Error),
+    #[error(transparent)]
+    Other(#[from] tokio_postgres::Error),
+}
+
+/// Commits `group` (distinct streams) in one statement, `es_append_group` (migrations 006 and
+/// 007): one round trip, one transaction, one version lookup and one multi-row INSERT for the
+/// whole group. Each request is a unit: its appends land together or not at all. Answers each
+/// append's row, in the group's order. An error means nothing was written.
 async fn commit(pool: &Pool, group: &[Request]) -> Result<Vec<Row>, GroupError> {
     let client = pool.get().await?;
     let statement = client
-        .prepare_cached("SELECT * FROM es_append_group($1, $2, $3, $4, $5, $6, $7, $8)")
+        .prepare_cached("SELECT * FROM es_append_group($1, $2, $3, $4, $5, $6, $7, $8, $9)")
         .await?;
-    let appends = || group.iter().map(|r| &r.append);
+    let appends = || group.iter().flat_map(|r| r.appends.iter());
     let streams: Vec<&str> = appends().map(|a| a.stream.as_str()).collect();
     let expected: Vec<i64> = appends().map(|a| a.expected).collect();
     let counts: Vec<i32> = appends().map(|a| a.ids.len() as i32).collect();
+    let units: Vec<i32> = (0..)
+        .zip(group)
+        .flat_map(|(unit, r)| std::iter::repeat_n(unit, r.appends.len()))
+        .collect();
     let ids: Vec<Uuid> = appends().flat_map(|a| a.ids.iter().copied()).collect();
     let types: Vec<&str> = appends()
         .flat_map(|a| a.types.iter().map(String::as_str))
@@ -278,11 +375,11 @@ async fn commit(pool: &Pool, group: &[Request]) -> Result<Vec<Row>, GroupError> 
         .query(
             &statement,
             &[
-                &streams, &expected, &counts, &ids, &types, &versions, &data, &meta,
+                &streams, &expected, &counts, &units, &ids, &types, &versions, &data, &meta,
             ],
         )
         .await?;
-    let mut answers: Vec<Option<Row>> = (0..group.len()).map(|_| None).collect();
+    let mut answers: Vec<Option<Row>> = (0..streams.len()).map(|_| None).collect();
     for row in rows {
         let member: i32 = row.get("member");
         let slot = usize::try_from(member - 1)

@@ -103,6 +103,10 @@ pub const MIGRATIONS: crate::migrate::Migrations = crate::migrate::Migrations {
             "006_flat_appends",
             include_str!("../../migrations/006_flat_appends.sql"),
         ),
+        (
+            "007_appends_together",
+            include_str!("../../migrations/007_appends_together.sql"),
+        ),
     ],
 };
 
