@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use pasar_domain::customer::{Customer, CustomerCommand, REUSE_REASON};
 use pasar_domain::values::{Email, Text};
 use pasar_events::types::{CustomerEvent, Role, streams};
-use pasar_events::{EventStore, Metadata};
+use pasar_events::{EventStore, ExpectedVersion, Metadata};
 use uuid::Uuid;
 
 use super::exec::{EventIds, Outcome, derive_id, execute, load};
@@ -58,15 +58,9 @@ pub async fn register(
     };
     let stream = streams::customer(customer_id);
     let (store, owner) = (&state.store, customer_id);
-    let together = claims::claim_and_start::<Customer>(
-        store,
-        &claim_stream,
-        owner,
-        &stream,
-        &command,
-        ids,
-        &metadata,
-    );
+    let claim = (claim_stream.as_str(), ExpectedVersion::NoStream);
+    let together =
+        claims::claim_and_start::<Customer>(store, claim, owner, &stream, &command, ids, &metadata);
     if let Some(outcome) = together.await? {
         return Ok(outcome);
     }

@@ -7,6 +7,7 @@ use pasar_domain::Aggregate;
 use pasar_domain::product::{Product, ProductCommand};
 use pasar_domain::stock::{Stock, StockCommand};
 use pasar_domain::values::{Price, Sku};
+use pasar_events::ExpectedVersion;
 use pasar_events::types::{ProductCondition, Role, streams};
 use uuid::Uuid;
 
@@ -105,8 +106,8 @@ impl NewListing {
 
     /// Claims the SKU (from `holder`, what its claim stream was read to hold, or without a
     /// read first when `None`), then records the listing as the product stream's first events
-    /// (the id is new: nothing to load). Without a holder, a SKU nobody holds is claimed and
-    /// listed in one append ([`claims::claim_and_start`]).
+    /// (the id is new: nothing to load). A SKU nobody holds (no holder read, or one read free)
+    /// is claimed and listed in one append ([`claims::claim_and_start`]).
     async fn record(
         self,
         state: &AppState,
@@ -114,8 +115,13 @@ impl NewListing {
     ) -> Result<Outcome<Product>, AppError> {
         let stream = streams::product(self.product_id);
         let (command, ids, metadata) = (&self.command, self.ids, &self.metadata);
-        if holder.is_none() {
-            let claim = &self.claim_stream;
+        let free = match &holder {
+            None => Some(ExpectedVersion::NoStream),
+            Some(held) if held.owner.is_none() => Some(ExpectedVersion::from_loaded(held.version)),
+            Some(_) => None,
+        };
+        if let Some(expected) = free {
+            let claim = (self.claim_stream.as_str(), expected);
             let (store, owner) = (&state.store, self.product_id);
             let together = claims::claim_and_start::<Product>(
                 store, claim, owner, &stream, command, ids, metadata,

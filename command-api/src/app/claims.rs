@@ -99,7 +99,8 @@ pub async fn claim_from<A: Aggregate>(
     }
 }
 
-/// The common case of a name nobody holds, in one append: claims `stream` for `owner` and
+/// The common case of a name nobody holds, in one append: claims `stream` (expected at the
+/// version given with it: no stream, or the version of a claim read free) for `owner` and
 /// starts the owner's new stream `owner_stream` with `command`'s events, together, on a store
 /// that appends together atomically (so no owner exists without its claim, and no claim is
 /// left without its owner by a crash between two appends). `Ok(None)` when that does not
@@ -108,7 +109,7 @@ pub async fn claim_from<A: Aggregate>(
 /// and records the long way ([`claim`], then the owner's write), which answers every case.
 pub async fn claim_and_start<A>(
     store: &Arc<dyn EventStore>,
-    stream: &str,
+    (stream, expected): (&str, ExpectedVersion),
     owner: Uuid,
     owner_stream: &str,
     command: &A::Command,
@@ -129,7 +130,7 @@ where
     let parts = vec![
         StreamAppend {
             stream: stream.to_owned(),
-            expected: ExpectedVersion::NoStream,
+            expected,
             events: vec![claimed(owner, metadata)],
         },
         StreamAppend {
