@@ -224,13 +224,14 @@ pub fn subscribe(
     ))
 }
 
-/// [`validate_append`] for each part of [`EventStore::append_together`], which must name
-/// distinct streams and have at least one part.
+/// [`validate_append`] for each part of [`EventStore::append_together`], which must have at
+/// least one part, name distinct streams and not share an event id between parts.
 pub(crate) fn validate_together(appends: &[StreamAppend]) -> Result<(), StoreError> {
     if appends.is_empty() {
         return Err(StoreError::Invalid("no appends to make together".into()));
     }
     let mut streams = std::collections::HashSet::with_capacity(appends.len());
+    let mut ids = std::collections::HashSet::new();
     for part in appends {
         validate_append(&part.stream, &part.events)?;
         if !streams.insert(part.stream.as_str()) {
@@ -238,6 +239,11 @@ pub(crate) fn validate_together(appends: &[StreamAppend]) -> Result<(), StoreErr
                 "stream {} appears twice in one append_together",
                 part.stream
             )));
+        }
+        if !part.events.iter().all(|e| ids.insert(e.event_id)) {
+            return Err(StoreError::Invalid(
+                "the same event id appears in two parts of one append_together".into(),
+            ));
         }
     }
     Ok(())

@@ -295,6 +295,16 @@ async fn appends_made_together_each_answer_their_own_result(store: Arc<dyn Event
     );
     let none = store.append_together(Vec::new()).await;
     assert!(matches!(none, Err(StoreError::Invalid(_))), "{none:?}");
+    let mut shared = together(
+        &format!("sku-{}", Uuid::new_v4()),
+        &format!("product-{}", Uuid::new_v4()),
+    );
+    shared[1].events[0].event_id = shared[0].events[0].event_id;
+    let refused = store.append_together(shared).await;
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(_))),
+        "{refused:?}"
+    );
 }
 
 async fn appends_made_together_fail_with_the_part_that_does_not_hold(store: Arc<dyn EventStore>) {

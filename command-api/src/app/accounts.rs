@@ -31,10 +31,10 @@ fn own_metadata(customer_id: Uuid) -> Metadata {
 
 /// Claims the email and records the customer in one append when nobody holds the email
 /// ([`claims::claim_and_start`]); otherwise claims it, then records the customer, and gives
-/// the claim back if that fails. With an
-/// idempotency key (bound per email) the customer's id comes from the key, so a retry finds its
-/// own claim and registration: the outcome then has no events, and the caller must check the
-/// retry's password against the recorded account before answering for it.
+/// the claim back if that fails. With an idempotency key (bound per email) the customer's id
+/// comes from the key, so a retry finds its own claim and registration: the outcome then has
+/// no events, and the caller must check the retry's password against the recorded account
+/// before answering for it.
 pub async fn register(
     state: &AppState,
     registration: Registration,

@@ -1,7 +1,10 @@
-//! Uniqueness claims (`email-…`, `sku-…`): the claim is taken *before* the owner's stream is
-//! written, and given back if that write fails, so no owner exists without its claim. A crash
-//! between the two leaves a claim whose owner never appeared; after [`ORPHAN_AFTER`] the next
-//! claimant takes it over (at the claim stream's exact version, so only one does).
+//! Uniqueness claims (`email-…`, `sku-…`). A name nobody holds is claimed together with its
+//! owner's first events, in one append to both streams ([`claim_and_start`], all or nothing on
+//! PostgreSQL). Otherwise (a name held, a retry, a store without atomic appends to several
+//! streams) the claim is taken *before* the owner's stream is written, and given back if that
+//! write fails, so no owner exists without its claim. A crash between the two leaves a claim
+//! whose owner never appeared; after [`ORPHAN_AFTER`] the next claimant takes it over (at the
+//! claim stream's exact version, so only one does).
 
 use std::sync::Arc;
 
