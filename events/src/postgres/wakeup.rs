@@ -11,7 +11,12 @@ use super::{CHANNEL, Inner, NOTIFY_INTERVAL};
 
 /// Sends coalesced NOTIFYs after commits, outside the appending transactions (a NOTIFY inside
 /// them would serialise every commit on the notification queue lock).
+///
+/// It sends them on a connection of its own, taken out of the pool for good (the pool may open
+/// another in its place): on a pooled one each NOTIFY waited for a free connection and held it
+/// from an append, which with a small pool was every other append.
 pub(super) async fn send_notifications(inner: Weak<Inner>) {
+    let mut connection: Option<deadpool_postgres::ClientWrapper> = None;
     loop {
         let Some(strong) = inner.upgrade() else {
             return;
@@ -21,15 +26,25 @@ pub(super) async fn send_notifications(inner: Weak<Inner>) {
         if signalled.is_err() {
             continue;
         }
+        if connection.as_ref().is_none_or(|c| c.is_closed()) {
+            connection = match strong.pool.get().await {
+                Ok(pooled) => Some(deadpool_postgres::Object::take(pooled)),
+                Err(e) => {
+                    tracing::debug!(error = %e, "no connection for the events wake-up");
+                    None
+                }
+            };
+        }
+        drop(strong);
         // A wake-up need not wait for its own WAL flush (a NOTIFY commits with a transaction
         // id): a lost one only delays readers until their next look.
         let notify = format!("SET LOCAL synchronous_commit = off; NOTIFY {CHANNEL}");
-        if let Ok(client) = strong.pool.get().await
+        if let Some(client) = &connection
             && let Err(e) = client.batch_execute(&notify).await
         {
             tracing::debug!(error = %e, "could not send the events wake-up");
+            connection = None;
         }
-        drop(strong);
         // Appends signalled meanwhile share the next NOTIFY: under load one per interval,
         // not one per append, at the cost of at most this much extra wake-up latency.
         tokio::time::sleep(NOTIFY_INTERVAL).await;
