@@ -55,7 +55,8 @@ struct TopUpAnswer {
 ///
 /// Starts a Midtrans Snap payment of `amount` rupiah for the caller's wallet and answers its
 /// page. The wallet is credited once the payment settles for exactly that amount, once
-/// however often Midtrans notifies. With an `Idempotency-Key`, a retry answers the same page.
+/// however often Midtrans notifies. With an `Idempotency-Key`, a retry (or a request at the
+/// same time) answers the same page.
 #[utoipa::path(
     post, path = "/v1/wallet/top-ups", tag = "wallet",
     security(("bearer" = [])),

@@ -184,6 +184,39 @@ async fn top_ups_are_for_buyers_within_bounds() {
 }
 
 #[tokio::test]
+async fn parallel_top_ups_with_one_key_answer_one_snap_page() {
+    // Arrange
+    let stack = Stack::start().await.unwrap();
+    let (buyer_id, buyer) = stack.register("buyer").await;
+
+    // Act: twelve at once with one key and one body, then the key once more.
+    let answers = futures::future::join_all(
+        (0..12).map(|_| ask_top_up(&stack, Some(&buyer), 50_000, "same")),
+    )
+    .await;
+    let (status, again) = ask_top_up(&stack, Some(&buyer), 50_000, "same").await;
+
+    // Assert: every answer is the one top-up's Snap page; Midtrans has one transaction.
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert!(
+        again["snap_token"].as_str().is_some_and(|t| !t.is_empty()),
+        "{again}"
+    );
+    for (status, body) in &answers {
+        assert_eq!(*status, StatusCode::CREATED, "{body}");
+        assert_eq!(body["id"], again["id"], "{body}");
+        assert_eq!(body["snap_token"], again["snap_token"], "{body}");
+    }
+    let transactions = stack.sim.transactions();
+    assert_eq!(transactions.len(), 1);
+    assert_eq!(transactions[0].token, again["snap_token"].as_str().unwrap());
+    assert_eq!(
+        wallet_events(&stack, buyer_id).await,
+        ["WalletTopUpRequested"]
+    );
+}
+
+#[tokio::test]
 async fn the_wallet_is_read_by_its_owner_and_admins_only() {
     // Arrange
     let stack = Stack::start().await.unwrap();

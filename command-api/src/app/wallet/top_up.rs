@@ -4,12 +4,15 @@
 //! payment's; the `wallet-credits` processor credits the wallet once it settles, for exactly
 //! the amount asked (a mismatch never settles, so never credits).
 
+use std::time::Duration;
+
 use chrono::Utc;
 use pasar_domain::payment::{Payment, PaymentCommand, PaymentStatus};
 use pasar_domain::wallet::{Wallet, WalletCommand};
 use pasar_events::Position;
 use pasar_events::types::{CheckoutRejection, Money, streams};
 use serde_json::json;
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::app::exec::{EventIds, derive_id, execute, load};
@@ -28,7 +31,9 @@ pub struct TopUp {
 }
 
 /// Starts a top-up of `amount` rupiah for the actor's wallet. With an `Idempotency-Key`, a
-/// retry answers the same Snap page (never a second transaction).
+/// retry answers the same Snap page (never a second transaction), and so do requests with one
+/// key at the same time: Midtrans takes one `order_id` once, and the others wait for the
+/// winner's record.
 pub async fn top_up(
     state: &AppState,
     actor: Actor,
@@ -64,7 +69,13 @@ pub async fn top_up(
         &metadata,
     )
     .await?;
-    let snap = snap_page(state, payment_id, amount).await?;
+    let snap = match snap_page(state, payment_id, amount).await {
+        Ok(snap) => snap,
+        // Another request with this key (one at the same time, or one that died) created the
+        // Snap transaction first: answer what it records, as soon as it has.
+        Err(Snap::Duplicate) => return recorded_elsewhere(state, &payment_stream).await,
+        Err(Snap::Failed) => return Err(not_started()),
+    };
     let initiate = PaymentCommand::Initiate {
         payment_id,
         checkout_id: payment_id,
@@ -84,13 +95,59 @@ pub async fn top_up(
     Ok(answer(&outcome.state, outcome.position))
 }
 
+/// How long a request whose Snap create was refused as a duplicate waits for the request that
+/// created it to record the payment. That one has its answer from Midtrans already (Midtrans
+/// refuses a duplicate only once it took the original) and needs one append, so this bound is
+/// only reached when it died in between.
+const RECORDED_ELSEWHERE_WAIT: Duration = Duration::from_secs(5);
+
+/// Why a Snap transaction was not created.
+enum Snap {
+    /// Midtrans already has a transaction with this `order_id`.
+    Duplicate,
+    /// Any other failure (unreachable, refused, unreadable).
+    Failed,
+}
+
+/// The payment's Snap page once another request with the same key has recorded it (polled,
+/// with a growing pause, for at most [`RECORDED_ELSEWHERE_WAIT`]). When it never is, that
+/// request died after Midtrans created the transaction: its token is lost, nobody can open
+/// the page (so nothing can be paid or credited through it), and the answer is the 502 of a
+/// payment that did not start.
+async fn recorded_elsewhere(state: &AppState, payment_stream: &str) -> Result<TopUp, AppError> {
+    let deadline = Instant::now() + RECORDED_ELSEWHERE_WAIT;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let payment = load::<Payment>(state.store.as_ref(), payment_stream).await?;
+        if payment.state.status != PaymentStatus::NotInitiated {
+            let position = payment.last_position.unwrap_or_default();
+            return Ok(answer(&payment.state, position));
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            tracing::warn!(
+                stream = payment_stream,
+                "a top-up's Snap transaction exists but was never recorded"
+            );
+            return Err(not_started());
+        }
+        tokio::time::sleep(pause.min(deadline - now)).await;
+        pause = (pause * 2).min(Duration::from_millis(250));
+    }
+}
+
+/// The 502 of a top-up whose payment did not start.
+fn not_started() -> AppError {
+    AppError::Rejected(Rule::Checkout(CheckoutRejection::PaymentNotStarted))
+}
+
 /// The Snap transaction of a top-up: one item, the top-up itself; the page closes after the
-/// payment timeout. Midtrans failing is [`CheckoutRejection::PaymentNotStarted`] (502).
+/// payment timeout.
 async fn snap_page(
     state: &AppState,
     payment_id: Uuid,
     amount: Money,
-) -> Result<crate::midtrans::SnapTransaction, AppError> {
+) -> Result<crate::midtrans::SnapTransaction, Snap> {
     let order_id = payment_id.to_string();
     let items = [Item {
         id: "WALLET-TOPUP".into(),
@@ -110,8 +167,13 @@ async fn snap_page(
         .create_snap_transaction(&request)
         .await
         .map_err(|e| {
-            tracing::warn!(error = ?e, payment = %payment_id, "Snap transaction of a top-up not created");
-            AppError::Rejected(Rule::Checkout(CheckoutRejection::PaymentNotStarted))
+            if e.is_duplicate_order_id() {
+                tracing::debug!(payment = %payment_id, "a top-up's Snap transaction was created by another request");
+                Snap::Duplicate
+            } else {
+                tracing::warn!(error = ?e, payment = %payment_id, "Snap transaction of a top-up not created");
+                Snap::Failed
+            }
         })
 }
 
