@@ -16,6 +16,9 @@ use super::{CHANNEL, Inner, NOTIFY_INTERVAL};
 /// another in its place): on a pooled one each NOTIFY waited for a free connection and held it
 /// from an append, which with a small pool was every other append.
 pub(super) async fn send_notifications(inner: Weak<Inner>) {
+    // A wake-up need not wait for its own WAL flush (a NOTIFY commits with a transaction id):
+    // a lost one only delays readers until their next look.
+    let notify = format!("SET LOCAL synchronous_commit = off; NOTIFY {CHANNEL}");
     let mut connection: Option<deadpool_postgres::ClientWrapper> = None;
     loop {
         let Some(strong) = inner.upgrade() else {
@@ -36,9 +39,6 @@ pub(super) async fn send_notifications(inner: Weak<Inner>) {
             };
         }
         drop(strong);
-        // A wake-up need not wait for its own WAL flush (a NOTIFY commits with a transaction
-        // id): a lost one only delays readers until their next look.
-        let notify = format!("SET LOCAL synchronous_commit = off; NOTIFY {CHANNEL}");
         if let Some(client) = &connection
             && let Err(e) = client.batch_execute(&notify).await
         {

@@ -46,10 +46,8 @@ pub async fn top_up(
     };
     let payment_id = derive_id(&["wallet-top-up", &seed.to_string()]);
     let payment_stream = streams::payment(payment_id);
-    let started = load::<Payment>(state.store.as_ref(), &payment_stream).await?;
-    if started.state.status != PaymentStatus::NotInitiated {
-        let position = started.last_position.unwrap_or_default();
-        return Ok(answer(&started.state, position));
+    if let Some(started) = recorded(state, &payment_stream).await? {
+        return Ok(started);
     }
     let metadata = actor.metadata();
     let request = WalletCommand::RequestTopUp {
@@ -118,10 +116,8 @@ async fn recorded_elsewhere(state: &AppState, payment_stream: &str) -> Result<To
     let deadline = Instant::now() + RECORDED_ELSEWHERE_WAIT;
     let mut pause = Duration::from_millis(10);
     loop {
-        let payment = load::<Payment>(state.store.as_ref(), payment_stream).await?;
-        if payment.state.status != PaymentStatus::NotInitiated {
-            let position = payment.last_position.unwrap_or_default();
-            return Ok(answer(&payment.state, position));
+        if let Some(started) = recorded(state, payment_stream).await? {
+            return Ok(started);
         }
         let now = Instant::now();
         if now >= deadline {
@@ -134,6 +130,16 @@ async fn recorded_elsewhere(state: &AppState, payment_stream: &str) -> Result<To
         tokio::time::sleep(pause.min(deadline - now)).await;
         pause = (pause * 2).min(Duration::from_millis(250));
     }
+}
+
+/// The top-up's answer once its payment is recorded as initiated.
+async fn recorded(state: &AppState, payment_stream: &str) -> Result<Option<TopUp>, AppError> {
+    let payment = load::<Payment>(state.store.as_ref(), payment_stream).await?;
+    if payment.state.status == PaymentStatus::NotInitiated {
+        return Ok(None);
+    }
+    let position = payment.last_position.unwrap_or_default();
+    Ok(Some(answer(&payment.state, position)))
 }
 
 /// The 502 of a top-up whose payment did not start.
