@@ -76,13 +76,22 @@ pub trait DomainEvent: Serialize + DeserializeOwned + Sized {
             .unwrap_or(serde_json::Value::Null)
     }
 
-    /// Wraps the event for appending.
+    /// Wraps the event for appending. The event is serialized once, for its tag and its
+    /// payload both (every command appends through here).
     fn to_new_event(&self, event_id: Uuid, metadata: Metadata) -> NewEvent {
+        let mut value = serde_json::to_value(self).expect("invariant: events serialize to JSON");
+        let event_type = value["type"]
+            .as_str()
+            .expect("invariant: events are adjacently tagged")
+            .to_owned();
         NewEvent {
             event_id,
-            event_type: self.event_type(),
-            schema_version: crate::upcast::current_version(&self.event_type()),
-            data: self.to_data(),
+            schema_version: crate::upcast::current_version(&event_type),
+            event_type,
+            data: value
+                .get_mut("data")
+                .map(serde_json::Value::take)
+                .unwrap_or(serde_json::Value::Null),
             metadata,
         }
     }

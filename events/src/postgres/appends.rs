@@ -46,8 +46,9 @@ impl PgEventStore {
 
     /// All or nothing, in one transaction: through the group committers as one unit of a
     /// group (`es_append_group` accepts a unit only when every append of it holds), or, with
-    /// no other append under way or after a refusal, in a transaction of its own
-    /// ([`group::together`]), which answers a failed expectation precisely.
+    /// no other append under way, as a group of its own on a pooled connection; after a
+    /// refusal or an error, in a transaction of its own ([`group::together`]), which answers
+    /// a failed expectation precisely.
     pub(super) async fn append_parts(
         &self,
         appends: Vec<StreamAppend>,
@@ -80,6 +81,14 @@ impl PgEventStore {
             }
         };
         let mut client = self.client().await?;
+        if others == 0
+            && let Ok(rows) = group::append_units(&client, &[&parts]).await
+            && rows
+                .iter()
+                .all(|r| r.get::<_, &str>("outcome") == "appended")
+        {
+            return outcomes(&rows);
+        }
         match group::together(&mut client, &parts).await {
             Ok(group::Together::Committed(rows)) => outcomes(&rows),
             Ok(group::Together::Refused { part, row }) => {

@@ -12,7 +12,8 @@
 //!
 //! - A request is a unit: one append, or several to different streams made together
 //!   (`EventStore::append_together`), which `es_append_group` accepts only when every one of
-//!   them holds (migration 007). A unit refused, or a group of one unit of several, runs in a
+//!   them holds (migration 007), also when it is the group's only unit (one round trip
+//!   rather than a transaction of one statement per stream). A unit refused runs in a
 //!   transaction of its own ([`together`]), all or nothing, with precise answers.
 //! - A group of one append is appended by its committer as one append by itself ([`alone`]).
 //! - A second append to a stream already in the group, and every append whose statement
@@ -215,7 +216,9 @@ async fn commit_groups(pool: Pool, receiver: Arc<Mutex<mpsc::Receiver<Request>>>
         };
         let (mut group, repeated) = distinct_streams(group);
         answer_alone(repeated);
-        if group.len() == 1 {
+        if let [request] = group.as_slice()
+            && request.appends.len() == 1
+        {
             let request = group.pop().expect("a group of one");
             commit_one(&pool, request).await;
             continue;
@@ -264,29 +267,20 @@ fn answer_alone(group: Vec<Request>) {
     }
 }
 
-type GroupError = Box<dyn std::error::Error + Send + Sync>;
+pub(super) type GroupError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Commits a group of one request on this committer's connection ([`alone`], or [`together`]
-/// for several appends made together): the caller is answered its rows, as a member of a
-/// group would be, without its appends travelling back to run alone (which costs the caller
-/// another connection and the queue's round trip again). Any error, and appends made together
-/// that did not all land, send them back to run alone, for the precise answer; nothing was
-/// written then.
+/// Commits a group of one append on this committer's connection ([`alone`]): the caller is
+/// answered its row, as a member of a group would be, without its append travelling back to
+/// run alone (which costs the caller another connection and the queue's round trip again).
+/// Any error sends it back to run alone, for the precise answer; nothing was written then.
 async fn commit_one(pool: &Pool, request: Request) {
-    let rows = async {
-        let mut client = pool.get().await?;
-        Ok::<_, GroupError>(match request.appends.as_slice() {
-            [append] => Some(vec![alone(&client, append).await?]),
-            appends => match together(&mut client, appends).await? {
-                Together::Committed(rows) => Some(rows),
-                Together::Refused { .. } => None,
-            },
-        })
+    let row = async {
+        let client = pool.get().await?;
+        Ok::<_, GroupError>(alone(&client, &request.appends[0]).await?)
     }
     .await;
-    let answer = match rows {
-        Ok(Some(rows)) => Grouped::Rows(rows),
-        Ok(None) => Grouped::Alone(request.appends),
+    let answer = match row {
+        Ok(row) => Grouped::Rows(vec![row]),
         Err(e) => {
             tracing::debug!(error = %e, "append of one failed; appending alone");
             Grouped::Alone(request.appends)
@@ -353,16 +347,27 @@ pub(super) enum TogetherError {
 /// append's row, in the group's order. An error means nothing was written.
 async fn commit(pool: &Pool, group: &[Request]) -> Result<Vec<Row>, GroupError> {
     let client = pool.get().await?;
+    let units: Vec<&[Append]> = group.iter().map(|r| r.appends.as_slice()).collect();
+    append_units(&client, &units).await
+}
+
+/// Appends `units` (distinct streams; a unit's appends land together or not at all) in one
+/// statement, `es_append_group`, on `client`: each append's row, in order (`refused` for every
+/// append of a unit whose expectations did not all hold). An error means nothing was written.
+pub(super) async fn append_units(
+    client: &deadpool_postgres::Client,
+    units: &[&[Append]],
+) -> Result<Vec<Row>, GroupError> {
     let statement = client
         .prepare_cached("SELECT * FROM es_append_group($1, $2, $3, $4, $5, $6, $7, $8, $9)")
         .await?;
-    let appends = || group.iter().flat_map(|r| r.appends.iter());
+    let appends = || units.iter().flat_map(|unit| unit.iter());
     let streams: Vec<&str> = appends().map(|a| a.stream.as_str()).collect();
     let expected: Vec<i64> = appends().map(|a| a.expected).collect();
     let counts: Vec<i32> = appends().map(|a| a.ids.len() as i32).collect();
-    let units: Vec<i32> = (0..)
-        .zip(group)
-        .flat_map(|(unit, r)| std::iter::repeat_n(unit, r.appends.len()))
+    let unit_of: Vec<i32> = (0..)
+        .zip(units)
+        .flat_map(|(unit, appends)| std::iter::repeat_n(unit, appends.len()))
         .collect();
     let ids: Vec<Uuid> = appends().flat_map(|a| a.ids.iter().copied()).collect();
     let types: Vec<&str> = appends()
@@ -375,7 +380,7 @@ async fn commit(pool: &Pool, group: &[Request]) -> Result<Vec<Row>, GroupError> 
         .query(
             &statement,
             &[
-                &streams, &expected, &counts, &units, &ids, &types, &versions, &data, &meta,
+                &streams, &expected, &counts, &unit_of, &ids, &types, &versions, &data, &meta,
             ],
         )
         .await?;

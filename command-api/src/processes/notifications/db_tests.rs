@@ -97,7 +97,7 @@ async fn stock_falling_to_its_threshold_is_low_once_per_fall() {
     let (pool, url) = database().await;
     let client = pool.get().await.unwrap();
     let (product, seller) = (Uuid::now_v7(), Uuid::now_v7());
-    facts::record_product(&client, product, seller, "KAOS-1", "Kaos")
+    facts::record_products(&client, &[listed(product, seller, "KAOS-1")])
         .await
         .unwrap();
     let mut lows = Vec::new();
@@ -131,7 +131,7 @@ async fn a_batch_moves_levels_in_memory_and_writes_them_once() {
     let client = pool.get().await.unwrap();
     let (a, b, seller) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     for (product, sku) in [(a, "A-1"), (b, "B-1")] {
-        facts::record_product(&client, product, seller, sku, "Kaos")
+        facts::record_products(&client, &[listed(product, seller, sku)])
             .await
             .unwrap();
         facts::stock_moved(&client, product, 10).await.unwrap();
@@ -149,14 +149,81 @@ async fn a_batch_moves_levels_in_memory_and_writes_them_once() {
 
     // Assert: one fall, nothing written before the flush, the last levels after it.
     assert_eq!(lows, [None, Some(4), None, None]);
-    assert_eq!(before_flush, 10);
-    assert_eq!(stored_level(&client, a).await, 2);
-    assert_eq!(stored_level(&client, b).await, 9);
+    assert_eq!(before_flush, Some(10));
+    assert_eq!(stored_level(&client, a).await, Some(2));
+    assert_eq!(stored_level(&client, b).await, Some(9));
     drop(client);
     pasar_service::testing::drop_database(&url).await;
 }
 
-async fn stored_level(client: &deadpool_postgres::Object, product: Uuid) -> i64 {
+#[tokio::test]
+async fn a_batch_records_its_listings_together_and_reads_their_levels_together() {
+    // Arrange: three products listed in one batch; one of them listed again (a retried batch)
+    // under another name, which keeps the row as it is.
+    let (pool, url) = database().await;
+    let client = pool.get().await.unwrap();
+    let seller = Uuid::now_v7();
+    let (a, b, c, unknown) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+    );
+    let batch = [
+        listed(a, seller, "A-1"),
+        listed(b, seller, "B-1"),
+        listed(c, seller, "C-1"),
+    ];
+    facts::record_products(&client, &batch).await.unwrap();
+    let mut again = listed(a, seller, "A-1");
+    again.name = "Renamed by a retry".into();
+    facts::record_products(&client, &[again]).await.unwrap();
+
+    // Act: the next batch reads all four levels at once, then moves a and b and changes a's row.
+    let mut levels = facts::StockLevels::default();
+    levels.load(&client, &[a, b, unknown, a]).await.unwrap();
+    let mut lows = Vec::new();
+    for (product, available) in [(a, 10), (b, 8), (a, 4), (unknown, 1), (b, 2)] {
+        let low = levels.moved(&client, product, available).await.unwrap();
+        lows.push(low.map(|l| (l.name, l.available)));
+    }
+    levels.forget(&client, a).await.unwrap();
+    let (a_forgotten, b_unflushed) = (
+        stored_level(&client, a).await,
+        stored_level(&client, b).await,
+    );
+    levels.flush(&client).await.unwrap();
+
+    // Assert: a fall each for a and b (a's under its first name), none for a product the
+    // processor does not know; a's level written when it was forgotten, b's at the flush, and
+    // c, untouched, still has no stock.
+    assert_eq!(
+        lows,
+        [
+            None,
+            None,
+            Some(("Kaos".to_owned(), 4)),
+            None,
+            Some(("Kaos".to_owned(), 2))
+        ]
+    );
+    assert_eq!((a_forgotten, b_unflushed), (Some(4), None));
+    assert_eq!(stored_level(&client, b).await, Some(2));
+    assert_eq!(stored_level(&client, c).await, None);
+    drop(client);
+    pasar_service::testing::drop_database(&url).await;
+}
+
+fn listed(product_id: Uuid, seller_id: Uuid, sku: &str) -> facts::Listed {
+    facts::Listed {
+        product_id,
+        seller_id,
+        sku: sku.to_owned(),
+        name: "Kaos".to_owned(),
+    }
+}
+
+async fn stored_level(client: &deadpool_postgres::Object, product: Uuid) -> Option<i64> {
     client
         .query_one(
             "SELECT available FROM notification_products WHERE product_id = $1",

@@ -149,17 +149,30 @@ pub async fn order(db: &impl GenericClient, order_id: Uuid) -> Result<Option<Ord
     }))
 }
 
-pub async fn record_product(
-    db: &impl GenericClient,
-    product_id: Uuid,
-    seller_id: Uuid,
-    sku: &str,
-    name: &str,
-) -> Result<(), Error> {
-    cached::execute(db,
-        "INSERT INTO notification_products (product_id, seller_id, sku, name) VALUES ($1, $2, $3, $4)
+/// A product as listed: what its row starts from.
+pub struct Listed {
+    pub product_id: Uuid,
+    pub seller_id: Uuid,
+    pub sku: String,
+    pub name: String,
+}
+
+/// Records listed products, all in one statement (a product recorded already is kept as it
+/// is: a retried batch writes nothing twice).
+pub async fn record_products(db: &impl GenericClient, products: &[Listed]) -> Result<(), Error> {
+    if products.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = products.iter().map(|p| p.product_id).collect();
+    let sellers: Vec<Uuid> = products.iter().map(|p| p.seller_id).collect();
+    let skus: Vec<&str> = products.iter().map(|p| p.sku.as_str()).collect();
+    let names: Vec<&str> = products.iter().map(|p| p.name.as_str()).collect();
+    cached::execute(
+        db,
+        "INSERT INTO notification_products (product_id, seller_id, sku, name)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])
          ON CONFLICT (product_id) DO NOTHING",
-        &[&product_id, &seller_id, &sku, &name],
+        &[&ids, &sellers, &skus, &names],
     )
     .await
     .map(drop)
@@ -199,11 +212,12 @@ pub async fn stock_moved(
     Ok(low)
 }
 
-/// The stock levels a batch moves. Each product's row is read once and moved in memory; the
-/// new levels are written together by [`StockLevels::flush`] (before an event that changes the
-/// product's row, and at the end of the batch). A read takes no transaction id, so a batch of
-/// stock events does not hold back the log's readers (events are readable only below the
-/// oldest transaction that writes) while it works through them one by one.
+/// The stock levels a batch moves. The rows of the products a batch moves are read together
+/// ([`StockLevels::load`], one statement) and moved in memory; the new levels are written
+/// together by [`StockLevels::flush`] at the end of the batch (and a product's own before an
+/// event that changes its row, [`StockLevels::forget`]). A read takes no transaction id, so a
+/// batch of stock events does not hold back the log's readers (events are readable only below
+/// the oldest transaction that writes) while it works through them one by one.
 #[derive(Default)]
 pub struct StockLevels {
     levels: std::collections::HashMap<Uuid, Level>,
@@ -229,29 +243,11 @@ impl StockLevels {
         product_id: Uuid,
         available: i64,
     ) -> Result<Option<LowStock>, Error> {
-        let level = match self.levels.entry(product_id) {
-            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
-            std::collections::hash_map::Entry::Vacant(new) => {
-                let Some(row) = cached::query_opt(
-                    db,
-                    "SELECT seller_id, sku, name, COALESCE(low_stock_threshold, $2),
-                                COALESCE(available, 0)
-                         FROM notification_products WHERE product_id = $1",
-                    &[&product_id, &DEFAULT_LOW_STOCK_THRESHOLD],
-                )
-                .await?
-                else {
-                    return Ok(None);
-                };
-                new.insert(Level {
-                    seller_id: row.get(0),
-                    sku: row.get(1),
-                    name: row.get(2),
-                    threshold: row.get(3),
-                    available: row.get(4),
-                    moved: false,
-                })
-            }
+        if !self.levels.contains_key(&product_id) {
+            self.load(db, &[product_id]).await?;
+        }
+        let Some(level) = self.levels.get_mut(&product_id) else {
+            return Ok(None);
         };
         let before = std::mem::replace(&mut level.available, available);
         level.moved = true;
@@ -266,8 +262,51 @@ impl StockLevels {
         )
     }
 
-    /// Writes every moved level in one statement and forgets them all (the next move reads
-    /// the row again, with whatever else changed in it).
+    /// Reads the rows of `products` not read yet, in one statement (a product the processor
+    /// does not know has no row, and its moves answer `None`).
+    pub async fn load(&mut self, db: &impl GenericClient, products: &[Uuid]) -> Result<(), Error> {
+        let mut wanted: Vec<Uuid> = products
+            .iter()
+            .copied()
+            .filter(|id| !self.levels.contains_key(id))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let rows = cached::query(
+            db,
+            "SELECT product_id, seller_id, sku, name, COALESCE(low_stock_threshold, $2),
+                    COALESCE(available, 0)
+             FROM notification_products WHERE product_id = ANY ($1)",
+            &[&wanted, &DEFAULT_LOW_STOCK_THRESHOLD],
+        )
+        .await?;
+        for row in rows {
+            let level = Level {
+                seller_id: row.get(1),
+                sku: row.get(2),
+                name: row.get(3),
+                threshold: row.get(4),
+                available: row.get(5),
+                moved: false,
+            };
+            self.levels.insert(row.get(0), level);
+        }
+        Ok(())
+    }
+
+    /// Writes `product_id`'s level if it moved, and forgets it: its row is about to change
+    /// (the next move reads it again, with whatever changed in it).
+    pub async fn forget(&mut self, db: &impl GenericClient, product_id: Uuid) -> Result<(), Error> {
+        match self.levels.remove(&product_id) {
+            Some(level) if level.moved => write_levels(db, &[product_id], &[level.available]).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes every moved level in one statement and forgets them all.
     pub async fn flush(&mut self, db: &impl GenericClient) -> Result<(), Error> {
         let (ids, levels): (Vec<Uuid>, Vec<i64>) = self
             .levels
@@ -275,17 +314,22 @@ impl StockLevels {
             .filter(|(_, level)| level.moved)
             .map(|(id, level)| (id, level.available))
             .unzip();
-        if ids.is_empty() {
-            return Ok(());
-        }
-        cached::execute(
-            db,
-            "UPDATE notification_products p SET available = l.available
-             FROM unnest($1::uuid[], $2::bigint[]) AS l(product_id, available)
-             WHERE p.product_id = l.product_id",
-            &[&ids, &levels],
-        )
-        .await
-        .map(drop)
+        write_levels(db, &ids, &levels).await
     }
+}
+
+/// Sets each of `ids` to its level, in one statement.
+async fn write_levels(db: &impl GenericClient, ids: &[Uuid], levels: &[i64]) -> Result<(), Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    cached::execute(
+        db,
+        "UPDATE notification_products p SET available = l.available
+         FROM unnest($1::uuid[], $2::bigint[]) AS l(product_id, available)
+         WHERE p.product_id = l.product_id",
+        &[&ids, &levels],
+    )
+    .await
+    .map(drop)
 }

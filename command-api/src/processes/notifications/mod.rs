@@ -6,7 +6,8 @@
 //! ([`templates`]), through SMTP or the log ([`mailer`]).
 //!
 //! Per batch, in log order: each event first feeds the processor's own tables ([`facts`],
-//! through the batch transaction, so they move with the checkpoint; stock levels are kept in
+//! through the batch transaction, so they move with the checkpoint; the batch's listed products
+//! are recorded and its stock levels read in one statement each before its first event, kept in
 //! memory and written once per batch, [`facts::StockLevels`]), then its mails are composed
 //! ([`compose`]) and sent one by one ([`Notifications::deliver`]).
 //!
@@ -93,8 +94,8 @@ impl Notifications {
                 Ok(Vec::new())
             }
             Some(Category::Product) => {
-                // The product's row is about to change: write the levels moved so far first.
-                levels.flush(tx).await.map_err(transient)?;
+                // The product's row may be about to change: write its level first.
+                levels.forget(tx, id).await.map_err(transient)?;
                 learn_product(tx, id, decode(event)?)
                     .await
                     .map_err(transient)?;
@@ -235,6 +236,7 @@ impl Processor for Notifications {
     ) -> Result<(), ProcessError> {
         let cutoff = cutoff(tx).await?;
         let mut levels = StockLevels::default();
+        prepare(tx, events, &mut levels).await?;
         for event in events {
             let mails = self.learn(tx, event, &mut levels).await?;
             if event.recorded_at < cutoff {
@@ -272,18 +274,58 @@ async fn learn_customer(
     }
 }
 
+/// What a batch needs before its events are learnt one by one, each in one statement rather
+/// than one per event: the products it lists, recorded (a product's listing is the first
+/// event of its stream, so nothing of the batch can touch its row before), and the rows of the
+/// products whose stock it moves, read.
+async fn prepare(
+    tx: &Transaction<'_>,
+    events: &[RecordedEvent],
+    levels: &mut StockLevels,
+) -> Result<(), ProcessError> {
+    let mut listed = Vec::new();
+    let mut stocked = Vec::new();
+    for event in events {
+        let Some(id) = streams::id_of(&event.stream) else {
+            continue;
+        };
+        match Category::of(&event.stream) {
+            Some(Category::Product) if event.event_type == "ProductListed" => {
+                if let ProductEvent::ProductListed {
+                    seller_id,
+                    sku,
+                    name,
+                    ..
+                } = decode(event)?
+                {
+                    listed.push(facts::Listed {
+                        product_id: id,
+                        seller_id,
+                        sku,
+                        name,
+                    });
+                }
+            }
+            Some(Category::Stock) => stocked.push(id),
+            _ => {}
+        }
+    }
+    facts::record_products(tx, &listed)
+        .await
+        .map_err(ProcessError::transient)?;
+    levels
+        .load(tx, &stocked)
+        .await
+        .map_err(ProcessError::transient)
+}
+
+/// A product's later events (its listing is recorded by [`prepare`]).
 async fn learn_product(
     tx: &Transaction<'_>,
     id: Uuid,
     event: ProductEvent,
 ) -> Result<(), tokio_postgres::Error> {
     match event {
-        ProductEvent::ProductListed {
-            seller_id,
-            sku,
-            name,
-            ..
-        } => facts::record_product(tx, id, seller_id, &sku, &name).await,
         ProductEvent::ProductEdited {
             name: Some(name), ..
         } => facts::rename_product(tx, id, &name).await,
