@@ -23,6 +23,6 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let config = Config::from_env()?;
-    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let listener = pasar_service::listen(config.addr)?;
     run(config, listener, pasar_service::shutdown_signal()).await
 }

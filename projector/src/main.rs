@@ -68,8 +68,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {
             let publisher = PublisherConfig::from_env()?;
-            let listener = tokio::net::TcpListener::bind(config.addr)
-                .await
+            let listener = pasar_service::listen(config.addr)
                 .with_context(|| format!("binding PROJECTOR_ADDR {}", config.addr))?;
             let shutdown = pasar_service::shutdown_signal();
             pasar_projector::run_with_publisher(config, publisher, listener, shutdown).await

@@ -101,8 +101,10 @@ async fn stock_projected_before_its_listing_is_kept() {
 
 #[tokio::test]
 async fn listings_and_stock_of_many_products_in_one_batch_come_out_as_written_one_by_one() {
-    // Arrange: listings and stock figures are gathered into multi-row statements; a product
-    // seen again and any other event (a discontinuation) must flush what was gathered first.
+    // Arrange: listings and stock figures are gathered into multi-row statements; a product's
+    // later stock figures replace its gathered ones (keeping the `on_hand` of a receipt before
+    // a reservation), a product seen again otherwise and any other event (a discontinuation)
+    // must flush what was gathered first.
     let h = Harness::new().await;
     let [a, b, c] = [Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4()];
     let seller = Uuid::new_v4();

@@ -12,8 +12,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> anyhow::Result<()> {
     pasar_service::runtime::init_tracing();
     let config = Config::from_env()?;
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
+    let listener = pasar_service::listen(config.addr)
         .with_context(|| format!("binding QUERY_API_ADDR {}", config.addr))?;
     pasar_query_api::run(config, listener, pasar_service::shutdown_signal()).await
 }

@@ -18,7 +18,8 @@
 //! - [`media`]: the object store product images live in (`MEDIA_DIR` or an S3 bucket) and
 //!   its content-addressed keys.
 //! - [`cors`]: `CORS_ALLOWED_ORIGINS` and the CORS layer both APIs wrap their router in.
-//! - [`runtime`]: tracing set-up, [`shutdown_signal`], [`connect_nats`].
+//! - [`runtime`]: tracing set-up, [`listen`] (a deep accept queue), [`shutdown_signal`],
+//!   [`connect_nats`].
 //! - `testing` (feature `testing`): what every service's tests share: throwaway databases,
 //!   the `/metrics` checks.
 //!
@@ -40,4 +41,4 @@ pub mod testing;
 pub use auth::{AuthError, AuthUser};
 pub use config::{ConfigError, Env, Secret};
 pub use problem::{Problem, problem};
-pub use runtime::{connect_nats, nats_urls, shutdown_signal, validate_nats_urls};
+pub use runtime::{connect_nats, listen, nats_urls, shutdown_signal, validate_nats_urls};

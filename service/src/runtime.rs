@@ -1,7 +1,10 @@
-//! What every binary does around its service: tracing set-up, the shutdown signal and the
-//! NATS connection.
+//! What every binary does around its service: tracing set-up, its listening socket, the
+//! shutdown signal and the NATS connection.
 
+use std::net::SocketAddr;
 use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpSocket};
 
 use tracing_subscriber::EnvFilter;
 
@@ -13,6 +16,23 @@ pub fn init_tracing() {
         )
         .with_writer(std::io::stderr)
         .init();
+}
+
+/// Connections the kernel may hold for a listener before it accepts them (capped by
+/// `net.core.somaxconn`). tokio's `TcpListener::bind` asks for 128, as the standard library
+/// does: a flash sale's thousand buyers connecting at once overflowed that queue, and every
+/// connection dropped there waited a second for its SYN to be sent again.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// The service's listening socket on `addr`, with a queue of [`LISTEN_BACKLOG`].
+pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.
@@ -79,4 +99,37 @@ pub fn validate_nats_urls(url: &str) -> Result<(), String> {
 /// Whether `client` is connected right now (for `/readyz` and `pasar_nats_connected`).
 pub fn nats_connected(client: Option<&async_nats::Client>) -> bool {
     client.is_some_and(|c| c.connection_state() == async_nats::connection::State::Connected)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::listen;
+
+    /// With tokio's own 128, the connections past the queue get no answer to their SYN until it
+    /// is sent again a second later, and time out here.
+    #[tokio::test]
+    async fn five_hundred_connections_at_once_are_all_taken_before_any_is_accepted() {
+        // Arrange: a listener that accepts nothing during the test.
+        let listener = listen(([127, 0, 0, 1], 0).into()).unwrap();
+        let addr = listener.local_addr().unwrap();
+
+        // Act: 500 clients connect at once.
+        let connects = (0..500).map(|_| {
+            tokio::time::timeout(
+                Duration::from_millis(700),
+                tokio::net::TcpStream::connect(addr),
+            )
+        });
+        let connected = futures::future::join_all(connects).await;
+
+        // Assert
+        let ok = connected.iter().filter(|c| matches!(c, Ok(Ok(_)))).count();
+        assert_eq!(
+            ok, 500,
+            "connected within 700 ms (needs net.core.somaxconn ≥ 500)"
+        );
+        drop(listener);
+    }
 }

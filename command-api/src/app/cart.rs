@@ -6,12 +6,15 @@ use pasar_domain::product::Product;
 use pasar_events::types::streams;
 use uuid::Uuid;
 
-use super::exec::{Outcome, execute, load};
+use super::exec::{Outcome, execute};
 use super::idempotency::{self, Idempotency};
+use super::reads::load_shared;
 use super::{Actor, AppError, AppState, Rule};
 
+/// The product's stream is read with every other request checking it at the moment (the
+/// buyers of a flash sale filling their carts), each read starting after its callers asked.
 async fn ensure_on_sale(state: &AppState, product_id: Uuid) -> Result<(), AppError> {
-    let product = load::<Product>(state.store.as_ref(), &streams::product(product_id))
+    let product = load_shared::<Product>(&state.store, &streams::product(product_id))
         .await?
         .state;
     if !product.listed {

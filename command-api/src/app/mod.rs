@@ -33,6 +33,7 @@ pub mod late_settlement;
 pub mod orders;
 pub mod payments;
 pub mod profile;
+pub mod reads;
 pub mod refunds;
 pub mod reviews;
 pub mod sellers;

@@ -71,13 +71,34 @@ pub fn state(store: Arc<dyn EventStore>) -> AppState {
     }
 }
 
-/// A memory store whose appends to streams starting with `failing` are unavailable, and which
-/// counts the appends it was asked for.
+/// A memory store whose appends to streams starting with `failing` are unavailable, which
+/// counts the appends and stream reads it was asked for, and can hold its reads.
 #[derive(Default)]
 pub struct FailingAppends {
     pub inner: MemoryEventStore,
     pub failing: &'static str,
     pub appends: std::sync::atomic::AtomicUsize,
+    /// Stream reads asked for.
+    pub reads: std::sync::atomic::AtomicUsize,
+    pub held: HeldReads,
+}
+
+/// While `on`, a stream read, once read, announces itself on `read` and waits for one of
+/// `permits` before it answers (what it answers was read before the wait).
+pub struct HeldReads {
+    pub on: std::sync::atomic::AtomicBool,
+    pub permits: tokio::sync::Semaphore,
+    pub read: tokio::sync::Notify,
+}
+
+impl Default for HeldReads {
+    fn default() -> Self {
+        HeldReads {
+            on: std::sync::atomic::AtomicBool::new(false),
+            permits: tokio::sync::Semaphore::new(0),
+            read: tokio::sync::Notify::new(),
+        }
+    }
 }
 
 #[async_trait]
@@ -97,7 +118,14 @@ impl EventStore for FailingAppends {
     }
 
     async fn read_stream(&self, stream: &str, from: i64) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.inner.read_stream(stream, from).await
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let read = self.inner.read_stream(stream, from).await;
+        if self.held.on.load(std::sync::atomic::Ordering::SeqCst) {
+            self.held.read.notify_one();
+            let permit = self.held.permits.acquire().await;
+            permit.expect("invariant: the test never closes it").forget();
+        }
+        read
     }
 
     async fn read_all(

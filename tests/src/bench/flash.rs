@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use pasar_events::Position;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tokio::sync::Barrier;
@@ -63,7 +64,9 @@ pub async fn run(stack: Arc<Stack>, buyers: usize, units: i64) -> anyhow::Result
                 let (status, body, _) = stack
                     .send(Method::POST, url, Some(&token), Some(body), &[("idempotency-key", &key)])
                     .await;
-                (status, body["title"].as_str().unwrap_or_default().to_owned(), started.elapsed())
+                let title = body["title"].as_str().unwrap_or_default().to_owned();
+                let token = body["consistency_token"].as_str().and_then(|t| t.parse().ok());
+                (status, title, token, started.elapsed())
             })
         })
         .collect();
@@ -79,9 +82,11 @@ pub async fn run(stack: Arc<Stack>, buyers: usize, units: i64) -> anyhow::Result
         left: None,
     };
     let mut times = Vec::new();
+    let mut newest: Option<Position> = None;
     for task in tasks {
-        let (status, title, took) = task.await?;
+        let (status, title, token, took) = task.await?;
         times.push(took);
+        newest = newest.max(token);
         match (status, title.as_str()) {
             (StatusCode::CREATED, _) => flash.orders += 1,
             (_, "Insufficient stock") => flash.insufficient += 1,
@@ -90,9 +95,24 @@ pub async fn run(stack: Arc<Stack>, buyers: usize, units: i64) -> anyhow::Result
             _ => flash.errors += 1,
         }
     }
+    eprintln!("flash: answers per 100 ms: {:?}", per_tenth_second(&times));
     flash.latency = percentiles(times);
-    flash.left = available(&stack, product).await;
+    flash.left = available(&stack, product, newest).await;
+    eprintln!("flash: {buyers} buyers answered and the query API caught up");
     Ok(flash)
+}
+
+/// How many answers came in each 100 ms after the start (on stderr: a stall shows as a gap).
+fn per_tenth_second(times: &[Duration]) -> Vec<usize> {
+    let mut counts = Vec::new();
+    for took in times {
+        let slot = usize::try_from(took.as_millis() / 100).unwrap_or(usize::MAX);
+        if counts.len() <= slot {
+            counts.resize(slot + 1, 0);
+        }
+        counts[slot] += 1;
+    }
+    counts
 }
 
 /// Registers `n` buyers, each with one unit of `product` in the cart.
@@ -118,24 +138,21 @@ async fn carts(stack: &Arc<Stack>, n: usize, product: Uuid) -> anyhow::Result<Ve
     Ok(tokens)
 }
 
-/// The product's available units once the query API has caught up (bounded wait).
-async fn available(stack: &Stack, product: Uuid) -> Option<i64> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut last = None;
+/// The product's available units once the query API has caught up with the newest order
+/// (its consistency token; bounded wait).
+async fn available(stack: &Stack, product: Uuid, newest: Option<Position>) -> Option<i64> {
+    let token = newest.map(|p| p.to_string());
+    let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         let (status, body) = stack
-            .query(&format!("/v1/products/{product}"), None, None)
+            .query(&format!("/v1/products/{product}"), None, token.as_deref())
             .await;
         if status == StatusCode::OK {
-            let now = body["available"].as_i64();
-            if now.is_some() && now == last {
-                return now;
-            }
-            last = now;
+            return body["available"].as_i64();
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    last
+    None
 }
 
 pub fn print(runs: &[Flash]) {

@@ -103,6 +103,58 @@ async fn a_buyer_cannot_hold_more_open_checkouts_than_the_cap() {
 }
 
 #[tokio::test]
+async fn a_short_line_gives_back_the_lines_reserved_before_it_and_a_lone_short_line_holds_nothing()
+{
+    // Arrange: two products with 5 units each; `first` is the one a checkout reserves first
+    // (lines are reserved in product-id order). One buyer wants 2 of `first` and 6 of
+    // `second`, another only 6 of `second`.
+    let stack = Stack::start().await.unwrap();
+    let one = listed_product(&stack, 10_000, 5).await;
+    let two = listed_product(&stack, 20_000, 5).await;
+    let (first, second) = if one.product_id < two.product_id {
+        (one.product_id, two.product_id)
+    } else {
+        (two.product_id, one.product_id)
+    };
+    let (_, buyer) = stack.register("buyer").await;
+    add_to_cart(&stack, &buyer, first, 2).await;
+    add_to_cart(&stack, &buyer, second, 6).await;
+    let (_, lone) = stack.register("buyer").await;
+    add_to_cart(&stack, &lone, second, 6).await;
+    let request = json!({ "shipping_address": address() });
+
+    // Act: both check out; the second product is short for both.
+    let key = Uuid::new_v4().to_string();
+    let (status, problem) = checkout(&stack, &buyer, &key, request.clone()).await;
+    let key = Uuid::new_v4().to_string();
+    let (lone_status, lone_problem) = checkout(&stack, &lone, &key, request).await;
+
+    // Assert: refused naming the short line; the first line's reservation was given back;
+    // the lone short line appended nothing to its stock stream.
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["title"], "Insufficient stock", "{problem}");
+    assert_eq!(problem["short_lines"].as_array().map(Vec::len), Some(1));
+    assert_eq!(problem["short_lines"][0]["product_id"], json!(second));
+    let first_stock = event_types(&stack, &format!("stock-{first}")).await;
+    assert_eq!(
+        first_stock,
+        ["StockReceived", "StockReserved", "ReservationReleased"]
+    );
+    assert_eq!(lone_status, StatusCode::CONFLICT, "{lone_problem}");
+    assert_eq!(
+        lone_problem["title"], "Insufficient stock",
+        "{lone_problem}"
+    );
+    let second_stock = event_types(&stack, &format!("stock-{second}")).await;
+    assert_eq!(second_stock, ["StockReceived"]);
+    stack
+        .eventually(&format!("/v1/products/{first}"), None, |p| {
+            p["available"] == 5
+        })
+        .await;
+}
+
+#[tokio::test]
 async fn a_line_over_the_checkout_quantity_cap_is_refused() {
     let stack = Stack::start_with(&[("MAX_CHECKOUT_LINE_QUANTITY", "3")])
         .await

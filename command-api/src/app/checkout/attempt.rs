@@ -120,9 +120,12 @@ impl Attempt<'_> {
             return Ok(rejected(reason));
         }
         // The open-checkout slot taken by `refused_by_limits` is held by the checkout id until
-        // the payment's own row replaces it (or the checkout ends without one).
+        // the payment's own row replaces it (`open::opened`), or given back here when the
+        // checkout ends without one.
         let outcome = self.run_held(&cart).await;
-        open::release(&self.state.pool, self.checkout_id).await;
+        if !matches!(outcome, Ok(CheckoutOutcome::Succeeded { .. })) {
+            open::release(&self.state.pool, self.checkout_id).await;
+        }
         outcome
     }
 

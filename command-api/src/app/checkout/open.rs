@@ -63,7 +63,8 @@ pub async fn release(pool: &deadpool_postgres::Pool, hold_id: Uuid) {
     }
 }
 
-/// Records `payment` as an open checkout until `expires_at` (idempotent).
+/// Records `payment` as an open checkout until `expires_at` (idempotent), in place of its
+/// checkout's hold: one statement, so the checkout need not [`release`] the hold after it.
 pub async fn opened(
     pool: &deadpool_postgres::Pool,
     payment: &Payment,
@@ -72,9 +73,15 @@ pub async fn opened(
     let client = pool.get().await.map_err(unavailable)?;
     cached::execute(
         &client,
-        "INSERT INTO checkout_open (payment_id, buyer_id, expires_at) VALUES ($1, $2, $3)
+        "WITH hold AS (DELETE FROM checkout_open WHERE payment_id = $4)
+         INSERT INTO checkout_open (payment_id, buyer_id, expires_at) VALUES ($1, $2, $3)
          ON CONFLICT (payment_id) DO NOTHING",
-        &[&payment.payment_id, &payment.buyer_id, &expires_at],
+        &[
+            &payment.payment_id,
+            &payment.buyer_id,
+            &expires_at,
+            &payment.checkout_id,
+        ],
     )
     .await
     .map_err(unavailable)?;

@@ -20,7 +20,8 @@ use uuid::Uuid;
 use super::attempt::{Attempt, rejected};
 use super::open;
 use super::record::Plan;
-use crate::app::exec::{execute, load};
+use crate::app::exec::{execute, load, start_stream};
+use crate::app::reads::load_shared;
 use crate::app::shipping::choose::{self, Chosen};
 use crate::app::shipping::parcels::{self, Parcel};
 use crate::app::{AppError, Rule};
@@ -76,7 +77,9 @@ pub(super) fn placed(orders: &[Order]) -> Vec<PlacedOrder> {
 }
 
 impl Attempt<'_> {
-    /// Prices every line from its product stream, in product-id order.
+    /// Prices every line from its product stream, in product-id order. The product is read
+    /// with every other checkout pricing it at the moment (a flash sale's thousand buyers
+    /// share a few reads), each read starting after its callers asked.
     pub async fn price_lines(
         &self,
         cart: &Cart,
@@ -85,7 +88,7 @@ impl Attempt<'_> {
         let mut unavailable = Vec::new();
         for (&product_id, &quantity) in cart.lines() {
             let stream = streams::product(product_id);
-            let product = load::<Product>(self.state.store.as_ref(), &stream)
+            let product = load_shared::<Product>(&self.state.store, &stream)
                 .await?
                 .state;
             if !product.listed || !product.is_on_sale() {
@@ -164,6 +167,7 @@ impl Attempt<'_> {
         expires_at: DateTime<Utc>,
     ) -> Result<Option<Vec<ShortLine>>, AppError> {
         let mut short = Vec::new();
+        let mut reserved_any = false;
         for priced in lines {
             let (product_id, requested) = (priced.line.product_id, priced.line.quantity);
             let stream = streams::stock(product_id);
@@ -188,7 +192,10 @@ impl Attempt<'_> {
             };
             let ids = self.ids("reserve", product_id);
             match execute::<Stock>(&self.state.store, &stream, &command, ids, self.metadata).await {
-                Ok(_) => crate::crash::point("checkout.line_reserved"),
+                Ok(_) => {
+                    reserved_any = true;
+                    crate::crash::point("checkout.line_reserved");
+                }
                 Err(AppError::Rejected(Rule::Stock(StockError::InsufficientStock {
                     available,
                     ..
@@ -203,7 +210,11 @@ impl Attempt<'_> {
         if short.is_empty() {
             return Ok(None);
         }
-        self.give_back(plan).await?;
+        // Nothing placed yet; only reservations made above are held (in a flash sale most
+        // buyers are refused on their first line, and hold nothing to give back).
+        if reserved_any {
+            self.give_back(plan).await?;
+        }
         Ok(Some(short))
     }
 
@@ -276,8 +287,10 @@ impl Attempt<'_> {
             };
             let stream = streams::order(order_id);
             let ids = self.ids("place", order_id);
+            // The order id is this attempt's own: its stream is new (or holds this very
+            // placement, after a crash), so it is not read first.
             orders.push(
-                execute::<Order>(&self.state.store, &stream, &command, ids, self.metadata)
+                start_stream::<Order>(&self.state.store, &stream, &command, ids, self.metadata)
                     .await?
                     .state,
             );
@@ -372,8 +385,9 @@ impl Attempt<'_> {
         };
         let stream = streams::payment(payment_id);
         let ids = self.ids("pay", payment_id);
-        let outcome =
-            execute::<Payment>(&self.state.store, &stream, &command, ids, self.metadata).await?;
+        // Like the orders' streams, the payment's is this attempt's own.
+        let store = &self.state.store;
+        let outcome = start_stream::<Payment>(store, &stream, &command, ids, self.metadata).await?;
         Ok(Ok(outcome.state))
     }
 }

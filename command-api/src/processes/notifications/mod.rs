@@ -94,9 +94,7 @@ impl Notifications {
                 Ok(Vec::new())
             }
             Some(Category::Product) => {
-                // The product's row may be about to change: write its level first.
-                levels.forget(tx, id).await.map_err(transient)?;
-                learn_product(tx, id, decode(event)?)
+                learn_product(tx, id, decode(event)?, levels)
                     .await
                     .map_err(transient)?;
                 Ok(Vec::new())
@@ -319,17 +317,23 @@ async fn prepare(
         .map_err(ProcessError::transient)
 }
 
-/// A product's later events (its listing is recorded by [`prepare`]).
+/// A product's later events (its listing is recorded by [`prepare`]). Before the product's
+/// row changes, its level as moved so far in the batch is written (and read again later).
 async fn learn_product(
     tx: &Transaction<'_>,
     id: Uuid,
     event: ProductEvent,
+    levels: &mut StockLevels,
 ) -> Result<(), tokio_postgres::Error> {
     match event {
         ProductEvent::ProductEdited {
             name: Some(name), ..
-        } => facts::rename_product(tx, id, &name).await,
+        } => {
+            levels.forget(tx, id).await?;
+            facts::rename_product(tx, id, &name).await
+        }
         ProductEvent::ProductLowStockThresholdSet { threshold } => {
+            levels.forget(tx, id).await?;
             facts::set_threshold(tx, id, threshold).await
         }
         _ => Ok(()),

@@ -5,12 +5,16 @@
 //! The rows come out as if the events were written one by one, in log order:
 //! - a listing and a stock event write disjoint columns (each guarded by its own stream's
 //!   version, both moving `updated_at` with `GREATEST`), so they commute;
-//! - two events of one product never share a statement (an `ON CONFLICT DO UPDATE` may not
-//!   touch a row twice): a product seen again flushes what is gathered first;
+//! - a stock event of a product whose figures are gathered already replaces them: a stock
+//!   event carries the stream's figures after it, so only the newest need be written (the
+//!   hot product of a flash sale is one row per batch, not one statement per reservation);
+//!   `on_hand` carries over from the replaced figures when the newer event left it alone;
+//! - otherwise two events of one product never share a statement (an `ON CONFLICT DO UPDATE`
+//!   may not touch a row twice): a product seen again flushes what is gathered first;
 //! - every other event (an edit, a discontinuation, an image, a seller's suspension) flushes
 //!   what is gathered before its own statement, since it updates rows these create.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -90,8 +94,9 @@ pub(super) struct Rows {
     /// Every product with a gathered row, of either kind.
     ids: HashSet<Uuid>,
     listings: Vec<Listing>,
-    counted: Vec<Figures>,
-    reserved: Vec<Figures>,
+    /// Each product's newest gathered figures, and where they are in `stock`.
+    stock: Vec<Figures>,
+    stock_at: HashMap<Uuid, usize>,
 }
 
 impl Rows {
@@ -100,12 +105,17 @@ impl Rows {
         self.listings.push(listing);
     }
 
-    pub(super) fn figures(&mut self, figures: Figures, out: &mut Vec<Write>) {
-        self.make_room(figures.id, out);
-        match figures.on_hand {
-            Some(_) => self.counted.push(figures),
-            None => self.reserved.push(figures),
+    pub(super) fn figures(&mut self, mut figures: Figures, out: &mut Vec<Write>) {
+        if let Some(&i) = self.stock_at.get(&figures.id) {
+            let earlier = &self.stock[i];
+            figures.on_hand = figures.on_hand.or(earlier.on_hand);
+            figures.at = figures.at.max(earlier.at);
+            self.stock[i] = figures;
+            return;
         }
+        self.make_room(figures.id, out);
+        self.stock_at.insert(figures.id, self.stock.len());
+        self.stock.push(figures);
     }
 
     fn make_room(&mut self, id: Uuid, out: &mut Vec<Write>) {
@@ -118,20 +128,23 @@ impl Rows {
     /// Writes everything gathered (call it before any other statement and at the end).
     pub(super) fn flush(&mut self, out: &mut Vec<Write>) {
         self.ids.clear();
+        self.stock_at.clear();
         if !self.listings.is_empty() {
             out.push(listings_write(&std::mem::take(&mut self.listings)));
         }
-        if !self.counted.is_empty() {
-            let rows = std::mem::take(&mut self.counted);
-            let on_hand = column(&rows, |r| r.on_hand.unwrap_or(0));
-            let [id, available, at, version] = columns(&rows);
+        let (counted, reserved): (Vec<Figures>, Vec<Figures>) = std::mem::take(&mut self.stock)
+            .into_iter()
+            .partition(|f| f.on_hand.is_some());
+        if !counted.is_empty() {
+            let on_hand = column(&counted, |r| r.on_hand.unwrap_or(0));
+            let [id, available, at, version] = columns(&counted);
             out.push(Write::new(
                 COUNTED,
                 vec![id, Box::new(on_hand), available, at, version],
             ));
         }
-        if !self.reserved.is_empty() {
-            let [id, available, at, version] = columns(&std::mem::take(&mut self.reserved));
+        if !reserved.is_empty() {
+            let [id, available, at, version] = columns(&reserved);
             out.push(Write::new(RESERVED, vec![id, available, at, version]));
         }
     }
