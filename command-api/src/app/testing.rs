@@ -123,7 +123,9 @@ impl EventStore for FailingAppends {
         if self.held.on.load(std::sync::atomic::Ordering::SeqCst) {
             self.held.read.notify_one();
             let permit = self.held.permits.acquire().await;
-            permit.expect("invariant: the test never closes it").forget();
+            permit
+                .expect("invariant: the test never closes it")
+                .forget();
         }
         read
     }

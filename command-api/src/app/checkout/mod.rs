@@ -18,6 +18,7 @@
 mod attempt;
 pub mod open;
 mod record;
+mod snap;
 mod steps;
 mod wallet;
 
