@@ -230,3 +230,58 @@ async fn simultaneous_listings_of_one_sku_list_it_once_and_a_released_claim_is_t
         ["Released", "Claimed"]
     );
 }
+
+fn checkout_of(buyer: Actor, key: &str) -> super::checkout::CheckoutCommand {
+    let raw = pasar_events::types::ShippingAddress {
+        recipient: "Ani".into(),
+        phone: "081234567890".into(),
+        address: "Jl. Sudirman 1".into(),
+        city: "Jakarta".into(),
+        postal_code: "12190".into(),
+        country_code: "ID".into(),
+        destination_id: None,
+    };
+    super::checkout::CheckoutCommand {
+        buyer,
+        idempotency_key: key.into(),
+        request_hash: "hash".into(),
+        address: pasar_domain::values::Address::parse(&raw).unwrap(),
+        shipments: Vec::new(),
+        wallet_amount: pasar_events::types::Money::idr(0),
+    }
+}
+
+#[tokio::test]
+async fn a_checkout_refused_by_its_cart_is_claimed_and_answered_in_one_append() {
+    // Arrange: a buyer with an empty cart; nothing else is reachable (no database), so
+    // anything past the cart's own checks would fail.
+    let store = Arc::new(FailingAppends::default());
+    let app = state(store.clone());
+    let buyer = Actor {
+        id: Uuid::now_v7(),
+        role: Role::Buyer,
+    };
+
+    // Act: the checkout, its retry, and the same key from another request at once.
+    let first = super::checkout::run(&app, checkout_of(buyer, "k1")).await;
+    let appends_after_first = store.appends.load(std::sync::atomic::Ordering::SeqCst);
+    let (again, other) = tokio::join!(
+        super::checkout::run(&app, checkout_of(buyer, "k1")),
+        super::checkout::run(&app, checkout_of(buyer, "k1")),
+    );
+
+    // Assert: one append holds the claim and the answer, and every request gets that answer.
+    let refused = pasar_events::types::CheckoutOutcome::Rejected {
+        reason: pasar_events::types::CheckoutRejection::CartIsEmpty,
+    };
+    assert_eq!(first.unwrap(), refused);
+    assert_eq!(again.unwrap(), refused);
+    assert_eq!(other.unwrap(), refused);
+    assert_eq!(appends_after_first, 1);
+    let checkout_id = super::exec::derive_id(&["checkout", &buyer.id.to_string(), "k1"]);
+    let stream = streams::checkout(checkout_id);
+    assert_eq!(
+        event_types(store.as_ref(), &stream).await,
+        ["CheckoutStarted", "CheckoutAnswered"]
+    );
+}

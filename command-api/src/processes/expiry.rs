@@ -11,12 +11,13 @@
 //! process holding the Midtrans client, it also carries out the refunds that late settlements
 //! require ([`crate::app::refunds`]) and keeps the `pasar_refunds_owed` gauge.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 use futures::StreamExt;
 use pasar_domain::order::{Order, OrderCommand};
@@ -183,39 +184,100 @@ fn payment_page(order: &Order) -> SnapExpiry {
     SnapExpiry::new(order.placed_at, Duration::from_secs(minutes * 60))
 }
 
-/// Keeps the open-reservation list in step with a stock event (idempotent).
-async fn track(tx: &Transaction<'_>, event: &RecordedEvent) -> Result<(), ProcessError> {
-    let Some(product_id) = streams::id_of(&event.stream) else {
-        return Ok(());
-    };
-    let transient = |e: tokio_postgres::Error| ProcessError::Transient(e.into());
-    match StockEvent::decode(event).map_err(|e| ProcessError::Fatal(e.into()))? {
-        StockEvent::StockReserved {
-            order_id,
-            expires_at,
-            ..
-        } => {
-            cached::execute(tx,
-                "INSERT INTO reactor_open_reservations (product_id, order_id, expires_at) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING",
-                &[&product_id, &order_id, &expires_at],
-            )
-            .await
-            .map_err(transient)?;
+/// A batch's changes to the open-reservation list, per (product, order), applied in two
+/// statements however many stock events the batch holds (a flash sale reserves hundreds at
+/// once). The result is the one of applying the events one by one: an insert that meets an
+/// existing row does nothing, a delete removes it.
+#[derive(Default)]
+struct Tracked {
+    changes: HashMap<(Uuid, Uuid), Change>,
+}
+
+#[derive(Default)]
+struct Change {
+    /// A release or commit was seen in the batch: the row goes.
+    removed: bool,
+    /// The first reservation seen since the last removal: the row to insert.
+    added: Option<DateTime<Utc>>,
+}
+
+impl Change {
+    fn reserve(&mut self, expires_at: DateTime<Utc>) {
+        self.added.get_or_insert(expires_at);
+    }
+
+    fn remove(&mut self) {
+        self.removed = true;
+        self.added = None;
+    }
+}
+
+impl Tracked {
+    /// Notes a stock event (idempotent).
+    fn note(&mut self, event: &RecordedEvent) -> Result<(), ProcessError> {
+        let Some(product_id) = streams::id_of(&event.stream) else {
+            return Ok(());
+        };
+        match StockEvent::decode(event).map_err(|e| ProcessError::Fatal(e.into()))? {
+            StockEvent::StockReserved {
+                order_id,
+                expires_at,
+                ..
+            } => {
+                let change = self.changes.entry((product_id, order_id)).or_default();
+                change.reserve(expires_at);
+            }
+            StockEvent::ReservationReleased { order_id, .. }
+            | StockEvent::ReservationCommitted { order_id, .. } => {
+                let change = self.changes.entry((product_id, order_id)).or_default();
+                change.remove();
+            }
+            _ => {}
         }
-        StockEvent::ReservationReleased { order_id, .. }
-        | StockEvent::ReservationCommitted { order_id, .. } => {
+        Ok(())
+    }
+
+    async fn apply(self, tx: &Transaction<'_>) -> Result<(), ProcessError> {
+        let transient = |e: tokio_postgres::Error| ProcessError::Transient(e.into());
+        let (mut gone, mut added) = (
+            (Vec::new(), Vec::new()),
+            (Vec::new(), Vec::new(), Vec::new()),
+        );
+        for ((product_id, order_id), change) in self.changes {
+            if change.removed {
+                gone.0.push(product_id);
+                gone.1.push(order_id);
+            }
+            if let Some(expires_at) = change.added {
+                added.0.push(product_id);
+                added.1.push(order_id);
+                added.2.push(expires_at);
+            }
+        }
+        if !gone.0.is_empty() {
             cached::execute(
                 tx,
-                "DELETE FROM reactor_open_reservations WHERE product_id = $1 AND order_id = $2",
-                &[&product_id, &order_id],
+                "DELETE FROM reactor_open_reservations r
+                 USING UNNEST($1::uuid[], $2::uuid[]) AS d (product_id, order_id)
+                 WHERE r.product_id = d.product_id AND r.order_id = d.order_id",
+                &[&gone.0, &gone.1],
             )
             .await
             .map_err(transient)?;
         }
-        _ => {}
+        if !added.0.is_empty() {
+            cached::execute(
+                tx,
+                "INSERT INTO reactor_open_reservations (product_id, order_id, expires_at)
+                 SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[])
+                 ON CONFLICT DO NOTHING",
+                &[&added.0, &added.1, &added.2],
+            )
+            .await
+            .map_err(transient)?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 #[async_trait]
@@ -234,9 +296,10 @@ impl Processor for ExpirySweeper {
         tx: &Transaction<'_>,
     ) -> Result<(), ProcessError> {
         let mut owed_changed = false;
+        let mut tracked = Tracked::default();
         for event in events {
             if Category::of(&event.stream) != Some(Category::Payment) {
-                track(tx, event).await?;
+                tracked.note(event)?;
                 continue;
             }
             match PaymentEvent::decode(event).map_err(|e| ProcessError::Fatal(e.into()))? {
@@ -252,6 +315,7 @@ impl Processor for ExpirySweeper {
                 _ => {}
             }
         }
+        tracked.apply(tx).await?;
         if owed_changed {
             super::refresh_refunds_owed(&self.pool).await;
         }
@@ -267,5 +331,55 @@ impl Processor for ExpirySweeper {
             super::refresh_refunds_owed(&self.pool).await;
         }
         self.sweep().await.map(drop).map_err(process_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Duration, Utc};
+
+    use super::Change;
+
+    /// Every sequence of up to five reservations (two expiries) and removals of one key, from
+    /// an absent and from a present row: the two statements of [`super::Tracked::apply`] leave
+    /// the row the events applied one by one would.
+    #[test]
+    fn a_batch_of_changes_leaves_the_row_that_one_by_one_would() {
+        let base = Utc::now();
+        let ops = [Some(base), Some(base + Duration::minutes(1)), None];
+        let mut sequences: Vec<Vec<Option<DateTime<Utc>>>> = vec![Vec::new()];
+        for _ in 0..5 {
+            let longer: Vec<_> = sequences
+                .iter()
+                .filter(|s| s.len() == sequences.last().map_or(0, Vec::len))
+                .flat_map(|s| ops.iter().map(move |op| [s.clone(), vec![*op]].concat()))
+                .collect();
+            sequences.extend(longer);
+        }
+        assert_eq!(sequences.len(), 1 + 3 + 9 + 27 + 81 + 243);
+        let existing = [None, Some(base - Duration::minutes(5))];
+        for sequence in &sequences {
+            for before in existing {
+                let mut one_by_one = before;
+                let mut change = Change::default();
+                for op in sequence {
+                    match op {
+                        Some(at) => {
+                            one_by_one.get_or_insert(*at);
+                            change.reserve(*at);
+                        }
+                        None => {
+                            one_by_one = None;
+                            change.remove();
+                        }
+                    }
+                }
+                let mut batched = if change.removed { None } else { before };
+                if let Some(at) = change.added {
+                    batched.get_or_insert(at);
+                }
+                assert_eq!(batched, one_by_one, "{sequence:?} from {before:?}");
+            }
+        }
     }
 }

@@ -3,16 +3,27 @@
 //! from its stream when the review is posted; this table only indexes the orders.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 use pasar_events::postgres::cached;
 use pasar_events::runtime::{ProcessError, Processor};
 use pasar_events::types::OrderEvent;
 use pasar_events::types::streams::Category;
 use pasar_events::{DomainEvent, RecordedEvent};
+use uuid::Uuid;
 
 pub const NAME: &str = "review-order-lines";
 
 pub struct ReviewLines;
+
+/// The batch's order lines, column by column.
+#[derive(Default)]
+struct Rows {
+    buyer_ids: Vec<Uuid>,
+    product_ids: Vec<Uuid>,
+    order_ids: Vec<Uuid>,
+    placed_at: Vec<DateTime<Utc>>,
+}
 
 #[async_trait]
 impl Processor for ReviewLines {
@@ -29,6 +40,8 @@ impl Processor for ReviewLines {
         events: &[RecordedEvent],
         tx: &Transaction<'_>,
     ) -> Result<(), ProcessError> {
+        // One statement for the whole batch: a flash sale places hundreds of orders at once.
+        let mut rows = Rows::default();
         for event in events {
             let OrderEvent::OrderPlaced {
                 order_id,
@@ -41,16 +54,29 @@ impl Processor for ReviewLines {
                 continue;
             };
             for line in &lines {
-                cached::execute(
-                    tx,
-                    "INSERT INTO review_order_lines (buyer_id, product_id, order_id, placed_at)
-                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    &[&buyer_id, &line.product_id, &order_id, &placed_at],
-                )
-                .await
-                .map_err(|e| ProcessError::Transient(e.into()))?;
+                rows.buyer_ids.push(buyer_id);
+                rows.product_ids.push(line.product_id);
+                rows.order_ids.push(order_id);
+                rows.placed_at.push(placed_at);
             }
         }
+        if rows.order_ids.is_empty() {
+            return Ok(());
+        }
+        cached::execute(
+            tx,
+            "INSERT INTO review_order_lines (buyer_id, product_id, order_id, placed_at)
+             SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[])
+             ON CONFLICT DO NOTHING",
+            &[
+                &rows.buyer_ids,
+                &rows.product_ids,
+                &rows.order_ids,
+                &rows.placed_at,
+            ],
+        )
+        .await
+        .map_err(|e| ProcessError::Transient(e.into()))?;
         Ok(())
     }
 }

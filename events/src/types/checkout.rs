@@ -2,7 +2,9 @@
 //! derived from (customer, Idempotency-Key).
 //!
 //! - `CheckoutStarted` is the claim: appended only to a new stream, so exactly one request
-//!   runs a checkout; a concurrent one finds the stream taken.
+//!   runs a checkout; a concurrent one finds the stream taken. It is appended together with
+//!   the first attempt's `CheckoutPlanned` (or its `CheckoutAnswered`, when the cart alone
+//!   refuses the checkout), which the request prepared from reads before claiming.
 //! - `CheckoutResumed` claims attempt n+1 after attempt n died (appended at the exact version
 //!   read, so again one resumer wins). Reservation, order and payment ids derive from
 //!   (checkout, attempt), so a retry never mistakes a released reservation for its own.

@@ -41,6 +41,34 @@ pub(super) fn rejected(reason: CheckoutRejection) -> CheckoutOutcome {
     CheckoutOutcome::Rejected { reason }
 }
 
+/// An attempt decided as far as reads alone allow ([`Attempt::prepare`]).
+pub(super) enum Prepared {
+    /// Refused before anything is held: the cart's limits, or a product not on sale.
+    Refused(CheckoutRejection),
+    /// Priced, with the plan to record before anything is reserved.
+    Planned { lines: Vec<PricedLine>, plan: Plan },
+}
+
+impl Prepared {
+    /// The event that records this preparation in the checkout stream.
+    pub fn event(&self) -> CheckoutEvent {
+        match self {
+            Prepared::Refused(reason) => CheckoutEvent::CheckoutAnswered {
+                outcome: rejected(reason.clone()),
+            },
+            Prepared::Planned { plan, .. } => planned_event(plan),
+        }
+    }
+}
+
+fn planned_event(plan: &Plan) -> CheckoutEvent {
+    CheckoutEvent::CheckoutPlanned {
+        attempt: plan.attempt,
+        payment_id: plan.payment_id,
+        orders: plan.orders.clone(),
+    }
+}
+
 impl Attempt<'_> {
     /// A seed for this attempt's own events in the checkout stream.
     pub fn seed(&self, step: &str) -> Uuid {
@@ -95,14 +123,58 @@ impl Attempt<'_> {
         self.run().await
     }
 
-    /// Runs this attempt. The wallet part, if any, is taken first (so concurrent checkouts
-    /// never spend the same rupiah twice) and given back unless the checkout goes through.
+    /// Runs this attempt once it holds the checkout (a resumed attempt, or a new checkout
+    /// whose stream existed already): prepares it, records its plan, goes on.
     pub async fn run(&self) -> Result<CheckoutOutcome, AppError> {
         self.return_earlier_debits().await?;
+        let prepared = self.prepare().await?;
+        if let Prepared::Planned { plan, .. } = &prepared {
+            let event = planned_event(plan);
+            let seed = self.seed("planned");
+            super::append(
+                self.state,
+                self.stream,
+                ExpectedVersion::Any,
+                &event,
+                &seed,
+                self.metadata,
+            )
+            .await?;
+            crate::crash::point("checkout.planned");
+        }
+        self.run_prepared(prepared).await
+    }
+
+    /// What can be decided before the checkout is claimed, from reads alone: the cart's own
+    /// limits and its prices, and so the plan. A new checkout records this together with its
+    /// claim (one append: `CheckoutStarted` with `CheckoutPlanned`, or with the answer).
+    pub async fn prepare(&self) -> Result<Prepared, AppError> {
+        let cart = load::<Cart>(self.state.store.as_ref(), &streams::cart(self.buyer.id))
+            .await?
+            .state;
+        if let Some(reason) = self.refused_by_cart_limits(&cart) {
+            return Ok(Prepared::Refused(reason));
+        }
+        let lines = match self.price_lines(&cart).await? {
+            Ok(lines) => lines,
+            Err(reason) => return Ok(Prepared::Refused(reason)),
+        };
+        let plan = self.plan(&lines);
+        Ok(Prepared::Planned { lines, plan })
+    }
+
+    /// Goes on from a recorded preparation. The wallet part, if any, is taken first (so
+    /// concurrent checkouts never spend the same rupiah twice) and given back unless the
+    /// checkout goes through.
+    pub async fn run_prepared(&self, prepared: Prepared) -> Result<CheckoutOutcome, AppError> {
+        let (lines, plan) = match prepared {
+            Prepared::Refused(reason) => return Ok(rejected(reason)),
+            Prepared::Planned { lines, plan } => (lines, plan),
+        };
         if let Some(reason) = self.debit_wallet().await? {
             return Ok(rejected(reason));
         }
-        let outcome = self.run_debited().await;
+        let outcome = self.run_debited(&lines, &plan).await;
         if !matches!(
             outcome,
             Ok(CheckoutOutcome::Succeeded { .. } | CheckoutOutcome::PaidWithWallet { .. })
@@ -112,36 +184,37 @@ impl Attempt<'_> {
         outcome
     }
 
-    async fn run_debited(&self) -> Result<CheckoutOutcome, AppError> {
-        let cart = load::<Cart>(self.state.store.as_ref(), &streams::cart(self.buyer.id))
-            .await?
-            .state;
-        if let Some(reason) = self.refused_by_limits(&cart).await? {
-            return Ok(rejected(reason));
+    async fn run_debited(
+        &self,
+        lines: &[PricedLine],
+        plan: &Plan,
+    ) -> Result<CheckoutOutcome, AppError> {
+        let limit = self.state.config.checkout.max_open_checkouts;
+        let until = Utc::now() + self.state.config.checkout.in_flight;
+        let pool = &self.state.pool;
+        if !open::hold(pool, self.buyer.id, self.checkout_id, limit, until).await? {
+            return Ok(rejected(CheckoutRejection::TooManyOpenCheckouts { limit }));
         }
-        // The open-checkout slot taken by `refused_by_limits` is held by the checkout id until
-        // the payment's own row replaces it (`open::opened`), or given back here when the
-        // checkout ends without one.
-        let outcome = self.run_held(&cart).await;
+        // The open-checkout slot is held by the checkout id until the payment's own row
+        // replaces it (`open::opened`), or given back here when the checkout ends without one.
+        let outcome = self.run_held(lines, plan).await;
         if !matches!(outcome, Ok(CheckoutOutcome::Succeeded { .. })) {
             open::release(&self.state.pool, self.checkout_id).await;
         }
         outcome
     }
 
-    async fn run_held(&self, cart: &Cart) -> Result<CheckoutOutcome, AppError> {
-        let lines = match self.price_lines(cart).await? {
-            Ok(lines) => lines,
-            Err(reason) => return Ok(rejected(reason)),
-        };
-        // Shipping is checked (and RajaOngkir asked) before anything is planned or reserved.
-        let shipping = self.shipping(&lines).await?;
-        let plan = self.plan(&lines).await?;
-        crate::crash::point("checkout.planned");
+    async fn run_held(
+        &self,
+        lines: &[PricedLine],
+        plan: &Plan,
+    ) -> Result<CheckoutOutcome, AppError> {
+        // Shipping is checked (and RajaOngkir asked) before anything is reserved.
+        let shipping = self.shipping(lines).await?;
         // One start for both clocks: the order expires and the Snap page closes counted from it.
         let reserved_at = Utc::now();
         let expires_at = reserved_at + self.state.config.payment_timeout;
-        if let Some(short_lines) = self.reserve(&lines, &plan, expires_at).await? {
+        if let Some(short_lines) = self.reserve(lines, plan, expires_at).await? {
             return Ok(rejected(CheckoutRejection::InsufficientStock {
                 short_lines,
             }));
@@ -149,39 +222,28 @@ impl Attempt<'_> {
         crate::crash::point("checkout.reserved");
         let expiry = SnapExpiry::new(reserved_at, self.state.config.payment_timeout);
         let placed = self
-            .place_and_pay(&lines, &shipping, &plan, expires_at, expiry)
+            .place_and_pay(lines, &shipping, plan, expires_at, expiry)
             .await;
         if !matches!(
             placed,
             Ok(CheckoutOutcome::Succeeded { .. } | CheckoutOutcome::PaidWithWallet { .. })
         ) {
-            self.give_back(&plan).await?;
+            self.give_back(plan).await?;
         }
         placed
     }
 
-    async fn refused_by_limits(&self, cart: &Cart) -> Result<Option<CheckoutRejection>, AppError> {
+    fn refused_by_cart_limits(&self, cart: &Cart) -> Option<CheckoutRejection> {
         if cart.is_empty() {
-            return Ok(Some(CheckoutRejection::CartIsEmpty));
+            return Some(CheckoutRejection::CartIsEmpty);
         }
         let max = self.state.config.checkout.max_line_quantity;
-        if let Some((&product_id, _)) = cart.lines().iter().find(|(_, q)| **q > max) {
-            return Ok(Some(CheckoutRejection::LineQuantityTooLarge {
-                product_id,
-                max,
-            }));
-        }
-        let limit = self.state.config.checkout.max_open_checkouts;
-        let until = Utc::now() + self.state.config.checkout.in_flight;
-        let pool = &self.state.pool;
-        if !open::hold(pool, self.buyer.id, self.checkout_id, limit, until).await? {
-            return Ok(Some(CheckoutRejection::TooManyOpenCheckouts { limit }));
-        }
-        Ok(None)
+        let (&product_id, _) = cart.lines().iter().find(|(_, q)| **q > max)?;
+        Some(CheckoutRejection::LineQuantityTooLarge { product_id, max })
     }
 
-    /// Records what this attempt is about to reserve and place, before it reserves anything.
-    async fn plan(&self, lines: &[PricedLine]) -> Result<Plan, AppError> {
+    /// What this attempt is about to reserve and place: one order per seller.
+    fn plan(&self, lines: &[PricedLine]) -> Plan {
         let mut orders: Vec<PlannedOrder> = Vec::new();
         for priced in lines {
             let order_id = self.order_id(priced.seller_id);
@@ -194,26 +256,11 @@ impl Attempt<'_> {
                 }),
             }
         }
-        let plan = Plan {
+        Plan {
             attempt: self.attempt,
             payment_id: self.payment_id(self.attempt),
             orders,
-        };
-        let event = CheckoutEvent::CheckoutPlanned {
-            attempt: plan.attempt,
-            payment_id: plan.payment_id,
-            orders: plan.orders.clone(),
-        };
-        super::append(
-            self.state,
-            self.stream,
-            ExpectedVersion::Any,
-            &event,
-            &self.seed("planned"),
-            self.metadata,
-        )
-        .await?;
-        Ok(plan)
+        }
     }
 
     /// The outcome of a dead attempt that started its payment: that attempt is finished

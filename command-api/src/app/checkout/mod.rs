@@ -7,6 +7,11 @@
 //! second Snap transaction and cannot touch the winner's orders. A finished checkout's
 //! [`CheckoutOutcome`] is recorded and replayed to every retry.
 //!
+//! A new checkout is first prepared from reads alone (the cart, its limits, the prices, the
+//! plan), and claimed together with that plan, or with its answer when the cart is refused
+//! already: one append, where a claim, a plan and an answer would be three. Nothing is held
+//! (no wallet debit, no open-checkout slot, no reservation) before the claim.
+//!
 //! Attempts: an unanswered checkout whose last claim is older than the in-flight window died
 //! with its process. A retry resumes it as attempt n+1: it first finishes the dead attempt if
 //! that one got as far as the payment, and otherwise gives back everything the dead attempt
@@ -31,6 +36,7 @@ use uuid::Uuid;
 use super::exec::derive_id;
 pub use super::shipping::choose::Shipment;
 use super::{Actor, AppError, AppState, Rule};
+use attempt::Prepared;
 use record::Record;
 
 /// `POST /v1/checkout` with its input parsed.
@@ -56,39 +62,48 @@ pub async fn run(state: &AppState, cmd: CheckoutCommand) -> Result<CheckoutOutco
         idempotency_key: Some(cmd.idempotency_key.clone()),
         ..Metadata::default()
     };
-    // Most checkouts are new: claim the new stream straight away, and read it only when it
-    // exists already (a retry, a concurrent request with the same key, a dead attempt).
-    let (record, attempt_no) = match start(state, &cmd, checkout_id, &stream, &metadata).await {
-        Ok(()) => (Record::default(), 1),
-        Err(StoreError::Conflict { .. }) => {
-            let record = Record::read(state.store.as_ref(), &stream).await?;
-            if record
-                .request_hash
-                .as_deref()
-                .is_some_and(|h| h != cmd.request_hash)
-            {
-                return Err(Rule::IdempotencyKeyReused.into());
-            }
-            if let Some(outcome) = record.answer.clone() {
-                return Ok(outcome);
-            }
-            let attempt_no = claim(state, &cmd, checkout_id, &stream, &record, &metadata).await?;
-            (record, attempt_no)
-        }
-        Err(e) => return Err(e.into()),
-    };
-    crate::crash::point("checkout.claimed");
-    let run = attempt::Attempt {
+    let attempt = |attempt| attempt::Attempt {
         state,
         buyer: cmd.buyer,
         checkout_id,
-        attempt: attempt_no,
+        attempt,
         stream: &stream,
         metadata: &metadata,
         address: &cmd.address,
         shipments: &cmd.shipments,
         wallet: cmd.wallet_amount,
     };
+    // Most checkouts are new: prepare attempt 1 from reads, then claim the new stream together
+    // with its plan (or its early answer) in one append. The stream is read only when it
+    // exists already (a retry, a concurrent request with the same key, a dead attempt).
+    let first = attempt(1);
+    let prepared = first.prepare().await?;
+    match start(state, &cmd, checkout_id, &stream, &prepared, &metadata).await {
+        Ok(()) => {
+            crate::crash::point("checkout.claimed");
+            if let Prepared::Refused(reason) = prepared {
+                return Ok(attempt::rejected(reason)); // recorded with the claim
+            }
+            crate::crash::point("checkout.planned");
+            let outcome = first.run_prepared(prepared).await;
+            return conclude(&first, outcome).await;
+        }
+        Err(StoreError::Conflict { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let record = Record::read(state.store.as_ref(), &stream).await?;
+    if record
+        .request_hash
+        .as_deref()
+        .is_some_and(|h| h != cmd.request_hash)
+    {
+        return Err(Rule::IdempotencyKeyReused.into());
+    }
+    if let Some(outcome) = record.answer.clone() {
+        return Ok(outcome);
+    }
+    let run = attempt(claim(state, &cmd, checkout_id, &stream, &record, &metadata).await?);
+    crate::crash::point("checkout.claimed");
     let outcome = match record.unfinished_plans() {
         plans if plans.is_empty() => run.run().await,
         plans => run.resume(plans).await,
@@ -141,27 +156,27 @@ async fn conclude(
 }
 
 /// Takes a new checkout for this request as attempt 1: `CheckoutStarted` as the stream's
-/// first event. A conflict means the stream exists (see [`claim`]).
+/// first event, with what attempt 1 prepared (its plan, or its answer). A conflict means the
+/// stream exists (see [`claim`]).
 async fn start(
     state: &AppState,
     cmd: &CheckoutCommand,
     checkout_id: Uuid,
     stream: &str,
+    prepared: &Prepared,
     metadata: &Metadata,
 ) -> Result<(), StoreError> {
-    let event = started(cmd, checkout_id);
-    // A fresh event id: a derived one would make a concurrent claimant's append look like an
-    // idempotent retry of ours, and both would run.
-    let seed = Uuid::now_v7();
-    append(
-        state,
-        stream,
-        ExpectedVersion::NoStream,
-        &event,
-        &seed,
-        metadata,
-    )
-    .await
+    // Fresh event ids: derived ones would make a concurrent claimant's append look like an
+    // idempotent retry of ours (or a duplicate id), and both would run.
+    let events = [started(cmd, checkout_id), prepared.event()]
+        .iter()
+        .map(|event| event.to_new_event(Uuid::now_v7(), metadata.clone()))
+        .collect();
+    state
+        .store
+        .append(stream, ExpectedVersion::NoStream, events)
+        .await
+        .map(drop)
 }
 
 fn started(cmd: &CheckoutCommand, checkout_id: Uuid) -> CheckoutEvent {
